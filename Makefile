@@ -1,0 +1,69 @@
+# InSAR Subsidence Toolkit: set-up, tests, demo, packaging. Every target is safe to re-run.
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+SYSTEM_PYTHON := /usr/bin/python3
+BUILD := $(ROOT)/build
+PLUGIN_NAME := insar_subsidence
+QGIS_PLUGIN_DIR := $(BUILD)/qgis_plugins
+QGIS_PROFILE := $(HOME)/.local/share/QGIS/QGIS3/profiles/default
+SITE_PACKAGES = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-h5py \
+	python3-scipy python3-sklearn python3-pyqtgraph python3-pyproj python3-matplotlib \
+	pyqt5-dev-tools xvfb python3-venv zip
+# headless QGIS and a plugin path holding a link named insar_subsidence to this folder
+QGIS_ENV = QT_QPA_PLATFORM=offscreen QGIS_PLUGINPATH=$(QGIS_PLUGIN_DIR) \
+	PYTHONPATH=$(SITE_PACKAGES) OMP_NUM_THREADS=2
+DEMO_DIR ?= $(ROOT)/demo_output
+
+.PHONY: setup system-packages venv qgis-env test demo deploy package lint screenshots clean
+
+setup: system-packages venv
+
+system-packages: $(BUILD)/.system-packages
+$(BUILD)/.system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	fi
+	@mkdir -p $(BUILD) && touch $@
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt $(BUILD)/.system-packages
+	@[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+qgis-env: venv
+	@mkdir -p $(QGIS_PLUGIN_DIR) $(QGIS_PROFILE)/QGIS
+	@ln -sfn $(ROOT) $(QGIS_PLUGIN_DIR)/$(PLUGIN_NAME)
+	@$(PY) scripts/enable_plugin.py $(QGIS_PROFILE)/QGIS/QGIS3.ini $(PLUGIN_NAME)
+
+test: setup qgis-env
+	cd $(ROOT) && $(QGIS_ENV) $(PY) -m pytest tests
+
+demo: setup qgis-env
+	cd $(ROOT) && $(QGIS_ENV) $(PY) scripts/demo.py --output $(DEMO_DIR)
+
+deploy: setup
+	@mkdir -p $(QGIS_PROFILE)/python/plugins $(QGIS_PROFILE)/QGIS
+	ln -sfn $(ROOT) $(QGIS_PROFILE)/python/plugins/$(PLUGIN_NAME)
+	$(PY) scripts/enable_plugin.py $(QGIS_PROFILE)/QGIS/QGIS3.ini $(PLUGIN_NAME)
+	@echo "Linked into $(QGIS_PROFILE)/python/plugins and enabled; restart QGIS."
+
+package: setup
+	@mkdir -p $(ROOT)/dist
+	cd $(ROOT) && git archive --format=zip --prefix=$(PLUGIN_NAME)/ -o dist/$(PLUGIN_NAME).zip HEAD \
+		-- . ':!tests' ':!benchmarks' ':!.ci' ':!.gitignore'
+	@echo "dist/$(PLUGIN_NAME).zip"
+
+lint: venv
+	cd $(ROOT) && $(PY) -m ruff check --select E,F,W,B,N --ignore N802,E501 core processing_provider plugin ui scripts benchmarks tests
+
+clean:
+	rm -rf $(BUILD) $(ROOT)/dist $(DEMO_DIR)

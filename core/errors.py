@@ -1,0 +1,35 @@
+"""Errors raised by core functions.
+
+The Processing glue turns every :class:`SubsidenceError` into a ``QgsProcessingException``
+whose text is ``str(error)``, so messages are written for the GIS analyst: they name the
+file at fault and say how to fix it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Union
+
+
+class SubsidenceError(Exception):
+    """Base class of every error core raises on purpose."""
+
+
+class InputError(SubsidenceError):
+    """Input that cannot be used as given (missing file, wrong CRS, NaN, bad name...)."""
+
+    def __init__(self, problem: str, path: Optional[Union[str, Path]] = None,
+                 fix: Optional[str] = None):
+        self.problem = problem
+        self.path = None if path is None else str(path)
+        self.fix = fix
+        text = f"{self.path}: {problem}" if self.path else problem
+        if fix:
+            text += f" Fix: {fix}"
+        super().__init__(text)
+
+
+class Cancelled(SubsidenceError):
+    """The user cancelled; raised when a progress callback returns False."""
+
+    def __init__(self, message: str = "Cancelled by the user."):
+        super().__init__(message)

@@ -1,0 +1,196 @@
+"""Point layers (PS, EGMS, forecasts) as GeoPackage, the convention QGIS time-series viewers
+read: one field per date ``DYYYYMMDD`` (mm, LOS unless stated), velocity ``VEL`` (mm/yr),
+its standard deviation ``VEL_STD`` (mm/yr), plus any quality fields.
+
+Written with OGR in chunks, so millions of points stream through bounded memory.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from .atomic import atomic_output
+from .dates import format_yyyymmdd, parse_yyyymmdd
+from .errors import InputError
+
+PathLike = Union[str, Path]
+DATE_FIELD = re.compile(r"^D(\d{8})$")
+
+
+def date_field(date: dt.date) -> str:
+    return "D" + format_yyyymmdd(date)
+
+
+@dataclass
+class PointSeries:
+    """Points with displacement series: ``displacement_mm`` (N, n_dates), NaN where missing."""
+
+    x: np.ndarray
+    y: np.ndarray
+    epsg: Optional[int]
+    dates: List[dt.date]
+    displacement_mm: np.ndarray
+    fields: Dict[str, np.ndarray] = field(default_factory=dict)
+    wkt: Optional[str] = None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def _ogr():
+    from osgeo import ogr, osr
+
+    ogr.UseExceptions()
+    osr.UseExceptions()
+    return ogr, osr
+
+
+def _field_type(values: np.ndarray):
+    ogr, _ = _ogr()
+    kind = np.asarray(values).dtype.kind
+    if kind in "iub":
+        return ogr.OFTInteger64
+    if kind == "f":
+        return ogr.OFTReal
+    return ogr.OFTString
+
+
+class PointLayerWriter:
+    """Append chunks of points to a GeoPackage layer. Use via :func:`point_layer_writer`."""
+
+    def __init__(self, layer, dates: Sequence[dt.date], field_names: Sequence[str]):
+        self._layer = layer
+        self._date_fields = [date_field(d) for d in dates]
+        self._field_names = list(field_names)
+        self.count = 0
+
+    def write(self, x, y, displacement_mm: Optional[np.ndarray] = None,
+              fields: Optional[Mapping[str, np.ndarray]] = None) -> None:
+        ogr, _ = _ogr()
+        fields = fields or {}
+        defn = self._layer.GetLayerDefn()
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
+        self._layer.StartTransaction()
+        for i in range(len(x)):
+            feature = ogr.Feature(defn)
+            point = ogr.Geometry(ogr.wkbPoint)
+            point.AddPoint_2D(float(x[i]), float(y[i]))
+            feature.SetGeometry(point)
+            for name in self._field_names:
+                value = fields[name][i]
+                if isinstance(value, (float, np.floating)) and np.isnan(value):
+                    feature.SetFieldNull(name)
+                elif isinstance(value, (np.integer, np.bool_)):
+                    feature.SetField(name, int(value))
+                elif isinstance(value, np.floating):
+                    feature.SetField(name, float(value))
+                else:
+                    feature.SetField(name, value)
+            if displacement_mm is not None:
+                row = displacement_mm[i]
+                for j, name in enumerate(self._date_fields):
+                    if np.isfinite(row[j]):
+                        feature.SetField(name, float(row[j]))
+                    else:
+                        feature.SetFieldNull(name)
+            self._layer.CreateFeature(feature)
+        self._layer.CommitTransaction()
+        self.count += len(x)
+
+
+@contextlib.contextmanager
+def point_layer_writer(path: PathLike, epsg: Optional[int], dates: Sequence[dt.date],
+                       field_types: Mapping[str, np.ndarray], layer_name: str = None,
+                       wkt: Optional[str] = None) -> Iterator[PointLayerWriter]:
+    """Create a GeoPackage point layer; ``field_types`` maps field names to an example array
+    (its dtype picks the OGR type). Date fields are added after them. Appears when complete."""
+    ogr, osr = _ogr()
+    layer_name = layer_name or Path(path).stem
+    srs = osr.SpatialReference()
+    if wkt:
+        srs.ImportFromWkt(wkt)
+    elif epsg:
+        srs.ImportFromEPSG(int(epsg))
+    else:
+        srs = None
+    if srs is not None:
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    with atomic_output(path) as temp:
+        ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(temp))
+        layer = ds.CreateLayer(layer_name, srs, ogr.wkbPoint)
+        for name, example in field_types.items():
+            layer.CreateField(ogr.FieldDefn(name, _field_type(example)))
+        for d in dates:
+            layer.CreateField(ogr.FieldDefn(date_field(d), ogr.OFTReal))
+        writer = PointLayerWriter(layer, dates, list(field_types))
+        yield writer
+        ds = None  # flush and close before the rename
+
+
+def write_points(path: PathLike, points: PointSeries, layer_name: str = None) -> Path:
+    """Write a whole :class:`PointSeries` to a GeoPackage."""
+    with point_layer_writer(path, points.epsg, points.dates, points.fields, layer_name,
+                            points.wkt) as writer:
+        for start in range(0, len(points), 50_000):
+            chunk = slice(start, start + 50_000)
+            writer.write(points.x[chunk], points.y[chunk], points.displacement_mm[chunk],
+                         {k: v[chunk] for k, v in points.fields.items()})
+    return Path(path)
+
+
+def read_points(path: PathLike, layer: Optional[str] = None) -> PointSeries:
+    """Read a point layer (any OGR format) with ``DYYYYMMDD`` fields into a PointSeries.
+
+    Non-date attribute fields land in ``fields`` (numeric as float64, others as str).
+    """
+    ogr, osr = _ogr()
+    if not Path(path).exists():
+        raise InputError("file not found.", path, "check the path.")
+    try:
+        ds = ogr.Open(str(path))
+    except RuntimeError as exc:
+        raise InputError(f"OGR cannot read it ({exc}).", path, "give a GeoPackage.") from None
+    lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
+    if lyr is None:
+        raise InputError(f"has no layer '{layer}'.", path)
+    defn = lyr.GetLayerDefn()
+    names = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    date_names = [n for n in names if DATE_FIELD.match(n)]
+    other = [n for n in names if n not in date_names]
+    dates = [parse_yyyymmdd(n[1:]) for n in date_names]
+    order = np.argsort(dates, kind="stable")
+    srs = lyr.GetSpatialRef()
+    epsg = wkt = None
+    if srs is not None:
+        srs.AutoIdentifyEPSG()
+        code = srs.GetAuthorityCode(None)
+        epsg = int(code) if code else None
+        wkt = None if epsg else srs.ExportToWkt()
+    xs, ys, disp = [], [], []
+    values = {n: [] for n in other}
+    for feature in lyr:
+        geom = feature.GetGeometryRef()
+        if geom is None:
+            continue
+        xs.append(geom.GetX())
+        ys.append(geom.GetY())
+        disp.append([feature.GetField(n) if feature.IsFieldSetAndNotNull(n) else np.nan
+                     for n in date_names])
+        for n in other:
+            values[n].append(feature.GetField(n))
+    fields = {}
+    for n, vals in values.items():
+        try:
+            fields[n] = np.asarray([np.nan if v is None else v for v in vals], dtype=float)
+        except (TypeError, ValueError):
+            fields[n] = np.asarray(["" if v is None else str(v) for v in vals])
+    displacement = np.asarray(disp, dtype=float).reshape(len(xs), len(date_names))
+    return PointSeries(np.asarray(xs), np.asarray(ys), epsg, [dates[i] for i in order],
+                       displacement[:, order], fields, wkt)

@@ -1,0 +1,33 @@
+"""Progress reporting and cancellation without QGIS.
+
+A progress callback is ``progress(fraction, message) -> keep_going``: ``fraction`` in [0, 1],
+``message`` a short text (may be empty). Returning False asks the caller to stop; core code
+calls :func:`report`, which raises :class:`~core.errors.Cancelled` in that case.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .errors import Cancelled
+
+ProgressCallback = Callable[[float, str], bool]
+
+
+def silent(fraction: float, message: str = "") -> bool:
+    """A callback that shows nothing and never cancels."""
+    return True
+
+
+def report(progress: ProgressCallback, fraction: float, message: str = "") -> None:
+    """Forward progress; raise Cancelled if the user asked to stop."""
+    if not progress(min(max(fraction, 0.0), 1.0), message):
+        raise Cancelled()
+
+
+def scaled(progress: ProgressCallback, start: float, end: float) -> ProgressCallback:
+    """A callback mapping [0, 1] of a sub-step onto [start, end] of the parent."""
+
+    def sub(fraction: float, message: str = "") -> bool:
+        return progress(start + (end - start) * min(max(fraction, 0.0), 1.0), message)
+
+    return sub

@@ -1,0 +1,91 @@
+"""Base class that keeps every algorithm thin.
+
+A subclass sets ``ALGORITHM_ID``, ``DISPLAY_NAME``, ``GROUP`` (a key of :data:`GROUPS`) and
+``HELP``, declares parameters in ``initAlgorithm`` and, in ``processAlgorithm``, reads them and
+calls ONE core function through :meth:`SubsidenceAlgorithm.run_core`, which passes a plain
+progress callback into core and turns core errors into ``QgsProcessingException``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from qgis.core import (QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException,
+                       QgsProcessingFeedback)
+
+from ..core.errors import Cancelled, SubsidenceError
+from ..core.progress import ProgressCallback
+
+GROUPS = {
+    "ingest": "Ingest",
+    "network": "Network",
+    "corrections": "Corrections",
+    "timeseries": "Time series",
+    "analysis": "Analysis",
+    "prediction": "Prediction",
+    "interpolation": "Interpolation",
+    "drivers": "Drivers",
+}
+
+
+def feedback_progress(feedback: Optional[QgsProcessingFeedback]) -> ProgressCallback:
+    """A core progress callback that drives a Processing feedback and reads its cancel flag."""
+    last = {"message": None}
+
+    def progress(fraction: float, message: str = "") -> bool:
+        if feedback is None:
+            return True
+        feedback.setProgress(100.0 * fraction)
+        if message and message != last["message"]:
+            feedback.pushInfo(message)
+            last["message"] = message
+        return not feedback.isCanceled()
+
+    return progress
+
+
+class SubsidenceAlgorithm(QgsProcessingAlgorithm):
+    ALGORITHM_ID = ""
+    DISPLAY_NAME = ""
+    GROUP = ""
+    HELP = ""
+
+    def name(self) -> str:
+        return self.ALGORITHM_ID
+
+    def displayName(self) -> str:  # noqa: N802
+        return self.DISPLAY_NAME
+
+    def group(self) -> str:
+        return GROUPS[self.GROUP]
+
+    def groupId(self) -> str:  # noqa: N802
+        return self.GROUP
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return self.HELP
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def run_core(self, feedback: QgsProcessingFeedback, function: Callable, *args, **kwargs) -> Any:
+        """Call a core function with ``progress=`` bound to ``feedback``; map its errors."""
+        try:
+            return function(*args, progress=feedback_progress(feedback), **kwargs)
+        except Cancelled as exc:
+            raise QgsProcessingException(str(exc)) from None
+        except SubsidenceError as exc:
+            raise QgsProcessingException(str(exc)) from None
+
+    def style_on_load(self, context: QgsProcessingContext, layer_id: str, style: str) -> None:
+        """Style an output layer when Processing loads it into the project.
+
+        ``style`` is a kind understood by :func:`plugin.styling.style_layer` (for example
+        ``velocity`` or ``classes``). Does nothing when the output is not being loaded.
+        """
+        if not context.willLoadLayerOnCompletion(layer_id):
+            return
+        from ..plugin.styling import StylePostProcessor
+
+        details = context.layerToLoadOnCompletionDetails(layer_id)
+        processor = StylePostProcessor.create(style)
+        details.setPostProcessor(processor)

@@ -1,0 +1,63 @@
+"""Shared fixtures. The repository root is the plugin folder; tests import it as the installed
+package ``insar_subsidence`` through a link in build/qgis_plugins (never as bare ``core``, which
+would duplicate modules and their exception classes)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_PARENT = ROOT / "build" / "qgis_plugins"
+TEST_DATA = ROOT / "tests" / "data"
+
+
+def _ensure_plugin_link() -> None:
+    PLUGIN_PARENT.mkdir(parents=True, exist_ok=True)
+    link = PLUGIN_PARENT / "insar_subsidence"
+    if not link.exists():
+        link.symlink_to(ROOT, target_is_directory=True)
+    if str(PLUGIN_PARENT) not in sys.path:
+        sys.path.insert(0, str(PLUGIN_PARENT))
+
+
+_ensure_plugin_link()
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    return TEST_DATA
+
+
+@pytest.fixture(scope="session")
+def provider(qgis_app, qgis_processing):
+    """The subsidence provider registered in the Processing registry of a headless QGIS."""
+    from qgis.core import QgsApplication
+
+    from insar_subsidence.processing_provider.provider import SubsidenceProvider
+
+    registry = QgsApplication.processingRegistry()
+    existing = registry.providerById("subsidence")
+    if existing is not None:
+        return existing
+    instance = SubsidenceProvider()
+    assert registry.addProvider(instance)
+    return instance
+
+
+@pytest.fixture
+def run_algorithm(provider):
+    """Run ``subsidence:<name>`` through processing.run and return its result dict."""
+    from qgis import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    def run(name: str, parameters: dict, feedback=None):
+        context = QgsProcessingContext()
+        return processing.run(f"subsidence:{name}", parameters, context=context,
+                              feedback=feedback or QgsProcessingFeedback())
+
+    return run

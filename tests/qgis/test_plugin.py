@@ -1,0 +1,55 @@
+"""The plugin loads in a headless QGIS, registers its provider and cleans up on unload."""
+import configparser
+from pathlib import Path
+
+from qgis.core import QgsApplication
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUPS = {"ingest", "network", "corrections", "timeseries", "analysis", "prediction",
+          "interpolation", "drivers"}
+
+
+def test_metadata_is_complete_for_the_plugin_repository():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "metadata.txt")
+    general = config["general"]
+    for key in ("name", "description", "about", "version", "qgisMinimumVersion", "author",
+                "email", "repository", "tracker", "tags", "icon", "hasProcessingProvider",
+                "changelog"):
+        assert general.get(key, "").strip(), key
+    assert general["qgisMinimumVersion"] == "3.22"
+    assert general["hasProcessingProvider"] == "yes"
+    assert (ROOT / general["icon"]).exists()
+
+
+def test_class_factory_init_gui_and_unload(qgis_iface, qgis_app):
+    import insar_subsidence
+
+    registry = QgsApplication.processingRegistry()
+    before = registry.providerById("subsidence")
+    plugin = insar_subsidence.classFactory(qgis_iface)
+    if before is not None:
+        registry.removeProvider(before)
+    plugin.initProcessing()
+    assert registry.providerById("subsidence") is not None
+    plugin.initGui()
+    assert plugin.actions, "initGui adds at least one action"
+    plugin.unload()
+    assert registry.providerById("subsidence") is None
+    assert plugin.actions == []
+
+
+def test_provider_registers_every_algorithm_with_id_group_and_help(provider):
+    from insar_subsidence.processing_provider.provider import algorithm_classes
+
+    algorithms = provider.algorithms()
+    assert provider.id() == "subsidence"
+    assert provider.name() == "InSAR Subsidence"
+    assert len(algorithms) == len(algorithm_classes())
+    for algorithm in algorithms:
+        assert algorithm.id() == f"subsidence:{algorithm.name()}"
+        assert algorithm.name() == algorithm.name().lower()
+        assert algorithm.groupId() in GROUPS
+        assert len(algorithm.shortHelpString()) > 40, algorithm.id()
+        for parameter in algorithm.parameterDefinitions():
+            assert parameter.description(), (algorithm.id(), parameter.name())
