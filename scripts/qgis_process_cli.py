@@ -1,0 +1,62 @@
+"""Run Processing algorithms through the real ``qgis_process`` command line.
+
+Debian's ``qgis_process`` wrapper passes a flag the binary rejects, so ``qgis_process.bin`` is
+called directly. The environment must carry QGIS_PLUGINPATH (a folder with a link named
+insar_subsidence), the enabled plugin in the profile ini and the venv site-packages on
+PYTHONPATH (the Makefile's ``qgis-env`` target prepares all three).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Dict, Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class QgisProcessError(RuntimeError):
+    pass
+
+
+def executable() -> str:
+    for name in ("qgis_process.bin", "qgis_process"):
+        found = shutil.which(name) or (f"/usr/lib/qgis/{name}" if Path(f"/usr/lib/qgis/{name}").exists() else None)
+        if found:
+            return found
+    raise QgisProcessError("qgis_process not found: install Debian's qgis package (make setup).")
+
+
+def environment() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env.setdefault("QGIS_PLUGINPATH", str(ROOT / "build" / "qgis_plugins"))
+    site = ROOT / ".venv" / "lib" / "python3.11" / "site-packages"
+    if site.exists() and str(site) not in env.get("PYTHONPATH", ""):
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_value(v) for v in value)
+    return str(value)
+
+
+def run(algorithm: str, parameters: Mapping, timeout: float = 3600) -> dict:
+    """Run ``algorithm`` with ``parameters``; return the algorithm's results dict.
+
+    Raises QgisProcessError with qgis_process's own message when the run fails.
+    """
+    args = [executable(), "run", algorithm, "--json", "--"]
+    args += [f"{key}={_value(value)}" for key, value in parameters.items() if value is not None]
+    proc = subprocess.run(args, capture_output=True, text=True, env=environment(), timeout=timeout)
+    start = proc.stdout.find("{")
+    if proc.returncode != 0 or start < 0:
+        raise QgisProcessError(f"{algorithm} failed (exit {proc.returncode}):\n"
+                               f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout[start:]).get("results", {})
