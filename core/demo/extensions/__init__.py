@@ -1,0 +1,1 @@
+"""Demo scene extensions, one module per capability (see core.demo.create_demo)."""
