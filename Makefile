@@ -18,7 +18,7 @@ QGIS_ENV = QT_QPA_PLATFORM=offscreen QGIS_PLUGINPATH=$(QGIS_PLUGIN_DIR) \
 	PYTHONPATH=$(SITE_PACKAGES) OMP_NUM_THREADS=2
 DEMO_DIR ?= $(ROOT)/demo_output
 
-.PHONY: setup system-packages venv qgis-env test demo deploy package lint screenshots clean
+.PHONY: setup system-packages venv peers qgis-env test demo deploy package lint screenshots clean
 
 setup: system-packages venv
 
@@ -37,6 +37,14 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt $(BUILD)/.system-packages
 	@[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+# peer tools (MintPy, vmdpy, pykrige, insar-rs) for cross-checks and benchmarks
+PEERS_VENV := $(ROOT)/.venv-peers
+peers: $(PEERS_VENV)/.installed
+$(PEERS_VENV)/.installed: requirements-peers.txt $(BUILD)/.system-packages
+	@[ -x $(PEERS_VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install -q -r requirements-peers.txt
 	@touch $@
 
 qgis-env: venv
@@ -64,6 +72,10 @@ package: setup
 
 lint: venv
 	cd $(ROOT) && $(PY) -m ruff check --select E,F,W,B,N --ignore N802,E501 core processing_provider plugin ui scripts benchmarks tests
+
+screenshots: setup qgis-env
+	cd $(ROOT) && xvfb-run -a -s "-screen 0 1600x1000x24" env QGIS_PLUGINPATH=$(QGIS_PLUGIN_DIR) \
+		PYTHONPATH=$(SITE_PACKAGES) $(PY) scripts/screenshots.py --demo $(DEMO_DIR) --output docs
 
 clean:
 	rm -rf $(BUILD) $(ROOT)/dist $(DEMO_DIR)
