@@ -6,7 +6,8 @@ from pathlib import Path
 from qgis.core import QgsApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.gui import QgsFilterLineEdit
-from qgis.PyQt.QtWidgets import QAction, QDockWidget
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import QAction, QDockWidget, QMessageBox
 
 from ..processing_provider.provider import SubsidenceProvider
 
@@ -20,6 +21,7 @@ class InsarSubsidencePlugin:
         self.provider = None
         self.actions = []
         self.toolbar = None
+        self.docks = {}
 
     def initProcessing(self):  # noqa: N802
         if self.provider is None:
@@ -31,6 +33,12 @@ class InsarSubsidencePlugin:
         self.toolbar = self.iface.addToolBar("InSAR Subsidence")
         self.toolbar.setObjectName("InsarSubsidenceToolbar")
         self._add_action("Open the InSAR Subsidence toolbox", "icon.svg", self._show_toolbox)
+        self._add_action("Time-series viewer: click points to plot displacement",
+                         "ui/icons/timeseries.svg",
+                         lambda: self.show_dock("timeseries"))
+        self._add_action("Profile tool: draw a line across a subsidence bowl",
+                         "ui/icons/profile.svg",
+                         lambda: self.show_dock("profile"))
 
     def _add_action(self, text: str, icon: str, callback) -> QAction:
         action = QAction(QIcon(str(PLUGIN_DIR / icon)), text, self.iface.mainWindow())
@@ -51,7 +59,32 @@ class InsarSubsidencePlugin:
         if search is not None:
             search.setText("subsidence:")
 
+    def show_dock(self, kind: str):
+        """Create (once) and show the ``timeseries`` or ``profile`` dock; activate its tool."""
+        dock = self.docks.get(kind)
+        if dock is None:
+            try:
+                if kind == "timeseries":
+                    from ..ui.timeseries_dock import TimeSeriesDock as DockClass
+                else:
+                    from ..ui.profile_dock import ProfileDock as DockClass
+                dock = DockClass(self.iface, self.iface.mainWindow())
+            except ImportError as exc:  # pyqtgraph missing: the message names the package
+                QMessageBox.warning(self.iface.mainWindow(), "InSAR Subsidence", str(exc))
+                return None
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, dock)
+            self.docks[kind] = dock
+        dock.setVisible(True)
+        dock.raise_()
+        dock.activate_tool()
+        return dock
+
     def unload(self):
+        for dock in self.docks.values():
+            dock.unload()
+            self.iface.removeDockWidget(dock)
+            dock.deleteLater()
+        self.docks = {}
         for action in self.actions:
             self.iface.removePluginMenu(MENU, action)
             if self.toolbar is not None:

@@ -1,37 +1,73 @@
-"""Layer styling: diverging ramps centred on zero for rates, class colours for classes."""
+"""Layer styling: diverging ramps centred on zero for rates, class colours for classes.
+
+Rates (mm/yr) and displacements (mm) get a ColorBrewer RdBu ramp, red = subsidence
+(negative), blue = uplift, with limits symmetric about zero at a robust percentile of |value|
+(outliers do not wash the map out), rounded to a readable number; legend entries carry the unit.
+Deformation classes (paper 002: < -40, -40 to -10, -10 to +10, > +10 mm/yr) get fixed
+colours; labels come from the raster's category names when it has them.
+"""
 from __future__ import annotations
 
+from typing import List, Optional, Sequence, Tuple
+
 import numpy as np
-from qgis.core import (QgsColorRampShader, QgsGraduatedSymbolRenderer, QgsMapLayer,
-                       QgsProcessingLayerPostProcessorInterface, QgsRasterLayer, QgsRasterShader, QgsRendererRange, QgsSingleBandPseudoColorRenderer,
-                       QgsSymbol, QgsVectorLayer)
+from qgis.core import (QgsColorRampShader, QgsFeatureRequest, QgsGraduatedSymbolRenderer,
+                       QgsMapLayer, QgsPalettedRasterRenderer,
+                       QgsProcessingLayerPostProcessorInterface, QgsRasterLayer, QgsRasterShader,
+                       QgsRendererRange, QgsSingleBandPseudoColorRenderer, QgsSymbol,
+                       QgsVectorLayer)
 from qgis.PyQt.QtGui import QColor
 
 # ColorBrewer RdBu, red = subsidence (negative), blue = uplift
 DIVERGING = ["#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e5f0", "#92c5de",
              "#4393c3", "#2166ac"]
+ROBUST_PERCENTILE = 98.0
+MAX_STYLE_SAMPLES = 200_000
+
+# paper 002 deformation classes: (code, default label, colour)
+DEFORMATION_CLASSES: List[Tuple[int, str, str]] = [
+    (1, "< -40 mm/yr: strong subsidence", "#99000d"),
+    (2, "-40 to -10 mm/yr: moderate subsidence", "#fb6a4a"),
+    (3, "-10 to +10 mm/yr: stable", "#e0e0e0"),
+    (4, "> +10 mm/yr: uplift", "#2171b5"),
+]
+UNITS = {"velocity": "mm/yr", "displacement": "mm", "classes": ""}
 
 
-def symmetric_limit(values: np.ndarray, percentile: float = 98.0) -> float:
-    """Half-width of a colour scale centred on zero: the ``percentile`` of |values|."""
+def nice_number(value: float) -> float:
+    """Round up to 1, 2, 2.5 or 5 times a power of ten (legend limits people can read)."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    power = 10 ** np.floor(np.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power * (1 + 1e-9):
+            return float(step * power)
+    return float(10 * power)
+
+
+def symmetric_limit(values: np.ndarray, percentile: float = ROBUST_PERCENTILE) -> float:
+    """Half-width of a colour scale centred on zero: the ``percentile`` of |values|, rounded
+    up to a nice number (1.0 when there is nothing to measure)."""
+    values = np.asarray(values, dtype=float)
     finite = np.abs(values[np.isfinite(values)])
     if finite.size == 0:
         return 1.0
-    limit = float(np.percentile(finite, percentile))
-    return limit if limit > 0 else 1.0
+    return nice_number(float(np.percentile(finite, percentile)))
 
 
-def _ramp_items(limit: float, unit: str):
+def _label(value: float, unit: str) -> str:
+    return f"{value:+.3g} {unit}".replace("+0 ", "0 ").strip()
+
+
+def _ramp_items(limit: float, unit: str) -> List[QgsColorRampShader.ColorRampItem]:
     n = len(DIVERGING)
-    items = []
-    for i, colour in enumerate(DIVERGING):
-        value = -limit + 2 * limit * i / (n - 1)
-        items.append(QgsColorRampShader.ColorRampItem(value, QColor(colour),
-                                                      f"{value:.1f} {unit}"))
-    return items
+    return [QgsColorRampShader.ColorRampItem(-limit + 2 * limit * i / (n - 1), QColor(colour),
+                                             _label(-limit + 2 * limit * i / (n - 1), unit))
+            for i, colour in enumerate(DIVERGING)]
 
 
 def _raster_values(layer: QgsRasterLayer, band: int = 1) -> np.ndarray:
+    """A decimated read of one band (at most ~1000 x 1000 values) with nodata as NaN."""
     from osgeo import gdal
 
     ds = gdal.Open(layer.source())
@@ -39,18 +75,22 @@ def _raster_values(layer: QgsRasterLayer, band: int = 1) -> np.ndarray:
         return np.array([])
     rb = ds.GetRasterBand(band)
     step = max(1, max(ds.RasterXSize, ds.RasterYSize) // 1000)
-    data = rb.ReadAsArray()[::step, ::step].astype(float)
+    data = rb.ReadAsArray(buf_xsize=max(1, ds.RasterXSize // step),
+                          buf_ysize=max(1, ds.RasterYSize // step)).astype(float)
     nodata = rb.GetNoDataValue()
     if nodata is not None and not np.isnan(nodata):
         data[data == nodata] = np.nan
     return data
 
 
-def style_diverging_raster(layer: QgsRasterLayer, unit: str = "mm/yr", band: int = 1) -> None:
-    limit = symmetric_limit(_raster_values(layer, band))
+def style_diverging_raster(layer: QgsRasterLayer, unit: str = "mm/yr", band: int = 1,
+                           limit: Optional[float] = None) -> float:
+    """Diverging pseudo-colour centred on zero; returns the half-width used."""
+    limit = limit or symmetric_limit(_raster_values(layer, band))
     ramp = QgsColorRampShader(-limit, limit)
     ramp.setColorRampType(QgsColorRampShader.Interpolated)
     ramp.setColorRampItemList(_ramp_items(limit, unit))
+    ramp.setClip(False)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(ramp)
     renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
@@ -58,36 +98,100 @@ def style_diverging_raster(layer: QgsRasterLayer, unit: str = "mm/yr", band: int
     renderer.setClassificationMax(limit)
     layer.setRenderer(renderer)
     layer.triggerRepaint()
+    return limit
 
 
-def style_diverging_points(layer: QgsVectorLayer, field: str = "VEL", unit: str = "mm/yr") -> None:
-    index = layer.fields().indexOf(field)
-    if index < 0:
-        return
-    values = np.array([f[field] for f in layer.getFeatures()
-                       if f[field] is not None and f[field] == f[field]], dtype=float)
+def _class_labels(layer: QgsRasterLayer) -> dict:
+    """Category names stored in the raster (GDAL category table), by class code."""
+    from osgeo import gdal
+
+    ds = gdal.Open(layer.source())
+    names = ds.GetRasterBand(1).GetCategoryNames() if ds is not None else None
+    return {code: name for code, name in enumerate(names or []) if name}
+
+
+def style_classes_raster(layer: QgsRasterLayer,
+                         classes: Sequence[Tuple[int, str, str]] = DEFORMATION_CLASSES) -> None:
+    """Paletted style for a deformation-class raster (codes 1..4 of paper 002)."""
+    stored = _class_labels(layer)
+    palette = [QgsPalettedRasterRenderer.Class(code, QColor(colour), stored.get(code, label))
+               for code, label, colour in classes]
+    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, palette))
+    layer.triggerRepaint()
+
+
+def _field_values(layer: QgsVectorLayer, field: str) -> np.ndarray:
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)
+    request.setSubsetOfAttributes([field], layer.fields())
+    request.setLimit(MAX_STYLE_SAMPLES)
+    values = [f[field] for f in layer.getFeatures(request)]
+    return np.array([v for v in values if isinstance(v, (int, float)) and v == v], dtype=float)
+
+
+def style_diverging_points(layer: QgsVectorLayer, field: str = "VEL", unit: str = "mm/yr",
+                           size_mm: float = 1.6) -> Optional[float]:
+    """Graduated symbols on ``field``, classes symmetric about zero; returns the half-width.
+
+    The outer classes are open-ended, so every point gets a colour."""
+    if layer.fields().indexOf(field) < 0:
+        return None
+    values = _field_values(layer, field)
     limit = symmetric_limit(values)
     edges = np.linspace(-limit, limit, len(DIVERGING) + 1)
-    edges[0], edges[-1] = min(edges[0], values.min(initial=0)), max(edges[-1], values.max(initial=0))
+    low = min(edges[0], float(values.min(initial=0))) - 1e-9
+    high = max(edges[-1], float(values.max(initial=0))) + 1e-9
     ranges = []
     for i, colour in enumerate(DIVERGING):
         symbol = QgsSymbol.defaultSymbol(layer.geometryType())
         symbol.setColor(QColor(colour))
         if hasattr(symbol, "setSize"):
-            symbol.setSize(1.6)
-        ranges.append(QgsRendererRange(float(edges[i]), float(edges[i + 1]), symbol,
-                                       f"{edges[i]:.1f} – {edges[i + 1]:.1f} {unit}"))
-    layer.setRenderer(QgsGraduatedSymbolRenderer(field, ranges))
+            symbol.setSize(size_mm)
+            symbol.symbolLayer(0).setStrokeStyle(0)  # Qt.NoPen: dense PS layers stay readable
+        lower = low if i == 0 else float(edges[i])
+        upper = high if i == len(DIVERGING) - 1 else float(edges[i + 1])
+        if i == 0:
+            label = f"< {_label(edges[1], unit)}"
+        elif i == len(DIVERGING) - 1:
+            label = f"> {_label(edges[i], unit)}"
+        else:
+            label = f"{edges[i]:+.3g} to {_label(edges[i + 1], unit)}"
+        ranges.append(QgsRendererRange(lower, upper, symbol, label))
+    renderer = QgsGraduatedSymbolRenderer(field, ranges)
+    renderer.setClassAttribute(field)
+    layer.setRenderer(renderer)
     layer.triggerRepaint()
+    return limit
 
 
 def style_layer(layer: QgsMapLayer, kind: str) -> None:
-    """Apply a named style: ``velocity`` (rates in mm/yr) or ``displacement`` (mm)."""
-    unit = {"velocity": "mm/yr", "displacement": "mm"}.get(kind, "")
+    """Apply a named style: ``velocity`` (mm/yr), ``displacement`` (mm) or ``classes``."""
+    if kind == "classes" and isinstance(layer, QgsRasterLayer):
+        style_classes_raster(layer)
+        return
+    unit = UNITS.get(kind, "")
     if isinstance(layer, QgsRasterLayer):
         style_diverging_raster(layer, unit)
     elif isinstance(layer, QgsVectorLayer):
         style_diverging_points(layer, "VEL", unit)
+
+
+def style_by_guess(layer: QgsMapLayer) -> Optional[str]:
+    """Style a layer from its name/fields (used when loading demo outputs); returns the kind."""
+    name = layer.name().lower()
+    if isinstance(layer, QgsRasterLayer):
+        if "class" in name:
+            kind = "classes"
+        elif "velocity" in name or "rate" in name:
+            kind = "velocity" if "std" not in name else None
+        else:
+            kind = None
+    elif isinstance(layer, QgsVectorLayer) and layer.fields().indexOf("VEL") >= 0:
+        kind = "velocity"
+    else:
+        kind = None
+    if kind:
+        style_layer(layer, kind)
+    return kind
 
 
 class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):

@@ -31,6 +31,9 @@ def executable() -> str:
 
 def environment() -> Dict[str, str]:
     env = dict(os.environ)
+    # the plugin is enabled in the default profile; a custom one (pytest-qgis sets these) lacks it
+    env.pop("QGIS_CUSTOM_CONFIG_PATH", None)
+    env.pop("QGIS_OPTIONS_PATH", None)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env.setdefault("QGIS_PLUGINPATH", str(ROOT / "build" / "qgis_plugins"))
     site = ROOT / ".venv" / "lib" / "python3.11" / "site-packages"

@@ -33,20 +33,30 @@ def test_data() -> Path:
     return TEST_DATA
 
 
-@pytest.fixture(scope="session")
-def provider(qgis_app, qgis_processing):
-    """The subsidence provider registered in the Processing registry of a headless QGIS."""
+_LIVE_PROVIDERS = []
+
+
+def register_provider():
+    """Register the subsidence provider unless one is; return the registered instance."""
     from qgis.core import QgsApplication
 
     from insar_subsidence.processing_provider.provider import SubsidenceProvider
 
     registry = QgsApplication.processingRegistry()
-    existing = registry.providerById("subsidence")
-    if existing is not None:
-        return existing
-    instance = SubsidenceProvider()
-    assert registry.addProvider(instance)
-    return instance
+    if registry.providerById("subsidence") is None:
+        instance = SubsidenceProvider()
+        assert registry.addProvider(instance)
+        _LIVE_PROVIDERS.append(instance)  # keep the Python side alive (its overrides)
+    return registry.providerById("subsidence")
+
+
+@pytest.fixture(scope="session")
+def provider(qgis_app, qgis_processing):
+    """The subsidence provider registered in the Processing registry of a headless QGIS.
+
+    The plugin unload test replaces the registered instance: call register_provider() for the
+    current one instead of keeping this object across tests."""
+    return register_provider()
 
 
 @pytest.fixture

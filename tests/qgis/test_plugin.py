@@ -4,6 +4,8 @@ from pathlib import Path
 
 from qgis.core import QgsApplication
 
+from tests.conftest import register_provider
+
 ROOT = Path(__file__).resolve().parents[2]
 GROUPS = {"ingest", "network", "corrections", "timeseries", "analysis", "prediction",
           "interpolation", "drivers"}
@@ -37,11 +39,13 @@ def test_class_factory_init_gui_and_unload(qgis_iface, qgis_app):
     plugin.unload()
     assert registry.providerById("subsidence") is None
     assert plugin.actions == []
+    register_provider()  # leave the registry as other tests expect it
 
 
-def test_provider_registers_every_algorithm_with_id_group_and_help(provider):
+def test_provider_registers_every_algorithm_with_id_group_and_help(qgis_processing):
     from insar_subsidence.processing_provider.provider import algorithm_classes
 
+    provider = register_provider()
     algorithms = provider.algorithms()
     assert provider.id() == "subsidence"
     assert provider.name() == "InSAR Subsidence"

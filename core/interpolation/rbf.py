@@ -1,0 +1,41 @@
+"""Radial basis function interpolation (scipy's RBFInterpolator with a local neighbourhood)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .common import Predictor, merge_duplicates
+
+
+@dataclass
+class RbfOptions:
+    kernel: str = "thin_plate_spline"
+    neighbours: int = 32
+    smoothing: float = 0.0
+
+
+def rbf_predictor(xy: np.ndarray, values: np.ndarray, options: RbfOptions = RbfOptions()
+                  ) -> Predictor:
+    """``predict(query_xy) -> values``; exact at the data points when ``smoothing`` is 0.
+
+    Coordinates are centred and scaled (scipy's kernels are not scale-free for every kernel,
+    and UTM coordinates of 1e6 m make the polynomial part ill-conditioned).
+    """
+    from scipy.interpolate import RBFInterpolator
+
+    xy, values = merge_duplicates(xy, values)
+    centre = xy.mean(axis=0)
+    scale = float(np.max(xy.std(axis=0))) or 1.0
+    k = int(min(options.neighbours, len(values)))
+    rbf = RBFInterpolator((xy - centre) / scale, values, neighbors=k, kernel=options.kernel,
+                          smoothing=options.smoothing)
+
+    def predict(query: np.ndarray) -> np.ndarray:
+        out = np.empty(len(query))
+        for start in range(0, len(query), 50_000):
+            q = np.asarray(query[start:start + 50_000], dtype=np.float64)
+            out[start:start + len(q)] = rbf((q - centre) / scale)
+        return out
+
+    return predict

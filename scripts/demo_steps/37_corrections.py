@@ -1,0 +1,26 @@
+"""Ramp removal and DEM-error correction of the demo SBAS time series."""
+
+
+def run(ctx):
+    folder = ctx.folder("sbas")
+    series = folder / "timeseries.h5"
+    tcoh = folder / "temporalCoherence.h5"
+    if not series.exists():
+        raise FileNotFoundError(f"{series} is missing: run the SBAS inversion step first.")
+    deramped = ctx.run("deramp", {
+        "INPUT": str(series),
+        "RAMP": 0,  # linear
+        "MASK": str(tcoh),
+        "MASK_THRESHOLD": 0.7,
+        "ROBUST": True,
+        "OUTPUT": str(folder / "timeseries_deramped.h5"),
+    })
+    corrected = ctx.run("demerror", {
+        "INPUT": deramped["OUTPUT"],
+        "GEOMETRY": str(ctx.output / "stack" / "geometryGeo.h5"),
+        "POLY_ORDER": 2,
+        "OUTPUT": str(folder / "timeseries_corrected.h5"),
+        "OUTPUT_DEM_ERROR": str(folder / "dem_error.tif"),
+    })
+    ctx.results["corrected time series"] = corrected["OUTPUT"]
+    ctx.results["DEM error"] = corrected["OUTPUT_DEM_ERROR"]

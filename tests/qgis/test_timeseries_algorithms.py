@@ -1,0 +1,68 @@
+"""subsidence:sbasinversion and subsidence:velocity through Processing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from insar_subsidence.core.geotiff import band_names, read_raster
+from insar_subsidence.core.mintpy_io import read_timeseries, write_geometry
+from tests.core.sbas_synthetic import (GRID, make_dates, small_baseline_pairs,
+                                       truth_displacement, write_stack)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    dates = make_dates(12)
+    truth = truth_displacement(dates, rate_m_per_yr=-0.08)
+    path = write_stack(tmp_path / "ifgramStack.h5", dates, small_baseline_pairs(dates, 3), truth)
+    return path, truth
+
+
+def test_inversion_then_velocity(run_algorithm, stack, tmp_path):
+    path, truth = stack
+    x, y = GRID.xy(0, 11)
+    inverted = run_algorithm("sbasinversion", {
+        "INPUT": str(path), "WEIGHT": 3, "REFERENCE": f"{x},{y} [EPSG:32633]",
+        "OUTPUT": str(tmp_path / "ts.h5"), "OUTPUT_TCOH": str(tmp_path / "tcoh.h5")})
+    series = read_timeseries(inverted["OUTPUT"])
+    np.testing.assert_allclose(series.data, truth - truth[:, 0, 11][:, None, None], atol=2e-6)
+    assert inverted["PARTS"] == 1
+    geometry = write_geometry(tmp_path / "geometryGeo.h5", GRID, np.zeros(GRID.shape),
+                              np.full(GRID.shape, 40.0), np.zeros(GRID.shape))
+    result = run_algorithm("velocity", {
+        "INPUT": inverted["OUTPUT"], "GEOMETRY": str(geometry), "TCOH": inverted["OUTPUT_TCOH"],
+        "MIN_TCOH": 0.7, "MODEL": 2, "CLASS_THRESHOLDS": "-40,-10,10",
+        "CUMULATIVE_DATE": "2020-03-20",
+        "OUTPUT": str(tmp_path / "v.tif"), "OUTPUT_STD": str(tmp_path / "std.tif"),
+        "OUTPUT_VERTICAL": str(tmp_path / "vert.tif"), "OUTPUT_CLASSES": str(tmp_path / "c.tif"),
+        "OUTPUT_CUMULATIVE": str(tmp_path / "cum.tif"), "OUTPUT_H5": str(tmp_path / "vel.h5")})
+    los, _ = read_raster(result["OUTPUT"])
+    vertical, _ = read_raster(result["OUTPUT_VERTICAL"])
+    np.testing.assert_allclose(vertical, los / np.cos(np.deg2rad(40.0)), rtol=1e-5)
+    assert los[0, 11] == pytest.approx(0.0, abs=1e-3)
+    assert los.min() < -40  # the bowl centre, relative to the reference
+    assert band_names(result["OUTPUT_STD"]) == ["LOS velocity standard deviation (mm/yr)"]
+    classes, _ = read_raster(result["OUTPUT_CLASSES"], dtype=np.uint8)
+    assert set(np.unique(classes)) <= {1, 2, 3, 4}
+    assert result["OUTPUT_CUMULATIVE"] and result["OUTPUT_H5"]
+
+
+def test_velocity_outputs_left_empty_are_not_written(run_algorithm, stack, tmp_path):
+    path, _ = stack
+    inverted = run_algorithm("sbasinversion", {
+        "INPUT": str(path), "WEIGHT": 0, "OUTPUT": str(tmp_path / "ts.h5"),
+        "OUTPUT_TCOH": str(tmp_path / "tcoh.h5")})
+    result = run_algorithm("velocity", {"INPUT": inverted["OUTPUT"],
+                                        "OUTPUT": str(tmp_path / "v.tif")})
+    assert result["OUTPUT_VERTICAL"] is None and result["OUTPUT_CLASSES"] is None
+    assert sorted(p.name for p in tmp_path.glob("*.tif")) == ["v.tif"]
+
+
+def test_bad_stack_is_reported_with_its_name(run_algorithm, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    bad = tmp_path / "not_a_stack.h5"
+    bad.write_text("nothing")
+    with pytest.raises(QgsProcessingException, match="not_a_stack.h5"):
+        run_algorithm("sbasinversion", {"INPUT": str(bad), "OUTPUT": str(tmp_path / "ts.h5"),
+                                        "OUTPUT_TCOH": str(tmp_path / "t.h5")})

@@ -1,0 +1,149 @@
+"""Profile dock and subsidence:profile on a synthetic bowl with known metrics."""
+import csv
+
+import numpy as np
+import pytest
+from qgis.core import (QgsFeature, QgsGeometry, QgsPointXY, QgsProject, QgsRasterLayer,
+                       QgsVectorLayer)
+
+from .ui_clicks import draw_line, prepare_canvas
+from .ui_synthetic import write_synthetic_outputs
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    return write_synthetic_outputs(tmp_path_factory.mktemp("ui_profile"))
+
+
+def _bowl_line(outputs):
+    grid = outputs["scene"].grid
+    velocity = outputs["scene"].vertical_velocity() * 1000
+    row, col = np.unravel_index(np.argmin(velocity), velocity.shape)
+    x, y = grid.xy(row, col)
+    # pixel centres in the middle of the 80 m bins; the line runs along the pixel row
+    return [(float(x) - 1560, float(y)), (float(x) + 1640, float(y))], velocity, (row, col)
+
+
+@pytest.fixture
+def dock(qgis_iface, qgis_canvas, qgis_new_project, outputs):
+    from insar_subsidence.ui.profile_dock import ProfileDock
+
+    velocity = QgsRasterLayer(str(outputs["velocity"]), "velocity")
+    points = QgsVectorLayer(str(outputs["points"]), "ps_points", "ogr")
+    QgsProject.instance().addMapLayers([velocity, points])
+    prepare_canvas(qgis_canvas, velocity)
+    widget = ProfileDock(qgis_iface)
+    widget.resize(800, 450)
+    widget.activate_tool()
+    yield widget
+    widget.unload()
+
+
+def test_drawn_line_profiles_the_bowl_and_exports(dock, qgis_canvas, outputs, tmp_path):
+    from insar_subsidence.plugin.tasks import wait_for
+
+    line, velocity, (row, col) = _bowl_line(outputs)
+    dock.buffer.setValue(30.0)  # the pixel row only (neighbour rows are 80 m away)
+    draw_line(dock.tool, qgis_canvas, line)
+    assert len(dock.tool.finished_bands) == 1  # the rubber band stays while the tool is on
+    assert dock.pending_task is not None and wait_for(dock.pending_task)
+    profiles = {p.name: p for p in dock.profiles()}
+    assert set(profiles) == {"L1 velocity", "L1 ps_points"}
+    raster = profiles["L1 velocity"]
+    # the line passes through the pixel with the lowest rate: that is the funnel minimum
+    assert raster.metrics.minimum == pytest.approx(velocity[row, col], abs=0.5)
+    assert raster.metrics.minimum_at_m == pytest.approx(1560, abs=10)
+    below = velocity[row, :] < -10
+    assert raster.metrics.affected_length_m == pytest.approx(below.sum() * 80, abs=160)
+    xs, ys = dock.drawn_curves["L1 velocity"].getData()
+    assert np.nanmin(ys) == pytest.approx(raster.metrics.minimum, abs=1e-6)
+    assert raster.metrics.line_length_m == pytest.approx(3200, abs=20)  # clicks snap to pixels
+    assert xs.max() <= raster.metrics.line_length_m / 1000 + 1e-9  # km
+    dock.axis_combo.setCurrentIndex(1)
+    xs_deg, _ = dock.drawn_curves["L1 velocity"].getData()
+    assert 0.02 < xs_deg.max() < 0.04  # 3.2 km in degrees at 35 N
+
+    dock.buffer.setValue(130.0)  # wide enough for the points (every 240 m) on both sides
+    points = {p.name: p for p in dock.profiles()}["L1 ps_points"]
+    (x0, y0), (x1, _) = [(v.x(), v.y()) for v in dock.lines[0].vertices]
+    px, py = outputs["scene"].grid.xy(*outputs["rows_cols"])
+    beyond = np.maximum.reduce([x0 - px, np.zeros_like(px), px - x1])  # round line ends
+    inside = np.hypot(beyond, py - y0) <= 130  # the line is horizontal
+    assert points.samples.values.size == inside.sum() > 10
+    np.testing.assert_allclose(np.sort(points.samples.values),
+                               np.sort(velocity[outputs["rows_cols"][0][inside],
+                                                outputs["rows_cols"][1][inside]]), rtol=1e-5)
+    assert points.metrics.minimum < -40
+
+    csv_path = dock.export_csv(tmp_path / "profile.csv")
+    rows = list(csv.DictReader(open(csv_path)))
+    assert {r["source"] for r in rows} == {"L1 velocity", "L1 ps_points"}
+    raster = {p.name: p for p in dock.profiles()}["L1 velocity"]
+    assert min(float(r["mean"]) for r in rows if r["source"] == "L1 velocity") == \
+        pytest.approx(raster.metrics.minimum, abs=1e-3)
+    assert dock.export_image(tmp_path / "profile.png").read_bytes()[:4] == b"\x89PNG"
+    assert dock.export_image(tmp_path / "profile.svg").stat().st_size > 1000
+    saved = dock.save_lines(str(tmp_path / "lines.gpkg"))
+    assert saved.featureCount() == 2
+    assert {f["source"] for f in saved.getFeatures()} == {"L1 velocity", "L1 ps_points"}
+
+    # a second line keeps the first; ending the tool removes the temporary lines
+    draw_line(dock.tool, qgis_canvas, [(line[0][0], line[0][1] + 800),
+                                       (line[1][0], line[1][1] + 800)])
+    assert len(dock.lines) == 2 and len(dock.profiles()) == 4
+    qgis_canvas.unsetMapTool(dock.tool)
+    assert dock.tool.finished_bands == []
+
+
+def test_selected_line_feature(dock, qgis_iface, outputs):
+    from insar_subsidence.plugin.tasks import wait_for
+
+    line, _, _ = _bowl_line(outputs)
+    layer = QgsVectorLayer("LineString?crs=EPSG:32649", "lines", "memory")
+    feature = QgsFeature()
+    feature.setGeometry(QgsGeometry.fromPolylineXY([QgsPointXY(*p) for p in line]))
+    layer.dataProvider().addFeatures([feature])
+    QgsProject.instance().addMapLayer(layer)
+    qgis_iface.setActiveLayer(layer)
+    dock.set_checked([QgsProject.instance().mapLayersByName("velocity")[0]])
+    assert dock.use_selected_features() == 1
+    if dock.pending_task is not None:
+        assert wait_for(dock.pending_task)
+    assert [p.name for p in dock.profiles()] == ["L1 velocity"]
+
+
+def test_profile_algorithm_writes_csv_chart_and_affected_segments(run_algorithm, outputs,
+                                                                  tmp_path):
+    line, velocity, (row, _) = _bowl_line(outputs)
+    layer = QgsVectorLayer("LineString?crs=EPSG:32649", "lines", "memory")
+    feature = QgsFeature()
+    feature.setGeometry(QgsGeometry.fromPolylineXY([QgsPointXY(*p) for p in line]))
+    layer.dataProvider().addFeatures([feature])
+    result = run_algorithm("profile", {
+        "INPUT": layer, "RASTERS": [str(outputs["velocity"])], "POINTS": [str(outputs["points"])],
+        "BUFFER": 130, "THRESHOLD": -10, "OUTPUT_FOLDER": str(tmp_path / "profiles"),
+        "OUTPUT": str(tmp_path / "affected.gpkg")})
+    csv_files = result["CSV_FILES"]
+    assert len(csv_files) == 1 and csv_files[0].endswith(".csv")
+    rows = list(csv.DictReader(open(csv_files[0])))
+    assert {r["source"] for r in rows} == {"velocity", "ps_points"}
+    assert open(result["CHART_FILES"][0], "rb").read(4) == b"\x89PNG"
+    affected = QgsVectorLayer(result["OUTPUT"], "affected", "ogr")
+    by_source = {f["source"]: f for f in affected.getFeatures()}
+    assert set(by_source) == {"velocity", "ps_points"}
+    expected = (velocity[row - 1:row + 2, :].mean(axis=0) < -10).sum() * 80  # rows within 130 m
+    assert by_source["velocity"]["length_m"] == pytest.approx(expected, abs=160)
+    assert by_source["velocity"].geometry().length() == pytest.approx(
+        by_source["velocity"]["length_m"], rel=1e-3)
+
+
+def test_profile_algorithm_without_sources_names_the_fix(run_algorithm, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    layer = QgsVectorLayer("LineString?crs=EPSG:32649", "lines", "memory")
+    feature = QgsFeature()
+    feature.setGeometry(QgsGeometry.fromPolylineXY([QgsPointXY(0, 0), QgsPointXY(10, 0)]))
+    layer.dataProvider().addFeatures([feature])
+    with pytest.raises(QgsProcessingException, match="at least one velocity raster"):
+        run_algorithm("profile", {"INPUT": layer, "OUTPUT_FOLDER": str(tmp_path),
+                                  "OUTPUT": "memory:"})

@@ -1,0 +1,115 @@
+"""Styling on load, background tasks and the plugin's dock actions."""
+import time
+
+import numpy as np
+import pytest
+from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
+
+from insar_subsidence.core.errors import Cancelled, InputError
+from insar_subsidence.core.progress import report
+
+from .ui_synthetic import write_synthetic_outputs
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    return write_synthetic_outputs(tmp_path_factory.mktemp("ui_style"), size=48, n_dates=12)
+
+
+def test_nice_symmetric_limits():
+    from insar_subsidence.plugin.styling import nice_number, symmetric_limit
+
+    assert [nice_number(v) for v in (0.7, 1.3, 2.2, 4.9, 33, 76)] == [1, 2, 2.5, 5, 50, 100]
+    values = np.r_[np.linspace(-30, 8, 1000), 5000.0]  # one outlier does not set the scale
+    assert symmetric_limit(values) == 50
+    assert symmetric_limit(np.array([np.nan])) == 1.0
+
+
+def test_velocity_raster_ramp_is_centred_with_units(outputs):
+    from insar_subsidence.plugin.styling import style_layer
+
+    layer = QgsRasterLayer(str(outputs["velocity"]), "velocity")
+    style_layer(layer, "velocity")
+    renderer = layer.renderer()
+    assert renderer.classificationMin() == -renderer.classificationMax()
+    velocity = outputs["scene"].vertical_velocity() * 1000
+    assert renderer.classificationMax() >= np.percentile(np.abs(velocity), 98)
+    items = renderer.shader().rasterShaderFunction().colorRampItemList()
+    assert items[0].color.name() == "#b2182b" and items[-1].color.name() == "#2166ac"
+    assert all("mm/yr" in item.label for item in items)
+    assert any(item.value == 0 for item in items)
+
+
+def test_classes_and_points_styles(outputs):
+    from insar_subsidence.plugin.styling import style_layer
+
+    classes = QgsRasterLayer(str(outputs["classes"]), "classes")
+    style_layer(classes, "classes")
+    palette = classes.renderer().classes()
+    assert [c.value for c in palette] == [1, 2, 3, 4]
+    assert "< -40 mm/yr" in palette[0].label
+    points = QgsVectorLayer(str(outputs["points"]), "ps", "ogr")
+    style_layer(points, "velocity")
+    renderer = points.renderer()
+    assert renderer.classAttribute() == "VEL"
+    ranges = renderer.ranges()
+    middle = ranges[len(ranges) // 2]  # the white class straddles zero symmetrically
+    assert middle.lowerValue() == pytest.approx(-middle.upperValue())
+    assert middle.symbol().color().name() == "#f7f7f7"
+    assert all("mm/yr" in r.label() for r in ranges)
+    values = [f["VEL"] for f in points.getFeatures()]
+    assert ranges[0].lowerValue() <= min(values) and ranges[-1].upperValue() >= max(values)
+
+
+def _slow(n, progress):
+    for i in range(n):
+        report(progress, i / n, "working")
+        time.sleep(0.01)
+    return n * 2
+
+
+def test_core_task_result_progress_cancel_and_error(qgis_app):
+    from insar_subsidence.plugin.tasks import run_in_background, wait_for
+
+    got = {}
+    task = run_in_background("double", _slow, 5, on_done=lambda r: got.setdefault("result", r))
+    assert wait_for(task) and got["result"] == 10
+
+    errors = []
+    task = run_in_background("long", _slow, 10_000, on_error=errors.append)
+    time.sleep(0.05)
+    task.cancel()
+    assert wait_for(task) is False and isinstance(errors[0], Cancelled)
+
+    def bad(progress):
+        raise InputError("broken.", "/data/x.tif", "fix it.")
+
+    task = run_in_background("bad", bad, on_error=errors.append)
+    assert wait_for(task) is False and "/data/x.tif" in str(errors[-1])
+
+
+def test_add_layers_when_done_styles_on_the_main_thread(outputs, qgis_new_project):
+    from insar_subsidence.plugin.tasks import add_layers_when_done, run_in_background, wait_for
+
+    task = run_in_background("paths", lambda progress: [str(outputs["velocity"])],
+                             on_done=add_layers_when_done("velocity"))
+    assert wait_for(task)
+    layer = QgsProject.instance().mapLayersByName("velocity")[0]
+    assert layer.renderer().type() == "singlebandpseudocolor"
+
+
+def test_plugin_dock_actions_and_unload(qgis_iface, qgis_canvas):
+    import insar_subsidence
+
+    plugin = insar_subsidence.classFactory(qgis_iface)
+    plugin.initProcessing = lambda: None  # keep the session's provider registered
+    plugin.initGui()
+    assert len(plugin.actions) == 3
+    timeseries = plugin.show_dock("timeseries")
+    assert qgis_canvas.mapTool() is timeseries.tool
+    profile = plugin.show_dock("profile")
+    assert qgis_canvas.mapTool() is profile.tool
+    assert plugin.show_dock("profile") is profile
+    plugin.unload()
+    assert plugin.docks == {} and plugin.actions == []
+    assert qgis_canvas.mapTool() is not profile.tool

@@ -1,0 +1,118 @@
+"""Time-series dock: clicks through the map tool on synthetic outputs with known series."""
+import csv
+import datetime as dt
+
+import numpy as np
+import pytest
+from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
+from qgis.PyQt.QtCore import Qt
+
+from .ui_clicks import click, prepare_canvas
+from .ui_synthetic import write_synthetic_outputs
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    return write_synthetic_outputs(tmp_path_factory.mktemp("ui_ts"))
+
+
+@pytest.fixture
+def dock(qgis_iface, qgis_canvas, qgis_new_project, outputs):
+    from insar_subsidence.ui.timeseries_dock import TimeSeriesDock
+
+    points = QgsVectorLayer(str(outputs["points"]), "ps_points", "ogr")
+    velocity = QgsRasterLayer(str(outputs["velocity"]), "velocity")
+    QgsProject.instance().addMapLayers([velocity, points])
+    prepare_canvas(qgis_canvas, velocity)
+    widget = TimeSeriesDock(qgis_iface)
+    widget.resize(700, 420)
+    widget.activate_tool()
+    assert qgis_canvas.mapTool() is widget.tool
+    yield widget
+    widget.unload()
+    assert qgis_canvas.mapTool() is not widget.tool
+
+
+def test_click_on_timeseries_h5_plots_the_pixel_in_mm_with_rate(dock, qgis_canvas, outputs):
+    dock.add_file(str(outputs["timeseries"]))
+    grid = outputs["scene"].grid
+    x, y = grid.xy(20, 20)
+    click(dock.tool, qgis_canvas, float(x), float(y))
+    assert len(dock.entries) == 1
+    entry = dock.entries[0]
+    expected = outputs["cube"][:, 20, 20] * 1000.0
+    plotted_x, plotted_y = entry.items[0].getData()
+    np.testing.assert_allclose(plotted_y, expected, rtol=1e-4, atol=1e-3)
+    first = dt.datetime.fromtimestamp(plotted_x[0], dt.timezone.utc).date()
+    assert first == outputs["scene"].dates[0]
+    assert entry.shown.dates == outputs["scene"].dates
+    rate = np.polyfit((np.array(plotted_x) - plotted_x[0]) / (365.25 * 86400), expected, 1)[0]
+    assert entry.fit.rate_mm_yr == pytest.approx(rate, abs=0.05)
+    assert "mm/yr" in entry.legend and f"{entry.fit.rate_mm_yr:+.1f}" in entry.legend
+    assert dock.plot.getAxis("left").labelUnits == "mm"
+
+
+def test_radius_average_error_bars_reference_and_forecast_from_points(dock, qgis_canvas,
+                                                                       outputs, tmp_path):
+    dock.source_combo.setCurrentText("ps_points")
+    dock.radius.setValue(250.0)  # points every 3 pixels (240 m): the nearest neighbours too
+    grid = outputs["scene"].grid
+    rows, cols = outputs["rows_cols"]
+    k = int(np.flatnonzero((rows == 21) & (cols == 21))[0])
+    x, y = grid.xy(21, 21)
+    click(dock.tool, qgis_canvas, float(x), float(y))
+    entry = dock.entries[-1]
+    px, py = grid.xy(rows, cols)
+    clicked = entry.map_point  # the click lands on a screen pixel (~9 m): use where it landed
+    assert abs(clicked.x() - x) < 10 and abs(clicked.y() - y) < 10
+    near = np.hypot(px - clicked.x(), py - clicked.y()) <= 250
+    assert entry.raw.count == near.sum() >= 4
+    series = outputs["cube"][:, rows[near], cols[near]] * 1000
+    np.testing.assert_allclose(entry.raw.values_mm, series.mean(axis=1), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(entry.raw.std_mm, series.std(axis=1), rtol=1e-3, atol=1e-4)
+    assert any(type(item).__name__ == "ErrorBarItem" for item in entry.items)
+    assert entry.raw.forecast is not None and len(entry.raw.forecast.dates) == 3
+    assert any(type(item).__name__ == "FillBetweenItem" for item in entry.items)
+
+    # shift-click sets a reference; it holds for later clicks too
+    rx, ry = grid.xy(60, 60)
+    click(dock.tool, qgis_canvas, float(rx), float(ry), modifiers=Qt.ShiftModifier)
+    reference = dock._reference_for(entry.source)
+    np.testing.assert_allclose(entry.shown.values_mm, entry.raw.values_mm - reference.values_mm)
+    click(dock.tool, qgis_canvas, float(px[k]), float(py[k]))
+    later = dock.entries[-1]
+    np.testing.assert_allclose(later.shown.values_mm,
+                               later.raw.values_mm - reference.values_mm)
+    assert len(dock.entries) == 2
+
+    csv_path = dock.export_csv(tmp_path / "series.csv")
+    rows_out = list(csv.DictReader(open(csv_path)))
+    observed = [r for r in rows_out if r["series"] == entry.label and r["kind"] == "observed"]
+    assert len(observed) == len(outputs["scene"].dates)
+    assert float(observed[-1]["displacement_mm"]) == pytest.approx(entry.shown.values_mm[-1],
+                                                                   abs=1e-3)
+    for suffix, magic in ((".png", b"\x89PNG"), (".svg", b"<?xml")):
+        path = dock.export_image(tmp_path / f"series{suffix}")
+        assert path.read_bytes()[:5].startswith(magic)
+
+
+def test_click_outside_and_missing_source_say_why(dock, qgis_canvas, outputs):
+    dock.add_file(str(outputs["timeseries"]))
+    click(dock.tool, qgis_canvas, 0.0, 0.0)
+    assert dock.entries == []
+    assert "outside" in dock.status.text() and "timeseries.h5" in dock.status.text()
+
+
+def test_dated_geotiff_layer_in_the_project_is_a_source(dock, qgis_canvas, outputs, tmp_path):
+    from insar_subsidence.core.geotiff import write_geotiff
+
+    cube_mm = outputs["cube"] * 1000
+    names = [d.strftime("%Y%m%d") for d in outputs["scene"].dates]
+    path = write_geotiff(tmp_path / "displacement.tif", cube_mm, outputs["scene"].grid,
+                         band_names=names, units="mm")
+    QgsProject.instance().addMapLayer(QgsRasterLayer(str(path), "displacement stack"))
+    assert "displacement stack" in dock.sources
+    dock.source_combo.setCurrentText("displacement stack")
+    x, y = outputs["scene"].grid.xy(40, 10)
+    click(dock.tool, qgis_canvas, float(x), float(y))
+    np.testing.assert_allclose(dock.entries[-1].raw.values_mm, cube_mm[:, 40, 10], rtol=1e-5)

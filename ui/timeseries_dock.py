@@ -1,0 +1,537 @@
+"""Time-series dock: click the map, see displacement (mm) against date.
+
+Sources: a MintPy ``timeseries.h5`` or a multi-band GeoTIFF with dated bands (added from a
+file or found among the project's raster layers), or a point layer with ``DYYYYMMDD`` fields.
+Each click averages the samples within the radius (default 50 m, paper 001) and adds a curve
+with error bars (the spread of the averaged samples), an optional linear or linear + annual
+fit whose rate is in the legend, and the forecast with its band when the point layer carries
+``FYYYYMMDD`` / ``FLOYYYYMMDD`` / ``FHIYYYYMMDD`` fields. Shift-click (or "Set reference")
+picks a reference point: every curve, present and future, is shown relative to it.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeatureRequest,
+                       QgsMapLayer, QgsPointXY, QgsProject, QgsRasterLayer, QgsRectangle,
+                       QgsVectorLayer, QgsWkbTypes)
+from qgis.gui import QgsVertexMarker
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox,
+                                 QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
+                                 QVBoxLayout, QWidget)
+
+from ..core.atomic import atomic_output
+from ..core.errors import InputError
+from ..core.timeseries_sampling import (DEFAULT_RADIUS_M, PointTable, SampledSeries, SeriesFit,
+                                        fit_series, geotiff_band_dates, rereference,
+                                        sample_points, sample_series_file, series_fields)
+from .map_tools import LINE_COLOURS, PointPickTool
+from .plotting import ItemPools, export_plot, require_pyqtgraph, timestamps
+
+FIT_MODES = ["No fit", "Linear", "Linear + annual"]
+METRES_PER_DEGREE = 111_320.0  # radius conversion for layers in geographic CRS
+MAX_CURVES = 12
+
+
+@dataclass
+class SeriesSource:
+    """Where series come from: a file (``path``) or a point layer (``layer``)."""
+
+    name: str
+    crs: QgsCoordinateReferenceSystem
+    path: Optional[str] = None
+    layer: Optional[QgsVectorLayer] = None
+
+    @property
+    def key(self) -> str:
+        return self.path or (self.layer.id() if self.layer is not None else self.name)
+
+
+@dataclass
+class PlottedSeries:
+    """One clicked position: the raw series and what is drawn for it."""
+
+    label: str
+    source: SeriesSource
+    map_point: QgsPointXY
+    raw: SampledSeries
+    shown: Optional[SampledSeries] = None
+    fit: Optional[SeriesFit] = None
+    colour: str = "#000000"
+    items: list = field(default_factory=list)
+    marker: object = None
+
+    @property
+    def legend(self) -> str:
+        text = f"{self.label} (n={self.raw.count})"
+        if self.fit is not None:
+            text += f": {self.fit.rate_mm_yr:+.1f} ± {self.fit.rate_std_mm_yr:.1f} mm/yr"
+            if self.fit.seasonal:
+                text += f", annual {self.fit.amplitude_mm:.1f} mm"
+        return text
+
+
+def _h5_crs(path: str) -> QgsCoordinateReferenceSystem:
+    from ..core.mintpy_io import read_attrs
+
+    epsg = read_attrs(path).get("EPSG", "")
+    return QgsCoordinateReferenceSystem(f"EPSG:{int(float(epsg))}") if epsg else \
+        QgsCoordinateReferenceSystem()
+
+
+def point_layer_has_series(layer: QgsMapLayer) -> bool:
+    return (isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.PointGeometry
+            and bool(series_fields(layer.fields().names())["observed"]))
+
+
+def raster_has_series(layer: QgsMapLayer) -> bool:
+    if not isinstance(layer, QgsRasterLayer) or layer.bandCount() < 2:
+        return False
+    try:
+        geotiff_band_dates(layer.source())
+    except (InputError, RuntimeError):
+        return False
+    return True
+
+
+def sample_point_layer(layer: QgsVectorLayer, x: float, y: float,
+                       radius_m: float) -> SampledSeries:
+    """Series of the features within ``radius_m`` of (x, y) (layer CRS), via a rect request."""
+    radius = radius_m / METRES_PER_DEGREE if layer.crs().isGeographic() else radius_m
+    roles = series_fields(layer.fields().names())
+    names = [n for items in roles.values() for _, n in items]
+    request = QgsFeatureRequest().setFilterRect(QgsRectangle(x - radius, y - radius,
+                                                             x + radius, y + radius))
+    request.setSubsetOfAttributes(names, layer.fields())
+    xs, ys, rows = [], [], {n: [] for n in names}
+    for feature in layer.getFeatures(request):
+        point = feature.geometry().asPoint()
+        xs.append(point.x())
+        ys.append(point.y())
+        for n in names:
+            value = feature[n]
+            rows[n].append(float(value) if isinstance(value, (int, float)) else np.nan)
+
+    def column_block(role):
+        if not roles[role]:
+            return None
+        return np.array([rows[n] for _, n in roles[role]], dtype=float).T.reshape(len(xs), -1)
+
+    table = PointTable(np.array(xs), np.array(ys), [d for d, _ in roles["observed"]],
+                       column_block("observed"), [d for d, _ in roles["forecast"]],
+                       column_block("forecast"), source=layer.name())
+    if roles["low"] and len(roles["low"]) == len(roles["forecast"]):
+        table.low_mm = column_block("low")
+    if roles["high"] and len(roles["high"]) == len(roles["forecast"]):
+        table.high_mm = column_block("high")
+    return sample_points(table, x, y, radius)
+
+
+class TimeSeriesDock(QDockWidget):
+    """The time-series viewer dock; ``add_point`` / ``set_reference`` are its entry points."""
+
+    def __init__(self, iface, parent=None):
+        super().__init__("InSAR time series", parent)
+        self.setObjectName("InsarSubsidenceTimeSeriesDock")
+        self.iface = iface
+        self.canvas = iface.mapCanvas()
+        self.pg = require_pyqtgraph()
+        self.sources: Dict[str, SeriesSource] = {}
+        self.file_sources: Dict[str, SeriesSource] = {}
+        self.entries: List[PlottedSeries] = []
+        self.reference_point: Optional[QgsPointXY] = None
+        self.reference_marker = None
+        self._reference_cache: Dict[str, SampledSeries] = {}
+        self._picking_reference = False
+        self._counter = 0
+        self.tool = PointPickTool(self.canvas)
+        self.tool.picked.connect(self._on_picked)
+        self._build()
+        self.refresh_sources()
+        QgsProject.instance().layersAdded.connect(self.refresh_sources)
+        QgsProject.instance().layersRemoved.connect(self.refresh_sources)
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self) -> None:
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Source"))
+        self.source_combo = QComboBox()
+        self.source_combo.setToolTip("Time-series file or point layer with DYYYYMMDD fields")
+        row.addWidget(self.source_combo, 1)
+        add_file = QPushButton("Add file…")
+        add_file.setToolTip("Add a timeseries.h5 or a multi-band GeoTIFF with dated bands")
+        add_file.clicked.connect(self._choose_file)
+        row.addWidget(add_file)
+        layout.addLayout(row)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Radius"))
+        self.radius = QDoubleSpinBox()
+        self.radius.setRange(0.0, 100_000.0)
+        self.radius.setValue(DEFAULT_RADIUS_M)
+        self.radius.setSuffix(" m")
+        self.radius.setToolTip("Average every pixel centre / point within this distance")
+        row.addWidget(self.radius)
+        self.fit_combo = QComboBox()
+        self.fit_combo.addItems(FIT_MODES)
+        self.fit_combo.setCurrentIndex(1)
+        self.fit_combo.currentIndexChanged.connect(self.redraw)
+        row.addWidget(self.fit_combo)
+        self.keep = QCheckBox("Keep points")
+        self.keep.setChecked(True)
+        self.keep.setToolTip("Add each click as a new curve instead of replacing the last one")
+        row.addWidget(self.keep)
+        layout.addLayout(row)
+
+        row = QHBoxLayout()
+        self.pick_button = QPushButton("Pick points")
+        self.pick_button.setCheckable(True)
+        self.pick_button.setToolTip("Click the map to plot; shift-click sets the reference")
+        self.pick_button.toggled.connect(self._toggle_tool)
+        row.addWidget(self.pick_button)
+        self.reference_button = QPushButton("Set reference")
+        self.reference_button.setToolTip("The next click becomes the reference point")
+        self.reference_button.clicked.connect(self._arm_reference)
+        row.addWidget(self.reference_button)
+        clear_ref = QPushButton("Clear reference")
+        clear_ref.clicked.connect(self.clear_reference)
+        row.addWidget(clear_ref)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.clear)
+        row.addWidget(clear)
+        export_csv = QPushButton("CSV…")
+        export_csv.setToolTip("Export the plotted series as CSV")
+        export_csv.clicked.connect(lambda: self._export_dialog("csv"))
+        row.addWidget(export_csv)
+        export_image = QPushButton("Image…")
+        export_image.setToolTip("Export the chart as PNG or SVG")
+        export_image.clicked.connect(lambda: self._export_dialog("image"))
+        row.addWidget(export_image)
+        layout.addLayout(row)
+
+        self.plot = self.pg.PlotWidget(axisItems={"bottom": self.pg.DateAxisItem()})
+        self.plot.setLabel("left", "Displacement", units="mm")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.setLabel("bottom", "Date")
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend.setBrush(self.pg.mkBrush(255, 255, 255, 210))
+        pg = self.pg
+        self.pools = ItemPools(self.plot)
+        self.pools.register("curve", pg.PlotDataItem)
+        self.pools.register("bars", lambda: pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0)))
+        self.pools.register("fill", lambda: pg.FillBetweenItem(pg.PlotDataItem(),
+                                                               pg.PlotDataItem()))
+        self.plot.setMinimumHeight(220)
+        layout.addWidget(self.plot, 1)
+        self.status = QLabel("Pick points on the map.")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.setWidget(body)
+
+    # ------------------------------------------------------------------ sources
+    def refresh_sources(self, *_args) -> None:
+        """List the project's time-series layers and the added files in the combo."""
+        current = self.source_combo.currentText()
+        self.sources = dict(self.file_sources)
+        for layer in QgsProject.instance().mapLayers().values():
+            if point_layer_has_series(layer):
+                self.sources[layer.name()] = SeriesSource(layer.name(), layer.crs(), layer=layer)
+            elif raster_has_series(layer):
+                self.sources[layer.name()] = SeriesSource(layer.name(), layer.crs(),
+                                                          path=layer.source())
+        self.source_combo.blockSignals(True)
+        self.source_combo.clear()
+        self.source_combo.addItems(list(self.sources))
+        if current in self.sources:
+            self.source_combo.setCurrentText(current)
+        self.source_combo.blockSignals(False)
+
+    def add_file(self, path: str) -> SeriesSource:
+        """Add a timeseries.h5 or dated multi-band GeoTIFF as a source and select it."""
+        path = str(path)
+        if Path(path).suffix.lower() in (".h5", ".he5", ".hdf5"):
+            crs = _h5_crs(path)
+        else:
+            layer = QgsRasterLayer(path, Path(path).stem)
+            crs = layer.crs()
+        source = SeriesSource(Path(path).name, crs, path=path)
+        self.file_sources[source.name] = source
+        self.refresh_sources()
+        self.source_combo.setCurrentText(source.name)
+        return source
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Time-series file", "",
+                                              "Time series (*.h5 *.tif *.tiff)")
+        if path:
+            self.add_file(path)
+
+    def current_source(self) -> Optional[SeriesSource]:
+        return self.sources.get(self.source_combo.currentText())
+
+    # ------------------------------------------------------------------ sampling
+    def _to_source(self, source: SeriesSource, point: QgsPointXY) -> QgsPointXY:
+        canvas_crs = self.canvas.mapSettings().destinationCrs()
+        if not source.crs.isValid() or not canvas_crs.isValid() or source.crs == canvas_crs:
+            return point
+        transform = QgsCoordinateTransform(canvas_crs, source.crs, QgsProject.instance())
+        return transform.transform(point)
+
+    def sample(self, source: SeriesSource, point: QgsPointXY) -> SampledSeries:
+        """Series at a canvas-CRS point from ``source`` (radius from the dock)."""
+        local = self._to_source(source, point)
+        radius = self.radius.value()
+        if source.layer is not None:
+            return sample_point_layer(source.layer, local.x(), local.y(), radius)
+        return sample_series_file(source.path, local.x(), local.y(), radius)
+
+    def _on_picked(self, point: QgsPointXY, shift: bool) -> None:
+        if shift or self._picking_reference:
+            self._picking_reference = False
+            self.set_reference(point)
+        else:
+            self.add_point(point)
+
+    def add_point(self, point: QgsPointXY, source: Optional[SeriesSource] = None
+                  ) -> Optional[PlottedSeries]:
+        """Sample ``point`` (canvas CRS) and plot it; returns the entry (None on error)."""
+        source = source or self.current_source()
+        if source is None:
+            self._message("Add a time-series file or a point layer with DYYYYMMDD fields.")
+            return None
+        try:
+            raw = self.sample(source, point)
+        except InputError as exc:
+            self._message(str(exc))
+            return None
+        if not self.keep.isChecked():
+            self.clear_points()
+        if len(self.entries) >= MAX_CURVES:
+            self._remove_entry(self.entries[0])
+        self._counter += 1
+        entry = PlottedSeries(f"P{self._counter}", source, point, raw,
+                              colour=LINE_COLOURS[(self._counter - 1) % len(LINE_COLOURS)])
+        entry.marker = self._marker(point, entry.colour, QgsVertexMarker.ICON_CIRCLE)
+        self.entries.append(entry)
+        self.redraw()
+        return entry
+
+    def set_reference(self, point: QgsPointXY) -> None:
+        """Show every series relative to the series at ``point``, for this and later clicks."""
+        self.reference_point = point
+        self._reference_cache = {}
+        if self.reference_marker is not None:
+            self.canvas.scene().removeItem(self.reference_marker)
+        self.reference_marker = self._marker(point, "#000000", QgsVertexMarker.ICON_BOX)
+        self.redraw()
+
+    def clear_reference(self) -> None:
+        self.reference_point = None
+        self._reference_cache = {}
+        if self.reference_marker is not None:
+            self.canvas.scene().removeItem(self.reference_marker)
+            self.reference_marker = None
+        self.redraw()
+
+    def _reference_for(self, source: SeriesSource) -> Optional[SampledSeries]:
+        if self.reference_point is None:
+            return None
+        if source.key not in self._reference_cache:
+            self._reference_cache[source.key] = self.sample(source, self.reference_point)
+        return self._reference_cache[source.key]
+
+    def _arm_reference(self) -> None:
+        self._picking_reference = True
+        self.pick_button.setChecked(True)
+        self._message("Click the reference point.")
+
+    # ------------------------------------------------------------------ drawing
+    def _marker(self, point: QgsPointXY, colour: str, icon) -> QgsVertexMarker:
+        marker = QgsVertexMarker(self.canvas)
+        marker.setCenter(point)
+        marker.setColor(QColor(colour))
+        marker.setIconType(icon)
+        marker.setIconSize(12)
+        marker.setPenWidth(3)
+        return marker
+
+    def redraw(self) -> None:
+        """Recompute reference, fits and every curve from the raw series."""
+        self.pools.begin()
+        self.legend.clear()
+        mode = self.fit_combo.currentIndex()
+        notes = []
+        for entry in self.entries:
+            entry.items = []
+            shown = entry.raw
+            try:
+                reference = self._reference_for(entry.source)
+                if reference is not None:
+                    shown = rereference(entry.raw, reference)
+            except InputError as exc:
+                notes.append(f"reference: {exc}")
+            entry.shown = shown
+            entry.fit = None
+            if mode:
+                try:
+                    entry.fit = fit_series(shown.dates, shown.values_mm, seasonal=mode == 2)
+                except InputError as exc:
+                    notes.append(f"{entry.label}: {exc}")
+            self._draw_entry(entry)
+        self.pools.end()
+        if self.reference_point is not None:
+            hidden = any(e.raw.forecast is not None for e in self.entries)
+            notes.insert(0, "Relative to the reference point"
+                         + (" (forecasts hidden)." if hidden else "."))
+        self.plot.setTitle("relative to the reference point (black square)"
+                           if self.reference_point is not None else None, size="9pt")
+        self.plot.enableAutoRange()
+        self._message(" ".join(notes) or f"{len(self.entries)} point(s).")
+
+    def _curve(self, x, y, legend: Optional[str] = None, **style):
+        curve = self.pools.take("curve")
+        defaults = dict(symbol=None, connect="finite")
+        defaults.update(style)
+        curve.setData(x, y, **defaults)
+        if legend:
+            self.legend.addItem(curve, legend)
+        return curve
+
+    def _draw_entry(self, entry: PlottedSeries) -> None:
+        pg = self.pg
+        s = entry.shown
+        x = timestamps(s.dates)
+        colour = QColor(entry.colour)
+        entry.items.append(self._curve(x, s.values_mm, entry.legend,
+                                       pen=pg.mkPen(colour, width=1.5), symbol="o",
+                                       symbolSize=5, symbolBrush=colour, symbolPen=None))
+        if s.std_mm is not None and np.isfinite(s.std_mm).any():
+            bars = self.pools.take("bars")
+            bars.setData(x=x, y=s.values_mm, height=2 * np.nan_to_num(s.std_mm), beam=0,
+                         pen=pg.mkPen(colour, width=1))
+            entry.items.append(bars)
+        if entry.fit is not None:
+            dense = _dense_dates(s.dates)
+            entry.items.append(self._curve(timestamps(dense), entry.fit.evaluate(dense),
+                                           pen=pg.mkPen(colour, width=1, style=Qt.DashLine)))
+        forecast = s.forecast
+        if forecast is not None and len(forecast.dates):
+            fx = timestamps(forecast.dates)
+            entry.items.append(self._curve(fx, forecast.values_mm, f"{entry.label} forecast",
+                                           pen=pg.mkPen(colour, width=2, style=Qt.DotLine),
+                                           symbol="t", symbolSize=6, symbolBrush=colour,
+                                           symbolPen=None))
+            if forecast.low_mm is not None and forecast.high_mm is not None:
+                band = self.pools.take("fill")
+                band.curves[0].setData(fx, forecast.low_mm)
+                band.curves[1].setData(fx, forecast.high_mm)
+                band_colour = QColor(colour)
+                band_colour.setAlpha(50)
+                band.setBrush(pg.mkBrush(band_colour))
+                band.setPen(pg.mkPen(None))
+                entry.items.append(band)
+
+    # ------------------------------------------------------------------ housekeeping
+    def _remove_entry(self, entry: PlottedSeries) -> None:
+        if entry.marker is not None:
+            self.canvas.scene().removeItem(entry.marker)
+        self.entries.remove(entry)
+
+    def clear_points(self) -> None:
+        for entry in list(self.entries):
+            self._remove_entry(entry)
+
+    def clear(self) -> None:
+        self.clear_points()
+        self.redraw()
+
+    def _message(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _toggle_tool(self, on: bool) -> None:
+        if on:
+            self.canvas.setMapTool(self.tool)
+        elif self.canvas.mapTool() is self.tool:
+            self.canvas.unsetMapTool(self.tool)
+
+    def activate_tool(self) -> None:
+        self.pick_button.setChecked(True)
+
+    # ------------------------------------------------------------------ export
+    def export_csv(self, path) -> Path:
+        """One row per series and date: observed (+ std and fit), then forecast rows."""
+        with atomic_output(path) as temp:
+            with open(temp, "w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["series", "x", "y", "source", "date", "kind", "displacement_mm",
+                                 "std_mm", "fit_mm", "low_mm", "high_mm"])
+                for entry in self.entries:
+                    s = entry.shown
+                    fit = entry.fit.evaluate(s.dates) if entry.fit is not None else None
+                    for i, date in enumerate(s.dates):
+                        writer.writerow([entry.label, f"{s.x:.3f}", f"{s.y:.3f}",
+                                         entry.source.name, date.isoformat(), "observed",
+                                         _fmt(s.values_mm[i]),
+                                         "" if s.std_mm is None else _fmt(s.std_mm[i]),
+                                         "" if fit is None else _fmt(fit[i]), "", ""])
+                    if s.forecast is not None:
+                        f = s.forecast
+                        for i, date in enumerate(f.dates):
+                            writer.writerow([entry.label, f"{s.x:.3f}", f"{s.y:.3f}",
+                                             entry.source.name, date.isoformat(), "forecast",
+                                             _fmt(f.values_mm[i]), "", "",
+                                             "" if f.low_mm is None else _fmt(f.low_mm[i]),
+                                             "" if f.high_mm is None else _fmt(f.high_mm[i])])
+        return Path(path)
+
+    def export_image(self, path) -> Path:
+        return export_plot(self.plot, path)
+
+    def _export_dialog(self, kind: str) -> None:
+        if kind == "csv":
+            path, _ = QFileDialog.getSaveFileName(self, "Export series", "series.csv", "CSV (*.csv)")
+            if path:
+                self.export_csv(path)
+        else:
+            path, _ = QFileDialog.getSaveFileName(self, "Export chart", "series.png",
+                                                  "PNG (*.png);;SVG (*.svg)")
+            if path:
+                try:
+                    self.export_image(path)
+                except OSError as exc:
+                    QMessageBox.warning(self, "Export", str(exc))
+
+    def unload(self) -> None:
+        """Remove the map tool, the markers and the project connections."""
+        if self.canvas.mapTool() is self.tool:
+            self.canvas.unsetMapTool(self.tool)
+        self.clear_points()
+        if self.reference_marker is not None:
+            self.canvas.scene().removeItem(self.reference_marker)
+            self.reference_marker = None
+        for signal in (QgsProject.instance().layersAdded, QgsProject.instance().layersRemoved):
+            try:
+                signal.disconnect(self.refresh_sources)
+            except TypeError:
+                pass
+
+
+def _fmt(value: float) -> str:
+    return "" if not np.isfinite(value) else f"{value:.4f}"
+
+
+def _dense_dates(dates):
+    import datetime as dt
+
+    span = (dates[-1] - dates[0]).days
+    step = max(1, span // 300)
+    return [dates[0] + dt.timedelta(days=k) for k in range(0, span + 1, step)]
