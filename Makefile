@@ -71,7 +71,7 @@ package: setup
 	@echo "dist/$(PLUGIN_NAME).zip"
 
 lint: venv
-	cd $(ROOT) && $(PY) -m ruff check --select E,F,W,B,N --ignore N802,E501 core processing_provider plugin ui scripts benchmarks tests
+	cd $(ROOT) && $(PY) -m ruff check --select E,F,W,B,N --ignore N802,N803,N806,E501 core processing_provider plugin ui scripts benchmarks tests
 
 screenshots: setup qgis-env
 	cd $(ROOT) && xvfb-run -a -s "-screen 0 1600x1000x24" env QGIS_PLUGINPATH=$(QGIS_PLUGIN_DIR) \

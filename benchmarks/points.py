@@ -2,11 +2,11 @@
 
 Generates a synthetic EGMS L2b-format CSV (the real header's 25 attribute columns, then one
 column per date in mm) under /tmp, imports it into a GeoPackage in a child process and prints
-points per second, the child's peak resident memory (ru_maxrss) and the peak of Python/numpy
-allocations (tracemalloc). Running a smaller file first shows that memory does not grow with the
+points per second, the child's peak resident memory (ru_maxrss) and, with --trace, the peak of
+Python/numpy allocations (tracemalloc). Running a smaller file first shows that memory does not grow with the
 number of points (bounded, chunked streaming).
 
-    .venv/bin/python benchmarks/points.py [--points 1000000] [--dates 60] [--small 100000]
+    .venv/bin/python benchmarks/points.py [--points 1000000] [--dates 60] [--small 100000] [--trace]
 """
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ CHILD = """
 import json, resource, sys, time, tracemalloc
 sys.path.insert(0, {plugins!r})
 from insar_subsidence.core.point_readers import import_points
-tracemalloc.start()
+if {trace}:
+    tracemalloc.start()
 started = time.perf_counter()
 summary = import_points({csv!r}, {gpkg!r})
 elapsed = time.perf_counter() - started
-peak = tracemalloc.get_traced_memory()[1]
+peak = tracemalloc.get_traced_memory()[1] if {trace} else float("nan")
 print(json.dumps({{"count": summary.count, "seconds": elapsed, "traced_peak_mb": peak / 2**20,
                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
@@ -67,12 +68,12 @@ def write_egms_csv(path: Path, n_points: int, n_dates: int, seed: int = 0,
             rows = np.column_stack([attributes, series])
             ids = [f"P{start + i:09d}" for i in range(n)]
             text = np.char.mod("%.2f", rows)
-            f.writelines(pid + "," + ",".join(values) + "\n" for pid, values in zip(ids, text))
+            f.writelines(pid + "," + ",".join(values) + "\n" for pid, values in zip(ids, text, strict=True))
     return path.stat().st_size / 2**20
 
 
-def run_import(csv_path: Path, gpkg: Path) -> dict:
-    code = CHILD.format(plugins=str(PLUGINS), csv=str(csv_path), gpkg=str(gpkg))
+def run_import(csv_path: Path, gpkg: Path, trace: bool) -> dict:
+    code = CHILD.format(plugins=str(PLUGINS), csv=str(csv_path), gpkg=str(gpkg), trace=trace)
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                             text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -84,6 +85,8 @@ def main() -> int:
     parser.add_argument("--dates", type=int, default=60)
     parser.add_argument("--small", type=int, default=100_000,
                         help="size of the first, smaller run (0 = skip)")
+    parser.add_argument("--trace", action="store_true",
+                        help="also trace Python allocations (tracemalloc; slows the import ~2x)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir="/tmp") as folder:
         folder = Path(folder)
@@ -93,7 +96,7 @@ def main() -> int:
             size = write_egms_csv(csv_path, n, args.dates)
             print(f"{n:,} points x {args.dates} dates: CSV {size:,.0f} MiB written in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
-            result = run_import(csv_path, folder / f"points_{n}.gpkg")
+            result = run_import(csv_path, folder / f"points_{n}.gpkg", args.trace)
             print(f"  imported {result['count']:,} points in {result['seconds']:.1f} s = "
                   f"{result['count'] / result['seconds']:,.0f} points/s; peak RSS "
                   f"{result['max_rss_mb']:.0f} MiB, peak traced allocations "

@@ -33,6 +33,7 @@ OURS_CODE = """
 import json, resource, sys, time
 sys.path.insert(0, {plugins!r})
 from insar_subsidence.core import sbas_inversion as si
+import h5py, scipy.sparse  # imported before the clock, as MintPy's modules are
 started = time.perf_counter()
 si.invert_stack({stack!r}, {ts!r}, {tcoh!r}, si.InversionOptions(weight={weight!r},
                 memory_mb={memory}))

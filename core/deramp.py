@@ -33,7 +33,7 @@ class DerampOptions:
     #: also leave out pixels whose linear LOS rate differs from the scene median by more than
     #: this (mm/yr; 0 = off): broad deformation (a groundwater basin) is not an outlier of the
     #: fit but would be taken for a ramp
-    max_rate: float = 0.0
+    max_rate: float = 3.0
     memory_mb: float = 256.0
 
 

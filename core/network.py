@@ -28,7 +28,7 @@ import numpy as np
 
 from .atomic import atomic_output, refuse_overwriting_inputs
 from .blocks import row_blocks
-from .dates import format_yyyymmdd, parse_yyyymmdd
+from .dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd
 from .errors import InputError
 from .grid import Grid
 from .mintpy_io import IfgramStack, Pair, copy_stack_with_keep
@@ -428,24 +428,23 @@ class Acquisition:
     granule: str = ""
 
 
-_GRANULE_DATE = re.compile(r"_(\d{8})T\d{6}_")
-
-
-def granule_date(name: str, source: PathLike = None) -> dt.date:
-    """Acquisition date of a Sentinel-1 granule name (``S1A_IW_SLC__1SDV_20190610T135156_...``)
-    or a burst/HyP3 name with a ``YYYYMMDDThhmmss`` field."""
-    match = _GRANULE_DATE.search("_" + name.strip() + "_")
-    if not match:
-        raise InputError(f"'{name}' is not a Sentinel-1 granule name with a start time.", source,
-                         "list granules like S1A_IW_SLC__1SDV_20190610T135156_..., "
+def granule_dates(name: str, source: PathLike = None) -> List[dt.date]:
+    """Distinct acquisition dates in a Sentinel-1 granule name
+    (``S1A_IW_SLC__1SDV_20190610T135156_...``: one date) or a HyP3 product name (GAMMA
+    ``S1AA_20190610T135156_20190622T135157_...`` or ISCE burst ``S1_056072_IW2_20220814_20220907_...``:
+    two dates)."""
+    found = sorted(set(dates_in_text(name.replace("T", "_"))))
+    if not found:
+        raise InputError(f"'{name}' holds no YYYYMMDD date.", source,
+                         "list Sentinel-1 granules or HyP3 product names, "
                          "or give a CSV with columns date,bperp.")
-    return parse_yyyymmdd(match.group(1), source)
+    return found
 
 
 def read_acquisitions(path: PathLike) -> List[Acquisition]:
     """Acquisitions from a CSV (columns ``date`` [YYYYMMDD or YYYY-MM-DD], optional ``bperp``
-    metres and ``granule``) or a text file of granule names, one per line. One acquisition per
-    date (the first listed)."""
+    metres and ``granule``) or a text file of Sentinel-1 granule or HyP3 product names, one per
+    line. One acquisition per date (the first listed)."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found.", path, "check the path.")
@@ -468,8 +467,10 @@ def read_acquisitions(path: PathLike) -> List[Acquisition]:
     else:
         for name in lines:
             name = name.split(",")[0].strip()
-            date = granule_date(name, path)
-            found.setdefault(date, Acquisition(date, float("nan"), name))
+            dates = granule_dates(name, path)
+            for date in dates:
+                found.setdefault(date, Acquisition(date, float("nan"),
+                                                   name if len(dates) == 1 else ""))
     if len(found) < 2:
         raise InputError(f"only {len(found)} distinct acquisition date(s).", path,
                          "list at least two acquisitions.")

@@ -356,11 +356,13 @@ def bin_profile(samples: ProfileSamples, line_length: float, bin_size: float) ->
 
 
 def below_threshold_intervals(distance: np.ndarray, values: np.ndarray, threshold: float,
-                              line_length: Optional[float] = None) -> List[Tuple[float, float]]:
+                              half_width: float = 0.0, line_length: Optional[float] = None
+                              ) -> List[Tuple[float, float]]:
     """Intervals (start, end) where the curve ``values(distance)`` is below ``threshold``.
 
     Empty bins (NaN) are bridged by linear interpolation; crossings are interpolated between
-    neighbouring samples; a run touching an end of the curve extends to 0 / ``line_length``.
+    neighbouring samples; a run that starts at the first (ends at the last) valid sample
+    extends ``half_width`` (half a bin) beyond it, within [0, ``line_length``].
     """
     distance = np.asarray(distance, float)
     values = np.asarray(values, float)
@@ -369,17 +371,19 @@ def below_threshold_intervals(distance: np.ndarray, values: np.ndarray, threshol
         return []
     d, v = distance[valid], values[valid]
     below = v < threshold
-    end_of_line = line_length if line_length is not None else d[-1]
+    last = d[-1] + half_width
+    end_of_data = min(last, line_length) if line_length is not None else last
     intervals = []
     start = None
     for i in range(len(d)):
         if below[i] and start is None:
-            start = 0.0 if i == 0 else _crossing(d[i - 1], v[i - 1], d[i], v[i], threshold)
+            start = (max(0.0, d[0] - half_width) if i == 0
+                     else _crossing(d[i - 1], v[i - 1], d[i], v[i], threshold))
         elif not below[i] and start is not None:
             intervals.append((start, _crossing(d[i - 1], v[i - 1], d[i], v[i], threshold)))
             start = None
     if start is not None:
-        intervals.append((start, end_of_line))
+        intervals.append((start, end_of_data))
     return intervals
 
 
@@ -397,7 +401,9 @@ def profile_metrics(profile: BinnedProfile, line_length: float, threshold: float
         return ProfileMetrics(line_length, threshold, float("nan"), float("nan"), 0.0, 0.0, [])
     at = int(np.nanargmin(mean))
     minimum, minimum_at = float(mean[at]), float(profile.centre_m[at])
-    intervals = below_threshold_intervals(profile.centre_m, mean, threshold, line_length)
+    spacing = float(np.diff(profile.centre_m[:2])[0]) if len(profile.centre_m) > 1 else line_length
+    intervals = below_threshold_intervals(profile.centre_m, mean, threshold, spacing / 2,
+                                          line_length)
     width = next((end - start for start, end in intervals if start <= minimum_at <= end), 0.0)
     affected = float(sum(end - start for start, end in intervals))
     return ProfileMetrics(line_length, threshold, minimum, minimum_at, float(width), affected,
@@ -414,18 +420,19 @@ class Profile:
     binned: BinnedProfile
     metrics: ProfileMetrics
     degrees: Optional[np.ndarray] = None   # degree distance at binned.centre_m
+    kind: str = "raster"                   # "raster" (dense) or "points" (sparse)
 
 
 def make_profile(name: str, samples: ProfileSamples, line_xy, bin_size: float,
                  threshold: float, unit: str = "mm/yr", epsg: Optional[int] = None,
-                 wkt: Optional[str] = None) -> Profile:
+                 wkt: Optional[str] = None, kind: str = "raster") -> Profile:
     """Bin ``samples``, compute the metrics and (when the CRS is known) the degree axis."""
     length = float(cumulative_length(line_xy)[-1])
     binned = bin_profile(samples, length, bin_size)
     metrics = profile_metrics(binned, length, threshold)
     degrees = (degree_distance(line_xy, binned.centre_m, epsg, wkt)
                if (epsg or wkt) else None)
-    return Profile(name, unit, samples, binned, metrics, degrees)
+    return Profile(name, unit, samples, binned, metrics, degrees, kind)
 
 
 # ----------------------------------------------------------------------------- batch
@@ -450,7 +457,7 @@ def profile_sources(line_xy, rasters: Sequence[Tuple[str, np.ndarray, Grid]],
         samples = sample_points_along(index, values, line_xy, options.buffer_m)
         size = options.bin_m or options.buffer_m
         profiles.append(make_profile(name, samples, line_xy, size, options.threshold_mm_yr,
-                                     epsg=epsg, wkt=wkt))
+                                     epsg=epsg, wkt=wkt, kind="points"))
     report(progress, 1.0, "Profiles sampled")
     return profiles
 
@@ -495,11 +502,13 @@ def plot_profiles_png(path: PathLike, profiles: Sequence[Profile], title: str = 
         if profile.samples.values.size <= 200_000:
             axis.scatter(profile.samples.distance_m / 1000, profile.samples.values, s=3,
                          color=colour, alpha=0.25, linewidths=0)
-        axis.plot(b.centre_m / 1000, b.mean, color=colour, lw=1.8,
+        # sparse point profiles are bridged across empty bins, rasters keep masked gaps open
+        shown = b.count > 0 if profile.kind == "points" else slice(None)
+        axis.plot(b.centre_m[shown] / 1000, b.mean[shown], color=colour, lw=1.8,
                   label=f"{profile.name}: min {m.minimum:.1f} {profile.unit}, "
                         f"affected {m.affected_length_m / 1000:.2f} km")
-        axis.fill_between(b.centre_m / 1000, b.mean - b.std, b.mean + b.std, color=colour,
-                          alpha=0.15)
+        axis.fill_between(b.centre_m[shown] / 1000, (b.mean - b.std)[shown],
+                          (b.mean + b.std)[shown], color=colour, alpha=0.15)
         if np.isfinite(m.minimum):
             axis.plot([m.minimum_at_m / 1000], [m.minimum], "v", color=colour, ms=8)
         for start, end in m.affected:
@@ -511,7 +520,7 @@ def plot_profiles_png(path: PathLike, profiles: Sequence[Profile], title: str = 
     axis.set_xlabel("distance along the line (km)")
     axis.set_ylabel(f"rate ({profiles[0].unit if profiles else 'mm/yr'})")
     axis.set_title(title)
-    axis.legend(loc="lower right", fontsize=8)
+    axis.legend(loc="best", fontsize=8)
     axis.grid(alpha=0.3)
     figure.tight_layout()
     with atomic_output(path) as temp:
@@ -613,7 +622,7 @@ def profile_lines(lines: Sequence[Tuple[str, np.ndarray]], rasters: Sequence[Pat
                 samples = sample_points_along(index, values, xy, options.buffer_m)
                 size = options.bin_m or options.buffer_m
             profile = make_profile(source_name, samples, xy, size, options.threshold_mm_yr,
-                                   epsg=epsg, wkt=wkt)
+                                   epsg=epsg, wkt=wkt, kind=kind)
             profiles.append(profile)
             for start, end in profile.metrics.affected:
                 part = _reproject(line_substring(xy, start, end), source_crs, line_crs)

@@ -139,8 +139,25 @@ def velocity_map(path: PathLike, bowls: Optional[PathLike] = None) -> str:
                        + (" with bowl outlines" if bowls else ""))
 
 
+def raster_class_names(path: PathLike) -> Tuple[dict, bool]:
+    """Class names from a raster's metadata: ``CLASS_<n>`` (ordered deformation classes, as
+    the velocity classification writes them; second value True) or ``CODE_<n>`` (categories)."""
+    from .geotiff import open_raster
+
+    metadata = open_raster(path).GetMetadata() or {}
+    names = {}
+    ordinal = False
+    for key, value in metadata.items():
+        prefix, _, number = key.partition("_")
+        if prefix in ("CLASS", "CODE") and number.isdigit():
+            names[int(number)] = value
+            ordinal = ordinal or prefix == "CLASS"
+    return names, ordinal
+
+
 def class_map(path: PathLike, names_path: Optional[PathLike] = None) -> str:
-    """A classified GeoTIFF with one colour per class and a legend (names from a CSV)."""
+    """A classified GeoTIFF with one colour per class and a legend (names from a CSV, else
+    from the raster's metadata, else the class values)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -155,12 +172,19 @@ def class_map(path: PathLike, names_path: Optional[PathLike] = None) -> str:
     codes = [int(c) for c in np.unique(values[np.isfinite(values)]) if c != 0]
     if not codes:
         raise InputError("holds no class.", path, "give a classified raster.")
-    names = {}
+    names, ordinal = {}, False
     if names_path:
         from .landuse import read_class_names
 
         names = read_class_names(names_path)
-    colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(len(codes))]
+    else:
+        names, ordinal = raster_class_names(path)
+    if ordinal:  # deformation classes run from fastest subsidence to uplift
+        scale = sorted(set(names) | set(codes))  # place each class among all defined ones
+        colours = [matplotlib.colormaps["RdYlBu"](scale.index(c) / max(len(scale) - 1, 1))
+                   for c in codes]
+    else:
+        colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(len(codes))]
     index = np.full(values.shape, np.nan)
     for k, code in enumerate(codes):
         index[values == code] = k

@@ -32,6 +32,7 @@ and all pairs, as in MintPy.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +137,7 @@ def phase_variance_ds(looks: int, coherence: np.ndarray) -> np.ndarray:
     return variance
 
 
+@functools.lru_cache(maxsize=8)
 def _variance_lut(looks: int) -> Tuple[np.ndarray, np.ndarray]:
     step = 1.0 / VARIANCE_LUT_SIZE
     lut_coherence = np.linspace(step, 1.0, VARIANCE_LUT_SIZE) - step / 2
@@ -509,12 +511,12 @@ def invert_phases(phase: np.ndarray, pairs: Sequence[Pair], weight: Optional[np.
 
 
 def _temporal_coherence(residual: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """|mean over used pairs of exp(j residual)| per row of residual (p, m)."""
+    """|mean over used pairs of exp(j residual)| per row of residual (p, m), which is zero
+    where ``mask`` is False (those terms add exactly 1 + 0j and are taken off again)."""
     count = mask.sum(axis=1)
-    real = np.where(mask, np.cos(residual), 0.0).sum(axis=1)
-    imag = np.where(mask, np.sin(residual), 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, np.hypot(real, imag) / np.maximum(count, 1), 0.0)
+    real = np.cos(residual).sum(axis=1) - (residual.shape[1] - count)
+    imag = np.sin(residual).sum(axis=1)
+    return np.where(count > 0, np.hypot(real, imag) / np.maximum(count, 1), 0.0)
 
 
 # ----------------------------------------------------------------------------- stack driver

@@ -99,9 +99,10 @@ def gradient(dem: np.ndarray, grid: Grid) -> Tuple[np.ndarray, np.ndarray]:
     return east, north
 
 
-def slope_aspect(dem: np.ndarray, grid: Grid, options: TerrainOptions = TerrainOptions()
+def slope_aspect(dem: np.ndarray, grid: Grid, options: Optional[TerrainOptions] = None
                  ) -> Tuple[np.ndarray, np.ndarray]:
     """``tan b`` (dimensionless) and aspect (degrees clockwise from north, -1 = flat)."""
+    options = options or TerrainOptions()
     east, north = gradient(dem, grid)
     tan_slope = np.hypot(east, north)
     aspect = np.degrees(np.arctan2(-east, -north)) % 360.0
@@ -273,10 +274,11 @@ def flow_accumulation(dem: np.ndarray, grid: Grid, method: str = "D8",
     return np.where(valid, acc.reshape(filled.shape), np.nan)
 
 
-def terrain_indices(dem: np.ndarray, grid: Grid, options: TerrainOptions = TerrainOptions(),
+def terrain_indices(dem: np.ndarray, grid: Grid, options: Optional[TerrainOptions] = None,
                     progress: ProgressCallback = silent) -> Dict[str, np.ndarray]:
     """All indices as float32 arrays: ``slope`` (deg), ``aspect`` (deg, -1 flat),
     ``flowacc`` (cells), ``sca`` (m), ``spi``, ``twi``."""
+    options = options or TerrainOptions()
     dem = np.asarray(dem, dtype=np.float64)
     if not np.isfinite(dem).any():
         raise InputError("the DEM has no valid cell.", None, "check its nodata value.")
@@ -296,10 +298,11 @@ TERRAIN_OUTPUTS = ("slope", "aspect", "flowacc", "spi", "twi")
 
 
 def write_terrain_indices(dem_path: PathLike, outputs: Dict[str, Optional[PathLike]],
-                          options: TerrainOptions = TerrainOptions(),
+                          options: Optional[TerrainOptions] = None,
                           progress: ProgressCallback = silent) -> Dict[str, Path]:
     """Read a DEM GeoTIFF and write the requested indices (keys of :data:`TERRAIN_OUTPUTS`
     plus ``sca``) to GeoTIFFs on the DEM grid. Returns the written paths."""
+    options = options or TerrainOptions()
     from .atomic import refuse_overwriting_inputs
     from .geotiff import read_raster, write_geotiff
 

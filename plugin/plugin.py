@@ -9,6 +9,7 @@ from qgis.gui import QgsFilterLineEdit
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QAction, QDockWidget, QMessageBox
 
+from ..processing_provider.models import install_models
 from ..processing_provider.provider import SubsidenceProvider
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
@@ -27,6 +28,7 @@ class InsarSubsidencePlugin:
         if self.provider is None:
             self.provider = SubsidenceProvider()
             QgsApplication.processingRegistry().addProvider(self.provider)
+            install_models()
 
     def initGui(self):  # noqa: N802
         self.initProcessing()

@@ -4,7 +4,7 @@ models/sbas_chain_gacos.model3) with QgsProcessingModelAlgorithm.
     .venv/bin/python scripts/build_model.py   (headless; QT_QPA_PLATFORM=offscreen)
 
 Chain: ingesthyp3 -> network -> loopclosure -> referencepoint -> sbasinversion ->
-[troposphere] -> deramp -> velocity. The GACOS variant adds the tropospheric correction and asks for its folder.
+[troposphere] -> deramp -> demerror -> velocity. The GACOS variant adds the tropospheric correction and asks for its folder.
 """
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         "network selection (baselines, coherence with spanning tree), triplet loop closure, "
         "reference areas (coherent, stable, no broken closures), "
         "weighted SBAS inversion, " + ("GACOS tropospheric correction, " if gacos else "")
-        + "ramp removal on temporally coherent pixels, and velocity.")})
+        + "ramp removal on temporally coherent, slowly moving pixels, DEM-error correction "
+        "and velocity.")})
     _model_input(model, QgsProcessingParameterFile(
         "HYP3_FOLDER", "Folder with HyP3 products", behavior=QgsProcessingParameterFile.Folder),
         60)
@@ -115,10 +116,13 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         row += 1
     _child(model, "deramp", "subsidence:deramp", "Remove ramps", row, {
         "INPUT": from_child(*series), "RAMP": static(0),
-        "MASK": from_child("inversion", "OUTPUT_TCOH"), "MASK_THRESHOLD": static(0.7)},
-        outputs=[("OUTPUT", "timeseries", "Corrected time series (.h5)")])
-    _child(model, "velocity", "subsidence:velocity", "Velocity", row + 1, {
+        "MASK": from_child("inversion", "OUTPUT_TCOH"), "MASK_THRESHOLD": static(0.7)})
+    _child(model, "demerror", "subsidence:demerror", "DEM-error correction", row + 1, {
         "INPUT": from_child("deramp", "OUTPUT"),
+        "GEOMETRY": from_child("ingest", "OUTPUT_GEOMETRY")},
+        outputs=[("OUTPUT", "timeseries", "Corrected time series (.h5)")])
+    _child(model, "velocity", "subsidence:velocity", "Velocity", row + 2, {
+        "INPUT": from_child("demerror", "OUTPUT"),
         "GEOMETRY": from_child("ingest", "OUTPUT_GEOMETRY"),
         "TCOH": from_child("inversion", "OUTPUT_TCOH")},
         outputs=[("OUTPUT", "velocity_los", "LOS velocity (mm/yr)"),

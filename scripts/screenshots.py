@@ -75,6 +75,16 @@ def forecast_layer(demo: Path):
     return None
 
 
+def point_sources_for_profile(project) -> list:
+    """The first point layer with a VEL field (PS points), as a profile source."""
+    from qgis.core import QgsVectorLayer
+
+    for layer in project.mapLayers().values():
+        if isinstance(layer, QgsVectorLayer) and layer.fields().indexOf("VEL") >= 0:
+            return [layer]
+    return []
+
+
 def synthetic_demo(folder: Path) -> Path:
     """Lay synthetic outputs out like a demo folder (sbas/, ps/)."""
     sys.path.insert(0, str(ROOT / "tests" / "qgis"))
@@ -178,12 +188,25 @@ def main(argv=None) -> int:
     series.activate_tool()
     series.add_point(at(row, col))
     series.add_point(at(ring_row, ring_col))
+    from insar_subsidence.ui.timeseries_dock import point_layer_has_series
+
     if forecasts is not None:
         project.addMapLayer(forecasts)
-        series.refresh_sources()
-        series.source_combo.setCurrentText(forecasts.name())
-        series.add_point(at(row, col))
-    series.set_reference(at(ref_row, ref_col))
+    series.refresh_sources()
+    point_sources = [layer for layer in project.mapLayers().values()
+                     if point_layer_has_series(layer)]
+    preferred = forecasts or (point_sources[0] if point_sources else None)
+    if preferred is not None:  # the same bowl seen by the PS (or forecast) points
+        series.source_combo.setCurrentText(preferred.name())
+        series.radius.setValue(300.0)
+        series.add_point(at(ring_row, ring_col))
+    reference = at(ref_row, ref_col)
+    if preferred is not None and preferred.fields().indexOf("VEL") >= 0:
+        # a stable point of the point layer, so every curve has a reference sample
+        stable_points = sorted((abs(f["VEL"]), f.geometry().asPoint()) for f in
+                               preferred.getFeatures() if isinstance(f["VEL"], float))
+        reference = QgsPointXY(stable_points[0][1]) if stable_points else reference
+    series.set_reference(reference)
     settle(app, 0.8, canvas)
     window.grab().save(str(output / "timeseries_dock.png"))
     print(f"wrote {output / 'timeseries_dock.png'}: {series.status.text()}")
@@ -197,6 +220,7 @@ def main(argv=None) -> int:
     settle(app)
     canvas.setExtent(velocity.extent())
     settle(app)
+    profile.set_checked([velocity] + point_sources_for_profile(project))
     profile.activate_tool()
     centre = at(row, col)
     half = 3500.0

@@ -32,13 +32,16 @@ class PointPickTool(QgsMapToolEmitPoint):
 
 
 class PolylineTool(QgsMapTool):
-    """Left clicks add vertices, a right click (or double click) ends the line.
+    """Left clicks add vertices, a right click (or double click) ends the line; a shift-click
+    (before drawing) picks an existing line feature instead.
 
-    Emits ``line_finished(list of QgsPointXY)``; finished lines stay drawn (one colour each)
-    until the tool is deactivated, when every rubber band is removed.
+    Emits ``line_finished(list of QgsPointXY)`` or ``feature_clicked(QgsPointXY)``; finished
+    lines stay drawn (one colour each) until the tool is deactivated, when every rubber band
+    is removed.
     """
 
     line_finished = pyqtSignal(list)
+    feature_clicked = pyqtSignal(QgsPointXY)
 
     def __init__(self, canvas):
         super().__init__(canvas)
@@ -55,7 +58,10 @@ class PolylineTool(QgsMapTool):
 
     def canvasPressEvent(self, event):  # noqa: N802
         point = QgsPointXY(self.toMapCoordinates(event.pos()))
-        if event.button() == Qt.LeftButton:
+        if (event.button() == Qt.LeftButton and not self.vertices
+                and event.modifiers() & Qt.ShiftModifier):
+            self.feature_clicked.emit(point)
+        elif event.button() == Qt.LeftButton:
             if self.band is None:
                 self.band = self._new_band()
             self.vertices.append(point)

@@ -1,7 +1,7 @@
 """Profile dock: rates along a drawn line (or a picked line feature) within a buffer.
 
-Sources are the checked velocity rasters and point layers of the project (points use the
-``VEL`` field unless another is chosen). Rasters are read and point layers turned into a
+Sources are the checked velocity rasters (band 1) and point layers of the project (points use
+the ``VEL`` field unless another is chosen). Rasters are read and point layers turned into a
 sorted :class:`~core.profile.PointIndex` once, in a background task, so later lines sample
 instantly. The chart shows distance (km or degrees, paper 000) against rate: the samples
 as dots, the binned mean with its +-1 std band, the threshold, the funnel minimum (triangle)
@@ -15,8 +15,9 @@ from typing import Dict, List, Optional
 
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature,
-                       QgsField, QgsGeometry, QgsMapLayer, QgsPointXY, QgsProject,
-                       QgsRasterLayer, QgsVectorFileWriter, QgsVectorLayer, QgsWkbTypes)
+                       QgsFeatureRequest, QgsField, QgsGeometry, QgsMapLayer, QgsPointXY,
+                       QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorFileWriter,
+                       QgsVectorLayer, QgsWkbTypes)
 from qgis.PyQt.QtCore import QVariant
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QFileDialog,
@@ -106,6 +107,21 @@ def _memory_point_source(layer: QgsVectorLayer, value_field: str) -> LoadedSourc
     return LoadedSource(layer.name(), layer.crs(), index=PointIndex(xs, ys), values=np.array(vs))
 
 
+def _long_gaps(valid: np.ndarray, shortest: int = 3) -> np.ndarray:
+    """Empty bins in runs of at least ``shortest`` bins (drawn as gaps in the curve)."""
+    empty = ~valid
+    gaps = np.zeros_like(empty)
+    start = None
+    for i, is_empty in enumerate(np.r_[empty, False]):
+        if is_empty and start is None:
+            start = i
+        elif not is_empty and start is not None:
+            if i - start >= shortest:
+                gaps[start:i] = True
+            start = None
+    return gaps
+
+
 class ProfileDock(QDockWidget):
     """The profile dock; ``add_line`` is its entry point (tools and tests call it)."""
 
@@ -121,6 +137,7 @@ class ProfileDock(QDockWidget):
         self.pending_task = None
         self.tool = PolylineTool(self.canvas)
         self.tool.line_finished.connect(self.add_line)
+        self.tool.feature_clicked.connect(self.pick_line_at)
         self._build()
         self.refresh_sources()
         QgsProject.instance().layersAdded.connect(self.refresh_sources)
@@ -177,7 +194,8 @@ class ProfileDock(QDockWidget):
         row = QHBoxLayout()
         self.draw_button = QPushButton("Draw line")
         self.draw_button.setCheckable(True)
-        self.draw_button.setToolTip("Left clicks add vertices, right click ends the line")
+        self.draw_button.setToolTip("Left clicks add vertices, right click ends the line; "
+                                    "shift-click picks a line feature")
         self.draw_button.toggled.connect(self._toggle_tool)
         row.addWidget(self.draw_button)
         pick = QPushButton("Selected line")
@@ -229,7 +247,7 @@ class ProfileDock(QDockWidget):
         self.source_list.blockSignals(True)
         self.source_list.clear()
         for layer in QgsProject.instance().mapLayers().values():
-            usable = (isinstance(layer, QgsRasterLayer) and layer.bandCount() == 1) or (
+            usable = isinstance(layer, QgsRasterLayer) or (
                 isinstance(layer, QgsVectorLayer)
                 and layer.geometryType() == QgsWkbTypes.PointGeometry)
             if not usable:
@@ -344,6 +362,36 @@ class ProfileDock(QDockWidget):
                 break  # nothing selected: the first feature only
         return count
 
+    def pick_line_at(self, point: QgsPointXY, tolerance_px: float = 6.0) -> Optional[ProfileLine]:
+        """Profile the line feature nearest to a canvas point (within a few pixels)."""
+        canvas_crs = self.canvas.mapSettings().destinationCrs()
+        best = None
+        for layer in QgsProject.instance().mapLayers().values():
+            if not (isinstance(layer, QgsVectorLayer)
+                    and layer.geometryType() == QgsWkbTypes.LineGeometry):
+                continue
+            transform = QgsCoordinateTransform(canvas_crs, layer.crs(), QgsProject.instance())
+            local = transform.transform(point)
+            reach = tolerance_px * self.canvas.mapUnitsPerPixel()
+            if layer.crs().isValid() and canvas_crs.isValid() and layer.crs() != canvas_crs:
+                edge = transform.transform(QgsPointXY(point.x() + reach, point.y()))
+                reach = max(abs(edge.x() - local.x()), abs(edge.y() - local.y()))
+            area = QgsRectangle(local.x() - reach, local.y() - reach,
+                                local.x() + reach, local.y() + reach)
+            probe = QgsGeometry.fromPointXY(local)
+            for feature in layer.getFeatures(QgsFeatureRequest().setFilterRect(area)):
+                distance = feature.geometry().distance(probe)
+                if distance <= reach and (best is None or distance < best[0]):
+                    best = (distance, layer, feature)
+        if best is None:
+            self.metrics_label.setText("No line feature under the click (shift-click a line).")
+            return None
+        _, layer, feature = best
+        geometry = feature.geometry()
+        parts = geometry.asMultiPolyline() if geometry.isMultipart() else [geometry.asPolyline()]
+        part = max(parts, key=len)
+        return self.add_line([QgsPointXY(p) for p in part], crs=layer.crs())
+
     def _line_in(self, line: ProfileLine, crs: QgsCoordinateReferenceSystem) -> np.ndarray:
         points = line.vertices
         if crs.isValid() and line.crs.isValid() and crs != line.crs:
@@ -374,12 +422,12 @@ class ProfileDock(QDockWidget):
         wkt = None if epsg else (source.crs.toWkt() or None)
         if source.data is not None:
             samples = sample_raster_along(source.data, source.grid, xy, options.buffer_m)
-            size = options.bin_m or abs(source.grid.x_step)
+            size, kind = options.bin_m or abs(source.grid.x_step), "raster"
         else:
             samples = sample_points_along(source.index, source.values, xy, options.buffer_m)
-            size = options.bin_m or options.buffer_m
+            size, kind = options.bin_m or options.buffer_m, "points"
         return make_profile(f"{line.name} {source.name}", samples, xy, size,
-                            options.threshold_mm_yr, epsg=epsg, wkt=wkt)
+                            options.threshold_mm_yr, epsg=epsg, wkt=wkt, kind=kind)
 
     # ------------------------------------------------------------------ drawing
     def _x(self, profile: Profile, distance_m: np.ndarray) -> np.ndarray:
@@ -433,7 +481,10 @@ class ProfileDock(QDockWidget):
         band.setBrush(pg.mkBrush(band_colour))
         band.setPen(pg.mkPen(None))
         curve = self.pools.take("curve")
-        curve.setData(x, b.mean[valid], pen=pg.mkPen(colour, width=2), symbol=None)
+        # raster profiles keep masked stretches open; sparse point profiles are bridged
+        shown = valid | _long_gaps(valid) if profile.kind == "raster" else valid
+        curve.setData(self._x(profile, b.centre_m[shown]), b.mean[shown], connect="finite",
+                      pen=pg.mkPen(colour, width=2), symbol=None)
         self.drawn_curves[profile.name] = curve
         self.legend.addItem(curve, profile.name)
         if np.isfinite(m.minimum):

@@ -121,7 +121,8 @@ def sample_point_layer(layer: QgsVectorLayer, x: float, y: float,
     def column_block(role):
         if not roles[role]:
             return None
-        return np.array([rows[n] for _, n in roles[role]], dtype=float).T.reshape(len(xs), -1)
+        return np.array([rows[n] for _, n in roles[role]], dtype=float).T.reshape(
+            len(xs), len(roles[role]))
 
     table = PointTable(np.array(xs), np.array(ys), [d for d, _ in roles["observed"]],
                        column_block("observed"), [d for d, _ in roles["forecast"]],

@@ -62,8 +62,8 @@ def band_ranges(stack: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     flat = stack.reshape(stack.shape[0], -1)
     with np.errstate(all="ignore"):
         finite = np.isfinite(flat)
-        mins = np.array([b[f].min() if f.any() else 0.0 for b, f in zip(flat, finite)])
-        maxs = np.array([b[f].max() if f.any() else 1.0 for b, f in zip(flat, finite)])
+        mins = np.array([b[f].min() if f.any() else 0.0 for b, f in zip(flat, finite, strict=True)])
+        maxs = np.array([b[f].max() if f.any() else 1.0 for b, f in zip(flat, finite, strict=True)])
     return mins, maxs
 
 
@@ -208,10 +208,11 @@ class CnnModel:
 
 
 def train_cnn(stack: np.ndarray, grid: Grid, xy: np.ndarray, values: np.ndarray,
-              options: CnnOptions = CnnOptions(), band_names: Optional[Sequence[str]] = None,
+              options: Optional[CnnOptions] = None, band_names: Optional[Sequence[str]] = None,
               progress: ProgressCallback = silent) -> CnnModel:
     """Train on the points' patches; early stopping on a random validation part of the
     points (``validation_fraction``), keeping the weights of the best validation epoch."""
+    options = options or CnnOptions()
     torch = _torch()
     stack = np.asarray(stack, dtype=np.float32)
     if stack.ndim != 3:

@@ -93,7 +93,7 @@ def block_folds(xy: np.ndarray, block_size: float, folds: int, seed: int) -> np.
                          "use a smaller block size or fewer folds.")
     rng = np.random.default_rng(seed)
     fold_of_block = dict(zip(rng.permutation(unique).tolist(),
-                             (np.arange(len(unique)) % folds).tolist()))
+                             (np.arange(len(unique)) % folds).tolist(), strict=True))
     return np.array([fold_of_block[i] for i in ids.tolist()])
 
 
@@ -175,13 +175,14 @@ class Comparison:
 
 
 def compare_interpolators(xy: np.ndarray, values: np.ndarray, drivers: Optional[Drivers] = None,
-                          options: CompareOptions = CompareOptions(),
+                          options: Optional[CompareOptions] = None,
                           progress: ProgressCallback = silent) -> Comparison:
     """Out-of-fold predictions of every method on identical folds, per split kind.
 
     With drivers, only points on the driver grid are used (by every method, so the sets stay
     identical); without drivers the CNN is skipped.
     """
+    options = options or CompareOptions()
     xy = np.asarray(xy, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     keep = np.isfinite(values) & np.isfinite(xy).all(axis=1)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -14,10 +15,11 @@ class IdwOptions:
     neighbours: int = 12
 
 
-def idw_predictor(xy: np.ndarray, values: np.ndarray, options: IdwOptions = IdwOptions()
+def idw_predictor(xy: np.ndarray, values: np.ndarray, options: Optional[IdwOptions] = None
                   ) -> Predictor:
     """``predict(query_xy) -> values``: weights 1 / d**power over the k nearest points; a
     query on a data point returns that point's value exactly."""
+    options = options or IdwOptions()
     from scipy.spatial import cKDTree
 
     xy, values = merge_duplicates(xy, values)

@@ -77,9 +77,10 @@ def experimental_variogram(xy: np.ndarray, values: np.ndarray, options: KrigingO
     return centres[ok] / counts[ok], sums[ok] / counts[ok], counts[ok]
 
 
-def fit_variogram(xy: np.ndarray, values: np.ndarray, options: KrigingOptions = KrigingOptions()
+def fit_variogram(xy: np.ndarray, values: np.ndarray, options: Optional[KrigingOptions] = None
                   ) -> Variogram:
     """Weighted least-squares fit of ``options.model`` to the experimental variogram."""
+    options = options or KrigingOptions()
     from scipy.optimize import least_squares
 
     if options.model not in MODELS:
@@ -106,8 +107,9 @@ class OrdinaryKriging:
     """Fit once, predict anywhere: ``OrdinaryKriging(xy, values).predict(query)``."""
 
     def __init__(self, xy: np.ndarray, values: np.ndarray,
-                 options: KrigingOptions = KrigingOptions(),
+                 options: Optional[KrigingOptions] = None,
                  variogram: Optional[Variogram] = None):
+        options = options or KrigingOptions()
         from scipy.spatial import cKDTree
 
         self.xy, self.values = merge_duplicates(xy, values)
@@ -157,5 +159,6 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def kriging_predictor(xy: np.ndarray, values: np.ndarray,
-                      options: KrigingOptions = KrigingOptions()) -> Callable:
+                      options: Optional[KrigingOptions] = None) -> Callable:
+    options = options or KrigingOptions()
     return OrdinaryKriging(xy, values, options).predict

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -15,13 +16,14 @@ class RbfOptions:
     smoothing: float = 0.0
 
 
-def rbf_predictor(xy: np.ndarray, values: np.ndarray, options: RbfOptions = RbfOptions()
+def rbf_predictor(xy: np.ndarray, values: np.ndarray, options: Optional[RbfOptions] = None
                   ) -> Predictor:
     """``predict(query_xy) -> values``; exact at the data points when ``smoothing`` is 0.
 
     Coordinates are centred and scaled (scipy's kernels are not scale-free for every kernel,
     and UTM coordinates of 1e6 m make the polynomial part ill-conditioned).
     """
+    options = options or RbfOptions()
     from scipy.interpolate import RBFInterpolator
 
     xy, values = merge_duplicates(xy, values)

@@ -35,13 +35,14 @@ class InterpolateOptions:
 
 
 def interpolate_points(points: PathLike, value_field: str, output: PathLike,
-                       options: InterpolateOptions = InterpolateOptions(),
+                       options: Optional[InterpolateOptions] = None,
                        variance_output: Optional[PathLike] = None,
                        progress: ProgressCallback = silent) -> Dict[str, Path]:
     """Interpolate a point field onto a regular grid (GeoTIFF in the points' CRS).
 
     ``variance_output`` (kriging only): the kriging variance, value units squared.
     """
+    options = options or InterpolateOptions()
     refuse_overwriting_inputs([output, variance_output], [points])
     xy, values, layer = read_point_values(points, value_field)
     grid = grid_for_points(xy, options.cell_size, layer.epsg, options.extent, layer.wkt)
@@ -90,11 +91,12 @@ def cnn_interpolate(points: PathLike, value_field: str, drivers: PathLike, model
                     raster_output: Optional[PathLike] = None,
                     metrics_output: Optional[PathLike] = None,
                     errors_output: Optional[PathLike] = None, test_fraction: float = 0.2,
-                    options: CnnOptions = CnnOptions(),
+                    options: Optional[CnnOptions] = None,
                     progress: ProgressCallback = silent) -> Dict[str, Path]:
     """Train the CNN on a random ``1 - test_fraction`` of the points (its own early-stopping
     validation taken from those), score it on the held-out points, write the model, a metrics
     CSV (subset, rmse, mae, r2, n), the held-out points with PRED and ERR, and the surface."""
+    options = options or CnnOptions()
     from ..points import PointSeries, write_points
 
     outputs = [model_output, raster_output, metrics_output, errors_output]
@@ -142,9 +144,10 @@ def cnn_interpolate(points: PathLike, value_field: str, drivers: PathLike, model
 
 def compare_points(points: PathLike, value_field: str, table_output: PathLike,
                    folder: Optional[PathLike] = None, drivers: Optional[PathLike] = None,
-                   options: CompareOptions = CompareOptions(),
+                   options: Optional[CompareOptions] = None,
                    progress: ProgressCallback = silent) -> Dict[str, Path]:
     """Run :func:`compare_interpolators` on a point layer and write its table and maps."""
+    options = options or CompareOptions()
     refuse_overwriting_inputs([table_output], [points, drivers])
     xy, values, layer = read_point_values(points, value_field)
     stack = _drivers(drivers) if drivers else None

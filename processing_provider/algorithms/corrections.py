@@ -139,8 +139,9 @@ class Deramp(SubsidenceAlgorithm):
     GROUP = "corrections"
     HELP = ("Fits a linear or quadratic surface to each date of a time series on stable pixels "
             "(an optional mask raster or .h5, e.g. temporal coherence, where value >= "
-            "threshold; else all pixels) and removes it, keeping the reference pixel at zero. "
-            "Use a mask that excludes the subsidence bowls.")
+            "threshold; else all pixels; optionally only pixels whose rate is near the scene "
+            "median) and removes it, keeping the reference pixel at zero. Deformation left in "
+            "the fit is taken for a ramp: exclude bowls and basins.")
     defaults = DerampOptions()
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -156,6 +157,10 @@ class Deramp(SubsidenceAlgorithm):
         self.addParameter(QgsProcessingParameterBoolean(
             "ROBUST", "Refit without outliers (keeps bowls inside the mask from tilting it)",
             self.defaults.robust))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MAX_RATE", "Leave out pixels whose rate differs from the median by more than "
+            "(mm/yr; 0 = off)", QgsProcessingParameterNumber.Double, self.defaults.max_rate,
+            minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", "Deramped time series (new timeseries .h5)", H5_FILTER))
 
@@ -164,7 +169,8 @@ class Deramp(SubsidenceAlgorithm):
         options = DerampOptions(
             ramp=RAMPS[self.parameterAsEnum(parameters, "RAMP", context)],
             mask_threshold=self.parameterAsDouble(parameters, "MASK_THRESHOLD", context),
-            robust=self.parameterAsBool(parameters, "ROBUST", context))
+            robust=self.parameterAsBool(parameters, "ROBUST", context),
+            max_rate=self.parameterAsDouble(parameters, "MAX_RATE", context))
         rms = self.run_core(feedback, deramp_timeseries,
                             self.parameterAsFile(parameters, "INPUT", context), output, options,
                             self.parameterAsFile(parameters, "MASK", context) or None)

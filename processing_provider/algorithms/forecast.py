@@ -77,6 +77,12 @@ class ForecastCompareAlgorithm(SubsidenceAlgorithm):
             "TEST_FRACTION", "Fraction of the last dates held out for testing",
             QgsProcessingParameterNumber.Double, DEFAULTS.test_fraction, minValue=0.05,
             maxValue=0.5))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SPARROW_POPULATION", "Sparrow search population (VMD-SSA-LSTM)",
+            defaultValue=DEFAULTS.model.sparrow.population, minValue=2, maxValue=100))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SPARROW_ITERATIONS", "Sparrow search iterations (VMD-SSA-LSTM)",
+            defaultValue=DEFAULTS.model.sparrow.iterations, minValue=0, maxValue=500))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_TABLE", "Metrics table (point, model, split, rmse, mae, mape)",
             "CSV files (*.csv)"))
@@ -88,6 +94,10 @@ class ForecastCompareAlgorithm(SubsidenceAlgorithm):
         models = [MODELS[i] for i in self.parameterAsEnums(parameters, "MODELS", context)]
         options = _options(self, parameters, context, test_fraction=self.parameterAsDouble(
             parameters, "TEST_FRACTION", context))
+        sparrow = replace(options.model.sparrow,
+                          population=self.parameterAsInt(parameters, "SPARROW_POPULATION", context),
+                          iterations=self.parameterAsInt(parameters, "SPARROW_ITERATIONS", context))
+        options = replace(options, model=replace(options.model, sparrow=sparrow))
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context) or None
         return self.run_core(
             feedback, compare_file, _points_path(self, parameters, context, feedback),

@@ -67,6 +67,12 @@ def _extent(algorithm, parameters, context, crs) -> Optional[Tuple[float, float,
     return (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
 
 
+def _style_rate(algorithm, context, layer_id: str, field: str) -> None:
+    """Velocity ramp for rate fields (VEL, mean_velocity...); other fields keep QGIS's style."""
+    if "vel" in field.lower() or "rate" in field.lower():
+        algorithm.style_on_load(context, layer_id, "velocity")
+
+
 def _add_points_parameters(algorithm) -> None:
     algorithm.addParameter(QgsProcessingParameterFeatureSource(
         "INPUT", "Points (PS, EGMS...)", [QgsProcessing.TypeVectorPoint]))
@@ -281,6 +287,7 @@ class Interpolate(SubsidenceAlgorithm):
         variance = _optional_output(self, parameters, "OUTPUT_VARIANCE", context)
         field = self.parameterAsFields(parameters, "FIELD", context)[0]
         self.run_core(feedback, interpolate_points, points, field, output, options, variance)
+        _style_rate(self, context, output, field)
         result = {"OUTPUT": output}
         if variance and options.method == "kriging":
             result["OUTPUT_VARIANCE"] = variance
@@ -333,7 +340,7 @@ class InterpolateCnn(SubsidenceAlgorithm):
                       outputs["OUTPUT_MODEL"], outputs["OUTPUT"], outputs["OUTPUT_METRICS"],
                       outputs["OUTPUT_ERRORS"],
                       self.parameterAsDouble(parameters, "TEST_FRACTION", context), options)
-        self.style_on_load(context, outputs["OUTPUT"], "velocity")
+        _style_rate(self, context, outputs["OUTPUT"], field)
         return outputs
 
 

@@ -13,6 +13,7 @@ def run(ctx):
         "MASK": str(tcoh),
         "MASK_THRESHOLD": 0.7,
         "ROBUST": True,
+        "MAX_RATE": 3.0,  # mm/yr: keep the groundwater basin and bowl flanks out of the fit
         "OUTPUT": str(folder / "timeseries_deramped.h5"),
     })
     corrected = ctx.run("demerror", {

@@ -25,7 +25,7 @@ def check_against_truth(ps_path: Path, truth_path: Path) -> dict:
 
     points = read_points(ps_path)
     truth = _truth(truth_path)
-    keys = [(int(r), int(c)) for r, c in zip(points.fields["ROW"], points.fields["COL"])]
+    keys = [(int(r), int(c)) for r, c in zip(points.fields["ROW"], points.fields["COL"], strict=True)]
     found = [i for i, k in enumerate(keys) if k in truth]
     reference = int(np.flatnonzero(points.fields["IS_REF"] == 1)[0])
     reference_truth = float(truth[keys[reference]]["velocity_los_mm_yr"]) \

@@ -38,7 +38,7 @@ def run(ctx):
         "DRIVERS_TABLE": _first(drivers / "drivers_correlation.csv"),
         "DRIVERS_PLOT": _first(drivers / "drivers_correlation.png"),
         "IMAGES": (_existing(sbas / "network.png") + _glob(out / "ps", "*.png")
-                   + _glob(out / "crossval", "*.png") + _glob(out / "analysis", "*.png")),
+                   + _glob(out / "crossval", "*.png") + _glob(out / "profiles", "*.png")),
         "FORECAST_IMAGES": _glob(out / "forecast", "**/*.png"),
         "FORECAST_TABLES": [p for p in _glob(out / "forecast", "**/*.csv")
                             if Path(p).stat().st_size < MAX_TABLE_BYTES],

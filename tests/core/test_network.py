@@ -7,7 +7,7 @@ import pytest
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.mintpy_io import IfgramStack
 from insar_subsidence.core.network import (NetworkOptions, acquisition_bperp,
-                                           connected_components, granule_date, modify_network,
+                                           connected_components, granule_dates, modify_network,
                                            plan_network, plan_network_files, read_acquisitions,
                                            select_network, spanning_tree)
 
@@ -146,7 +146,14 @@ def test_plan_from_csv_and_granules(tmp_path):
     assert lines[0].startswith("reference_granule,secondary_granule")
     assert len(lines) == 1 + 3
     assert lines[1].split(",")[0].startswith("S1A_IW_SLC__1SDV_20200101")
-    assert granule_date("S1_056072_IW2_20220814T010203_VV") == dt.date(2022, 8, 14)
+    assert granule_dates("S1_056072_IW2_20220814_20220907_VV_INT80_E09B") == [
+        dt.date(2022, 8, 14), dt.date(2022, 9, 7)]
+    assert granule_dates("S1AA_20190610T135156_20190622T135157_VVP012_INT80_G_ueF_F8BF") == [
+        dt.date(2019, 6, 10), dt.date(2019, 6, 22)]
+    products = tmp_path / "products.txt"
+    products.write_text("S1AA_20190610T135156_20190622T135157_VVP012_INT80_G_ueF_F8BF\n"
+                        "S1AA_20190622T135156_20190704T135157_VVP012_INT80_G_ueF_0000\n")
+    assert [a.date.day for a in read_acquisitions(products)] == [10, 22, 4]
 
 
 def test_bad_acquisition_list_names_the_file(tmp_path):

@@ -28,8 +28,8 @@ def test_finds_known_ps_with_their_velocity(simulated, tmp_path):
     points = read_points(tmp_path / "ps.gpkg")
     assert len(points) == result.n_ps and points.epsg == 32649
     assert len(points.dates) == len(sim.dates)
-    truth = {(r, c): v * 1000 for r, c, v in zip(sim.ps_rows, sim.ps_cols, sim.ps_velocity_los)}
-    keys = [(int(r), int(c)) for r, c in zip(points.fields["ROW"], points.fields["COL"])]
+    truth = {(r, c): v * 1000 for r, c, v in zip(sim.ps_rows, sim.ps_cols, sim.ps_velocity_los, strict=True)}
+    keys = [(int(r), int(c)) for r, c in zip(points.fields["ROW"], points.fields["COL"], strict=True)]
     found = [i for i, k in enumerate(keys) if k in truth]
     assert len(found) >= 0.85 * len(truth)
     reference = int(np.flatnonzero(points.fields["IS_REF"] == 1)[0])
@@ -113,3 +113,42 @@ def _one_date(folder):
     path = folder / "one.csv"
     path.write_text("date,bperp\n20200101,0\n")
     return path
+
+
+def test_distributed_scatterers_add_points_with_plausible_rates(simulated, tmp_path):
+    sim, paths = simulated
+    options = PsOptions(incidence_deg=sim.incidence_deg, distributed=True, shp_window=(11, 9))
+    result = run_psinsar(paths["slc_stack"], paths["slc_dates"], tmp_path / "ds.gpkg",
+                         options=options)
+    points = read_points(tmp_path / "ds.gpkg")
+    is_ds = points.fields["TYPE"] == "DS"
+    assert result.n_ps == len(points) and is_ds.sum() > 100
+    assert np.all(points.fields["NSHP"][is_ds] > 18)
+    # DS velocities agree with the PS velocities around them (same smooth truth field)
+    from scipy.spatial import cKDTree
+
+    ps = ~is_ds
+    distance, nearest = cKDTree(np.column_stack([points.x[ps], points.y[ps]])).query(
+        np.column_stack([points.x[is_ds], points.y[is_ds]]))
+    close = distance < 250
+    difference = points.fields["VEL"][is_ds][close] - points.fields["VEL"][ps][nearest[close]]
+    assert np.median(np.abs(difference)) < 2.0
+
+
+def test_one_file_per_date_reads_like_the_multiband_stack(simulated, tmp_path):
+    from insar_subsidence.core.psinsar import read_slc_stack, write_slc_stack
+
+    sim, paths = simulated
+    for k, date in enumerate(sim.dates[:8]):
+        write_slc_stack(tmp_path / f"slc_{date:%Y%m%d}.tif", sim.data[k:k + 1], sim.grid, [date])
+    dates = tmp_path / "dates.csv"
+    # listed out of order: the stack comes back sorted by date
+    lines = [f"{d:%Y%m%d},{b}" for d, b in zip(sim.dates[:8], sim.bperp[:8], strict=True)]
+    dates.write_text("date,bperp\n" + "\n".join(lines[::-1]) + "\n")
+    stack = read_slc_stack(tmp_path, dates)
+    assert stack.dates == sim.dates[:8]
+    np.testing.assert_array_equal(stack.data, sim.data[:8])
+    np.testing.assert_allclose(stack.bperp, sim.bperp[:8])
+    (tmp_path / f"slc_{sim.dates[3]:%Y%m%d}.tif").unlink()
+    with pytest.raises(InputError, match="no SLC file for 1 date"):
+        read_slc_stack(tmp_path, dates)

@@ -64,3 +64,13 @@ def test_missing_or_empty_inputs(parts, tmp_path):
     with pytest.raises(InputError, match="names.csv: the output would overwrite"):
         write_report(parts["class_names"], ReportInputs(class_names=parts["class_names"],
                                                          drivers_table=parts["drivers_table"]))
+
+
+def test_class_names_from_raster_metadata(tmp_path):
+    from insar_subsidence.core.report import raster_class_names
+
+    classes = np.ones(GRID.shape, np.uint8)
+    path = write_geotiff(tmp_path / "classes.tif", classes, GRID, nodata=0,
+                         metadata={"CLASS_1": "< -40 mm/yr", "CLASS_2": "-40 to -10 mm/yr"})
+    assert raster_class_names(path) == ({1: "< -40 mm/yr", 2: "-40 to -10 mm/yr"}, True)
+    assert "Classes: classes.tif" in build_report(ReportInputs(classes=path))

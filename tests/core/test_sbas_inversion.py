@@ -170,3 +170,23 @@ def test_bad_inputs_name_the_file(tmp_path):
     with pytest.raises(InputError, match="overwrite"):
         si.invert_stack(stack, stack, tmp_path / "tcoh.h5")
     assert not (tmp_path / "ts.h5").exists()
+
+
+def test_torch_code_path_gives_the_numpy_answer():
+    """The CUDA path runs the same solver on torch tensors; check it on the CPU device."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    dates = make_dates(9)
+    pairs = small_baseline_pairs(dates, 3) + [(dates[0], dates[8])]
+    rng = np.random.default_rng(5)
+    A = si.incidence_matrix(pairs, dates)
+    phase = A @ np.cumsum(rng.normal(0, 1, (9, 300)), axis=0) + rng.normal(0, 0.2, (len(pairs), 300))
+    phase[rng.random(phase.shape) < 0.15] = np.nan
+    weight = si.coherence_to_weight(rng.uniform(0.2, 0.9, phase.shape), "var", 8)
+    backend = si._Backend("cpu")
+    backend.xp, backend.device = torch, torch.device("cpu")
+    for w in (weight, None):
+        expected = si.invert_phases(phase, pairs, w)
+        got = si.invert_phases(phase, pairs, w, backend=backend)
+        for a, b in zip(expected, got, strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-9)

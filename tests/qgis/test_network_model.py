@@ -1,13 +1,15 @@
 """The shipped SBAS chain models load, chain our algorithms, and install into the user folder."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 from qgis.core import QgsApplication, QgsProcessingModelAlgorithm
 
 from insar_subsidence.processing_provider.models import install_models, shipped_models
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAIN = ["ingest", "network", "closure", "reference", "inversion", "deramp", "velocity"]
+CHAIN = ["ingest", "network", "closure", "reference", "inversion", "deramp", "demerror",
+         "velocity"]
 
 
 def _load(path):
@@ -50,3 +52,32 @@ def test_install_copies_only_missing_models(tmp_path, qgis_app):
     assert [p.name for p in copied] == ["sbas_chain_gacos.model3"]
     assert (tmp_path / "sbas_chain.model3").read_text() == "user's edited copy"
     assert install_models(tmp_path) == []
+
+
+def test_model_runs_from_hyp3_products_to_velocity(provider, tmp_path):
+    from qgis import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    from insar_subsidence.core.geotiff import read_raster
+
+    from ..core.ingest_helpers import write_small_products
+
+    scene, folder = write_small_products(tmp_path / "hyp3")
+    model = _load(ROOT / "models" / "sbas_chain.model3")
+    outputs = {"velocity:velocity_los": str(tmp_path / "vel.tif"),
+               "velocity:velocity_vertical": str(tmp_path / "vertical.tif"),
+               "demerror:timeseries": str(tmp_path / "ts.h5"),
+               "inversion:temporal_coherence": str(tmp_path / "tcoh.h5"),
+               "network:network_plot": str(tmp_path / "network.png")}
+    result = processing.run(model, {"HYP3_FOLDER": str(folder), "MAX_TEMPORAL_BASELINE": 0,
+                                    "MAX_PERP_BASELINE": 0, "MIN_COHERENCE": 0.1, **outputs},
+                            context=QgsProcessingContext(), feedback=QgsProcessingFeedback())
+    assert set(outputs) <= set(result)
+    vertical, _ = read_raster(tmp_path / "vertical.tif")
+    truth = scene.vertical_velocity() * 1000
+    finite = np.isfinite(vertical)
+    assert finite.mean() > 0.5
+    # 10 dates over 108 days: turbulence dominates single pixels, but the bowls stand out
+    assert np.corrcoef(vertical[finite], truth[finite])[0, 1] > 0.3
+    bowls = finite & (truth < -30)
+    assert np.mean(vertical[bowls] - np.nanmedian(vertical)) < -15

@@ -147,3 +147,10 @@ def test_profile_algorithm_without_sources_names_the_fix(run_algorithm, tmp_path
     with pytest.raises(QgsProcessingException, match="at least one velocity raster"):
         run_algorithm("profile", {"INPUT": layer, "OUTPUT_FOLDER": str(tmp_path),
                                   "OUTPUT": "memory:"})
+
+
+def test_long_gaps_stay_open_short_ones_are_bridged():
+    from insar_subsidence.ui.profile_dock import _long_gaps
+
+    valid = np.array([1, 0, 1, 0, 0, 0, 1, 0, 0], bool)
+    np.testing.assert_array_equal(_long_gaps(valid), [0, 0, 0, 1, 1, 1, 0, 0, 0])

@@ -116,3 +116,13 @@ def test_dated_geotiff_layer_in_the_project_is_a_source(dock, qgis_canvas, outpu
     x, y = outputs["scene"].grid.xy(40, 10)
     click(dock.tool, qgis_canvas, float(x), float(y))
     np.testing.assert_allclose(dock.entries[-1].raw.values_mm, cube_mm[:, 40, 10], rtol=1e-5)
+
+
+def test_click_far_from_points_says_so(dock, qgis_canvas, outputs):
+    dock.source_combo.setCurrentText("ps_points")
+    dock.radius.setValue(10.0)
+    grid = outputs["scene"].grid
+    x, y = grid.xy(1, 1)  # points sit on every third pixel: none within 10 m
+    click(dock.tool, qgis_canvas, float(x), float(y))
+    assert dock.entries == []
+    assert "no point within 10 m" in dock.status.text()

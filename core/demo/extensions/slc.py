@@ -145,7 +145,7 @@ def write_simulation(sim: SimulatedSlc, out: Path) -> Dict[str, Path]:
     with open(out / "dates_bperp.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["date", "bperp"])
-        for date, b in zip(sim.dates, sim.bperp):
+        for date, b in zip(sim.dates, sim.bperp, strict=True):
             writer.writerow([date.strftime("%Y%m%d"), f"{b:.3f}"])
     paths["slc_dates"] = out / "dates_bperp.csv"
     paths["slc_height"] = write_geotiff(out / "height.tif", sim.height.astype(np.float32),
