@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
 from insar_subsidence.core.points import PointSeries, write_points  # noqa: E402
-from insar_subsidence.core.profile import (PointIndex, make_profile, read_point_values,  # noqa: E402
-                                           sample_points_along)
+from insar_subsidence.core.profile import (  # noqa: E402
+    PointIndex, make_profile, read_point_values, sample_points_along)
 
 EXTENT = 20_000.0  # m
 ORIGIN = (680_000.0, 3_920_000.0)

@@ -120,7 +120,7 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", nargs="*", default=["none", "var"])
     parser.add_argument("--memory-mb", type=int, default=1024)
     args = parser.parse_args(argv)
-    from insar_subsidence.core.mintpy_io import IfgramStack, read_timeseries
+    from insar_subsidence.core.mintpy_io import IfgramStack, read_dataset, read_timeseries
 
     work = Path(tempfile.mkdtemp(prefix="sbas_bench_"))
     stack = work / "ifgramStack.h5"
@@ -150,9 +150,14 @@ def main(argv=None) -> int:
             rows.append(("mintpy", weight, {"seconds": float(peer["seconds"]),
                                             "peak_mb": float(peer["peak_mb"])}))
             data = read_timeseries(ts).data
-            both = (peer["num"] > 0) & np.isfinite(data).all(axis=0)
+            count, _ = read_dataset(work / f"tcoh_{weight}.h5", "numInvIfgram")
+            # MintPy also drops a phase equal to the reference pixel's (zero once referenced)
+            same = count == peer["num"]
+            both = (peer["num"] > 0) & np.isfinite(data).all(axis=0) & same
             diff = np.abs(data[:, both] - peer["ts"][:, both]).max() if both.any() else np.nan
-            print(f"  {weight}: max |ours - MintPy| = {diff:.2e} m over {int(both.sum())} pixels")
+            print(f"  {weight}: max |ours - MintPy| = {diff:.2e} m over {int(both.sum())} pixels; "
+                  f"{int((~same).sum())} pixels where MintPy dropped a phase equal to the "
+                  "reference pixel's")
             if weight == "none":
                 out_rs = work / "insar_rs.npy"
                 rs = run_json([str(PEERS), "-c", INSAR_RS_CODE.format(

@@ -183,16 +183,20 @@ def acquisition_bperp(pairs: Sequence[Pair], pair_bperp: Sequence[float],
 
 
 # ----------------------------------------------------------------------------- selection
+def selected_dates(pairs: Sequence[Pair], options: NetworkOptions) -> List[dt.date]:
+    """Acquisition dates of ``pairs`` inside the date range and not excluded, sorted."""
+    excluded = set(options.exclude_dates or ())
+    return [d for d in sorted({d for pair in pairs for d in pair})
+            if d not in excluded
+            and not (options.start_date and d < options.start_date)
+            and not (options.end_date and d > options.end_date)]
+
+
 def baseline_selection(pairs: Sequence[Pair], bperp: Sequence[float],
                        options: NetworkOptions) -> List[str]:
     """Reason each pair fails the baseline/date rules ('' when it passes)."""
     excluded = set(options.exclude_dates or ())
-    dates = sorted({d for pair in pairs for d in pair} - excluded)
-    if options.start_date:
-        dates = [d for d in dates if d >= options.start_date]
-    if options.end_date:
-        dates = [d for d in dates if d <= options.end_date]
-    position = {d: i for i, d in enumerate(dates)}
+    position = {d: i for i, d in enumerate(selected_dates(pairs, options))}
     reasons = []
     for (a, b), bp in zip(pairs, np.asarray(bperp, float), strict=True):
         if a in excluded or b in excluded:
@@ -280,18 +284,13 @@ def select_network(pairs: Sequence[Pair], bperp: Sequence[float], coherence: np.
         if not reasons[k]:
             reasons[k] = KEPT
     kept_pairs = [p for p, k in zip(pairs, keep, strict=True) if k]
-    selected_dates = sorted({d for p, r in zip(pairs, reasons, strict=True)
-                             for d in p if r not in ("excluded date", "outside date range")})
-    if options.start_date:
-        selected_dates = [d for d in selected_dates if d >= options.start_date]
-    if options.end_date:
-        selected_dates = [d for d in selected_dates if d <= options.end_date]
-    components = connected_components(kept_pairs, selected_dates)
-    degree: Dict[dt.date, int] = {d: 0 for d in selected_dates}
+    dates = selected_dates(pairs, options)
+    components = connected_components(kept_pairs, dates)
+    degree: Dict[dt.date, int] = {d: 0 for d in dates}
     for a, b in kept_pairs:
         degree[a] += 1
         degree[b] += 1
-    weak = [d for d in selected_dates if degree[d] < 2]
+    weak = [d for d in dates if degree[d] < 2]
     result = NetworkReport(list(pairs), bperp, keep, reasons, coherence, components, weak)
     result.bridges = propose_bridges(components, pairs, coherence, options.exclude_dates)
     return result

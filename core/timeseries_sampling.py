@@ -95,7 +95,8 @@ def _design(t: np.ndarray, seasonal: bool) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def fit_series(dates: Sequence[dt.date], values_mm: np.ndarray, seasonal: bool = False) -> SeriesFit:
+def fit_series(dates: Sequence[dt.date], values_mm: np.ndarray,
+               seasonal: bool = False) -> SeriesFit:
     """Fit a linear (and optionally annual) model to a series; NaN samples are ignored.
 
     Raises InputError with fewer valid samples than parameters (+1, to estimate a std).

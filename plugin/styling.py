@@ -102,18 +102,31 @@ def style_diverging_raster(layer: QgsRasterLayer, unit: str = "mm/yr", band: int
 
 
 def _class_labels(layer: QgsRasterLayer) -> dict:
-    """Category names stored in the raster (GDAL category table), by class code."""
+    """Class names stored in the raster, by code: ``CLASS_<code>`` metadata (our velocity
+    step writes these) or the GDAL category table."""
     from osgeo import gdal
 
     ds = gdal.Open(layer.source())
-    names = ds.GetRasterBand(1).GetCategoryNames() if ds is not None else None
-    return {code: name for code, name in enumerate(names or []) if name}
+    if ds is None:
+        return {}
+    labels = {int(key[6:]): value for key, value in (ds.GetMetadata() or {}).items()
+              if key.startswith("CLASS_") and key[6:].isdigit()}
+    if not labels:
+        names = ds.GetRasterBand(1).GetCategoryNames() or []
+        labels = {code: name for code, name in enumerate(names) if name and code > 0}
+    return labels
 
 
 def style_classes_raster(layer: QgsRasterLayer,
                          classes: Sequence[Tuple[int, str, str]] = DEFORMATION_CLASSES) -> None:
-    """Paletted style for a deformation-class raster (codes 1..4 of paper 002)."""
+    """Paletted style for a deformation-class raster: codes 1..k by increasing rate (class 1
+    = strongest subsidence, red). Labels come from the raster when it names its classes
+    (custom thresholds give other counts; their colours then follow the diverging ramp)."""
     stored = _class_labels(layer)
+    if stored and len(stored) != len(classes):
+        picks = np.linspace(0, len(DIVERGING) - 1, len(stored)).round().astype(int)
+        classes = [(code, stored[code], DIVERGING[pick])
+                   for code, pick in zip(sorted(stored), picks, strict=True)]
     palette = [QgsPalettedRasterRenderer.Class(code, QColor(colour), stored.get(code, label))
                for code, label, colour in classes]
     layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, palette))

@@ -170,7 +170,8 @@ def main(argv=None) -> int:
     finite = np.where(np.isfinite(data), data, np.inf)
     row, col = np.unravel_index(np.argmin(finite), data.shape)
     ring = np.argwhere(np.abs(data - 0.4 * data[row, col]) < 1.0)
-    ring_row, ring_col = ring[np.argmin(np.hypot(*(ring - [row, col]).T))] if len(ring) else (row, col)
+    ring_row, ring_col = (ring[np.argmin(np.hypot(*(ring - [row, col]).T))] if len(ring)
+                          else (row, col))
     stable = np.argwhere(np.abs(data) < 1.0)
     ref_row, ref_col = stable[len(stable) // 2] if len(stable) else (0, 0)
 

@@ -18,12 +18,11 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, Qgs
                        QgsFeatureRequest, QgsField, QgsGeometry, QgsMapLayer, QgsPointXY,
                        QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorFileWriter,
                        QgsVectorLayer, QgsWkbTypes)
-from qgis.PyQt.QtCore import QVariant
+from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QFileDialog,
                                  QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                  QVBoxLayout, QWidget)
-from qgis.PyQt.QtCore import Qt
 
 from ..core.errors import InputError
 from ..core.profile import (PointIndex, Profile, ProfileOptions, make_profile,
@@ -347,13 +346,15 @@ class ProfileDock(QDockWidget):
     def use_selected_features(self) -> int:
         """Add a profile for each selected feature of the active line layer."""
         layer = self.iface.activeLayer()
-        if not isinstance(layer, QgsVectorLayer) or layer.geometryType() != QgsWkbTypes.LineGeometry:
+        if not (isinstance(layer, QgsVectorLayer)
+                and layer.geometryType() == QgsWkbTypes.LineGeometry):
             self.metrics_label.setText("Select line feature(s) in the active line layer.")
             return 0
         count = 0
         for feature in layer.selectedFeatures() or layer.getFeatures():
             geometry = feature.geometry()
-            parts = geometry.asMultiPolyline() if geometry.isMultipart() else [geometry.asPolyline()]
+            parts = (geometry.asMultiPolyline() if geometry.isMultipart()
+                     else [geometry.asPolyline()])
             for part in parts:
                 if len(part) >= 2:
                     self.add_line([QgsPointXY(p) for p in part], crs=layer.crs())
@@ -449,7 +450,8 @@ class ProfileDock(QDockWidget):
                 colour = QColor(LINE_COLOURS[k % len(LINE_COLOURS)] if len(line.profiles) > 1
                                 else line.colour)
                 # affected bars stacked just below the threshold, one row per profile
-                self._draw_profile(profile, colour, self.threshold.value() - (k + 0.6) * 0.03 * depth)
+                bar_y = self.threshold.value() - (k + 0.6) * 0.03 * depth
+                self._draw_profile(profile, colour, bar_y)
                 k += 1
                 m = profile.metrics
                 texts.append(

@@ -69,7 +69,7 @@ class PlottedSeries:
 
     @property
     def legend(self) -> str:
-        text = f"{self.label} (n={self.raw.count})"
+        text = f"{self.label} {self.source.name} (n={self.raw.count})"
         if self.fit is not None:
             text += f": {self.fit.rate_mm_yr:+.1f} ± {self.fit.rate_std_mm_yr:.1f} mm/yr"
             if self.fit.seasonal:
@@ -223,7 +223,7 @@ class TimeSeriesDock(QDockWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "Date")
         self.plot.showGrid(x=False, y=True, alpha=0.25)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = self.plot.addLegend(offset=(10, -10))  # subsidence leaves it free
         self.legend.setBrush(self.pg.mkBrush(255, 255, 255, 210))
         pg = self.pg
         self.pools = ItemPools(self.plot)
@@ -499,7 +499,8 @@ class TimeSeriesDock(QDockWidget):
 
     def _export_dialog(self, kind: str) -> None:
         if kind == "csv":
-            path, _ = QFileDialog.getSaveFileName(self, "Export series", "series.csv", "CSV (*.csv)")
+            path, _ = QFileDialog.getSaveFileName(self, "Export series", "series.csv",
+                                                  "CSV (*.csv)")
             if path:
                 self.export_csv(path)
         else:

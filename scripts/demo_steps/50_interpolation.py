@@ -6,7 +6,7 @@ import numpy as np
 
 # small CNN so the step takes a few minutes on 2 CPU cores (the paper's network is the default
 # of the algorithms; here: 16-cell patches, 8/16/32 channels, dense 256-128)
-DEMO_CNN = {"PATCH_SIZE": 16, "EPOCHS": 25, "PATIENCE": 6, "CONV_WIDTH": 8, "DENSE": 1,
+DEMO_CNN = {"PATCH_SIZE": 16, "EPOCHS": 20, "PATIENCE": 5, "CONV_WIDTH": 8, "DENSE": 1,
             "LEARNING_RATE": 1e-3}
 
 

@@ -81,8 +81,8 @@ def run(ctx):
     folder = ctx.folder("profiles")
     lines, epsg = profile_lines(velocity)
     lines_path = write_lines(folder / "profile_lines.gpkg", lines, epsg)
-    params = {"INPUT": str(lines_path), "NAME_FIELD": "name", "RASTERS": str(velocity), "BUFFER": 100,
-              "THRESHOLD": -10, "OUTPUT_FOLDER": str(folder),
+    params = {"INPUT": str(lines_path), "NAME_FIELD": "name", "RASTERS": str(velocity),
+              "BUFFER": 100, "THRESHOLD": -10, "OUTPUT_FOLDER": str(folder),
               "OUTPUT": str(folder / "affected_segments.gpkg")}
     if points is not None:
         params["POINTS"] = str(points)

@@ -85,7 +85,8 @@ def test_raster_profile_finds_the_bowl_of_a_synthetic_grid():
 
 
 def test_degrees_of_a_geographic_line_equal_its_length():
-    assert degree_distance([(110, 35), (110.03, 35.04)], [0.05], epsg=4326)[0] == pytest.approx(0.05)
+    degrees = degree_distance([(110, 35), (110.03, 35.04)], [0.05], epsg=4326)
+    assert degrees[0] == pytest.approx(0.05)
 
 
 def test_substring_and_bad_lines():

@@ -39,12 +39,12 @@ def test_weighting_reduces_error_where_coherence_says_so():
     rng = np.random.default_rng(3)
     truth = np.cumsum(rng.normal(0, 1, (len(dates), 200)), axis=0)
     truth -= truth[0]
-    A = si.incidence_matrix(pairs, dates)
+    design = si.incidence_matrix(pairs, dates)
     coherence = np.full((len(pairs), 200), 0.9)
     coherence[4] = 0.1
     noise = rng.normal(0, 0.05, coherence.shape)
     noise[4] = rng.normal(0, 2.0, 200)
-    phase = A @ truth + noise
+    phase = design @ truth + noise
     errors = {}
     for weight in si.WEIGHTS:
         w = si.coherence_to_weight(coherence, weight, looks=10)
@@ -179,8 +179,8 @@ def test_torch_code_path_gives_the_numpy_answer():
     dates = make_dates(9)
     pairs = small_baseline_pairs(dates, 3) + [(dates[0], dates[8])]
     rng = np.random.default_rng(5)
-    A = si.incidence_matrix(pairs, dates)
-    phase = A @ np.cumsum(rng.normal(0, 1, (9, 300)), axis=0) + rng.normal(0, 0.2, (len(pairs), 300))
+    design = si.incidence_matrix(pairs, dates)
+    phase = design @ np.cumsum(rng.normal(0, 1, (9, 300)), axis=0) + rng.normal(0, 0.2, (len(pairs), 300))
     phase[rng.random(phase.shape) < 0.15] = np.nan
     weight = si.coherence_to_weight(rng.uniform(0.2, 0.9, phase.shape), "var", 8)
     backend = si._Backend("cpu")
@@ -190,3 +190,20 @@ def test_torch_code_path_gives_the_numpy_answer():
         got = si.invert_phases(phase, pairs, w, backend=backend)
         for a, b in zip(expected, got, strict=True):
             np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_cancel_leaves_no_output(tmp_path):
+    from insar_subsidence.core.errors import Cancelled
+
+    dates = make_dates(6)
+    stack = write_stack(tmp_path / "stack.h5", dates, small_baseline_pairs(dates, 2),
+                        truth_displacement(dates))
+    calls = []
+
+    def cancel_soon(fraction, message=""):
+        calls.append(fraction)
+        return len(calls) < 3
+
+    with pytest.raises(Cancelled):
+        si.invert_stack(stack, tmp_path / "ts.h5", tmp_path / "tcoh.h5", progress=cancel_soon)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stack.h5"]

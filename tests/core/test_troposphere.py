@@ -73,3 +73,34 @@ def test_missing_dates_wrong_area_and_wrong_grid(tmp_path):
     with pytest.raises(InputError, match="geo2.h5.*does not match"):
         correct_troposphere(ts, other, tmp_path / "gacos", tmp_path / "out.h5")
     assert not (tmp_path / "out.h5").exists()
+
+
+def test_demo_gacos_files_explain_the_demo_tropospheric_phase(tmp_path):
+    from insar_subsidence.core.constants import SENTINEL1_WAVELENGTH
+    from insar_subsidence.core.demo.extensions import gacos
+    from insar_subsidence.core.demo.hyp3 import product_name
+    from insar_subsidence.core.deramp import fit_ramp
+    from insar_subsidence.core.geotiff import read_raster
+    from insar_subsidence.core.progress import silent
+    from insar_subsidence.core.troposphere import read_ztd, resample_to_grid
+
+    from .ingest_helpers import write_small_products
+
+    scene, folder = write_small_products(tmp_path / "hyp3")
+    written = gacos.write(scene, tmp_path, np.random.default_rng(0), silent)["gacos"]
+    assert len(list(written.glob("*.ztd"))) == len(scene.dates)
+    first, second = scene.dates[0], scene.dates[1]
+    name = product_name(first, second)
+    phase, _ = read_raster(f"/vsizip/{folder / name}.zip/{name}/{name}_unw_phase.tif")
+    los = scene.vertical_displacement()[:2] * scene.los_factor()[None]
+    to_phase = 4 * np.pi / SENTINEL1_WAVELENGTH
+    residual = phase.astype(np.float64) + to_phase * (los[1] - los[0])   # minus deformation
+    delays = [resample_to_grid(*read_ztd(written / f"{d:%Y%m%d}.ztd"), scene.grid)
+              for d in (first, second)]
+    predicted = to_phase * (delays[1] - delays[0]) / np.cos(np.deg2rad(scene.incidence))
+    clean = ~(scene.water | scene.vegetation)
+    residual -= fit_ramp(residual, clean)             # orbital ramp and reference offset
+    predicted -= fit_ramp(predicted, clean)
+    corrected = residual - predicted
+    assert np.corrcoef(residual[clean], predicted[clean])[0, 1] > 0.8
+    assert corrected[clean].std() < 0.6 * residual[clean].std()

@@ -54,23 +54,31 @@ def test_install_copies_only_missing_models(tmp_path, qgis_app):
     assert install_models(tmp_path) == []
 
 
-def test_model_runs_from_hyp3_products_to_velocity(provider, tmp_path):
+@pytest.mark.parametrize("name", ["sbas_chain.model3", "sbas_chain_gacos.model3"])
+def test_model_runs_from_hyp3_products_to_velocity(provider, tmp_path, name):
     from qgis import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
+    from insar_subsidence.core.demo.extensions import gacos
     from insar_subsidence.core.geotiff import read_raster
+    from insar_subsidence.core.progress import silent
 
     from ..core.ingest_helpers import write_small_products
 
     scene, folder = write_small_products(tmp_path / "hyp3")
-    model = _load(ROOT / "models" / "sbas_chain.model3")
+    extra = {}
+    if "gacos" in name:
+        extra["GACOS_FOLDER"] = str(gacos.write(scene, tmp_path, np.random.default_rng(0),
+                                                silent)["gacos"])
+    model = _load(ROOT / "models" / name)
     outputs = {"velocity:velocity_los": str(tmp_path / "vel.tif"),
                "velocity:velocity_vertical": str(tmp_path / "vertical.tif"),
                "demerror:timeseries": str(tmp_path / "ts.h5"),
                "inversion:temporal_coherence": str(tmp_path / "tcoh.h5"),
                "network:network_plot": str(tmp_path / "network.png")}
     result = processing.run(model, {"HYP3_FOLDER": str(folder), "MAX_TEMPORAL_BASELINE": 0,
-                                    "MAX_PERP_BASELINE": 0, "MIN_COHERENCE": 0.1, **outputs},
+                                    "MAX_PERP_BASELINE": 0, "MIN_COHERENCE": 0.1, **extra,
+                                    **outputs},
                             context=QgsProcessingContext(), feedback=QgsProcessingFeedback())
     assert set(outputs) <= set(result)
     vertical, _ = read_raster(tmp_path / "vertical.tif")

@@ -154,3 +154,28 @@ def test_long_gaps_stay_open_short_ones_are_bridged():
 
     valid = np.array([1, 0, 1, 0, 0, 0, 1, 0, 0], bool)
     np.testing.assert_array_equal(_long_gaps(valid), [0, 0, 0, 1, 1, 1, 0, 0, 0])
+
+
+def test_shift_click_picks_the_nearest_line_feature(dock, qgis_canvas, outputs):
+    from qgis.PyQt.QtCore import QEvent, Qt
+
+    from insar_subsidence.plugin.tasks import wait_for
+
+    from .ui_clicks import click
+
+    line, _, _ = _bowl_line(outputs)
+    layer = QgsVectorLayer("LineString?crs=EPSG:32649", "railway", "memory")
+    feature = QgsFeature()
+    feature.setGeometry(QgsGeometry.fromPolylineXY([QgsPointXY(*p) for p in line]))
+    layer.dataProvider().addFeatures([feature])
+    QgsProject.instance().addMapLayer(layer)
+    dock.set_checked([QgsProject.instance().mapLayersByName("velocity")[0]])
+    click(dock.tool, qgis_canvas, line[0][0] + 900, line[0][1] + 20,
+          modifiers=Qt.ShiftModifier, kind=QEvent.MouseButtonPress)
+    assert len(dock.lines) == 1 and dock.tool.vertices == []
+    if dock.pending_task is not None:
+        assert wait_for(dock.pending_task)
+    assert dock.profiles()[0].metrics.line_length_m == pytest.approx(3200)
+    click(dock.tool, qgis_canvas, line[0][0] + 900, line[0][1] + 2000,
+          modifiers=Qt.ShiftModifier, kind=QEvent.MouseButtonPress)
+    assert len(dock.lines) == 1 and "No line feature" in dock.metrics_label.text()

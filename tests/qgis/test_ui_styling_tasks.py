@@ -113,3 +113,19 @@ def test_plugin_dock_actions_and_unload(qgis_iface, qgis_canvas):
     plugin.unload()
     assert plugin.docks == {} and plugin.actions == []
     assert qgis_canvas.mapTool() is not profile.tool
+
+
+def test_class_labels_from_the_velocity_step_metadata(tmp_path, outputs):
+    from insar_subsidence.core.geotiff import write_geotiff
+    from insar_subsidence.plugin.styling import style_layer
+
+    grid = outputs["scene"].grid
+    codes = (np.arange(grid.width * grid.length) % 3 + 1).reshape(grid.shape).astype(np.uint8)
+    labels = {"CLASS_1": "< -20 mm/yr", "CLASS_2": "-20 to +5 mm/yr", "CLASS_3": "> +5 mm/yr"}
+    path = write_geotiff(tmp_path / "classes3.tif", codes, grid, nodata=0, metadata=labels)
+    layer = QgsRasterLayer(str(path), "classes")
+    style_layer(layer, "classes")
+    palette = layer.renderer().classes()
+    assert [(c.value, c.label) for c in palette] == [(1, "< -20 mm/yr"),
+                                                     (2, "-20 to +5 mm/yr"), (3, "> +5 mm/yr")]
+    assert palette[0].color.name() == "#b2182b" and palette[-1].color.name() == "#2166ac"
