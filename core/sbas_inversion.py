@@ -429,31 +429,7 @@ def invert_phases(phase: np.ndarray, pairs: Sequence[Pair], weight: Optional[np.
     if split_network == "bridge":  # one network: only the first date is fixed
         anchors[1:] = False
 
-    # per group: which pairs are used, which dates are fixed to zero, which are unknowable
-    used = np.zeros_like(patterns)
-    fixed = np.zeros((len(patterns), n), bool)
-    lost = np.zeros((len(patterns), n), bool)
-    bridged = np.zeros(len(patterns), bool)
-    for g, pattern in enumerate(patterns):
-        if not pattern.any():
-            lost[g] = True
-            continue
-        count, labels = date_components(net.pair_index, n, pattern)
-        if count == int(anchors.sum()):  # each part of the network stays whole
-            used[g], fixed[g] = pattern, anchors
-            continue
-        if split_network == "bridge":
-            bridged[g] = True
-            used[g] = pattern
-            # MintPy leaves out pixels with a date (other than the first) without any pair
-            observed = np.zeros(n, bool)
-            observed[net.pair_index[pattern].ravel()] = True
-            lost[g] = not observed[1:].all()
-            continue
-        solvable = np.isin(labels, labels[anchors])
-        fixed[g] = anchors
-        lost[g] = ~solvable
-        used[g] = pattern & solvable[net.pair_index[:, 0]]
+    used, fixed, lost, bridged = _group_networks(patterns, net, anchors, split_network)
 
     ts = np.full((n, num_pixels), np.nan)
     tcoh = np.zeros(num_pixels)
@@ -512,6 +488,44 @@ def invert_phases(phase: np.ndarray, pairs: Sequence[Pair], weight: Optional[np.
     cut = (lost[group_of_pixel].any(axis=1) & ~lost[group_of_pixel].all(axis=1)
            & ~bridged[group_of_pixel])
     return ts, tcoh, count_used, cut
+
+
+def _group_networks(patterns: np.ndarray, net: "_Network", anchors: np.ndarray,
+                    split_network: str, groups_per_graph: int = 4096):
+    """For each group of pixels sharing a set of valid pairs (``patterns`` (g, m)): the pairs
+    used, the dates fixed to zero, the dates that cannot be solved, and whether the group is
+    bridged (minimum norm). One graph holding a copy of the date graph per group gives every
+    group's connected components in a single call."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    g, n = len(patterns), net.num_dates
+    labels = np.empty((g, n), np.int64)
+    for start in range(0, g, groups_per_graph):
+        block = patterns[start:start + groups_per_graph]
+        group, pair = np.nonzero(block)
+        size = len(block) * n
+        graph = coo_matrix((np.ones(len(pair)), (group * n + net.pair_index[pair, 0],
+                                                 group * n + net.pair_index[pair, 1])),
+                           shape=(size, size))
+        labels[start:start + len(block)] = connected_components(graph, directed=False)[1].reshape(-1, n)
+    ordered = np.sort(labels, axis=1)
+    count = 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
+    empty = ~patterns.any(axis=1)
+    whole = (count == int(anchors.sum())) & ~empty  # each part of the network stays whole
+    fixed = np.broadcast_to(anchors, (g, n)).copy()
+    if split_network == "bridge":
+        bridged = ~whole & ~empty
+        used = patterns.copy()
+        # MintPy leaves out pixels with a date (other than the first) without any pair
+        observed = (patterns.astype(np.float64) @ np.abs(net.A)) > 0
+        lost = np.broadcast_to((empty | (bridged & ~observed[:, 1:].all(axis=1)))[:, None],
+                               (g, n)).copy()
+        return used, fixed, lost, bridged
+    solvable = (labels[:, :, None] == labels[:, anchors][:, None, :]).any(axis=2)
+    lost = ~solvable | empty[:, None]
+    used = patterns & solvable[:, net.pair_index[:, 0]]
+    return used, fixed, lost, np.zeros(g, bool)
 
 
 def _temporal_coherence(residual: np.ndarray, mask: np.ndarray) -> np.ndarray:
