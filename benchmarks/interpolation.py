@@ -18,9 +18,11 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
+# benchmarks/ holds modules named like the standard library's (profile.py): not on the path
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import numpy as np  # noqa: E402
 PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
 
 OURS = textwrap.dedent("""

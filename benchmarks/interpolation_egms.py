@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+# benchmarks/ holds modules named like the standard library's (profile.py): not on the path
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
 from insar_subsidence.core.grid import Grid  # noqa: E402

@@ -36,7 +36,7 @@ from insar_subsidence.core import sbas_inversion as si
 import h5py, scipy.sparse  # imported before the clock, as MintPy's modules are
 started = time.perf_counter()
 si.invert_stack({stack!r}, {ts!r}, {tcoh!r}, si.InversionOptions(weight={weight!r},
-                memory_mb={memory}))
+                memory_mb={memory}, mask_coherence={mask}))
 seconds = time.perf_counter() - started
 print(json.dumps({{"seconds": seconds,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
@@ -119,6 +119,8 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--weights", nargs="*", default=["none", "var"])
     parser.add_argument("--memory-mb", type=int, default=1024)
+    parser.add_argument("--mask-coherence", type=float, default=0.0,
+                        help="mask interferogram pixels below this coherence (both engines)")
     args = parser.parse_args(argv)
     from insar_subsidence.core.mintpy_io import IfgramStack, read_dataset, read_timeseries
 
@@ -140,12 +142,14 @@ def main(argv=None) -> int:
         ts = work / f"ts_{weight}.h5"
         ours = run_json([str(OURS), "-c", OURS_CODE.format(
             plugins=str(ROOT / "build" / "qgis_plugins"), stack=str(stack), ts=str(ts),
-            tcoh=str(work / f"tcoh_{weight}.h5"), weight=weight, memory=args.memory_mb)])
+            tcoh=str(work / f"tcoh_{weight}.h5"), weight=weight, memory=args.memory_mb,
+            mask=args.mask_coherence)])
         rows.append(("ours", weight, ours))
         if has_peers:
             out = work / f"mintpy_{weight}.npz"
+            mask = ["coherence", str(args.mask_coherence)] if args.mask_coherence else ["none", "0"]
             subprocess.run([str(PEERS), str(MINTPY_RUNNER), str(stack), MINTPY_WEIGHT[weight],
-                            "1", "none", "0", str(out)], capture_output=True, text=True, check=True)
+                            "1", *mask, str(out)], capture_output=True, text=True, check=True)
             peer = np.load(out)
             rows.append(("mintpy", weight, {"seconds": float(peer["seconds"]),
                                             "peak_mb": float(peer["peak_mb"])}))
@@ -155,10 +159,13 @@ def main(argv=None) -> int:
             same = count == peer["num"]
             both = (peer["num"] > 0) & np.isfinite(data).all(axis=0) & same
             diff = np.abs(data[:, both] - peer["ts"][:, both]).max() if both.any() else np.nan
+            partly = int(((peer["num"] == 0) & (count > 0)).sum())
+            other = int(((count != peer["num"]) & (peer["num"] > 0)).sum())
             print(f"  {weight}: max |ours - MintPy| = {diff:.2e} m over {int(both.sum())} pixels; "
-                  f"{int((~same).sum())} pixels where MintPy dropped a phase equal to the "
-                  "reference pixel's")
-            if weight == "none":
+                  f"{partly} pixels MintPy leaves out (a date without pairs) solved up to the "
+                  f"cut here; {other} pixels using other pairs (split network cut here, or a "
+                  "phase equal to the reference pixel's, which MintPy drops)")
+            if weight == "none" and not args.mask_coherence:
                 out_rs = work / "insar_rs.npy"
                 rs = run_json([str(PEERS), "-c", INSAR_RS_CODE.format(
                     stack=str(stack), wavelength=info.wavelength, out=str(out_rs))])

@@ -556,9 +556,11 @@ def _import_mintpy(path: Path, output: Path, options: PointImportOptions,
                 tcoh = np.full((block.stop - block.start, grid.width), np.nan)
             if rows is None:
                 data = series.data * 1000.0
-                valid = np.all(np.isfinite(data), axis=0) & np.any(data != 0, axis=0)
+                valid = np.all(np.isfinite(data), axis=0)
                 if coherence_path.exists():
                     valid &= tcoh >= options.coherence_threshold
+                else:  # all-zero series are no-data fill (the reference pixel aside)
+                    valid &= np.any(data != 0, axis=0)
                 rr, cc = np.nonzero(valid)
                 displacement = data[:, rr, cc].T
                 rr_abs = rr + block.start

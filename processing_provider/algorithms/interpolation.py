@@ -259,6 +259,10 @@ class Interpolate(SubsidenceAlgorithm):
             QgsProcessingParameterNumber("RBF_NEIGHBOURS", "RBF: neighbours",
                                          QgsProcessingParameterNumber.Integer,
                                          self.defaults.rbf.neighbours, minValue=3),
+            QgsProcessingParameterNumber("RBF_SMOOTHING", "RBF: smoothing (0 = exact through "
+                                         "the points; raise it for noisy points)",
+                                         QgsProcessingParameterNumber.Double,
+                                         self.defaults.rbf.smoothing, minValue=0.0),
         ]
         for parameter in advanced:
             parameter.setFlags(parameter.flags() | parameter.FlagAdvanced)
@@ -282,7 +286,8 @@ class Interpolate(SubsidenceAlgorithm):
             idw=IdwOptions(
                 power=self.parameterAsDouble(parameters, "POWER", context), neighbours=k),
             rbf=RbfOptions(
-                neighbours=self.parameterAsInt(parameters, "RBF_NEIGHBOURS", context)))
+                neighbours=self.parameterAsInt(parameters, "RBF_NEIGHBOURS", context),
+                smoothing=self.parameterAsDouble(parameters, "RBF_SMOOTHING", context)))
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         variance = _optional_output(self, parameters, "OUTPUT_VARIANCE", context)
         field = self.parameterAsFields(parameters, "FIELD", context)[0]

@@ -107,3 +107,30 @@ def test_real_egms_points_kriging_beats_the_mean(test_data):
     test = random_folds(len(values), 5, 0) == 0
     predicted = OrdinaryKriging(xy[~test], values[~test]).predict(xy[test])
     assert metrics(values[test], predicted)["rmse"] < values[test].std()
+
+
+def test_same_predictions_as_pykrige_with_the_same_variogram(tmp_path):
+    import json
+    import subprocess
+    from pathlib import Path
+
+    peer = Path(__file__).resolve().parents[2] / ".venv-peers" / "bin" / "python"
+    if not peer.exists():
+        pytest.skip("peer venv missing: run `make peers`")
+    query = RNG.uniform(0, 5000, (50, 2)) + [600000, 4000000]
+    kriging = OrdinaryKriging(XY, VALUES, KrigingOptions(model="spherical", neighbours=12))
+    v = kriging.variogram
+    np.savez(tmp_path / "data.npz", xy=XY, z=VALUES, q=query)
+    code = (
+        "import json, sys, numpy as np\n"
+        "from pykrige.ok import OrdinaryKriging\n"
+        f"d = np.load({str(tmp_path / 'data.npz')!r})\n"
+        "ok = OrdinaryKriging(d['xy'][:, 0], d['xy'][:, 1], d['z'], variogram_model='spherical',"
+        f" variogram_parameters={json.dumps({'sill': v.nugget + v.psill, 'range': v.range, 'nugget': v.nugget})})\n"
+        "z, s = ok.execute('points', d['q'][:, 0], d['q'][:, 1], backend='loop', n_closest_points=12)\n"
+        "print(json.dumps(np.asarray(z).tolist()))\n")
+    result = subprocess.run([str(peer), "-c", code], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0 and "No module named 'pykrige'" in result.stderr:
+        pytest.skip("pykrige is not installed in the peer venv")
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(kriging.predict(query), json.loads(result.stdout), atol=1e-8)

@@ -13,7 +13,7 @@ from insar_subsidence.core.interpolation.cnn import (CnnOptions, band_ranges, ex
 
 GRID = Grid(1000.0, 2000.0, 10.0, -10.0, 24, 20, 32633)
 SMALL = dict(conv_channels=(8, 16), dense=(32,), learning_rate=1e-2, batch_size=32, epochs=60,
-             patience=60, dropout=0.0, seed=0)
+             patience=60, dropout=0.0, seed=0, threads=1)
 
 
 def id_stack():

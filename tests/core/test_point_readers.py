@@ -184,8 +184,8 @@ def test_mintpy_timeseries_all_pixels_and_points(tmp_path):
     coherence[0, 1] = 0.2
     write_temporal_coherence(tmp_path / "temporalCoherence.h5", grid, coherence)
     summary = import_points(tmp_path / "timeseries.h5", tmp_path / "ts.gpkg")
-    # pixel (0, 0) never moves (all zeros = no data) and (0, 1) is incoherent
-    assert summary.format == "mintpy" and summary.count == 10
+    # pixel (0, 1) is incoherent; (0, 0) never moves (like a reference pixel) but is coherent
+    assert summary.format == "mintpy" and summary.count == 11
     points = read_points(tmp_path / "ts.gpkg")
     i = int(np.nonzero((points.fields["row"] == 2) & (points.fields["col"] == 3))[0][0])
     assert points.fields["VEL"][i] == pytest.approx(-11.0, rel=1e-4)
