@@ -448,7 +448,9 @@ def invert_phases(phase: np.ndarray, pairs: Sequence[Pair], weight: Optional[np.
         sizes = np.bincount(group_of_pixel[regular], minlength=len(patterns))
         shared = sizes >= MIN_SHARED_GROUP
         for g in np.flatnonzero(shared):
-            batches.append((np.flatnonzero(group_of_pixel == g), True))
+            members = np.flatnonzero(group_of_pixel == g)
+            batches += [(members[i:i + chunk_pixels], True)
+                        for i in range(0, len(members), chunk_pixels)]
         regular &= ~shared[group_of_pixel]
     candidates = np.flatnonzero(regular)
     batches += [(candidates[i:i + chunk_pixels], False)
@@ -535,8 +537,9 @@ def _temporal_coherence(residual: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """|mean over used pairs of exp(j residual)| per row of residual (p, m), which is zero
     where ``mask`` is False (those terms add exactly 1 + 0j and are taken off again)."""
     count = mask.sum(axis=1)
-    real = np.cos(residual).sum(axis=1) - (residual.shape[1] - count)
-    imag = np.sin(residual).sum(axis=1)
+    residual = residual.astype(np.float32)  # as MintPy; ~1e-7 per term, twice as fast
+    real = np.cos(residual).sum(axis=1, dtype=np.float64) - (residual.shape[1] - count)
+    imag = np.sin(residual).sum(axis=1, dtype=np.float64)
     return np.where(count > 0, np.hypot(real, imag) / np.maximum(count, 1), 0.0)
 
 

@@ -158,7 +158,7 @@ def forecast_series(dates: Sequence[dt.date], y: np.ndarray, model: str,
     future_years = years_since(future, dates[0])
     out = [np.full((len(y), len(future)), np.nan) for _ in range(3)]
     model_options = options.seeded()
-    chunk = 1 if model == "vmd_ssa_lstm" else max(1, options.chunk_points)
+    chunk = max(1, options.chunk_points)  # vmd_ssa_lstm: one sparrow search per chunk
     for start in range(0, len(y), chunk):
         part = slice(start, min(start + chunk, len(y)))
         result = forecast(model, y[part], years, future_years, model_options,

@@ -51,11 +51,12 @@ _NETWORKS = {"lstm": (None, "lstm", False), "gru": (None, "gru", False),
 
 @dataclass
 class TuningBounds:
-    """Sparrow search ranges (inclusive); learning rate searched on a log scale."""
+    """Sparrow search ranges (inclusive); learning rate searched on a log scale. Epochs range
+    from a quarter of the network's ``epochs`` (at least 10) up to it, so the user's epoch
+    budget also bounds the search time."""
 
     hidden: tuple = (4, 48)
     learning_rate: tuple = (1e-3, 5e-2)
-    epochs: tuple = (50, 400)
     window: tuple = (4, 20)
 
 
@@ -143,12 +144,14 @@ def _sum_prediction(fitted, components: np.ndarray) -> np.ndarray:
 def tune(components: np.ndarray, target: np.ndarray, network: NetworkOptions,
          options: ModelOptions, progress: ProgressCallback = silent) -> NetworkOptions:
     """Sparrow search for hidden units, learning rate, epochs and window minimising the RMSE of
-    the summed one-step predictions on the validation windows (the end of the TRAINING data).
+    the summed one-step predictions on the validation windows (the end of the TRAINING data),
+    over all rows of ``components`` together (one setting for the batch).
     Search coordinates are centred on each range ([-1, 1]) so the producers' contraction
     towards the origin pulls towards mid-range values, not towards zero units."""
     b = options.bounds
     m, c, length = components.shape
     max_window = int(min(b.window[1], length // 3))
+    epochs = (max(10, network.epochs // 4), max(10, network.epochs))
     cache: Dict[tuple, float] = {}
 
     def decode(position: np.ndarray) -> NetworkOptions:
@@ -158,7 +161,7 @@ def tune(components: np.ndarray, target: np.ndarray, network: NetworkOptions,
         return replace(network,
                        hidden=int(round(b.hidden[0] + u[0] * (b.hidden[1] - b.hidden[0]))),
                        learning_rate=float(f"{lr:.3g}"),
-                       epochs=int(round(b.epochs[0] + u[2] * (b.epochs[1] - b.epochs[0]))),
+                       epochs=int(round(epochs[0] + u[2] * (epochs[1] - epochs[0]))),
                        window=int(round(b.window[0] + u[3] * (max_window - b.window[0]))))
 
     def objective(position: np.ndarray) -> float:
