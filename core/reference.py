@@ -73,13 +73,6 @@ def _scan_pixels(stack: IfgramStack, memory_mb: float, progress: ProgressCallbac
     return valid, np.nan_to_num(coherence), rate
 
 
-def _valid_and_coherence(stack: IfgramStack, memory_mb: float, progress: ProgressCallback
-                         ) -> Tuple[np.ndarray, np.ndarray]:
-    """Compatibility for core.sbas_inversion: use :func:`automatic_reference_pixel`."""
-    valid, coherence, _ = _scan_pixels(stack, memory_mb, progress)
-    return valid, coherence
-
-
 def automatic_reference_pixel(stack: IfgramStack, memory_mb: float = 256.0,
                               progress: ProgressCallback = silent) -> Tuple[int, int]:
     """The automatic single reference pixel of :func:`set_reference` (valid in every kept

@@ -551,27 +551,16 @@ def _reference_pixel(stack: IfgramStack, options: InversionOptions,
     elif stack.reference_yx is not None:
         ref = stack.reference_yx
     else:
-        ref = _automatic_reference(stack, options.memory_mb)
+        from .reference import automatic_reference_pixel
+
+        ref = automatic_reference_pixel(stack, options.memory_mb)
         report(progress, 0.0, f"No reference pixel given: using row {ref[0]}, column {ref[1]} "
-                              "(highest mean coherence among pixels valid in every pair).")
+                              "(valid in every pair, stable, most coherent).")
     if not stack.grid.contains(*ref):
         raise InputError(f"the reference pixel (row {ref[0]}, column {ref[1]}) is outside the "
                          f"{stack.grid.length} x {stack.grid.width} grid.", stack.path,
                          "choose a reference point inside the stack extent.")
     return ref
-
-
-def _automatic_reference(stack: IfgramStack, memory_mb: float) -> Tuple[int, int]:
-    """The reference step's automatic choice (valid everywhere, most coherent), one pixel."""
-    from .reference import _valid_and_coherence, choose_reference_areas
-
-    valid, coherence = _valid_and_coherence(stack, memory_mb, silent)
-    try:
-        row, col, _ = choose_reference_areas(valid, coherence, num_areas=1, radius=0)[0]
-    except InputError as exc:
-        raise InputError(exc.problem, stack.path, "give a reference point (REFERENCE) or run "
-                         "the reference step.") from None
-    return int(row), int(col)
 
 
 def invert_stack(stack_path: PathLike, timeseries_path: PathLike, tcoh_path: PathLike,
