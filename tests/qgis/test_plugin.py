@@ -57,3 +57,13 @@ def test_provider_registers_every_algorithm_with_id_group_and_help(qgis_processi
         assert len(algorithm.shortHelpString()) > 40, algorithm.id()
         for parameter in algorithm.parameterDefinitions():
             assert parameter.description(), (algorithm.id(), parameter.name())
+
+
+def test_readme_lists_every_algorithm_and_both_commands():
+    from insar_subsidence.processing_provider.provider import algorithm_classes
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [cls.ALGORITHM_ID for cls in algorithm_classes()
+               if f"`subsidence:{cls.ALGORITHM_ID}`" not in readme]
+    assert missing == []
+    assert "make demo" in readme and "make test" in readme
