@@ -32,6 +32,7 @@ from .constants import DAYS_PER_YEAR
 from .dates import decimal_years
 from .errors import InputError
 from .progress import ProgressCallback, report, silent
+from .vector import open_vector
 
 PathLike = Union[str, Path]
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m", "%Y/%m", "%Y%m")
@@ -242,10 +243,8 @@ def source_crs_wkt(path: PathLike) -> Optional[str]:
         srs = osr.SpatialReference()
         srs.ImportFromEPSG(int(float(epsg)))
         return srs.ExportToWkt()
-    from osgeo import ogr
-
-    ds = ogr.Open(str(path))
-    srs = ds.GetLayer(0).GetSpatialRef() if ds is not None and ds.GetLayerCount() else None
+    dataset, layer = open_vector(path)
+    srs = layer.GetSpatialRef()
     return srs.ExportToWkt() if srs is not None else None
 
 

@@ -18,6 +18,7 @@ from .geotiff import grid_of, open_raster, write_geotiff
 from .grid import Grid
 from .progress import ProgressCallback, report, scaled, silent
 from .terrain import TerrainOptions, cell_size_metres, terrain_indices
+from .vector import point_coordinates
 
 PathLike = Union[str, Path]
 TERRAIN_BANDS = ("altitude", "slope", "aspect", "spi", "twi")
@@ -87,43 +88,6 @@ def ndvi(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def read_point_xy(path: PathLike, grid: Grid) -> Tuple[np.ndarray, np.ndarray]:
-    """Coordinates of every point of a vector layer, reprojected to the grid's CRS."""
-    from osgeo import ogr, osr
-
-    ogr.UseExceptions()
-    if not Path(path).exists():
-        raise InputError("file not found.", path, "check the path.")
-    try:
-        ds = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise InputError(f"OGR cannot read it ({exc}).", path, "give a point layer.") from None
-    layer = ds.GetLayer(0)
-    transform = None
-    target_wkt = grid.crs_wkt()
-    source = layer.GetSpatialRef()
-    if source is not None and target_wkt:
-        target = osr.SpatialReference(wkt=target_wkt)
-        for srs in (source, target):
-            srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        if not source.IsSame(target):
-            transform = osr.CoordinateTransformation(source, target)
-    xs, ys = [], []
-    for feature in layer:
-        geom = feature.GetGeometryRef()
-        if geom is None:
-            continue
-        geom = geom.Clone()
-        if transform is not None:
-            geom.Transform(transform)
-        point = geom.Centroid() if geom.GetGeometryType() != ogr.wkbPoint else geom
-        xs.append(point.GetX())
-        ys.append(point.GetY())
-    if not xs:
-        raise InputError("the layer has no features.", path, "give a layer with well points.")
-    return np.asarray(xs), np.asarray(ys)
-
-
 def distance_to_points(grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Distance (m) from each cell centre to the nearest point (KD-tree, in metres: geographic
     grids are scaled by their local metres per degree)."""
@@ -178,7 +142,12 @@ def driving_force_stack(inputs: DriverInputs, progress: ProgressCallback = silen
         names.append(name)
     if inputs.wells:
         report(progress, 0.8, "Distance from wells")
-        bands.append(distance_to_points(grid, *read_point_xy(inputs.wells, grid)))
+        wells_x, wells_y = point_coordinates(inputs.wells, grid.crs_wkt(),
+                                             "a layer of well points")
+        if wells_x.size == 0:
+            raise InputError("the layer has no features.", inputs.wells,
+                             "give a layer with well points.")
+        bands.append(distance_to_points(grid, wells_x, wells_y))
         names.append("dist_wells")
     if not bands:
         raise InputError("no driving-force input was given.", None,

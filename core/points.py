@@ -17,7 +17,7 @@ import numpy as np
 
 from .atomic import atomic_output
 from .dates import format_yyyymmdd, parse_yyyymmdd
-from .errors import InputError
+from .vector import crs_of, field_names, open_vector
 
 PathLike = Union[str, Path]
 DATE_FIELD = re.compile(r"^D(\d{8})$")
@@ -150,29 +150,13 @@ def read_points(path: PathLike, layer: Optional[str] = None) -> PointSeries:
 
     Non-date attribute fields land in ``fields`` (numeric as float64, others as str).
     """
-    ogr, osr = _ogr()
-    if not Path(path).exists():
-        raise InputError("file not found.", path, "check the path.")
-    try:
-        ds = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise InputError(f"OGR cannot read it ({exc}).", path, "give a GeoPackage.") from None
-    lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
-    if lyr is None:
-        raise InputError(f"has no layer '{layer}'.", path)
-    defn = lyr.GetLayerDefn()
-    names = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    dataset, lyr = open_vector(path, layer, "a point layer (GeoPackage)")
+    names = field_names(lyr)
     date_names = [n for n in names if DATE_FIELD.match(n)]
     other = [n for n in names if n not in date_names]
     dates = [parse_yyyymmdd(n[1:]) for n in date_names]
     order = np.argsort(dates, kind="stable")
-    srs = lyr.GetSpatialRef()
-    epsg = wkt = None
-    if srs is not None:
-        srs.AutoIdentifyEPSG()
-        code = srs.GetAuthorityCode(None)
-        epsg = int(code) if code else None
-        wkt = None if epsg else srs.ExportToWkt()
+    epsg, wkt = crs_of(lyr.GetSpatialRef())
     xs, ys, disp = [], [], []
     values = {n: [] for n in other}
     for feature in lyr:

@@ -23,6 +23,7 @@ from .atomic import atomic_output
 from .errors import InputError
 from .grid import Grid
 from .progress import ProgressCallback, report, silent
+from .vector import crs_of, field_names, open_vector
 
 PathLike = Union[str, Path]
 
@@ -238,30 +239,12 @@ def read_point_values(path: PathLike, field: str = "VEL", layer: Optional[str] =
     Uses GDAL's Arrow stream (GDAL >= 3.6) and decodes 2-D point WKB in bulk, so a million
     points read in about a second; falls back to feature iteration otherwise.
     """
-    from osgeo import ogr
-
-    ogr.UseExceptions()
-    if not Path(path).exists():
-        raise InputError("file not found.", path, "check the path.")
-    try:
-        ds = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise InputError(f"OGR cannot read it ({exc}).", path, "give a point layer.") from None
-    lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
-    if lyr is None:
-        raise InputError(f"has no layer '{layer}'.", path)
-    defn = lyr.GetLayerDefn()
-    names = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    dataset, lyr = open_vector(path, layer, "a point layer")
+    names = field_names(lyr)
     if field not in names:
         raise InputError(f"has no field '{field}' (fields: {', '.join(names[:12])}).", path,
                          "choose the rate field (VEL for our point layers).")
-    srs = lyr.GetSpatialRef()
-    epsg = wkt = None
-    if srs is not None:
-        srs.AutoIdentifyEPSG()
-        code = srs.GetAuthorityCode(None)
-        epsg = int(code) if code else None
-        wkt = None if epsg else srs.ExportToWkt()
+    epsg, wkt = crs_of(lyr.GetSpatialRef())
     lyr.SetIgnoredFields([n for n in names if n != field])
     xs, ys, vals = [], [], []
     if hasattr(lyr, "GetArrowStreamAsNumPy"):

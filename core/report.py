@@ -23,6 +23,7 @@ import numpy as np
 from .atomic import atomic_output, refuse_overwriting_inputs
 from .errors import InputError
 from .progress import ProgressCallback, report, silent
+from .vector import field_names, open_vector
 
 PathLike = Union[str, Path]
 MAX_TABLE_ROWS = 200
@@ -218,17 +219,8 @@ def read_table(path: PathLike) -> Tuple[List[str], List[List[str]]]:
         if not rows:
             raise InputError("is an empty table.", path, "give a CSV with a header row.")
         return rows[0], rows[1:]
-    from osgeo import ogr
-
-    ogr.UseExceptions()
-    try:
-        ds = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise InputError(f"is neither a CSV nor a vector layer OGR reads ({exc}).", path,
-                         "give a CSV table or a GeoPackage.") from None
-    layer = ds.GetLayer(0)
-    defn = layer.GetLayerDefn()
-    header = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    dataset, layer = open_vector(path, expected="a CSV table or a GeoPackage")
+    header = field_names(layer)
     rows = [[_format(feature.GetField(name)) for name in header] for feature in layer]
     return header, rows
 

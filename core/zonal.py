@@ -28,6 +28,7 @@ from .errors import InputError
 from .geotiff import read_raster
 from .grid import Grid
 from .progress import ProgressCallback, report, silent
+from .vector import field_names, open_vector
 
 PathLike = Union[str, Path]
 
@@ -92,18 +93,9 @@ def read_polygons(path: PathLike, name_field: Optional[str] = None,
     ``allow_empty``) or holds other geometry types.
     """
     ogr = _ogr()
-    if not Path(path).exists():
-        raise InputError("file not found.", path, "check the path.")
-    try:
-        ds = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise InputError(f"OGR cannot read it ({exc}).", path,
-                         "give a polygon layer (GeoPackage, Shapefile...).") from None
-    if ds is None or ds.GetLayerCount() == 0:
-        raise InputError("has no vector layer.", path, "give a polygon layer.")
-    layer = ds.GetLayer(0)
+    dataset, layer = open_vector(path, expected="a polygon layer (GeoPackage, Shapefile...)")
     defn = layer.GetLayerDefn()
-    names = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    names = field_names(layer)
     types = {n: defn.GetFieldDefn(i).GetType() for i, n in enumerate(names)}
     srs = layer.GetSpatialRef()
     wkt = srs.ExportToWkt() if srs is not None else None
