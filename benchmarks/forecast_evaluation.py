@@ -53,7 +53,7 @@ def demo_series(demo: Path, n_points: int, seed: int):
 def evaluate(label: str, points, options: ForecastOptions, models) -> None:
     y, usable = fill_gaps(points.dates, points.displacement_mm)
     y = y[usable]
-    names = [n for n, ok in zip(point_names(points), usable) if ok]
+    names = [n for n, ok in zip(point_names(points), usable, strict=True) if ok]
     print(f"\n## {label}: {len(y)} points x {len(points.dates)} dates, test fraction "
           f"{options.test_fraction}")
     print(f"{'model':32s} {'split':5s} {'RMSE mm':>8s} {'MAE mm':>8s} {'MAPE %':>8s} {'s':>7s}")

@@ -124,7 +124,7 @@ def compare_models(dates: Sequence[dt.date], y: np.ndarray, models: Sequence[str
         else:
             predictions[name], used[name] = one_step(name, y, years, n_train, model_options, sub)
         for i, point in enumerate(names):
-            for split, part in zip(SPLITS, (slice(0, n_train), slice(n_train, None))):
+            for split, part in zip(SPLITS, (slice(0, n_train), slice(n_train, None)), strict=True):
                 rows.append({"point": point, "model": name, "split": split,
                              **error_metrics(y[i, part], predictions[name][i, part])})
     report(progress, 1.0, "compared")
@@ -163,7 +163,7 @@ def forecast_series(dates: Sequence[dt.date], y: np.ndarray, model: str,
         part = slice(start, min(start + chunk, len(y)))
         result = forecast(model, y[part], years, future_years, model_options,
                           scaled(progress, start / len(y), part.stop / len(y)))
-        for target, values in zip(out, result):
+        for target, values in zip(out, result, strict=True):
             target[part] = values
         report(progress, part.stop / len(y), f"forecast {part.stop} of {len(y)} points")
     return ForecastResult(future, *out)
@@ -222,7 +222,7 @@ def write_compare_outputs(points: PointSeries, output_table: PathLike,
 
     options = options or ForecastOptions()
     filled, usable = _usable(points, source)
-    names = [n for n, ok in zip(point_names(points), usable) if ok]
+    names = [n for n, ok in zip(point_names(points), usable, strict=True) if ok]
     y = filled[usable]
     result = compare_models(points.dates, y, models, options, names, scaled(progress, 0, 0.7))
     folder = Path(output_folder) if output_folder else None

@@ -120,7 +120,7 @@ class FittedNetworks:
         torch = self.nets[0].torch
         out = np.empty(inputs.shape[:2])
         with torch.no_grad():
-            for net, chunk in zip(self.nets, self.chunks):
+            for net, chunk in zip(self.nets, self.chunks, strict=True):
                 x, _ = _transform(inputs[chunk], None, self.mean[chunk], self.scale[chunk],
                                   self.options.relative)
                 xt = torch.as_tensor(x, dtype=torch.float32, device=self.device)

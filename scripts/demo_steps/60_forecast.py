@@ -50,7 +50,7 @@ def run(ctx):
     print(f"    series from {source.relative_to(ctx.output)}")
     result = ctx.run("forecastcompare", {
         "INPUT": str(centres), "TEST_FRACTION": 0.2, "HORIZON": 8, "SEED": ctx.seed,
-        "EPOCHS": 60, "VMD_MODES": 4, "SPARROW_POPULATION": 4, "SPARROW_ITERATIONS": 2,
+        "EPOCHS": 40, "VMD_MODES": 4, "SPARROW_POPULATION": 3, "SPARROW_ITERATIONS": 1,
         "OUTPUT_TABLE": str(folder / "metrics.csv"), "OUTPUT_FOLDER": str(folder / "charts")})
     ctx.results["forecast metrics"] = result["OUTPUT_TABLE"]
     points = _forecast_input(ctx, folder) or centres
