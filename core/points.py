@@ -72,34 +72,38 @@ class PointLayerWriter:
 
     def write(self, x, y, displacement_mm: Optional[np.ndarray] = None,
               fields: Optional[Mapping[str, np.ndarray]] = None) -> None:
+        # fields are set by index: OGR's by-name access scans every field name per call
         ogr, _ = _ogr()
         fields = fields or {}
         defn = self._layer.GetLayerDefn()
-        x = np.asarray(x, float)
-        y = np.asarray(y, float)
+        attribute_index = [(defn.GetFieldIndex(name), fields[name]) for name in self._field_names]
+        date_index = [defn.GetFieldIndex(name) for name in self._date_fields]
+        x = np.asarray(x, float).tolist()
+        y = np.asarray(y, float).tolist()
+        rows = None if displacement_mm is None else np.asarray(displacement_mm, float).tolist()
         self._layer.StartTransaction()
         for i in range(len(x)):
             feature = ogr.Feature(defn)
             point = ogr.Geometry(ogr.wkbPoint)
-            point.AddPoint_2D(float(x[i]), float(y[i]))
+            point.AddPoint_2D(x[i], y[i])
             feature.SetGeometry(point)
-            for name in self._field_names:
-                value = fields[name][i]
-                if isinstance(value, (float, np.floating)) and np.isnan(value):
-                    feature.SetFieldNull(name)
-                elif isinstance(value, (np.integer, np.bool_)):
-                    feature.SetField(name, int(value))
-                elif isinstance(value, np.floating):
-                    feature.SetField(name, float(value))
-                else:
-                    feature.SetField(name, value)
-            if displacement_mm is not None:
-                row = displacement_mm[i]
-                for j, name in enumerate(self._date_fields):
-                    if np.isfinite(row[j]):
-                        feature.SetField(name, float(row[j]))
+            for index, column in attribute_index:
+                value = column[i]
+                if isinstance(value, (float, np.floating)):
+                    if np.isnan(value):
+                        feature.SetFieldNull(index)
                     else:
-                        feature.SetFieldNull(name)
+                        feature.SetField(index, float(value))
+                elif isinstance(value, (int, np.integer, np.bool_)):
+                    feature.SetFieldInteger64(index, int(value))
+                else:
+                    feature.SetFieldString(index, str(value))
+            if rows is not None:
+                for index, value in zip(date_index, rows[i]):
+                    if value == value:  # not NaN
+                        feature.SetField(index, value)
+                    else:
+                        feature.SetFieldNull(index)
             self._layer.CreateFeature(feature)
         self._layer.CommitTransaction()
         self.count += len(x)
@@ -130,8 +134,11 @@ def point_layer_writer(path: PathLike, epsg: Optional[int], dates: Sequence[dt.d
         for d in dates:
             layer.CreateField(ogr.FieldDefn(date_field(d), ogr.OFTReal))
         writer = PointLayerWriter(layer, dates, list(field_types))
-        yield writer
-        ds = None  # flush and close before the rename
+        try:
+            yield writer
+        finally:
+            # close before the rename, or before the temporary file is removed on error
+            writer._layer = layer = ds = None
 
 
 def write_points(path: PathLike, points: PointSeries, layer_name: str = None) -> Path:
@@ -157,18 +164,20 @@ def read_points(path: PathLike, layer: Optional[str] = None) -> PointSeries:
     dates = [parse_yyyymmdd(n[1:]) for n in date_names]
     order = np.argsort(dates, kind="stable")
     epsg, wkt = crs_of(lyr.GetSpatialRef())
+    date_index = [names.index(n) for n in date_names]
+    other_index = [(n, names.index(n)) for n in other]
     xs, ys, disp = [], [], []
     values = {n: [] for n in other}
-    for feature in lyr:
+    for feature in lyr:  # by index: OGR's by-name access scans every field name per call
         geom = feature.GetGeometryRef()
         if geom is None:
             continue
         xs.append(geom.GetX())
         ys.append(geom.GetY())
-        disp.append([feature.GetField(n) if feature.IsFieldSetAndNotNull(n) else np.nan
-                     for n in date_names])
-        for n in other:
-            values[n].append(feature.GetField(n))
+        disp.append([feature.GetFieldAsDouble(i) if feature.IsFieldSetAndNotNull(i) else np.nan
+                     for i in date_index])
+        for n, i in other_index:
+            values[n].append(feature.GetField(i))
     fields = {}
     for n, vals in values.items():
         try:
