@@ -88,7 +88,7 @@ def bench_networks() -> None:
                   f"({seconds / m * 1e3:7.1f} ms per series)")
     dates = [dt.date(2020, 1, 3) + dt.timedelta(days=6 * i) for i in range(210)]
     for model in ("gru", "vmd_gru", "harmonic"):
-        n = 1000 if model != "vmd_gru" else 200
+        n = 1000 if model != "vmd_gru" else 50
         options = ForecastOptions(horizon=10)
         started = time.perf_counter()
         forecast_series(dates, series[:n], model, options)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException,
-                       QgsProcessingFeedback)
+from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingContext,
+                       QgsProcessingException, QgsProcessingFeedback,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterVectorDestination)
 
 from ..core.errors import Cancelled, SubsidenceError
 from ..core.progress import ProgressCallback
@@ -41,6 +42,23 @@ def feedback_progress(feedback: Optional[QgsProcessingFeedback]) -> ProgressCall
         return not feedback.isCanceled()
 
     return progress
+
+
+def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
+    """Mark a parameter as advanced (folded away in the algorithm dialog) and return it."""
+    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    return parameter
+
+
+def vector_file_destination(name: str, description: str,
+                            kind: int = QgsProcessing.TypeVectorPoint,
+                            optional: bool = False) -> QgsProcessingParameterVectorDestination:
+    """A vector output that must be a file: core writes GeoPackages with OGR itself."""
+    parameter = QgsProcessingParameterVectorDestination(name, description, kind,
+                                                        optional=optional,
+                                                        createByDefault=not optional)
+    parameter.setSupportsNonFileBasedOutput(False)
+    return parameter
 
 
 class SubsidenceAlgorithm(QgsProcessingAlgorithm):
@@ -75,6 +93,36 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(exc)) from None
         except SubsidenceError as exc:
             raise QgsProcessingException(str(exc)) from None
+
+    def raster_path(self, parameters, name: str, context) -> Optional[str]:
+        """File path of a raster parameter, or None when it is not set."""
+        if not parameters.get(name):
+            return None
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        if layer is None:
+            raise QgsProcessingException(f"{name}: cannot load raster {parameters.get(name)}.")
+        return layer.source()
+
+    def vector_path(self, parameters, name: str, context, feedback) -> Optional[str]:
+        """A GeoPackage/Shapefile path holding only the layer of a vector parameter (exported
+        by Processing when the layer is in memory, another format, or one layer of many), or
+        None when it is not set. Core readers take the first layer of the file."""
+        if not parameters.get(name):
+            return None
+        path = self.parameterAsCompatibleSourceLayerPath(parameters, name, context,
+                                                         ["gpkg", "shp"], "gpkg", feedback)
+        if "|" in path:  # one layer inside a multi-layer file: write it on its own
+            path = self.parameterAsCompatibleSourceLayerPath(
+                {name: parameters[name]}, name, context, ["shp"], "shp", feedback)
+        return path
+
+    def optional_output(self, parameters, name: str, context) -> Optional[str]:
+        """Path of an optional file or layer output, or None when the user skipped it."""
+        value = parameters.get(name)
+        if value is None or value == "":
+            return None
+        return (self.parameterAsOutputLayer(parameters, name, context)
+                or self.parameterAsFileOutput(parameters, name, context) or None)
 
     def style_on_load(self, context: QgsProcessingContext, layer_id: str, style: str) -> None:
         """Style an output layer when Processing loads it into the project.

@@ -4,47 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessing, QgsProcessingException,
-                       QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
+from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessing, QgsProcessingParameterBoolean, QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterField, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterPoint, QgsProcessingParameterRasterLayer,
-                       QgsProcessingParameterString, QgsProcessingParameterVectorDestination)
+                       QgsProcessingParameterString)
 
 from ...core.bowls import BowlOptions, detect_bowls
 from ...core.drivers_correlation import CorrelationOptions, correlate_drivers, source_crs_wkt
 from ...core.landuse import land_use_transition
 from ...core.report import ReportInputs, write_report
 from ...core.zonal import ZonalOptions, zonal_statistics
-from ..base import SubsidenceAlgorithm
+from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
 
 CSV_FILTER = "CSV files (*.csv)"
 PLOT_FILTER = "PNG files (*.png);;SVG files (*.svg)"
 BEST_CHOICES = ["positive", "negative", "absolute"]
 
 
-def _raster_path(algorithm, parameters, name, context):
-    """File path of a raster parameter, or None when it is not set."""
-    if not parameters.get(name):
-        return None
-    layer = algorithm.parameterAsRasterLayer(parameters, name, context)
-    if layer is None:
-        raise QgsProcessingException(f"{name}: cannot load raster {parameters.get(name)}.")
-    return layer.source()
 
 
-def _vector_path(algorithm, parameters, name, context, feedback):
-    """A GeoPackage/Shapefile path of a vector parameter (exported when needed), or None."""
-    if not parameters.get(name):
-        return None
-    return algorithm.parameterAsCompatibleSourceLayerPath(parameters, name, context,
-                                                          ["gpkg", "shp"], "gpkg", feedback)
 
 
-def _optional_output(algorithm, parameters, name, context):
-    return algorithm.parameterAsFileOutput(parameters, name, context) or None
 
 
 def _files(algorithm, parameters, name, context):
@@ -65,10 +47,6 @@ def _file_destination(name, description, file_filter, optional=False):
                                                  optional=optional, createByDefault=not optional)
 
 
-def _vector_destination(name, description, kind):
-    parameter = QgsProcessingParameterVectorDestination(name, description, kind)
-    parameter.setSupportsNonFileBasedOutput(False)  # core writes GeoPackages with OGR
-    return parameter
 
 
 class LandUseTransition(SubsidenceAlgorithm):
@@ -107,14 +85,14 @@ class LandUseTransition(SubsidenceAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context)
-        summary = _optional_output(self, parameters, self.OUTPUT_SUMMARY, context)
-        rates = _optional_output(self, parameters, self.OUTPUT_RATES, context)
-        plot = _optional_output(self, parameters, self.OUTPUT_PLOT, context)
-        velocity = _raster_path(self, parameters, self.VELOCITY, context)
+        summary = self.optional_output(parameters, self.OUTPUT_SUMMARY, context)
+        rates = self.optional_output(parameters, self.OUTPUT_RATES, context)
+        plot = self.optional_output(parameters, self.OUTPUT_PLOT, context)
+        velocity = self.raster_path(parameters, self.VELOCITY, context)
         result = self.run_core(
             feedback, land_use_transition,
-            _raster_path(self, parameters, self.INPUT_BEFORE, context),
-            _raster_path(self, parameters, self.INPUT_AFTER, context), table,
+            self.raster_path(parameters, self.INPUT_BEFORE, context),
+            self.raster_path(parameters, self.INPUT_AFTER, context), table,
             class_names_path=self.parameterAsFile(parameters, self.CLASS_NAMES, context) or None,
             velocity_path=velocity, summary_path=summary, rates_path=rates, plot_path=plot)
         for row in result.summary():
@@ -160,18 +138,18 @@ class ZonalStats(SubsidenceAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.MINING, "Mining polygons for the consistency table",
             [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(_vector_destination(self.OUTPUT, "Zonal statistics",
+        self.addParameter(vector_file_destination(self.OUTPUT, "Zonal statistics",
                                               QgsProcessing.TypeVectorPolygon))
         self.addParameter(_file_destination(
             self.OUTPUT_MINING_TABLE, "Mining consistency table (CSV)", CSV_FILTER,
             optional=True))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        velocity = _raster_path(self, parameters, self.VELOCITY, context)
-        points = _vector_path(self, parameters, self.POINTS, context, feedback)
-        mining = _vector_path(self, parameters, self.MINING, context, feedback)
+        velocity = self.raster_path(parameters, self.VELOCITY, context)
+        points = self.vector_path(parameters, self.POINTS, context, feedback)
+        mining = self.vector_path(parameters, self.MINING, context, feedback)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        mining_table = _optional_output(self, parameters, self.OUTPUT_MINING_TABLE, context)
+        mining_table = self.optional_output(parameters, self.OUTPUT_MINING_TABLE, context)
         if mining and not mining_table:
             mining_table = str(Path(output).with_name(Path(output).stem + "_mining.csv"))
         options = ZonalOptions(
@@ -180,7 +158,7 @@ class ZonalStats(SubsidenceAlgorithm):
             or ZonalOptions().rate_field)
         result = self.run_core(
             feedback, zonal_statistics,
-            _vector_path(self, parameters, self.INPUT, context, feedback), output,
+            self.vector_path(parameters, self.INPUT, context, feedback), output,
             velocity_path=velocity, points_path=points, mining_path=mining,
             mining_table_path=mining_table, options=options)
         outputs = {self.OUTPUT: output}
@@ -217,7 +195,7 @@ class DetectBowls(SubsidenceAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.MINING, "Mining polygons (distance to the nearest)",
             [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(_vector_destination(self.OUTPUT, "Subsidence bowls",
+        self.addParameter(vector_file_destination(self.OUTPUT, "Subsidence bowls",
                                               QgsProcessing.TypeVectorPolygon))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -226,9 +204,9 @@ class DetectBowls(SubsidenceAlgorithm):
             threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
             min_area_km2=self.parameterAsDouble(parameters, self.MIN_AREA, context))
         bowls = self.run_core(feedback, detect_bowls,
-                              _raster_path(self, parameters, self.INPUT, context), output,
+                              self.raster_path(parameters, self.INPUT, context), output,
                               options=options,
-                              mining_path=_vector_path(self, parameters, self.MINING, context,
+                              mining_path=self.vector_path(parameters, self.MINING, context,
                                                        feedback))
         for bowl in bowls:
             feedback.pushInfo(f"Bowl {bowl.bowl_id}: {bowl.area_km2:.2f} km², peak "
@@ -277,7 +255,7 @@ class CorrelateDrivers(SubsidenceAlgorithm):
         best = QgsProcessingParameterEnum(self.BEST, "Best lag by", BEST_CHOICES,
                                           defaultValue=BEST_CHOICES.index(defaults.best))
         for parameter in (detrend, best):
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            advanced(parameter)
             self.addParameter(parameter)
         self.addParameter(_file_destination(self.OUTPUT_TABLE, "Correlation summary (CSV)",
                                             CSV_FILTER))
@@ -300,12 +278,12 @@ class CorrelateDrivers(SubsidenceAlgorithm):
             detrend=self.parameterAsBool(parameters, self.DETREND, context),
             best=BEST_CHOICES[self.parameterAsEnum(parameters, self.BEST, context)])
         table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context)
-        lags = _optional_output(self, parameters, self.OUTPUT_LAGS, context)
-        plot = _optional_output(self, parameters, self.OUTPUT_PLOT, context)
+        lags = self.optional_output(parameters, self.OUTPUT_LAGS, context)
+        plot = self.optional_output(parameters, self.OUTPUT_PLOT, context)
         results = self.run_core(
             feedback, correlate_drivers, source, _files(self, parameters, self.SERIES, context),
             table, plot_path=plot, lags_path=lags, x=x, y=y,
-            region_path=_vector_path(self, parameters, self.REGION, context, feedback),
+            region_path=self.vector_path(parameters, self.REGION, context, feedback),
             radius_m=self.parameterAsDouble(parameters, self.RADIUS, context), options=options)
         for res in results:
             feedback.pushInfo(f"{res.driver.name}: best lag {res.best.lag} month(s), "
@@ -361,8 +339,8 @@ class StudyReport(SubsidenceAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         inputs = ReportInputs(
             title=self.parameterAsString(parameters, self.TITLE, context) or ReportInputs().title,
-            velocity=_raster_path(self, parameters, self.VELOCITY, context),
-            classes=_raster_path(self, parameters, self.CLASSES, context))
+            velocity=self.raster_path(parameters, self.VELOCITY, context),
+            classes=self.raster_path(parameters, self.CLASSES, context))
         for name, attribute, _ in self.FILE_INPUTS:
             setattr(inputs, attribute, self.parameterAsFile(parameters, name, context) or None)
         for name, attribute, _ in self.LIST_INPUTS:

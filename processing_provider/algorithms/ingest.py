@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from qgis.core import (QgsProcessingParameterDefinition, QgsProcessingParameterExtent,
+from qgis.core import (QgsProcessingParameterExtent,
                        QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
@@ -13,7 +13,7 @@ from ...core.demo import create_demo
 from ...core.ingest import IngestOptions
 from ...core.ingest_geotiff import DEFAULT_PATTERN, ingest_geotiff
 from ...core.ingest_hyp3 import ingest_hyp3
-from ..base import SubsidenceAlgorithm
+from ..base import SubsidenceAlgorithm, advanced
 
 H5_FILTER = "HDF5 files (*.h5)"
 
@@ -142,7 +142,7 @@ class CreateDemo(SubsidenceAlgorithm):
             parameter = QgsProcessingParameterNumber(
                 name, description, QgsProcessingParameterNumber.Integer,
                 defaults[key].default, minValue=minimum, maxValue=2048)
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            advanced(parameter)
             self.addParameter(parameter)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802

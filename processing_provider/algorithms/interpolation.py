@@ -21,41 +21,17 @@ from ...core.interpolation.rbf import RbfOptions
 from ...core.interpolation.run import (INTERPOLATION_METHODS, InterpolateOptions,
                                        cnn_interpolate, compare_points, interpolate_points)
 from ...core.terrain import FLOW_METHODS, TerrainOptions, write_terrain_indices
-from ..base import SubsidenceAlgorithm
+from ..base import SubsidenceAlgorithm, advanced
 
 CSV_FILTER = "CSV files (*.csv)"
 MODEL_FILTER = "PyTorch model (*.pt)"
 SPLITS = ("random", "block", "both")
 
 
-def _raster_path(algorithm, parameters, name, context) -> Optional[str]:
-    if not parameters.get(name):
-        return None
-    layer = algorithm.parameterAsRasterLayer(parameters, name, context)
-    if layer is None:
-        raise QgsProcessingException(f"{name}: cannot load raster {parameters.get(name)}.")
-    return layer.source()
 
 
-def _points_path(algorithm, parameters, name, context, feedback) -> Optional[str]:
-    """A GeoPackage/Shapefile path for a vector parameter (exported when needed); the first
-    layer is read, so a ``|layername=`` part is exported too."""
-    if not parameters.get(name):
-        return None
-    path = algorithm.parameterAsCompatibleSourceLayerPath(parameters, name, context,
-                                                          ["gpkg", "shp"], "gpkg", feedback)
-    if "|" in path:  # a layer inside a multi-layer file: write it on its own
-        path = algorithm.parameterAsCompatibleSourceLayerPath(
-            {name: parameters[name]}, name, context, ["shp"], "shp", feedback)
-    return path
 
 
-def _optional_output(algorithm, parameters, name, context) -> Optional[str]:
-    value = parameters.get(name)
-    if value is None or value == "":
-        return None
-    return algorithm.parameterAsOutputLayer(parameters, name, context) or \
-        algorithm.parameterAsFileOutput(parameters, name, context) or None
 
 
 def _extent(algorithm, parameters, context, crs) -> Optional[Tuple[float, float, float, float]]:
@@ -88,7 +64,7 @@ def _add_cnn_parameters(algorithm, defaults: CnnOptions, epochs: int) -> None:
     algorithm.addParameter(QgsProcessingParameterNumber(
         "EPOCHS", "CNN: maximum epochs (early stopping on the validation split)",
         QgsProcessingParameterNumber.Integer, epochs, minValue=1, maxValue=10000))
-    advanced = [
+    advanced_parameters = [
         QgsProcessingParameterNumber("PATIENCE", "CNN: stop after this many epochs without "
                                      "validation improvement",
                                      QgsProcessingParameterNumber.Integer, defaults.patience,
@@ -111,8 +87,8 @@ def _add_cnn_parameters(algorithm, defaults: CnnOptions, epochs: int) -> None:
                                    ["1024-1024-512-512-256 (paper)", "256-128 (small, fast)"],
                                    defaultValue=0),
     ]
-    for parameter in advanced:
-        parameter.setFlags(parameter.flags() | parameter.FlagAdvanced)
+    for parameter in advanced_parameters:
+        advanced(parameter)
         algorithm.addParameter(parameter)
 
 
@@ -149,7 +125,7 @@ class TerrainIndices(SubsidenceAlgorithm):
         minimum = QgsProcessingParameterNumber(
             "MIN_TAN_SLOPE", "Floor of tan(slope) in TWI", QgsProcessingParameterNumber.Double,
             self.defaults.min_tan_slope, minValue=1e-9, maxValue=1.0)
-        minimum.setFlags(minimum.flags() | minimum.FlagAdvanced)
+        advanced(minimum)
         self.addParameter(minimum)
         for name, label in (("OUTPUT_SLOPE", "Slope (deg)"), ("OUTPUT_ASPECT", "Aspect (deg)"),
                             ("OUTPUT_FLOWACC", "Flow accumulation (cells)"),
@@ -159,7 +135,7 @@ class TerrainIndices(SubsidenceAlgorithm):
                                                                       optional=True))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        dem = _raster_path(self, parameters, "INPUT", context)
+        dem = self.raster_path(parameters, "INPUT", context)
         names = ("OUTPUT_SLOPE", "OUTPUT_ASPECT", "OUTPUT_FLOWACC", "OUTPUT_SPI", "OUTPUT_TWI")
         outputs = {n.split("_")[1].lower(): self.parameterAsOutputLayer(parameters, n, context)
                    for n in names}
@@ -213,14 +189,14 @@ class DrivingForces(SubsidenceAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         def raster(name):
-            return _raster_path(self, parameters, name, context)
+            return self.raster_path(parameters, name, context)
 
         inputs = DriverInputs(
             reference=raster("REFERENCE"), dem=raster("DEM"), red=raster("RED"),
             nir=raster("NIR"), red_band=self.parameterAsInt(parameters, "RED_BAND", context),
             nir_band=self.parameterAsInt(parameters, "NIR_BAND", context), ndvi=raster("NDVI"),
             landuse=raster("LANDUSE"), water_table=raster("WATER_TABLE"),
-            wells=_points_path(self, parameters, "WELLS", context, feedback),
+            wells=self.vector_path(parameters, "WELLS", context, feedback),
             terrain=TerrainOptions(flow_method=FLOW_METHODS[
                 self.parameterAsEnum(parameters, "FLOW_METHOD", context)]))
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
@@ -251,7 +227,7 @@ class Interpolate(SubsidenceAlgorithm):
             "NEIGHBOURS", "Neighbours per prediction (kriging and IDW)",
             QgsProcessingParameterNumber.Integer, self.defaults.kriging.neighbours, minValue=1,
             maxValue=500))
-        advanced = [
+        advanced_parameters = [
             QgsProcessingParameterEnum("VARIOGRAM", "Kriging: variogram model", list(MODELS),
                                        defaultValue=MODELS.index(self.defaults.kriging.model)),
             QgsProcessingParameterNumber("POWER", "IDW: power", QgsProcessingParameterNumber.Double,
@@ -264,8 +240,8 @@ class Interpolate(SubsidenceAlgorithm):
                                          QgsProcessingParameterNumber.Double,
                                          self.defaults.rbf.smoothing, minValue=0.0),
         ]
-        for parameter in advanced:
-            parameter.setFlags(parameter.flags() | parameter.FlagAdvanced)
+        for parameter in advanced_parameters:
+            advanced(parameter)
             self.addParameter(parameter)
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT",
                                                                   "Interpolated raster"))
@@ -275,7 +251,7 @@ class Interpolate(SubsidenceAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         source = self.parameterAsSource(parameters, "INPUT", context)
-        points = _points_path(self, parameters, "INPUT", context, feedback)
+        points = self.vector_path(parameters, "INPUT", context, feedback)
         k = self.parameterAsInt(parameters, "NEIGHBOURS", context)
         options = InterpolateOptions(
             method=INTERPOLATION_METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
@@ -289,7 +265,7 @@ class Interpolate(SubsidenceAlgorithm):
                 neighbours=self.parameterAsInt(parameters, "RBF_NEIGHBOURS", context),
                 smoothing=self.parameterAsDouble(parameters, "RBF_SMOOTHING", context)))
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        variance = _optional_output(self, parameters, "OUTPUT_VARIANCE", context)
+        variance = self.optional_output(parameters, "OUTPUT_VARIANCE", context)
         field = self.parameterAsFields(parameters, "FIELD", context)[0]
         self.run_core(feedback, interpolate_points, points, field, output, options, variance)
         _style_rate(self, context, output, field)
@@ -329,9 +305,9 @@ class InterpolateCnn(SubsidenceAlgorithm):
             "OUTPUT", "CNN surface over the driver grid"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        points = _points_path(self, parameters, "INPUT", context, feedback)
+        points = self.vector_path(parameters, "INPUT", context, feedback)
         field = self.parameterAsFields(parameters, "FIELD", context)[0]
-        drivers = _raster_path(self, parameters, "DRIVERS", context)
+        drivers = self.raster_path(parameters, "DRIVERS", context)
         seed = self.parameterAsInt(parameters, "SEED", context)
         options = _cnn_options(self, parameters, context, seed)
         outputs = {"OUTPUT_MODEL": self.parameterAsFileOutput(parameters, "OUTPUT_MODEL",
@@ -383,9 +359,9 @@ class CompareInterpolators(SubsidenceAlgorithm):
             "OUTPUT_FOLDER", "Folder for paired tests and error maps", optional=True))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        points = _points_path(self, parameters, "INPUT", context, feedback)
+        points = self.vector_path(parameters, "INPUT", context, feedback)
         field = self.parameterAsFields(parameters, "FIELD", context)[0]
-        drivers = _raster_path(self, parameters, "DRIVERS", context)
+        drivers = self.raster_path(parameters, "DRIVERS", context)
         seed = self.parameterAsInt(parameters, "SEED", context)
         methods = tuple(m for m in self.defaults.methods
                         if m != "cnn" or self.parameterAsBool(parameters, "WITH_CNN", context))

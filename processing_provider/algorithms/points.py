@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterCrs, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterCrs, QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterMapLayer,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
-                       QgsProcessingParameterVectorDestination, QgsProcessingParameterVectorLayer,
+                       QgsProcessingParameterVectorLayer,
                        QgsProcessing, QgsRasterLayer)
 
 from ...core.crossvalidate import CrossValidationOptions, cross_validate
 from ...core.point_readers import DEFAULT_DATE_PATTERN, PointImportOptions, import_points
 from ...core.psinsar import PsOptions, run_psinsar
-from ..base import SubsidenceAlgorithm
+from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
 
 FORMAT_CHOICES = ["Auto-detect", "EGMS (L2a/L2b/L3 CSV or zip)", "StaMPS export CSV",
                   "DePSI / stmtools CSV", "MintPy time series (HDF5)", "Generic CSV"]
@@ -24,16 +23,8 @@ FORMAT_KEYS = ["auto", "egms", "stamps", "depsi", "mintpy", "generic"]
 UNIT_CHOICES = ["mm", "cm", "m"]
 
 
-def _advanced(parameter):
-    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-    return parameter
 
 
-def _gpkg_destination(name: str, description: str):
-    parameter = QgsProcessingParameterVectorDestination(name, description,
-                                                        QgsProcessing.TypeVectorPoint)
-    parameter.setSupportsNonFileBasedOutput(False)  # core writes the GeoPackage with OGR
-    return parameter
 
 
 def _layer_file(algorithm, parameters, name, context) -> str:
@@ -66,26 +57,26 @@ class ImportPoints(SubsidenceAlgorithm):
             "INPUT", "Point product (CSV, CSV.GZ, ZIP or timeseries.h5)"))
         self.addParameter(QgsProcessingParameterEnum(
             "FORMAT", "Format", FORMAT_CHOICES, defaultValue=0))
-        self.addParameter(_advanced(QgsProcessingParameterString(
+        self.addParameter(advanced(QgsProcessingParameterString(
             "DATE_PATTERN", "Generic CSV: regular expression of date columns (group 1 = date, "
             "YYYYMMDD or YYYY-MM-DD)", DEFAULT_DATE_PATTERN)))
-        self.addParameter(_advanced(QgsProcessingParameterEnum(
+        self.addParameter(advanced(QgsProcessingParameterEnum(
             "UNIT", "Generic CSV: unit of the displacement columns", UNIT_CHOICES,
             defaultValue=0)))
-        self.addParameter(_advanced(QgsProcessingParameterString(
+        self.addParameter(advanced(QgsProcessingParameterString(
             "X_FIELD", "Generic CSV: x / longitude column (empty = guess)", optional=True)))
-        self.addParameter(_advanced(QgsProcessingParameterString(
+        self.addParameter(advanced(QgsProcessingParameterString(
             "Y_FIELD", "Generic CSV: y / latitude column (empty = guess)", optional=True)))
-        self.addParameter(_advanced(QgsProcessingParameterCrs(
+        self.addParameter(advanced(QgsProcessingParameterCrs(
             "CRS", "Generic CSV: CRS of x/y (empty = WGS 84 for lon/lat)", optional=True)))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
+        self.addParameter(advanced(QgsProcessingParameterNumber(
             "MIN_COHERENCE", "MintPy: keep pixels whose temporal coherence is at least",
             QgsProcessingParameterNumber.Double, self.defaults.coherence_threshold,
             minValue=0, maxValue=1)))
-        self.addParameter(_advanced(QgsProcessingParameterVectorLayer(
+        self.addParameter(advanced(QgsProcessingParameterVectorLayer(
             "SAMPLE_POINTS", "MintPy: sample at these points instead of every coherent pixel",
             [QgsProcessing.TypeVectorPoint], optional=True)))
-        self.addParameter(_gpkg_destination("OUTPUT", "Points (GeoPackage)"))
+        self.addParameter(vector_file_destination("OUTPUT", "Points (GeoPackage)"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         source = self.parameterAsFile(parameters, "INPUT", context)
@@ -152,18 +143,18 @@ class PsInsar(SubsidenceAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             "SHP_WINDOW", "Homogeneous-pixel window, rows x cols (azimuth x range)",
             "{}x{}".format(*self.defaults.shp_window)))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
+        self.addParameter(advanced(QgsProcessingParameterNumber(
             "INCIDENCE", "Incidence angle (degrees, for the height-error phase)",
             QgsProcessingParameterNumber.Double, self.defaults.incidence_deg, minValue=1,
             maxValue=89)))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
+        self.addParameter(advanced(QgsProcessingParameterNumber(
             "SLANT_RANGE", "Slant range (m, for the height-error phase)",
             QgsProcessingParameterNumber.Double, self.defaults.slant_range_m, minValue=1)))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
+        self.addParameter(advanced(QgsProcessingParameterNumber(
             "MAX_VELOCITY", "Velocity search range per arc (+- mm/yr)",
             QgsProcessingParameterNumber.Double,
             self.defaults.velocity_range_m_per_year * 1000, minValue=1)))
-        self.addParameter(_gpkg_destination("OUTPUT", "Persistent scatterers (GeoPackage)"))
+        self.addParameter(vector_file_destination("OUTPUT", "Persistent scatterers (GeoPackage)"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         window_text = self.parameterAsString(parameters, "SHP_WINDOW", context)
@@ -223,9 +214,9 @@ class CrossValidate(SubsidenceAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             "INCIDENCE_B", "Incidence of B: degrees, raster path or field (empty = vertical "
             "already)", optional=True))
-        self.addParameter(_advanced(QgsProcessingParameterString(
+        self.addParameter(advanced(QgsProcessingParameterString(
             "FIELD_A", "Velocity field of A when it is a point layer", self.defaults.field_a)))
-        self.addParameter(_advanced(QgsProcessingParameterString(
+        self.addParameter(advanced(QgsProcessingParameterString(
             "FIELD_B", "Velocity field of B when it is a point layer", self.defaults.field_b)))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_TABLE", "Statistics (CSV)", "CSV files (*.csv)"))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
+                       QgsProcessingParameterEnum,
                        QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterPoint,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterString)
@@ -12,7 +12,7 @@ from ...core.mintpy_io import IfgramStack
 from ...core.sbas_inversion import SPLIT_NETWORK, WEIGHTS, InversionOptions, invert_stack
 from ...core.velocity import (MODELS, VelocityOptions, VelocityOutputs, estimate_velocity,
                               parse_thresholds)
-from ..base import SubsidenceAlgorithm
+from ..base import SubsidenceAlgorithm, advanced
 
 H5_FILTER = "HDF5 files (*.h5)"
 WEIGHT_LABELS = ["none (classic SBAS)", "coherence", "Fisher information (fim)",
@@ -23,9 +23,6 @@ MODEL_LABELS = ["linear", "linear + acceleration", "linear + annual/semi-annual"
                 "linear + acceleration + annual/semi-annual"]
 
 
-def _advanced(parameter):
-    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-    return parameter
 
 
 class SbasInversion(SubsidenceAlgorithm):
@@ -54,10 +51,10 @@ class SbasInversion(SubsidenceAlgorithm):
         self.addParameter(QgsProcessingParameterPoint(
             "REFERENCE", "Reference point (empty = the stack's REF_Y/REF_X, else automatic)",
             optional=True))
-        self.addParameter(_advanced(QgsProcessingParameterEnum(
+        self.addParameter(advanced(QgsProcessingParameterEnum(
             "SPLIT_NETWORK", "Where the network is split into parts", SPLIT_LABELS,
             defaultValue=SPLIT_NETWORK.index(self.defaults.split_network))))
-        self.addParameter(_advanced(QgsProcessingParameterNumber(
+        self.addParameter(advanced(QgsProcessingParameterNumber(
             "MEMORY_MB", "Memory budget (MiB)", QgsProcessingParameterNumber.Integer,
             int(self.defaults.memory_mb), minValue=16)))
         self.addParameter(QgsProcessingParameterFileDestination(
