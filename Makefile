@@ -52,7 +52,9 @@ qgis-env: venv
 	@ln -sfn $(ROOT) $(QGIS_PLUGIN_DIR)/$(PLUGIN_NAME)
 	@$(PY) scripts/enable_plugin.py $(QGIS_PROFILE)/QGIS/QGIS3.ini $(PLUGIN_NAME)
 
+# peers are optional for the suite: their cross-check tests skip when PyPI is unreachable
 test: setup qgis-env
+	@$(MAKE) --no-print-directory peers || echo "WARNING: peer tools (MintPy, vmdpy, pykrige) not installed; their cross-checks will be skipped"
 	cd $(ROOT) && $(QGIS_ENV) $(PY) -m pytest tests
 
 demo: setup qgis-env

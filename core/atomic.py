@@ -44,7 +44,7 @@ def atomic_outputs(*paths: PathLike) -> Iterator[Tuple[Path, ...]]:
         for temp in temps:
             _remove(temp)
         raise
-    for temp, final in zip(temps, finals):
+    for temp, final in zip(temps, finals, strict=True):
         if temp.exists():
             _remove(final)
             os.replace(temp, final)

@@ -28,7 +28,7 @@ class InputError(SubsidenceError):
         super().__init__(text)
 
 
-class Cancelled(SubsidenceError):
+class Cancelled(SubsidenceError):  # noqa: N818 (a user decision, not an error)
     """The user cancelled; raised when a progress callback returns False."""
 
     def __init__(self, message: str = "Cancelled by the user."):

@@ -99,7 +99,7 @@ class PointLayerWriter:
                 else:
                     feature.SetFieldString(index, str(value))
             if rows is not None:
-                for index, value in zip(date_index, rows[i]):
+                for index, value in zip(date_index, rows[i], strict=True):
                     if value == value:  # not NaN
                         feature.SetField(index, value)
                     else:

@@ -14,17 +14,9 @@ from ...core.forecast.hybrids import LABELS, MODELS
 from ..base import SubsidenceAlgorithm
 
 DEFAULTS = ForecastOptions()
-DEFAULT_FORECAST_MODEL = "gru"  # best test RMSE on the EGMS and demo evaluations
+DEFAULT_FORECAST_MODEL = "gru"  # best test RMSE on the real EGMS evaluation
 
 
-def _points_path(algorithm, parameters, context, feedback) -> str:
-    """A GeoPackage/Shapefile path for INPUT (exported when needed, one layer per file)."""
-    path = algorithm.parameterAsCompatibleSourceLayerPath(parameters, "INPUT", context,
-                                                          ["gpkg", "shp"], "gpkg", feedback)
-    if "|" in path:
-        path = algorithm.parameterAsCompatibleSourceLayerPath(
-            {"INPUT": parameters["INPUT"]}, "INPUT", context, ["shp"], "shp", feedback)
-    return path
 
 
 def _common_parameters(algorithm) -> None:
@@ -100,7 +92,7 @@ class ForecastCompareAlgorithm(SubsidenceAlgorithm):
         options = replace(options, model=replace(options.model, sparrow=sparrow))
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context) or None
         return self.run_core(
-            feedback, compare_file, _points_path(self, parameters, context, feedback),
+            feedback, compare_file, self.vector_path(parameters, "INPUT", context, feedback),
             self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context), folder,
             models or list(MODELS), options,
             self.parameterAsFile(parameters, "TIMESERIES", context) or None)
@@ -133,7 +125,7 @@ class ForecastAlgorithm(SubsidenceAlgorithm):
             parameters, "ENSEMBLE", context)))
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         result = self.run_core(
-            feedback, forecast_file, _points_path(self, parameters, context, feedback), output,
+            feedback, forecast_file, self.vector_path(parameters, "INPUT", context, feedback), output,
             MODELS[self.parameterAsEnum(parameters, "MODEL", context)], options,
             self.parameterAsFile(parameters, "TIMESERIES", context) or None)
         return {"OUTPUT": output, "POINTS": result["POINTS"]}
