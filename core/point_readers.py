@@ -40,6 +40,7 @@ from .dates import years_since
 from .errors import InputError
 from .points import point_layer_writer
 from .progress import ProgressCallback, report, silent
+from .vector import point_coordinates
 
 PathLike = Union[str, Path]
 
@@ -485,38 +486,6 @@ def _bytes_per_line(chunk: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------------------- MintPy
-def _vector_points(path: Path, grid_wkt: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Point coordinates of a vector layer, transformed into the CRS ``grid_wkt``."""
-    from osgeo import ogr, osr
-
-    ogr.UseExceptions()
-    if not path.exists():
-        raise InputError("file not found.", path, "give the point layer to sample at.")
-    try:
-        ds = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise InputError(f"OGR cannot read it ({exc}).", path, "give a point layer.") from None
-    layer = ds.GetLayer(0)
-    source = layer.GetSpatialRef()
-    transform = None
-    if source is not None and grid_wkt:
-        target = osr.SpatialReference(wkt=grid_wkt)
-        for srs in (source, target):
-            srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        if not source.IsSame(target):
-            transform = osr.CoordinateTransformation(source, target)
-    xs, ys = [], []
-    for feature in layer:
-        geometry = feature.GetGeometryRef()
-        if geometry is None:
-            continue
-        point = geometry.Centroid() if geometry.GetGeometryType() != ogr.wkbPoint else geometry
-        if transform is not None:
-            point = point.Clone()
-            point.Transform(transform)
-        xs.append(point.GetX())
-        ys.append(point.GetY())
-    return np.asarray(xs), np.asarray(ys)
 
 
 def _import_mintpy(path: Path, output: Path, options: PointImportOptions,
@@ -541,7 +510,8 @@ def _import_mintpy(path: Path, output: Path, options: PointImportOptions,
     with point_layer_writer(output, grid.epsg, dates, field_types, _layer_name(output),
                             wkt=grid.wkt) as writer:
         if options.sample_points:
-            px, py = _vector_points(Path(options.sample_points), grid.crs_wkt())
+            px, py = point_coordinates(options.sample_points, grid.crs_wkt(),
+                                       "the point layer to sample at")
             rows, cols = grid.rowcol(px, py)
             inside = grid.contains(rows, cols)
             rows, cols = rows[inside], cols[inside]
