@@ -195,6 +195,17 @@ def dem_error(scene: DemoScene) -> np.ndarray:
     return error
 
 
+def tropospheric_delay(scene: DemoScene, rng: np.random.Generator) -> np.ndarray:
+    """(n, L, W) LOS tropospheric delay (m) per date: turbulence with a power-law spectrum plus
+    a stratified term proportional to relief. Drawn first from the product writer's stream
+    (seed ``[scene.seed, 3]``), so the GACOS extension can redraw the same delay."""
+    n = len(scene.dates)
+    delay = _power_law_fields(rng, n, scene.grid.shape, abs(scene.grid.x_step), TURBULENCE_STD)
+    relief = scene.height - scene.height.mean()
+    delay += rng.normal(0.0, STRATIFIED_STD, n)[:, None, None].astype(np.float32) * relief[None]
+    return delay
+
+
 def write_hyp3_products(scene: DemoScene, folder: Path,
                         progress: ProgressCallback = silent) -> Dict[str, Path]:
     """Write one HyP3 product zip per pair of :func:`small_baseline_pairs` into ``folder``.
@@ -212,9 +223,7 @@ def write_hyp3_products(scene: DemoScene, folder: Path,
     report(progress, 0.0, "Simulating interferometric phase...")
 
     los = (scene.vertical_displacement() * scene.los_factor()[None]).astype(np.float32)
-    relief = scene.height - scene.height.mean()
-    delay = _power_law_fields(rng, n, shape, abs(grid.x_step), TURBULENCE_STD)
-    delay += rng.normal(0.0, STRATIFIED_STD, n)[:, None, None].astype(np.float32) * relief[None]
+    delay = tropospheric_delay(scene, rng)
     ranges = slant_range(scene.incidence, SPACECRAFT_HEIGHT, EARTH_RADIUS)
     topo_per_metre = dem_error(scene) / (ranges * np.sin(np.deg2rad(scene.incidence)))
     # phase of each date relative to a common origin; pairs are differences of these

@@ -5,7 +5,7 @@ Written under ``folder/gacos/``: ``YYYYMMDD.ztd`` (little-endian float32, metres
 covers the scene with a margin, as GACOS delivers them.
 
 The delay is the one the HyP3 products carry (:mod:`..hyp3` draws per-date turbulence and a
-stratified term from its own random stream, re-drawn here identically) mapped to the zenith
+stratified term with :func:`..hyp3.tropospheric_delay`, re-drawn here identically) mapped to the zenith
 (``* cos(incidence)``), plus a static height-dependent total (~2.3 m, cancels between dates)
 and a GACOS model error of 30 % of the turbulence, so that the correction helps but is not
 perfect.
@@ -29,17 +29,8 @@ SCALE_HEIGHT = 7000.0      # m, of the static zenith total delay
 
 
 def los_delay(scene: DemoScene) -> np.ndarray:
-    """(n, L, W) LOS tropospheric delay (m) exactly as :func:`..hyp3.write_hyp3_products`
-    draws it (same seed, same order of draws)."""
-    rng = np.random.default_rng([scene.seed, 3])
-    shape = scene.grid.shape
-    n = len(scene.dates)
-    delay = demo_hyp3._power_law_fields(rng, n, shape, abs(scene.grid.x_step),
-                                        demo_hyp3.TURBULENCE_STD)
-    relief = scene.height - scene.height.mean()
-    delay += rng.normal(0.0, demo_hyp3.STRATIFIED_STD, n)[:, None, None].astype(
-        np.float32) * relief[None]
-    return delay
+    """(n, L, W) LOS tropospheric delay (m) exactly as the HyP3 products carry it."""
+    return demo_hyp3.tropospheric_delay(scene, np.random.default_rng([scene.seed, 3]))
 
 
 def _lonlat_grid(scene: DemoScene):
