@@ -42,6 +42,19 @@ def export_plot(plot_widget, path) -> Path:
     return path
 
 
+def save_via_dialog(parent, title: str, default_name: str, file_filter: str, export) -> None:
+    """Ask for a file name and call ``export(path)``; an OSError becomes a warning box."""
+    from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox
+
+    path, _ = QFileDialog.getSaveFileName(parent, title, default_name, file_filter)
+    if not path:
+        return
+    try:
+        export(path)
+    except OSError as exc:
+        QMessageBox.warning(parent, title, str(exc))
+
+
 class ItemPools:
     """Reusable pyqtgraph items per kind, so a redraw never removes items from the plot.
 

@@ -20,8 +20,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, Qgs
                        QgsVectorLayer, QgsWkbTypes)
 from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtGui import QColor
-from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QFileDialog,
-                                 QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                  QVBoxLayout, QWidget)
 
 from ..core.errors import InputError
@@ -30,7 +29,7 @@ from ..core.profile import (PointIndex, Profile, ProfileOptions, make_profile,
                             write_profiles_csv)
 from ..plugin.tasks import run_in_background
 from .map_tools import LINE_COLOURS, PolylineTool
-from .plotting import ItemPools, export_plot, require_pyqtgraph
+from .plotting import ItemPools, export_plot, require_pyqtgraph, save_via_dialog
 
 AXES = ["Distance (km)", "Distance (degrees)"]
 
@@ -575,20 +574,14 @@ class ProfileDock(QDockWidget):
 
     def _export_dialog(self, kind: str) -> None:
         if kind == "csv":
-            path, _ = QFileDialog.getSaveFileName(self, "Export profiles", "profiles.csv",
-                                                  "CSV (*.csv)")
-            if path:
-                self.export_csv(path)
+            save_via_dialog(self, "Export profiles", "profiles.csv", "CSV (*.csv)",
+                            self.export_csv)
         elif kind == "image":
-            path, _ = QFileDialog.getSaveFileName(self, "Export chart", "profiles.png",
-                                                  "PNG (*.png);;SVG (*.svg)")
-            if path:
-                self.export_image(path)
+            save_via_dialog(self, "Export chart", "profiles.png", "PNG (*.png);;SVG (*.svg)",
+                            self.export_image)
         else:
-            path, _ = QFileDialog.getSaveFileName(self, "Save lines", "profile_lines.gpkg",
-                                                  "GeoPackage (*.gpkg)")
-            if path:
-                self.save_lines(path)
+            save_via_dialog(self, "Save lines", "profile_lines.gpkg", "GeoPackage (*.gpkg)",
+                            self.save_lines)
 
     def unload(self) -> None:
         if self.canvas.mapTool() is self.tool:

@@ -23,7 +23,7 @@ from qgis.gui import QgsVertexMarker
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox,
-                                 QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
+                                 QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                  QVBoxLayout, QWidget)
 
 from ..core.atomic import atomic_output
@@ -32,7 +32,8 @@ from ..core.timeseries_sampling import (DEFAULT_RADIUS_M, PointTable, SampledSer
                                         fit_series, geotiff_band_dates, rereference,
                                         sample_points, sample_series_file, series_fields)
 from .map_tools import LINE_COLOURS, PointPickTool
-from .plotting import ItemPools, export_plot, require_pyqtgraph, timestamps
+from .plotting import (ItemPools, export_plot, require_pyqtgraph, save_via_dialog,
+                       timestamps)
 
 FIT_MODES = ["No fit", "Linear", "Linear + annual"]
 METRES_PER_DEGREE = 111_320.0  # radius conversion for layers in geographic CRS
@@ -499,18 +500,10 @@ class TimeSeriesDock(QDockWidget):
 
     def _export_dialog(self, kind: str) -> None:
         if kind == "csv":
-            path, _ = QFileDialog.getSaveFileName(self, "Export series", "series.csv",
-                                                  "CSV (*.csv)")
-            if path:
-                self.export_csv(path)
+            save_via_dialog(self, "Export series", "series.csv", "CSV (*.csv)", self.export_csv)
         else:
-            path, _ = QFileDialog.getSaveFileName(self, "Export chart", "series.png",
-                                                  "PNG (*.png);;SVG (*.svg)")
-            if path:
-                try:
-                    self.export_image(path)
-                except OSError as exc:
-                    QMessageBox.warning(self, "Export", str(exc))
+            save_via_dialog(self, "Export chart", "series.png", "PNG (*.png);;SVG (*.svg)",
+                            self.export_image)
 
     def unload(self) -> None:
         """Remove the map tool, the markers and the project connections."""

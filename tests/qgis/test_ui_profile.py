@@ -179,3 +179,28 @@ def test_shift_click_picks_the_nearest_line_feature(dock, qgis_canvas, outputs):
     click(dock.tool, qgis_canvas, line[0][0] + 900, line[0][1] + 2000,
           modifiers=Qt.ShiftModifier, kind=QEvent.MouseButtonPress)
     assert len(dock.lines) == 1 and "No line feature" in dock.metrics_label.text()
+
+
+def test_save_dialog_exports_to_the_chosen_path_and_warns_on_write_errors(qgis_app, monkeypatch,
+                                                                          tmp_path):
+    from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox
+
+    from insar_subsidence.ui.plotting import save_via_dialog
+
+    chosen = str(tmp_path / "chart.png")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (chosen, "PNG (*.png)"))
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    exported = []
+    save_via_dialog(None, "Export chart", "chart.png", "PNG (*.png)", exported.append)
+    assert exported == [chosen] and warnings == []
+
+    def fail(path):
+        raise OSError(f"{path}: the chart could not be written.")
+
+    save_via_dialog(None, "Export chart", "chart.png", "PNG (*.png)", fail)
+    assert warnings == [f"{chosen}: the chart could not be written."]
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: ("", ""))
+    save_via_dialog(None, "Export chart", "chart.png", "PNG (*.png)", exported.append)
+    assert exported == [chosen]  # cancelled dialog exports nothing
