@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsMapRendererSequentialJob,
-                       QgsMapSettings, QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorLayer)
+                       QgsMapSettings, QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorLayer,
+                       QgsWkbTypes)
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
@@ -34,7 +35,7 @@ DEMO_LAYERS: List[LayerSpec] = [
     LayerSpec("profiles/affected_segments.gpkg", "Profile: affected segments", "affected",
               "Profiles", True),
     LayerSpec("profiles/profile_lines.gpkg", "Profile lines", "line", "Profiles", True),
-    LayerSpec("drivers/bowls.gpkg", "Subsidence bowls", None, "Analysis", True),
+    LayerSpec("drivers/bowls.gpkg", "Subsidence bowls", "outline", "Analysis", True),
     LayerSpec("ps/ps_points.gpkg", "PS points (VEL mm/yr)", "velocity", "Points", True),
     LayerSpec("sbas/classes.tif", "Deformation classes", "classes", "SBAS"),
     LayerSpec("sbas/velocity_vertical.tif", "Vertical velocity (mm/yr)", "velocity", "SBAS", True),
@@ -76,6 +77,8 @@ def _kind_of(path: Path, layer: QgsMapLayer) -> Optional[str]:
         return None
     if isinstance(layer, QgsVectorLayer) and layer.fields().indexOf("VEL") >= 0:
         return "velocity"
+    if isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.PolygonGeometry:
+        return "outline"
     return None
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from qgis.core import (QgsColorRampShader, QgsFeatureRequest, QgsGraduatedSymbolRenderer,
-                       QgsMapLayer, QgsPalettedRasterRenderer,
+from qgis.core import (QgsColorRampShader, QgsFeatureRequest, QgsFillSymbol,
+                       QgsGraduatedSymbolRenderer, QgsMapLayer, QgsPalettedRasterRenderer,
                        QgsProcessingLayerPostProcessorInterface, QgsRasterLayer, QgsRasterShader,
-                       QgsRendererRange, QgsSingleBandPseudoColorRenderer, QgsSymbol,
-                       QgsVectorLayer)
+                       QgsRendererRange, QgsSingleBandPseudoColorRenderer,
+                       QgsSingleSymbolRenderer, QgsSymbol, QgsVectorLayer)
 from qgis.PyQt.QtGui import QColor
 
 # ColorBrewer RdBu, red = subsidence (negative), blue = uplift
@@ -176,10 +176,22 @@ def style_diverging_points(layer: QgsVectorLayer, field: str = "VEL", unit: str 
     return limit
 
 
+def style_outline(layer: QgsVectorLayer, colour: str = "#252525", width_mm: float = 0.5) -> None:
+    """Polygons drawn as outlines only, so the rates beneath them stay visible."""
+    symbol = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": colour,
+                                         "outline_width": str(width_mm)})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    layer.triggerRepaint()
+
+
 def style_layer(layer: QgsMapLayer, kind: str) -> None:
-    """Apply a named style: ``velocity`` (mm/yr), ``displacement`` (mm) or ``classes``."""
+    """Apply a named style: ``velocity`` (mm/yr), ``displacement`` (mm), ``classes`` or
+    ``outline`` (polygons such as bowls, concessions, counties)."""
     if kind == "classes" and isinstance(layer, QgsRasterLayer):
         style_classes_raster(layer)
+        return
+    if kind == "outline" and isinstance(layer, QgsVectorLayer):
+        style_outline(layer)
         return
     unit = UNITS.get(kind, "")
     if isinstance(layer, QgsRasterLayer):

@@ -211,6 +211,7 @@ class DetectBowls(SubsidenceAlgorithm):
         for bowl in bowls:
             feedback.pushInfo(f"Bowl {bowl.bowl_id}: {bowl.area_km2:.2f} km², peak "
                               f"{bowl.peak:.1f} mm/yr, mean {bowl.mean:.1f} mm/yr")
+        self.style_on_load(context, output, "outline")
         return {self.OUTPUT: output, "BOWL_COUNT": len(bowls)}
 
 

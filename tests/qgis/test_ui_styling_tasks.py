@@ -129,3 +129,15 @@ def test_class_labels_from_the_velocity_step_metadata(tmp_path, outputs):
     assert [(c.value, c.label) for c in palette] == [(1, "< -20 mm/yr"),
                                                      (2, "-20 to +5 mm/yr"), (3, "> +5 mm/yr")]
     assert palette[0].color.name() == "#b2182b" and palette[-1].color.name() == "#2166ac"
+
+
+def test_polygon_outline_style_leaves_the_fill_transparent(qgis_app):
+    from qgis.core import QgsVectorLayer
+
+    from insar_subsidence.plugin.styling import style_layer
+
+    layer = QgsVectorLayer("Polygon?crs=EPSG:32649", "bowls", "memory")
+    style_layer(layer, "outline")
+    symbol = layer.renderer().symbol()
+    assert symbol.color().alpha() == 0
+    assert symbol.symbolLayer(0).strokeColor().name() == "#252525"
