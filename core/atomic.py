@@ -1,7 +1,8 @@
 """Write outputs under a temporary name and rename them only when complete.
 
 A failed or cancelled run therefore leaves no half-written file behind, and an existing
-file of the same name survives until the new one is whole.
+file of the same name survives until the new one is whole. Nothing that the run did not
+create is ever deleted: a folder where an output file is meant is refused, not replaced.
 """
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Iterator, Sequence, Tuple, Union
+from typing import Iterator, Optional, Sequence, Tuple, Union
+
+from .errors import InputError
 
 PathLike = Union[str, Path]
 
@@ -20,11 +23,53 @@ def _temporary_sibling(path: Path) -> Path:
     return path.with_name(f".{path.stem}.partial-{uuid.uuid4().hex[:8]}{path.suffix}")
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir():
+def _remove_temporary(path: Path) -> None:
+    """Remove a temporary output this run created (GDAL may leave a folder for some drivers)."""
+    if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
-    elif path.exists():
+    elif path.exists() or path.is_symlink():
         path.unlink()
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for parent in path.parents:
+        if parent.exists():
+            return parent
+    return Path(path.anchor or ".")
+
+
+def check_output_path(path: PathLike) -> Path:
+    """Refuse an output path that cannot be a new or replaced file.
+
+    Raises InputError, naming the output, when the path is an existing folder, when one of
+    its parents is a file, or when the folder that would hold it is not writable.
+    """
+    final = Path(path)
+    if final.is_dir():
+        raise InputError("this output is an existing folder; an output file is meant here.",
+                         final, "give a file name (for example inside that folder); "
+                         "folders are never replaced.")
+    ancestor = _existing_ancestor(final)
+    if not ancestor.is_dir():
+        raise InputError(f"the output cannot be created because '{ancestor}' is a file, "
+                         "not a folder.", final, "choose an output inside an existing folder.")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(f"the folder '{ancestor}' is not writable.", final,
+                         "choose an output folder you may write to.")
+    return final
+
+
+def check_distinct_outputs(outputs: Sequence[Optional[PathLike]]) -> None:
+    """Refuse two outputs of one run that name the same file (one would overwrite the other)."""
+    seen = {}
+    for out in outputs:
+        if not out:
+            continue
+        key = os.path.normcase(os.path.abspath(os.fspath(out)))
+        if key in seen:
+            raise InputError(f"two outputs of this run are the same file ('{seen[key]}').",
+                             out, "give each output its own file name.")
+        seen[key] = out
 
 
 @contextlib.contextmanager
@@ -34,7 +79,8 @@ def atomic_outputs(*paths: PathLike) -> Iterator[Tuple[Path, ...]]:
     Parent folders are created. Use one call for outputs that belong together, so that
     either all of them appear or none does.
     """
-    finals = [Path(p) for p in paths]
+    check_distinct_outputs(paths)
+    finals = [check_output_path(p) for p in paths]
     for final in finals:
         final.parent.mkdir(parents=True, exist_ok=True)
     temps = [_temporary_sibling(f) for f in finals]
@@ -42,12 +88,15 @@ def atomic_outputs(*paths: PathLike) -> Iterator[Tuple[Path, ...]]:
         yield tuple(temps)
     except BaseException:
         for temp in temps:
-            _remove(temp)
+            _remove_temporary(temp)
         raise
     for temp, final in zip(temps, finals, strict=True):
-        if temp.exists():
-            _remove(final)
-            os.replace(temp, final)
+        if not temp.exists():
+            continue
+        if final.is_dir():  # appeared while the run was writing: keep it, drop ours
+            _remove_temporary(temp)
+            check_output_path(final)
+        os.replace(temp, final)
 
 
 @contextlib.contextmanager
@@ -65,12 +114,17 @@ def same_file(a: PathLike, b: PathLike) -> bool:
         return False
 
 
-def refuse_overwriting_inputs(outputs: Sequence[PathLike], inputs: Sequence[PathLike]) -> None:
-    """Raise InputError when an output path is one of the inputs."""
-    from .errors import InputError
-
+def check_outputs(outputs: Sequence[Optional[PathLike]],
+                  inputs: Sequence[Optional[PathLike]]) -> None:
+    """Check the outputs of one run before any work: each a writable file path that is not
+    a folder, none equal to another, none equal to an input. Raises InputError naming the
+    output at fault."""
+    check_distinct_outputs(outputs)
     for out in outputs:
+        if not out:
+            continue
         for inp in inputs:
-            if out and inp and same_file(out, inp):
+            if inp and same_file(out, inp):
                 raise InputError("the output would overwrite this input.", out,
                                  "choose another output file name; inputs are never modified.")
+        check_output_path(out)

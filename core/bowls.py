@@ -20,7 +20,7 @@ from typing import List, Optional, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .errors import InputError
 from .geotiff import read_raster
 from .grid import Grid
@@ -185,7 +185,7 @@ def detect_bowls(velocity_path: PathLike, output_path: PathLike,
                  progress: ProgressCallback = silent) -> List[DetectedBowl]:
     """Read a velocity GeoTIFF (mm/yr), find the bowls and write them to a GeoPackage."""
     options = options or BowlOptions()
-    refuse_overwriting_inputs([output_path], [velocity_path, mining_path])
+    check_outputs([output_path], [velocity_path, mining_path])
     if options.threshold >= 0:
         raise InputError(f"the threshold {options.threshold} mm/yr is not negative.",
                          velocity_path, "subsidence is negative: use e.g. -10 mm/yr.")

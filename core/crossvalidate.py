@@ -20,7 +20,7 @@ from typing import Dict, Optional, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .errors import InputError
 from .grid import Grid
 from .progress import ProgressCallback, report, silent
@@ -238,7 +238,7 @@ def cross_validate(input_a: PathLike, input_b: PathLike,
     if options.cell_size_m <= 0:
         raise InputError(f"cell size {options.cell_size_m} m is not positive.", None,
                          "give a cell size in metres, e.g. 50.")
-    refuse_overwriting_inputs([p for p in (table, plot, difference) if p], [input_a, input_b])
+    check_outputs([p for p in (table, plot, difference) if p], [input_a, input_b])
     a = _prepared(input_a, options.field_a, options.incidence_a, options.label_a)
     b = _prepared(input_b, options.field_b, options.incidence_b, options.label_b)
     report(progress, 0.3, f"{len(a.value):,} values in {options.label_a}, "

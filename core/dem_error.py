@@ -19,7 +19,7 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 
-from .atomic import refuse_overwriting_inputs
+from .atomic import check_outputs
 from .blocks import row_blocks
 from .dates import years_since
 from .errors import InputError
@@ -85,7 +85,7 @@ def correct_dem_error(timeseries: PathLike, output: PathLike,
     GeoTIFF (needs ``geometry`` for range and incidence). Returns the (L, W) DEM error, or the
     (L, W) ``g`` coefficient when no geometry is given."""
     options = options or DemErrorOptions()
-    refuse_overwriting_inputs([output, dem_error_tif], [timeseries, geometry, stack])
+    check_outputs([output, dem_error_tif], [timeseries, geometry, stack])
     if dem_error_tif and geometry is None:
         raise InputError("the DEM error in metres needs the incidence angle.", timeseries,
                          "give the geometry file (geometryGeo.h5).")

@@ -15,7 +15,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .atomic import refuse_overwriting_inputs
+from .atomic import check_outputs
 from .errors import InputError
 from .mintpy_io import open_h5, read_attrs, read_timeseries_dates, timeseries_writer
 from .progress import ProgressCallback, report, silent
@@ -123,7 +123,7 @@ def deramp_timeseries(timeseries: PathLike, output: PathLike,
                       progress: ProgressCallback = silent) -> np.ndarray:
     """Remove a ramp per date; write a NEW time series. Returns the ramp RMS per date (m)."""
     options = options or DerampOptions()
-    refuse_overwriting_inputs([output], [timeseries, mask])
+    check_outputs([output], [timeseries, mask])
     if options.ramp not in RAMPS:
         raise InputError(f"unknown ramp '{options.ramp}'.", None, f"use one of {RAMPS}.")
     attrs = read_attrs(timeseries)

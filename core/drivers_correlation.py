@@ -27,7 +27,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .constants import DAYS_PER_YEAR
 from .dates import decimal_years
 from .errors import InputError
@@ -479,7 +479,7 @@ def correlate_drivers(displacement_path: PathLike, series_paths: Sequence[PathLi
     if not series_paths:
         raise InputError("no driver series given.", None,
                          "give one or more 'date,value' CSV files (rainfall, GRACE...).")
-    refuse_overwriting_inputs([table_path, plot_path, lags_path],
+    check_outputs([table_path, plot_path, lags_path],
                               [displacement_path, region_path, *series_paths])
     displacement = load_displacement(displacement_path, x, y, region_path, radius_m)
     report(progress, 0.3, f"Displacement: {len(displacement.values)} dates ({displacement.name})")

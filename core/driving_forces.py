@@ -158,11 +158,11 @@ def driving_force_stack(inputs: DriverInputs, progress: ProgressCallback = silen
 def write_driving_forces(inputs: DriverInputs, output: PathLike,
                          progress: ProgressCallback = silent) -> Path:
     """Build the stack and write it as one multi-band GeoTIFF with band names."""
-    from .atomic import refuse_overwriting_inputs
+    from .atomic import check_outputs
 
     given = [inputs.reference, inputs.dem, inputs.red, inputs.nir, inputs.ndvi, inputs.landuse,
              inputs.water_table, inputs.wells, *inputs.extra.values()]
-    refuse_overwriting_inputs([output], [p for p in given if p])
+    check_outputs([output], [p for p in given if p])
     stack, grid, names = driving_force_stack(inputs, progress)
     path = write_geotiff(output, stack, grid, names)
     report(progress, 1.0, f"Wrote {len(names)} bands: {', '.join(names)}")

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .dates import parse_yyyymmdd
 from .errors import InputError
 from .ingest import IngestOptions, IngestResult, PairSource, stack_grid, write_stack
@@ -120,7 +120,7 @@ def ingest_geotiff(folder: PathLike, stack_path: PathLike, pattern: str = DEFAUL
                    progress: ProgressCallback = silent) -> IngestResult:
     """Ingest the GeoTIFF interferograms of ``folder`` into ``stack_path``."""
     options = options or IngestOptions()
-    refuse_overwriting_inputs([stack_path], [folder] + ([baselines] if baselines else []))
+    check_outputs([stack_path], [folder] + ([baselines] if baselines else []))
     sources, warnings = find_interferograms(folder, pattern)
     if baselines:
         per_date, per_pair = read_baselines(baselines)

@@ -19,7 +19,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .atomic import atomic_outputs, refuse_overwriting_inputs
+from .atomic import atomic_outputs, check_outputs
 from .errors import InputError
 from .hyp3 import Hyp3Product, discover_products, slant_range, stack_attributes, unique_pairs
 from .ingest import (Extent, IngestOptions, IngestResult, PairSource, multilook_mean,
@@ -107,10 +107,10 @@ def ingest_hyp3(folder: PathLike, stack_path: PathLike, geometry_path: Optional[
     """
     options = options or IngestOptions()
     outputs = [stack_path] + ([geometry_path] if geometry_path else [])
-    refuse_overwriting_inputs(outputs, [folder])
+    check_outputs(outputs, [folder])
     report(progress, 0.0, f"Looking for HyP3 products in {folder}...")
     found = discover_products(folder)
-    refuse_overwriting_inputs(outputs, [p.source for p in found])
+    check_outputs(outputs, [p.source for p in found])
     products, warnings = unique_pairs(found)
     for warning in warnings:
         report(progress, 0.0, warning)

@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .errors import InputError
 from .geotiff import grid_of, open_raster, read_raster
 from .grid import Grid
@@ -318,7 +318,7 @@ def land_use_transition(before_path: PathLike, after_path: PathLike, table_path:
     """Compute and write the matrix CSV (km2), optional per-class summary CSV, mean-rate CSV
     (needs ``velocity_path``) and Sankey plot."""
     inputs = [before_path, after_path, class_names_path, velocity_path]
-    refuse_overwriting_inputs([table_path, summary_path, rates_path, plot_path], inputs)
+    check_outputs([table_path, summary_path, rates_path, plot_path], inputs)
     result = compute_transitions(before_path, after_path, class_names_path, velocity_path,
                                  progress)
     write_matrix(table_path, result)

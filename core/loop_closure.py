@@ -25,7 +25,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .blocks import row_blocks
 from .dates import format_yyyymmdd
 from .errors import InputError
@@ -244,7 +244,7 @@ def run_loop_closure(stack_path: PathLike, count_tif: PathLike,
     """Loop closure with file outputs: a GeoTIFF (band 1 = broken triplets per pixel,
     band 2 = triplets tested), the per-pair CSV, and optionally a cleaned stack (new file)."""
     options = options or LoopClosureOptions()
-    refuse_overwriting_inputs([count_tif, stats_csv, cleaned_stack], [stack_path])
+    check_outputs([count_tif, stats_csv, cleaned_stack], [stack_path])
     stack = IfgramStack.open(stack_path)
     result = loop_closure(stack_path, options, progress)
     write_geotiff(count_tif, np.stack([result.count, result.valid_triplets]), stack.grid,

@@ -217,9 +217,9 @@ def copy_stack_with_keep(source: PathLike, destination: PathLike, keep: Sequence
     The input is never modified.
     """
     h5py = _h5py()
-    from .atomic import refuse_overwriting_inputs
+    from .atomic import check_outputs
 
-    refuse_overwriting_inputs([destination], [source])
+    check_outputs([destination], [source])
     with open_h5(source, required=("unwrapPhase", "date")) as src:
         if len(keep) != src["date"].shape[0]:
             raise ValueError("keep has the wrong length")

@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .blocks import row_blocks
 from .dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd
 from .errors import InputError
@@ -391,7 +391,7 @@ def modify_network(stack_path: PathLike, output: PathLike,
     """Select pairs of the stack at ``stack_path``; write a NEW stack with the updated
     ``dropIfgram`` to ``output`` (input untouched), plus the optional pair CSV and plot."""
     options = options or NetworkOptions()
-    refuse_overwriting_inputs([output, pairs_csv, plot_png], [stack_path])
+    check_outputs([output, pairs_csv, plot_png], [stack_path])
     stack = IfgramStack.open(stack_path)
     if stack.num_pairs == 0:
         raise InputError("the stack holds no interferograms.", stack_path,
@@ -528,7 +528,7 @@ def plan_network_files(acquisitions_path: PathLike, pairs_csv: PathLike,
                        options: NetworkOptions = PLAN_DEFAULTS,
                        progress: ProgressCallback = silent) -> NetworkReport:
     """Read an acquisition list, plan the network, write the pair CSV (and plot)."""
-    refuse_overwriting_inputs([pairs_csv, plot_png], [acquisitions_path])
+    check_outputs([pairs_csv, plot_png], [acquisitions_path])
     acquisitions = read_acquisitions(acquisitions_path)
     result = plan_network(acquisitions, options)
     if result.num_kept == 0:

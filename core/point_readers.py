@@ -35,7 +35,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import refuse_overwriting_inputs
+from .atomic import check_outputs
 from .dates import years_since
 from .errors import InputError
 from .points import point_layer_writer
@@ -387,7 +387,7 @@ def import_points(path: PathLike, output: PathLike,
     """Import a point product into a GeoPackage point layer at ``output`` (see module doc)."""
     options = options or PointImportOptions()
     path, output = Path(path), Path(output)
-    refuse_overwriting_inputs([output], [path])
+    check_outputs([output], [path])
     fmt = options.format.lower()
     if fmt not in FORMATS:
         raise InputError(f"unknown format '{options.format}'.", path,

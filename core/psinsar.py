@@ -39,7 +39,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .constants import SENTINEL1_WAVELENGTH
 from .dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd, years_since
 from .errors import InputError
@@ -368,7 +368,7 @@ def run_psinsar(slc: PathLike, dates_csv: PathLike, output: PathLike,
     the first date and the reference point).
     """
     options = options or PsOptions()
-    refuse_overwriting_inputs([output], [p for p in (slc, dates_csv, height) if p])
+    check_outputs([output], [p for p in (slc, dates_csv, height) if p])
     stack = read_slc_stack(slc, dates_csv)
     n_dates = len(stack.dates)
     if n_dates < 6:

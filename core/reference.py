@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .blocks import row_blocks
 from .errors import InputError
 from .mintpy_io import IfgramStack, open_h5
@@ -161,7 +161,7 @@ def set_reference(stack_path: PathLike, output: PathLike,
     options = options or ReferenceOptions()
     import h5py
 
-    refuse_overwriting_inputs([output], [stack_path])
+    check_outputs([output], [stack_path])
     stack = IfgramStack.open(stack_path)
     valid, coherence, rate = _scan_pixels(stack, options.memory_mb, scaled(progress, 0, 0.4))
     if options.areas:

@@ -20,7 +20,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .errors import InputError
 from .progress import ProgressCallback, report, silent
 from .vector import field_names, open_vector
@@ -319,7 +319,7 @@ def build_report(inputs: ReportInputs, progress: ProgressCallback = silent) -> s
 def write_report(output_path: PathLike, inputs: ReportInputs,
                  progress: ProgressCallback = silent) -> Path:
     """Write the self-contained HTML report (appears only when complete)."""
-    refuse_overwriting_inputs([output_path], [p for _, p in inputs.paths()])
+    check_outputs([output_path], [p for _, p in inputs.paths()])
     text = build_report(inputs, progress)
     with atomic_output(output_path) as temp:
         Path(temp).write_text(text, encoding="utf-8")

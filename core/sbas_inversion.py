@@ -41,7 +41,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import refuse_overwriting_inputs
+from .atomic import check_outputs
 from .blocks import row_blocks
 from .constants import DEFAULT_MEMORY_BUDGET_MB
 from .dates import format_yyyymmdd
@@ -578,7 +578,7 @@ def invert_stack(stack_path: PathLike, timeseries_path: PathLike, tcoh_path: Pat
     if options.weight not in WEIGHTS:
         raise InputError(f"unknown weight '{options.weight}'.", None,
                          f"use one of {', '.join(WEIGHTS)}.")
-    refuse_overwriting_inputs([timeseries_path, tcoh_path], [stack_path])
+    check_outputs([timeseries_path, tcoh_path], [stack_path])
     stack = IfgramStack.open(stack_path)
     keep = stack.keep.copy()
     index = np.flatnonzero(keep)

@@ -303,11 +303,11 @@ def write_terrain_indices(dem_path: PathLike, outputs: Dict[str, Optional[PathLi
     """Read a DEM GeoTIFF and write the requested indices (keys of :data:`TERRAIN_OUTPUTS`
     plus ``sca``) to GeoTIFFs on the DEM grid. Returns the written paths."""
     options = options or TerrainOptions()
-    from .atomic import refuse_overwriting_inputs
+    from .atomic import check_outputs
     from .geotiff import read_raster, write_geotiff
 
     wanted = {k: v for k, v in outputs.items() if v}
-    refuse_overwriting_inputs(list(wanted.values()), [dem_path])
+    check_outputs(list(wanted.values()), [dem_path])
     dem, grid = read_raster(dem_path, dtype=np.float64)
     indices = terrain_indices(dem, grid, options, progress)
     units = {"slope": "deg", "aspect": "deg", "flowacc": "cells", "sca": "m"}

@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from .atomic import refuse_overwriting_inputs
+from .atomic import check_outputs
 from .dates import format_yyyymmdd, parse_yyyymmdd
 from .errors import InputError
 from .grid import Grid
@@ -140,7 +140,7 @@ def correct_troposphere(timeseries: PathLike, geometry: PathLike, gacos_folder: 
                         progress: ProgressCallback = silent) -> np.ndarray:
     """Subtract the GACOS tropospheric delay from a time series; write a NEW time series (and
     optionally the referenced delay series). Returns the delay RMS per date (m)."""
-    refuse_overwriting_inputs([output, delay_output], [timeseries, geometry])
+    check_outputs([output, delay_output], [timeseries, geometry])
     attrs = read_attrs(timeseries)
     grid = Grid.from_attrs(attrs)
     dates = read_timeseries_dates(timeseries)

@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import refuse_overwriting_inputs
+from .atomic import check_outputs
 from .blocks import row_blocks
 from .constants import DEFAULT_MEMORY_BUDGET_MB
 from .dates import format_yyyymmdd
@@ -180,7 +180,7 @@ def estimate_velocity(timeseries_path: PathLike, outputs: VelocityOutputs,
     """Fit the velocity model to ``timeseries.h5`` and write the requested outputs."""
     options = options or VelocityOptions()
     written = {k: Path(v) for k, v in vars(outputs).items() if v}
-    refuse_overwriting_inputs(list(written.values()),
+    check_outputs(list(written.values()),
                               [p for p in (timeseries_path, geometry, temporal_coherence) if p])
     if outputs.vertical and not geometry:
         raise InputError("a vertical velocity needs the incidence angle.", outputs.vertical,

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .atomic import atomic_output, refuse_overwriting_inputs
+from .atomic import atomic_output, check_outputs
 from .errors import InputError
 from .geotiff import read_raster
 from .grid import Grid
@@ -404,7 +404,7 @@ def zonal_statistics(polygons_path: PathLike, output_path: PathLike,
     and, with ``mining_path``, the mining-consistency table at ``mining_table_path``."""
     options = options or ZonalOptions()
     inputs = [p for p in (polygons_path, velocity_path, points_path, mining_path) if p]
-    refuse_overwriting_inputs([output_path, mining_table_path], inputs)
+    check_outputs([output_path, mining_table_path], inputs)
     if mining_path and not mining_table_path:
         raise InputError("a mining layer was given but no file for the mining table.",
                          mining_path, "give an output path for the mining-consistency table.")

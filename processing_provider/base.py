@@ -11,8 +11,11 @@ from typing import Any, Callable, Optional
 
 from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingContext,
                        QgsProcessingException, QgsProcessingFeedback,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterVectorDestination)
+                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterVectorDestination)
 
+from ..core.atomic import check_outputs
 from ..core.errors import Cancelled, SubsidenceError
 from ..core.progress import ProgressCallback
 
@@ -84,6 +87,30 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
 
     def createInstance(self):  # noqa: N802
         return type(self)()
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            check_outputs(self._named_output_files(parameters), [])
+        except SubsidenceError as exc:
+            return False, str(exc)
+        return True, ""
+
+    def _named_output_files(self, parameters) -> list:
+        """File paths the user typed for destination parameters (temporary outputs excluded)."""
+        paths = []
+        for definition in self.destinationParameterDefinitions():
+            if isinstance(definition, QgsProcessingParameterFolderDestination):
+                continue
+            value = parameters.get(definition.name())
+            if isinstance(value, QgsProcessingOutputLayerDefinition):
+                value = value.sink.staticValue()
+            if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT \
+                    and not value.startswith(("memory:", "ogr:", "postgres")):
+                paths.append(value.split("|")[0])
+        return paths
 
     def run_core(self, feedback: QgsProcessingFeedback, function: Callable, *args, **kwargs) -> Any:
         """Call a core function with ``progress=`` bound to ``feedback``; map its errors."""

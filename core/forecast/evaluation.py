@@ -327,9 +327,9 @@ def compare_file(points_path: PathLike, output_table: PathLike,
                  options: ForecastOptions = None, timeseries_path: Optional[PathLike] = None,
                  progress: ProgressCallback = silent) -> dict:
     """File-level :func:`write_compare_outputs` (the ``forecastcompare`` algorithm)."""
-    from ..atomic import refuse_overwriting_inputs
+    from ..atomic import check_outputs
 
-    refuse_overwriting_inputs([output_table], [points_path, timeseries_path])
+    check_outputs([output_table], [points_path, timeseries_path])
     points = read_series(points_path, timeseries_path)
     return write_compare_outputs(points, output_table, output_folder, models, options,
                                  str(timeseries_path or points_path), progress)
@@ -339,9 +339,9 @@ def forecast_file(points_path: PathLike, output: PathLike, model: str,
                   options: ForecastOptions = None, timeseries_path: Optional[PathLike] = None,
                   progress: ProgressCallback = silent) -> dict:
     """File-level :func:`write_forecast_layer` (the ``forecast`` algorithm)."""
-    from ..atomic import refuse_overwriting_inputs
+    from ..atomic import check_outputs
 
-    refuse_overwriting_inputs([output], [points_path, timeseries_path])
+    check_outputs([output], [points_path, timeseries_path])
     points = read_series(points_path, timeseries_path)
     return write_forecast_layer(points, output, model, options,
                                 str(timeseries_path or points_path), progress)

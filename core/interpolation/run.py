@@ -8,7 +8,7 @@ from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, refuse_overwriting_inputs
+from ..atomic import atomic_output, check_outputs
 from ..errors import InputError
 from ..geotiff import write_geotiff
 from ..progress import ProgressCallback, report, scaled, silent
@@ -43,7 +43,7 @@ def interpolate_points(points: PathLike, value_field: str, output: PathLike,
     ``variance_output`` (kriging only): the kriging variance, value units squared.
     """
     options = options or InterpolateOptions()
-    refuse_overwriting_inputs([output, variance_output], [points])
+    check_outputs([output, variance_output], [points])
     xy, values, layer = read_point_values(points, value_field)
     grid = grid_for_points(xy, options.cell_size, layer.epsg, options.extent, layer.wkt)
     report(progress, 0.02, f"{options.method}: {np.isfinite(values).sum()} points onto "
@@ -100,7 +100,7 @@ def cnn_interpolate(points: PathLike, value_field: str, drivers: PathLike, model
     from ..points import PointSeries, write_points
 
     outputs = [model_output, raster_output, metrics_output, errors_output]
-    refuse_overwriting_inputs(outputs, [points, drivers])
+    check_outputs(outputs, [points, drivers])
     xy, values, layer = read_point_values(points, value_field)
     stack = _drivers(drivers)
     rows, cols = stack.grid.rowcol(xy[:, 0], xy[:, 1])
@@ -148,7 +148,7 @@ def compare_points(points: PathLike, value_field: str, table_output: PathLike,
                    progress: ProgressCallback = silent) -> Dict[str, Path]:
     """Run :func:`compare_interpolators` on a point layer and write its table and maps."""
     options = options or CompareOptions()
-    refuse_overwriting_inputs([table_output], [points, drivers])
+    check_outputs([table_output], [points, drivers])
     xy, values, layer = read_point_values(points, value_field)
     stack = _drivers(drivers) if drivers else None
     comparison = compare_interpolators(xy, values, stack, options, progress)

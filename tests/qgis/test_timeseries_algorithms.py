@@ -66,3 +66,34 @@ def test_bad_stack_is_reported_with_its_name(run_algorithm, tmp_path):
     with pytest.raises(QgsProcessingException, match="not_a_stack.h5"):
         run_algorithm("sbasinversion", {"INPUT": str(bad), "OUTPUT": str(tmp_path / "ts.h5"),
                                         "OUTPUT_TCOH": str(tmp_path / "t.h5")})
+
+
+@pytest.mark.parametrize("which", ["OUTPUT", "OUTPUT_TCOH"])
+def test_output_that_is_a_folder_is_refused_and_kept(run_algorithm, stack, tmp_path, which):
+    from qgis.core import QgsProcessingException
+
+    path, _ = stack
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    outputs = {"OUTPUT": str(tmp_path / "ts.h5"), "OUTPUT_TCOH": str(tmp_path / "tcoh.h5")}
+    outputs[which] = str(folder)
+    with pytest.raises(QgsProcessingException, match="existing folder"):
+        run_algorithm("sbasinversion", {"INPUT": str(path), **outputs})
+    assert (folder / "notes.txt").read_text() == "keep me"
+    # the input's own folder as output: refused, the input survives
+    with pytest.raises(QgsProcessingException):
+        run_algorithm("sbasinversion", {"INPUT": str(path), "OUTPUT": str(path.parent),
+                                        "OUTPUT_TCOH": str(tmp_path / "t2.h5")})
+    assert path.exists() and (folder / "notes.txt").exists()
+
+
+def test_two_outputs_at_one_path_are_refused(run_algorithm, stack, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    path, _ = stack
+    same = str(tmp_path / "ts.h5")
+    with pytest.raises(QgsProcessingException, match="same file"):
+        run_algorithm("sbasinversion", {"INPUT": str(path), "OUTPUT": same,
+                                        "OUTPUT_TCOH": same})
+    assert not (tmp_path / "ts.h5").exists()
