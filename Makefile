@@ -18,7 +18,7 @@ QGIS_ENV = QT_QPA_PLATFORM=offscreen QGIS_PLUGINPATH=$(QGIS_PLUGIN_DIR) \
 	PYTHONPATH=$(SITE_PACKAGES) OMP_NUM_THREADS=2
 DEMO_DIR ?= $(ROOT)/demo_output
 
-.PHONY: setup system-packages venv peers qgis-env test demo deploy package lint screenshots clean
+.PHONY: setup system-packages venv peers qgis-env test demo deploy package lint format screenshots clean
 
 setup: system-packages venv
 
@@ -73,7 +73,10 @@ package: setup
 	@echo "dist/$(PLUGIN_NAME).zip"
 
 lint: venv
-	cd $(ROOT) && $(PY) -m ruff check --select E,F,W,B,N --ignore N802,N803,N806,E501 core processing_provider plugin ui scripts benchmarks tests
+	cd $(ROOT) && $(PY) -m ruff format --check . && $(PY) -m ruff check .
+
+format: venv
+	cd $(ROOT) && $(PY) -m ruff format . && $(PY) -m ruff check --fix .
 
 screenshots: setup qgis-env
 	cd $(ROOT) && xvfb-run -a -s "-screen 0 1600x1000x24" env QGIS_PLUGINPATH=$(QGIS_PLUGIN_DIR) \

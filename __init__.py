@@ -1,7 +1,7 @@
 """QGIS entry point of the InSAR Subsidence Toolkit plugin."""
 
 
-def classFactory(iface):  # noqa: N802 (QGIS API name)
+def classFactory(iface):
     from .plugin.plugin import InsarSubsidencePlugin
 
     return InsarSubsidencePlugin(iface)

@@ -11,6 +11,7 @@ its RMSE against the truth (scene/truth/truth_velocity_los.tif) per region, afte
 median offset on stable ground (the truth is absolute, ours is relative to the reference).
 Opt-in; writes only under a scratch folder.
 """
+
 from __future__ import annotations
 
 import sys
@@ -23,14 +24,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
+from insar_subsidence.core.corrections.dem_error import correct_dem_error  # noqa: E402
+from insar_subsidence.core.corrections.deramp import DerampOptions, deramp_timeseries  # noqa: E402
+from insar_subsidence.core.corrections.troposphere import correct_troposphere  # noqa: E402
 from insar_subsidence.core.dates import years_since  # noqa: E402
-from insar_subsidence.core.dem_error import correct_dem_error  # noqa: E402
 from insar_subsidence.core.demo.scene import make_scene  # noqa: E402
-from insar_subsidence.core.deramp import DerampOptions, deramp_timeseries  # noqa: E402
-from insar_subsidence.core.geotiff import read_raster  # noqa: E402
-from insar_subsidence.core.mintpy_io import read_dataset, read_timeseries  # noqa: E402
-from insar_subsidence.core.sbas_inversion import InversionOptions, invert_stack  # noqa: E402
-from insar_subsidence.core.troposphere import correct_troposphere  # noqa: E402
+from insar_subsidence.core.io.geotiff import read_raster  # noqa: E402
+from insar_subsidence.core.io.mintpy import read_dataset, read_timeseries  # noqa: E402
+from insar_subsidence.core.timeseries.sbas.inversion import InversionOptions, invert_stack  # noqa: E402
 
 
 def los_rate_mm(path: Path) -> np.ndarray:
@@ -57,8 +58,10 @@ def main(demo: Path) -> None:
     sbas = demo / "sbas"
     geometry = demo / "stack" / "geometryGeo.h5"
     rows = []
-    for label, stack in (("network only", sbas / "ifgramStack_network.h5"),
-                         ("+ loop closure + reference", sbas / "ifgramStack_ref.h5")):
+    for label, stack in (
+        ("network only", sbas / "ifgramStack_network.h5"),
+        ("+ loop closure + reference", sbas / "ifgramStack_ref.h5"),
+    ):
         ts, tcoh = scratch / f"{stack.stem}_ts.h5", scratch / f"{stack.stem}_tcoh.h5"
         started = time.time()
         invert_stack(stack, ts, tcoh, InversionOptions(device="cpu"))
@@ -69,24 +72,31 @@ def main(demo: Path) -> None:
             correct_troposphere(ts, geometry, demo / "scene" / "gacos", tropo)
             rows.append(("+ GACOS troposphere", tropo))
             deramped = scratch / "deramped.h5"
-            deramp_timeseries(tropo, deramped, DerampOptions(ramp="linear", mask_threshold=0.7),
-                              tcoh)
+            deramp_timeseries(
+                tropo, deramped, DerampOptions(ramp="linear", mask_threshold=0.7), tcoh
+            )
             rows.append(("+ deramp (tcoh>=0.7, robust, rate<=3mm/yr)", deramped))
             corrected = scratch / "corrected.h5"
             dz = correct_dem_error(deramped, corrected, geometry, scratch / "dz.tif")
             rows.append(("+ DEM error", corrected))
             true_dz, _ = read_raster(demo / "scene" / "truth" / "dem_error.tif")
             picks = np.abs(true_dz) > 0
-            print("DEM error at the 6 injected pixels (true / estimated, m):",
-                  [(round(float(a), 1), round(float(b), 1))
-                   for a, b in zip(true_dz[picks], dz[picks], strict=True)])
+            print(
+                "DEM error at the 6 injected pixels (true / estimated, m):",
+                [
+                    (round(float(a), 1), round(float(b), 1))
+                    for a, b in zip(true_dz[picks], dz[picks], strict=True)
+                ],
+            )
             truth_series = read_timeseries(demo / "scene" / "truth" / "truth_timeseries.h5").data
             for name, path in (("before", deramped), ("after", corrected)):
                 data = read_timeseries(path).data
                 misfit = data[:, picks] - truth_series[:, picks]
                 misfit -= misfit.mean(axis=0)
-                print(f"  time-series misfit at those pixels {name} DEM-error correction: "
-                      f"{1000 * np.sqrt(np.mean(misfit ** 2)):.1f} mm RMS")
+                print(
+                    f"  time-series misfit at those pixels {name} DEM-error correction: "
+                    f"{1000 * np.sqrt(np.mean(misfit**2)):.1f} mm RMS"
+                )
             tcoh_data, _ = read_dataset(tcoh, "temporalCoherence")
             regions["temporal coherence >= 0.7"] = tcoh_data >= 0.7
     print(f"{'variant':42s}" + "".join(f"{name:>28s}" for name in regions))
@@ -96,7 +106,7 @@ def main(demo: Path) -> None:
         cells = []
         for mask in regions.values():
             values = error[mask & np.isfinite(error)]
-            cells.append(f"{np.sqrt(np.mean(values ** 2)):9.2f} mm/yr (n={values.size:6d})")
+            cells.append(f"{np.sqrt(np.mean(values**2)):9.2f} mm/yr (n={values.size:6d})")
         print(f"{label:42s}" + "".join(f"{c:>28s}" for c in cells))
 
 

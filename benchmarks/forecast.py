@@ -3,6 +3,7 @@ training time per series, and series per second for batched forecasting.
 
     .venv/bin/python benchmarks/forecast.py     (needs .venv-peers with vmdpy for the ratio)
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
-from insar_subsidence.core.forecast.evaluation import ForecastOptions, forecast_series  # noqa: E402
-from insar_subsidence.core.forecast.models import NetworkOptions, fit_networks  # noqa: E402
-from insar_subsidence.core.forecast.vmd import VMDOptions, vmd  # noqa: E402
+from insar_subsidence.core.prediction.evaluation import ForecastOptions, forecast_series  # noqa: E402
+from insar_subsidence.core.prediction.models import NetworkOptions, fit_networks  # noqa: E402
+from insar_subsidence.core.prediction.vmd import VMDOptions, vmd  # noqa: E402
 
 PEER = ROOT / ".venv-peers" / "bin" / "python"
 PEER_SCRIPT = """
@@ -56,16 +57,23 @@ def bench_vmd() -> None:
         seconds = (time.perf_counter() - started) / repeat
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        line = (f"  N={n:5d} tol={tol:g}: ours {seconds * 1e3:8.1f} ms, peak {peak / 1e6:7.2f} MB, "
-                f"{int(ours.iterations)} iterations")
+        line = (
+            f"  N={n:5d} tol={tol:g}: ours {seconds * 1e3:8.1f} ms, peak {peak / 1e6:7.2f} MB, "
+            f"{int(ours.iterations)} iterations"
+        )
         if PEER.exists():
-            run = subprocess.run([str(PEER), "-c", PEER_SCRIPT], capture_output=True, text=True,
-                                 input=json.dumps({"x": x.tolist(), "K": 5, "tol": tol,
-                                                   "repeat": repeat}))
+            run = subprocess.run(
+                [str(PEER), "-c", PEER_SCRIPT],
+                capture_output=True,
+                text=True,
+                input=json.dumps({"x": x.tolist(), "K": 5, "tol": tol, "repeat": repeat}),
+            )
             if run.returncode == 0:
                 peer = json.loads(run.stdout)
-                line += (f" | vmdpy {peer['s'] * 1e3:8.1f} ms, peak {peer['peak'] / 1e6:7.2f} MB"
-                         f" | speed x{peer['s'] / seconds:.2f}, memory /{peer['peak'] / peak:.0f}")
+                line += (
+                    f" | vmdpy {peer['s'] * 1e3:8.1f} ms, peak {peer['peak'] / 1e6:7.2f} MB"
+                    f" | speed x{peer['s'] / seconds:.2f}, memory /{peer['peak'] / peak:.0f}"
+                )
         print(line)
     rows = np.stack([signal(210) + i for i in range(200)])
     started = time.perf_counter()
@@ -84,8 +92,10 @@ def bench_networks() -> None:
             started = time.perf_counter()
             fit_networks(series[:m, :168], NetworkOptions(cell=cell, epochs=100, patience=1000))
             seconds = time.perf_counter() - started
-            print(f"  {cell} train 100 epochs, {m:4d} series together: {seconds:6.2f} s "
-                  f"({seconds / m * 1e3:7.1f} ms per series)")
+            print(
+                f"  {cell} train 100 epochs, {m:4d} series together: {seconds:6.2f} s "
+                f"({seconds / m * 1e3:7.1f} ms per series)"
+            )
     dates = [dt.date(2020, 1, 3) + dt.timedelta(days=6 * i) for i in range(210)]
     for model in ("gru", "vmd_gru", "harmonic"):
         n = 1000 if model != "vmd_gru" else 50
@@ -93,8 +103,10 @@ def bench_networks() -> None:
         started = time.perf_counter()
         forecast_series(dates, series[:n], model, options)
         seconds = time.perf_counter() - started
-        print(f"  forecast {model:9s} {n} series x 210 dates, horizon 10, ensemble "
-              f"{options.model.ensemble}: {seconds:6.1f} s = {n / seconds:7.1f} series/s")
+        print(
+            f"  forecast {model:9s} {n} series x 210 dates, horizon 10, ensemble "
+            f"{options.model.ensemble}: {seconds:6.1f} s = {n / seconds:7.1f} series/s"
+        )
 
 
 if __name__ == "__main__":

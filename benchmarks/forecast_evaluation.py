@@ -5,6 +5,7 @@ when present, on demo-scene series; print the full metrics table (mean over poin
 
 Opt-in (minutes on 2 cores); not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]  # profile.py
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
-from insar_subsidence.core.forecast.evaluation import (ForecastOptions, compare_models,  # noqa: E402
-                                                       fill_gaps, point_names)
-from insar_subsidence.core.forecast.hybrids import MODELS  # noqa: E402
-from insar_subsidence.core.points import read_points  # noqa: E402
+from insar_subsidence.core.io.point_layers import read_points  # noqa: E402
+from insar_subsidence.core.prediction.evaluation import (  # noqa: E402
+    ForecastOptions,
+    compare_models,
+    fill_gaps,
+    point_names,
+)
+from insar_subsidence.core.prediction.hybrids import MODELS  # noqa: E402
 
 
 def demo_series(demo: Path, n_points: int, seed: int):
@@ -29,8 +34,8 @@ def demo_series(demo: Path, n_points: int, seed: int):
     plus 2 mm white noise."""
     import csv
 
-    from insar_subsidence.core.forecast.evaluation import sample_timeseries
-    from insar_subsidence.core.mintpy_io import read_timeseries
+    from insar_subsidence.core.io.mintpy import read_timeseries
+    from insar_subsidence.core.prediction.evaluation import sample_timeseries
 
     truth = demo / "scene" / "truth" / "truth_timeseries.h5"
     sbas = demo / "sbas" / "timeseries.h5"
@@ -46,7 +51,9 @@ def demo_series(demo: Path, n_points: int, seed: int):
     points = sample_timeseries(source, xs, ys, grid.epsg)
     if source == truth:
         rng = np.random.default_rng(seed)
-        points.displacement_mm = points.displacement_mm + rng.normal(0, 2.0, points.displacement_mm.shape)
+        points.displacement_mm = points.displacement_mm + rng.normal(
+            0, 2.0, points.displacement_mm.shape
+        )
     return points, source
 
 
@@ -54,8 +61,10 @@ def evaluate(label: str, points, options: ForecastOptions, models) -> None:
     y, usable = fill_gaps(points.dates, points.displacement_mm)
     y = y[usable]
     names = [n for n, ok in zip(point_names(points), usable, strict=True) if ok]
-    print(f"\n## {label}: {len(y)} points x {len(points.dates)} dates, test fraction "
-          f"{options.test_fraction}")
+    print(
+        f"\n## {label}: {len(y)} points x {len(points.dates)} dates, test fraction "
+        f"{options.test_fraction}"
+    )
     print(f"{'model':32s} {'split':5s} {'RMSE mm':>8s} {'MAE mm':>8s} {'MAPE %':>8s} {'s':>7s}")
     per_point = {}
     for model in models:
@@ -65,13 +74,16 @@ def evaluate(label: str, points, options: ForecastOptions, models) -> None:
         for split in ("train", "test"):
             rows = [r for r in result.rows if r["split"] == split]
             per_point[(model, split)] = rows
-            print(f"{model:32s} {split:5s} {np.nanmean([r['rmse'] for r in rows]):8.3f} "
-                  f"{np.nanmean([r['mae'] for r in rows]):8.3f} "
-                  f"{np.nanmean([r['mape'] for r in rows]):8.1f} {seconds:7.1f}", flush=True)
+            print(
+                f"{model:32s} {split:5s} {np.nanmean([r['rmse'] for r in rows]):8.3f} "
+                f"{np.nanmean([r['mae'] for r in rows]):8.3f} "
+                f"{np.nanmean([r['mape'] for r in rows]):8.1f} {seconds:7.1f}",
+                flush=True,
+            )
     print("\nper-point test RMSE (mm):")
     print(f"{'model':32s} " + " ".join(f"{n[-8:]:>9s}" for n in names))
     for model in models:
-        print(f"{model:32s} " + " ".join(f"{r['rmse']:9.3f}" for r in per_point[(model, 'test')]))
+        print(f"{model:32s} " + " ".join(f"{r['rmse']:9.3f}" for r in per_point[(model, "test")]))
 
 
 def main() -> None:
@@ -82,15 +94,19 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=5)
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--absolute", action="store_true",
-                        help="networks on raw levels (the papers' setting)")
+    parser.add_argument(
+        "--absolute", action="store_true", help="networks on raw levels (the papers' setting)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     options = ForecastOptions()
     if args.absolute:
         from dataclasses import replace
-        options = replace(options, model=replace(options.model, network=replace(
-            options.model.network, relative=False)))
+
+        options = replace(
+            options,
+            model=replace(options.model, network=replace(options.model.network, relative=False)),
+        )
     egms = read_points(ROOT / "tests" / "data" / "forecast" / "egms_l2b_5points.gpkg")
     evaluate("EGMS L2b (Ustica), real", egms, options, args.models)
     if (args.demo / "scene" / "truth" / "truth_timeseries.h5").exists():

@@ -8,6 +8,7 @@ bindings there, otherwise only our numbers are printed.
 
     .venv/bin/python benchmarks/ingest.py [--size 256] [--acquisitions 90]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,7 @@ write_hyp3_products(make_scene(size={size}, n_acquisitions={acquisitions}), {pro
 OURS = """
 import sys
 sys.path.insert(0, {plugins!r})
-from insar_subsidence.core.ingest_hyp3 import ingest_hyp3
+from insar_subsidence.core.ingest.from_hyp3 import ingest_hyp3
 ingest_hyp3({products!r}, {stack!r}, {geometry!r})
 """
 
@@ -67,17 +68,23 @@ def measured(args, cwd=None):
 
 
 def line(tool, seconds, cpu, products, peak_mb):
-    print(f"{tool:<8} {seconds:7.2f} s wall ({cpu:.2f} s CPU)  {100 * seconds / products:6.2f} "
-          f"s/100 products  {products / seconds:6.1f} products/s  peak {peak_mb:6.0f} MiB",
-          flush=True)
+    print(
+        f"{tool:<8} {seconds:7.2f} s wall ({cpu:.2f} s CPU)  {100 * seconds / products:6.2f} "
+        f"s/100 products  {products / seconds:6.1f} products/s  peak {peak_mb:6.0f} MiB",
+        flush=True,
+    )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--acquisitions", type=int, default=90)
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="keep the products and stacks here (default: a removed temp folder)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the products and stacks here (default: a removed temp folder)",
+    )
     args = parser.parse_args(argv)
     if args.workdir:
         return run(args, args.workdir)
@@ -87,24 +94,52 @@ def main(argv=None) -> int:
 
 def run(args, work: Path) -> int:
     plugins = str(ROOT / "build" / "qgis_plugins")
-    demo, _, demo_peak = measured([sys.executable, "-c", DEMO.format(
-        plugins=plugins, size=args.size, acquisitions=args.acquisitions,
-        products=str(work / "hyp3"))])
+    demo, _, demo_peak = measured(
+        [
+            sys.executable,
+            "-c",
+            DEMO.format(
+                plugins=plugins,
+                size=args.size,
+                acquisitions=args.acquisitions,
+                products=str(work / "hyp3"),
+            ),
+        ]
+    )
     products = len(list((work / "hyp3").glob("*.zip")))
-    print(f"demo: {products} HyP3 products of {args.size} x {args.size} px, {args.acquisitions} "
-          f"dates, written in {demo:.1f} s, peak {demo_peak:.0f} MiB ({work})", flush=True)
+    print(
+        f"demo: {products} HyP3 products of {args.size} x {args.size} px, {args.acquisitions} "
+        f"dates, written in {demo:.1f} s, peak {demo_peak:.0f} MiB ({work})",
+        flush=True,
+    )
 
-    ours, ours_cpu, ours_peak = measured([sys.executable, "-c", OURS.format(
-        plugins=plugins, products=str(work / "hyp3"), stack=str(work / "ours" / "ifgramStack.h5"),
-        geometry=str(work / "ours" / "geometryGeo.h5"))])
+    ours, ours_cpu, ours_peak = measured(
+        [
+            sys.executable,
+            "-c",
+            OURS.format(
+                plugins=plugins,
+                products=str(work / "hyp3"),
+                stack=str(work / "ours" / "ifgramStack.h5"),
+                geometry=str(work / "ours" / "geometryGeo.h5"),
+            ),
+        ]
+    )
     line("ours", ours, ours_cpu, products, ours_peak)
 
-    check = subprocess.run([str(PEER_PYTHON), "-c", "import mintpy, osgeo"], capture_output=True,
-                           text=True) if PEER_PYTHON.exists() else None
+    check = (
+        subprocess.run(
+            [str(PEER_PYTHON), "-c", "import mintpy, osgeo"], capture_output=True, text=True
+        )
+        if PEER_PYTHON.exists()
+        else None
+    )
     if check is None or check.returncode != 0:
         reason = check.stderr.strip().splitlines()[-1] if check else "no .venv-peers"
-        print(f"no peer comparison: MintPy's HyP3 loader needs MintPy and GDAL's Python bindings "
-              f"in .venv-peers ({reason})")
+        print(
+            f"no peer comparison: MintPy's HyP3 loader needs MintPy and GDAL's Python bindings "
+            f"in .venv-peers ({reason})"
+        )
         return 0
     unzipped = work / "unzipped"
     for path in sorted((work / "hyp3").glob("*.zip")):
@@ -116,8 +151,9 @@ def run(args, work: Path) -> int:
     template.write_text(MINTPY_TEMPLATE.format(folder=unzipped))
     bin_dir = PEER_PYTHON.parent
     prep, prep_cpu, prep_peak = measured([str(bin_dir / "prep_hyp3.py"), f"{unzipped}/*/*.tif"])
-    load, load_cpu, load_peak = measured([str(bin_dir / "load_data.py"), "-t", str(template)],
-                                  cwd=mintpy_dir)
+    load, load_cpu, load_peak = measured(
+        [str(bin_dir / "load_data.py"), "-t", str(template)], cwd=mintpy_dir
+    )
     line("MintPy", prep + load, prep_cpu + load_cpu, products, max(prep_peak, load_peak))
     print(f"speed-up (MintPy time / ours): {(prep + load) / ours:.1f}x")
     return 0

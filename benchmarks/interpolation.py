@@ -8,6 +8,7 @@ recorded instead of exhausting the machine. Opt-in; not part of `make test`.
 
     .venv/bin/python benchmarks/interpolation.py [--sizes 10000 60000] [--queries 10000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import numpy as np  # noqa: E402
+
 PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
 
 OURS = textwrap.dedent("""
@@ -32,12 +34,14 @@ OURS = textwrap.dedent("""
     from insar_subsidence.core.interpolation.kriging import KrigingOptions, OrdinaryKriging
     data = np.load({data!r})
     start = time.perf_counter()
-    kriging = OrdinaryKriging(data["xy"], data["z"], KrigingOptions(model="spherical", neighbours=16))
+    options = KrigingOptions(model="spherical", neighbours=16)
+    kriging = OrdinaryKriging(data["xy"], data["z"], options)
     estimate = kriging.predict(data["query"])
     elapsed = time.perf_counter() - start
     np.save({out!r}, estimate)
     v = kriging.variogram
-    print(json.dumps({{"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({{"seconds": elapsed, "peak_mb": peak_mb,
                       "nugget": v.nugget, "sill": v.nugget + v.psill, "range": v.range}}))
 """)
 
@@ -56,14 +60,16 @@ PYKRIGE = textwrap.dedent("""
                                     backend="loop", n_closest_points=16)
     elapsed = time.perf_counter() - start
     np.save({out!r}, np.asarray(estimate))
-    print(json.dumps({{"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({{"seconds": elapsed, "peak_mb": peak_mb}}))
 """)
 
 
 def run(python: Path, code: str, timeout: float) -> dict:
     try:
-        proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(
+            [str(python), "-c", code], capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     if proc.returncode != 0:
@@ -89,34 +95,55 @@ def main(argv=None) -> int:
             query = rng.uniform(0, 50_000, (args.queries, 2))
             data = f"{tmp}/data_{n}.npz"
             np.savez(data, xy=xy, z=z, query=query)
-            ours = run(Path(sys.executable), OURS.format(
-                plugins=str(ROOT / "build" / "qgis_plugins"), data=data,
-                out=f"{tmp}/ours_{n}.npy"), args.timeout)
+            ours = run(
+                Path(sys.executable),
+                OURS.format(
+                    plugins=str(ROOT / "build" / "qgis_plugins"),
+                    data=data,
+                    out=f"{tmp}/ours_{n}.npy",
+                ),
+                args.timeout,
+            )
             row = {"n_points": n, "ours": ours}
             if have_peer and "error" not in ours:
-                params = json.dumps({"sill": ours["sill"], "range": ours["range"],
-                                     "nugget": ours["nugget"]})
-                peer = run(PEERS_PYTHON, PYKRIGE.format(
-                    limit_gb=args.pykrige_memory_gb, data=data, params=params,
-                    out=f"{tmp}/peer_{n}.npy"), args.timeout)
+                params = json.dumps(
+                    {"sill": ours["sill"], "range": ours["range"], "nugget": ours["nugget"]}
+                )
+                peer = run(
+                    PEERS_PYTHON,
+                    PYKRIGE.format(
+                        limit_gb=args.pykrige_memory_gb,
+                        data=data,
+                        params=params,
+                        out=f"{tmp}/peer_{n}.npy",
+                    ),
+                    args.timeout,
+                )
                 if "error" not in peer:
                     diff = np.load(f"{tmp}/ours_{n}.npy") - np.load(f"{tmp}/peer_{n}.npy")
-                    peer["rms_difference_to_ours"] = float(np.sqrt(np.mean(diff ** 2)))
+                    peer["rms_difference_to_ours"] = float(np.sqrt(np.mean(diff**2)))
                     peer["time_ratio_peer_over_ours"] = peer["seconds"] / ours["seconds"]
                     peer["memory_ratio_peer_over_ours"] = peer["peak_mb"] / ours["peak_mb"]
                 row["pykrige"] = peer
             else:
-                row["pykrige"] = {"error": "peer venv missing: run `make peers`"} if not have_peer \
+                row["pykrige"] = (
+                    {"error": "peer venv missing: run `make peers`"}
+                    if not have_peer
                     else {"error": "skipped"}
+                )
             rows.append(row)
             print(json.dumps(row), flush=True)
-    print(f"\n{'points':>8} {'ours s':>8} {'ours MB':>8} {'pykrige s':>10} {'pykrige MB':>11}  note")
+    print(
+        f"\n{'points':>8} {'ours s':>8} {'ours MB':>8} {'pykrige s':>10} {'pykrige MB':>11}  note"
+    )
     for row in rows:
         o, p = row["ours"], row["pykrige"]
-        print(f"{row['n_points']:>8} {o.get('seconds', float('nan')):8.2f} "
-              f"{o.get('peak_mb', float('nan')):8.0f} {p.get('seconds', float('nan')):10.2f} "
-              f"{p.get('peak_mb', float('nan')):11.0f}  {p.get('error', '')}"
-              f"{'' if 'error' in p else 'rms diff %.3g' % p['rms_difference_to_ours']}")
+        print(
+            f"{row['n_points']:>8} {o.get('seconds', float('nan')):8.2f} "
+            f"{o.get('peak_mb', float('nan')):8.0f} {p.get('seconds', float('nan')):10.2f} "
+            f"{p.get('peak_mb', float('nan')):11.0f}  {p.get('error', '')}"
+            f"{'' if 'error' in p else 'rms diff %.3g' % p['rms_difference_to_ours']}"
+        )
     return 0
 
 

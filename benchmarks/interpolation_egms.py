@@ -9,6 +9,7 @@ same points, so the CNN here tests the method, not the paper's nine-driver setti
 
     .venv/bin/python benchmarks/interpolation_egms.py [--output /tmp/egms_interp]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,14 @@ sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
 from insar_subsidence.core.grid import Grid  # noqa: E402
 from insar_subsidence.core.interpolation.cnn import CnnOptions  # noqa: E402
-from insar_subsidence.core.interpolation.evaluation import (CompareOptions, Drivers,  # noqa: E402
-                                                            compare_interpolators, write_comparison)
+from insar_subsidence.core.interpolation.evaluation import (  # noqa: E402
+    CompareOptions,
+    Drivers,
+    compare_interpolators,
+    write_comparison,
+)
 from insar_subsidence.core.interpolation.idw import IdwOptions, idw_predictor  # noqa: E402
-from insar_subsidence.core.terrain import terrain_indices  # noqa: E402
+from insar_subsidence.core.interpolation.terrain import terrain_indices  # noqa: E402
 
 DATA = Path("/work/shared/data/egms")
 PRODUCTS = {  # file, cell size of the DEM grid (m), CNN patch (cells), block size (m)
@@ -44,19 +49,30 @@ def read_egms(path: Path):
     with opener(path, "rt") as handle:
         rows = list(csv.DictReader(handle))
     get = lambda key: np.array([float(r[key]) for r in rows])  # noqa: E731
-    return np.column_stack([get("easting"), get("northing")]), get("mean_velocity"), \
-        get("height_ortho")
+    return (
+        np.column_stack([get("easting"), get("northing")]),
+        get("mean_velocity"),
+        get("height_ortho"),
+    )
 
 
 def height_drivers(xy, height, cell):
     xmin, ymin = xy.min(0) - cell
     xmax, ymax = xy.max(0) + cell
-    grid = Grid(float(xmin), float(ymax), cell, -cell, int(np.ceil((xmax - xmin) / cell)),
-                int(np.ceil((ymax - ymin) / cell)), 3035)
+    grid = Grid(
+        float(xmin),
+        float(ymax),
+        cell,
+        -cell,
+        int(np.ceil((xmax - xmin) / cell)),
+        int(np.ceil((ymax - ymin) / cell)),
+        3035,
+    )
     rows, cols = np.indices(grid.shape)
     gx, gy = grid.xy(rows, cols)
     dem = idw_predictor(xy, height, IdwOptions(power=2, neighbours=8))(
-        np.column_stack([gx.ravel(), gy.ravel()])).reshape(grid.shape)
+        np.column_stack([gx.ravel(), gy.ravel()])
+    ).reshape(grid.shape)
     indices = terrain_indices(dem, grid)
     names = ["altitude", "slope", "aspect", "spi", "twi"]
     indices["altitude"] = dem.astype(np.float32)
@@ -79,24 +95,41 @@ def main(argv=None) -> int:
         xy, velocity, height = read_egms(args.data / name)
         drivers = height_drivers(xy, height, cell)
         options = CompareOptions(
-            split="both", folds=args.folds, block_size=block, seed=0,
-            cnn=CnnOptions(patch_size=patch, conv_channels=(8, 16, 32), dense=(256, 128),
-                           learning_rate=1e-3, epochs=args.epochs, patience=5, seed=0))
+            split="both",
+            folds=args.folds,
+            block_size=block,
+            seed=0,
+            cnn=CnnOptions(
+                patch_size=patch,
+                conv_channels=(8, 16, 32),
+                dense=(256, 128),
+                learning_rate=1e-3,
+                epochs=args.epochs,
+                patience=5,
+                seed=0,
+            ),
+        )
         started = time.time()
         comparison = compare_interpolators(xy, velocity, drivers, options)
         folder = args.output / product
         write_comparison(comparison, folder / "comparison.csv", folder, 3035)
-        print(f"\n{product}: {len(velocity)} points, velocity std {velocity.std():.2f} mm/yr, "
-              f"DEM {drivers.grid.width}x{drivers.grid.length} @ {cell:g} m, patch {patch}, "
-              f"block {block:g} m, {args.folds} folds, {time.time() - started:.0f} s")
+        print(
+            f"\n{product}: {len(velocity)} points, velocity std {velocity.std():.2f} mm/yr, "
+            f"DEM {drivers.grid.width}x{drivers.grid.length} @ {cell:g} m, patch {patch}, "
+            f"block {block:g} m, {args.folds} folds, {time.time() - started:.0f} s"
+        )
         print(f"{'method':8s} {'split':6s} {'rmse':>7s} {'mae':>7s} {'r2':>7s}")
         for row in comparison.table():
-            print(f"{row['method']:8s} {row['split']:6s} {row['rmse']:7.3f} {row['mae']:7.3f} "
-                  f"{row['r2']:7.3f}")
+            print(
+                f"{row['method']:8s} {row['split']:6s} {row['rmse']:7.3f} {row['mae']:7.3f} "
+                f"{row['r2']:7.3f}"
+            )
         for row in comparison.tests():
             if "cnn" in (row["method_a"], row["method_b"]) or row["method_a"] == "idw":
-                print(f"  wilcoxon {row['split']:6s} {row['method_a']} vs {row['method_b']}: "
-                      f"p = {row['p_value']:.2g}")
+                print(
+                    f"  wilcoxon {row['split']:6s} {row['method_a']} vs {row['method_b']}: "
+                    f"p = {row['p_value']:.2g}"
+                )
     return 0
 
 

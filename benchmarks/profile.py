@@ -8,6 +8,7 @@ lineLocatePoint. Both must find the same points.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/profile.py [--points 1000000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
-from insar_subsidence.core.points import PointSeries, write_points  # noqa: E402
-from insar_subsidence.core.profile import (  # noqa: E402
-    PointIndex, make_profile, read_point_values, sample_points_along)
+from insar_subsidence.core.analysis.profile import (  # noqa: E402
+    PointIndex,
+    make_profile,
+    read_point_values,
+    sample_points_along,
+)
+from insar_subsidence.core.io.point_layers import PointSeries, write_points  # noqa: E402
 
 EXTENT = 20_000.0  # m
 ORIGIN = (680_000.0, 3_920_000.0)
@@ -38,10 +43,11 @@ def make_layer(path: Path, n: int) -> Path:
     x = ORIGIN[0] + rng.uniform(0, EXTENT, n)
     y = ORIGIN[1] + rng.uniform(0, EXTENT, n)
     r2 = (x - ORIGIN[0] - EXTENT / 2) ** 2 + (y - ORIGIN[1] - EXTENT / 2) ** 2
-    vel = -60 * np.exp(-r2 / (2 * 1500.0 ** 2)) + rng.normal(0, 2, n)
+    vel = -60 * np.exp(-r2 / (2 * 1500.0**2)) + rng.normal(0, 2, n)
     started = time.perf_counter()
-    write_points(path, PointSeries(x, y, 32649, [dt.date(2020, 1, 1)], np.zeros((n, 1)),
-                                   {"VEL": vel}))
+    write_points(
+        path, PointSeries(x, y, 32649, [dt.date(2020, 1, 1)], np.zeros((n, 1)), {"VEL": vel})
+    )
     print(f"wrote {n} points in {time.perf_counter() - started:.1f} s", flush=True)
     return path
 
@@ -51,8 +57,12 @@ def lines():
     zigzag = [(x0 + 1000 + i * 90, y0 + 10_000 + (300 if i % 2 else -300)) for i in range(200)]
     return {
         "straight E-W 20 km": [(x0, y0 + EXTENT / 2), (x0 + EXTENT, y0 + EXTENT / 2)],
-        "diagonal 4 vertices": [(x0 + 500, y0 + 500), (x0 + 8000, y0 + 9000),
-                                (x0 + 12_000, y0 + 11_000), (x0 + 19_500, y0 + 19_000)],
+        "diagonal 4 vertices": [
+            (x0 + 500, y0 + 500),
+            (x0 + 8000, y0 + 9000),
+            (x0 + 12_000, y0 + 11_000),
+            (x0 + 19_500, y0 + 19_000),
+        ],
         "railway 200 vertices": zigzag,
     }
 
@@ -83,8 +93,9 @@ def naive_qgis(layer, line, buffer):
 
 def full_profile(index, values, line, buffer):
     """Sampling plus binning, metrics and the degree axis (what the dock draws)."""
-    return make_profile("line", sample_points_along(index, values, line, buffer), line, buffer,
-                        -10.0, epsg=32649)
+    return make_profile(
+        "line", sample_points_along(index, values, line, buffer), line, buffer, -10.0, epsg=32649
+    )
 
 
 def main(argv=None) -> int:
@@ -99,29 +110,37 @@ def main(argv=None) -> int:
 
     read_s, points = timed(partial(read_point_values, path, "VEL"), 1)
     index_s, index = timed(partial(PointIndex, points.x, points.y), 1)
-    print(f"read {len(points.x)} points (x, y, VEL) with GDAL Arrow: {read_s:.2f} s; "
-          f"x-sorted index: {index_s:.2f} s (once per layer)")
+    print(
+        f"read {len(points.x)} points (x, y, VEL) with GDAL Arrow: {read_s:.2f} s; "
+        f"x-sorted index: {index_s:.2f} s (once per layer)"
+    )
 
     from qgis.core import QgsApplication, QgsVectorLayer
 
     app = QgsApplication([], False)
     app.initQgis()
     layer = QgsVectorLayer(str(path), "points", "ogr")
-    print(f"{'line':24s} {'found':>7s} {'ours s':>8s} {'+profile s':>10s} {'QGIS naive s':>13s} "
-          f"{'speed-up':>9s}")
+    print(
+        f"{'line':24s} {'found':>7s} {'ours s':>8s} {'+profile s':>10s} {'QGIS naive s':>13s} "
+        f"{'speed-up':>9s}"
+    )
     for name, line in lines().items():
-        ours_s, samples = timed(partial(sample_points_along, index, points.values, line,
-                                        args.buffer), args.repeat)
-        full_s, _ = timed(partial(full_profile, index, points.values, line, args.buffer),
-                          args.repeat)
+        ours_s, samples = timed(
+            partial(sample_points_along, index, points.values, line, args.buffer), args.repeat
+        )
+        full_s, _ = timed(
+            partial(full_profile, index, points.values, line, args.buffer), args.repeat
+        )
         peer_s, (ids, along, _) = timed(partial(naive_qgis, layer, line, args.buffer), 1)
         ours_fids = np.sort(samples.index + 1)  # GeoPackage fids start at 1, in write order
         same = np.array_equal(ours_fids, np.sort(ids))
         order = np.argsort(ids)
         close = np.allclose(np.sort(samples.distance_m), np.sort(along[order]), atol=1e-6)
-        print(f"{name:24s} {samples.index.size:7d} {ours_s:8.3f} {full_s:10.3f} {peer_s:13.2f} "
-              f"{peer_s / ours_s:8.0f}x  same points: {same}, same distances: {close}",
-              flush=True)
+        print(
+            f"{name:24s} {samples.index.size:7d} {ours_s:8.3f} {full_s:10.3f} {peer_s:13.2f} "
+            f"{peer_s / ours_s:8.0f}x  same points: {same}, same distances: {close}",
+            flush=True,
+        )
     del layer  # before exitQgis: a layer outliving the providers crashes on exit
     app.exitQgis()
     return 0

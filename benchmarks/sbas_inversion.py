@@ -9,6 +9,7 @@ its own): ours (.venv), MintPy's ifgram_inversion and insar-rs (unweighted only)
 venv (.venv-peers, `make peers`). Prints pixels/s, peak resident memory, the speed ratios and
 the largest difference to MintPy (m).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ MINTPY_WEIGHT = {"none": "no", "coherence": "coh", "fim": "fim", "var": "var"}
 OURS_CODE = """
 import json, resource, sys, time
 sys.path.insert(0, {plugins!r})
-from insar_subsidence.core import sbas_inversion as si
+from insar_subsidence.core.timeseries.sbas import inversion as si
 import h5py, scipy.sparse  # imported before the clock, as MintPy's modules are
 started = time.perf_counter()
 si.invert_stack({stack!r}, {ts!r}, {tcoh!r}, si.InversionOptions(weight={weight!r},
@@ -71,7 +72,7 @@ def write_window(source: Path, target: Path, size: int) -> Path:
     """Copy a central size x size window of a stack with a reference pixel set."""
     import h5py
 
-    from insar_subsidence.core.mintpy_io import IfgramStack, write_ifgram_stack
+    from insar_subsidence.core.io.mintpy import IfgramStack, write_ifgram_stack
 
     stack = IfgramStack.open(source)
     r0 = max(0, stack.grid.length // 2 - size // 2)
@@ -79,31 +80,39 @@ def write_window(source: Path, target: Path, size: int) -> Path:
     rows, cols = slice(r0, r0 + size), slice(c0, c0 + size)
     phase = stack.read("unwrapPhase", rows)[:, :, cols]
     coherence = stack.read("coherence", rows)[:, :, cols]
-    score = np.where(np.all(np.isfinite(phase) & (phase != 0), axis=0),
-                     np.nanmean(coherence, axis=0), -1)
+    score = np.where(
+        np.all(np.isfinite(phase) & (phase != 0), axis=0), np.nanmean(coherence, axis=0), -1
+    )
     ref_y, ref_x = np.unravel_index(int(np.argmax(score)), score.shape)
-    attrs = {k: v for k, v in stack.attrs.items()
-             if k not in ("LENGTH", "WIDTH", "X_FIRST", "Y_FIRST", "FILE_TYPE")}
+    attrs = {
+        k: v
+        for k, v in stack.attrs.items()
+        if k not in ("LENGTH", "WIDTH", "X_FIRST", "Y_FIRST", "FILE_TYPE")
+    }
     attrs.update(REF_Y=int(ref_y), REF_X=int(ref_x))
     grid = stack.grid.window(r0, r0 + phase.shape[1], c0, c0 + phase.shape[2])
-    write_ifgram_stack(target, grid, stack.pairs, stack.bperp, phase, coherence, attrs=attrs,
-                       keep=stack.keep)
+    write_ifgram_stack(
+        target, grid, stack.pairs, stack.bperp, phase, coherence, attrs=attrs, keep=stack.keep
+    )
     with h5py.File(target, "r") as f:
         assert f["unwrapPhase"].shape[1:] == (phase.shape[1], phase.shape[2])
     return target
 
 
 def synthetic_stack(target: Path, size: int) -> Path:
-    from tests.core.sbas_synthetic import (make_dates, small_baseline_pairs,
-                                           truth_displacement, write_stack)
     from insar_subsidence.core.grid import Grid
+    from tests.core.sbas_synthetic import (
+        make_dates,
+        small_baseline_pairs,
+        truth_displacement,
+        write_stack,
+    )
 
     grid = Grid(500000.0, 4000000.0, 30.0, -30.0, width=size, length=size, epsg=32633)
     dates = make_dates(60)
     pairs = small_baseline_pairs(dates, 3)
     truth = truth_displacement(dates, grid)
-    return write_stack(target, dates, pairs, truth, noise_rad=0.5, grid=grid,
-                       ref_yx=(size // 2, 0))
+    return write_stack(target, dates, pairs, truth, noise_rad=0.5, grid=grid, ref_yx=(size // 2, 0))
 
 
 def run_json(command) -> dict:
@@ -115,14 +124,20 @@ def run_json(command) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stack", type=Path, default=ROOT / "demo_output" / "stack" / "ifgramStack.h5")
+    parser.add_argument(
+        "--stack", type=Path, default=ROOT / "demo_output" / "stack" / "ifgramStack.h5"
+    )
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--weights", nargs="*", default=["none", "var"])
     parser.add_argument("--memory-mb", type=int, default=1024)
-    parser.add_argument("--mask-coherence", type=float, default=0.0,
-                        help="mask interferogram pixels below this coherence (both engines)")
+    parser.add_argument(
+        "--mask-coherence",
+        type=float,
+        default=0.0,
+        help="mask interferogram pixels below this coherence (both engines)",
+    )
     args = parser.parse_args(argv)
-    from insar_subsidence.core.mintpy_io import IfgramStack, read_dataset, read_timeseries
+    from insar_subsidence.core.io.mintpy import IfgramStack, read_dataset, read_timeseries
 
     work = Path(tempfile.mkdtemp(prefix="sbas_bench_"))
     stack = work / "ifgramStack.h5"
@@ -134,25 +149,55 @@ def main(argv=None) -> int:
         origin = "synthetic stack"
     info = IfgramStack.open(stack)
     pixels = info.grid.length * info.grid.width
-    print(f"{origin}: {info.grid.length} x {info.grid.width} = {pixels} pixels, "
-          f"{int(info.keep.sum())} pairs, {len(info.dates)} dates")
+    print(
+        f"{origin}: {info.grid.length} x {info.grid.width} = {pixels} pixels, "
+        f"{int(info.keep.sum())} pairs, {len(info.dates)} dates"
+    )
     has_peers = PEERS.exists()
     rows = []
     for weight in args.weights:
         ts = work / f"ts_{weight}.h5"
-        ours = run_json([str(OURS), "-c", OURS_CODE.format(
-            plugins=str(ROOT / "build" / "qgis_plugins"), stack=str(stack), ts=str(ts),
-            tcoh=str(work / f"tcoh_{weight}.h5"), weight=weight, memory=args.memory_mb,
-            mask=args.mask_coherence)])
+        ours = run_json(
+            [
+                str(OURS),
+                "-c",
+                OURS_CODE.format(
+                    plugins=str(ROOT / "build" / "qgis_plugins"),
+                    stack=str(stack),
+                    ts=str(ts),
+                    tcoh=str(work / f"tcoh_{weight}.h5"),
+                    weight=weight,
+                    memory=args.memory_mb,
+                    mask=args.mask_coherence,
+                ),
+            ]
+        )
         rows.append(("ours", weight, ours))
         if has_peers:
             out = work / f"mintpy_{weight}.npz"
             mask = ["coherence", str(args.mask_coherence)] if args.mask_coherence else ["none", "0"]
-            subprocess.run([str(PEERS), str(MINTPY_RUNNER), str(stack), MINTPY_WEIGHT[weight],
-                            "1", *mask, str(out)], capture_output=True, text=True, check=True)
+            subprocess.run(
+                [
+                    str(PEERS),
+                    str(MINTPY_RUNNER),
+                    str(stack),
+                    MINTPY_WEIGHT[weight],
+                    "1",
+                    *mask,
+                    str(out),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             peer = np.load(out)
-            rows.append(("mintpy", weight, {"seconds": float(peer["seconds"]),
-                                            "peak_mb": float(peer["peak_mb"])}))
+            rows.append(
+                (
+                    "mintpy",
+                    weight,
+                    {"seconds": float(peer["seconds"]), "peak_mb": float(peer["peak_mb"])},
+                )
+            )
             data = read_timeseries(ts).data
             count, _ = read_dataset(work / f"tcoh_{weight}.h5", "numInvIfgram")
             # MintPy also drops a phase equal to the reference pixel's (zero once referenced)
@@ -161,28 +206,44 @@ def main(argv=None) -> int:
             diff = np.abs(data[:, both] - peer["ts"][:, both]).max() if both.any() else np.nan
             partly = int(((peer["num"] == 0) & (count > 0)).sum())
             other = int(((count != peer["num"]) & (peer["num"] > 0)).sum())
-            print(f"  {weight}: max |ours - MintPy| = {diff:.2e} m over {int(both.sum())} pixels; "
-                  f"{partly} pixels MintPy leaves out (a date without pairs) solved up to the "
-                  f"cut here; {other} pixels using other pairs (split network cut here, or a "
-                  "phase equal to the reference pixel's, which MintPy drops)")
+            print(
+                f"  {weight}: max |ours - MintPy| = {diff:.2e} m over {int(both.sum())} pixels; "
+                f"{partly} pixels MintPy leaves out (a date without pairs) solved up to the "
+                f"cut here; {other} pixels using other pairs (split network cut here, or a "
+                "phase equal to the reference pixel's, which MintPy drops)"
+            )
             if weight == "none" and not args.mask_coherence:
                 out_rs = work / "insar_rs.npy"
-                rs = run_json([str(PEERS), "-c", INSAR_RS_CODE.format(
-                    stack=str(stack), wavelength=info.wavelength, out=str(out_rs))])
+                rs = run_json(
+                    [
+                        str(PEERS),
+                        "-c",
+                        INSAR_RS_CODE.format(
+                            stack=str(stack), wavelength=info.wavelength, out=str(out_rs)
+                        ),
+                    ]
+                )
                 rows.append(("insar-rs", weight, rs))
     print(f"\n{'engine':10s} {'weight':7s} {'seconds':>9s} {'pixels/s':>11s} {'peak MB':>9s}")
     speed = {}
     for engine, weight, result in rows:
         rate = pixels / result["seconds"]
         speed[(engine, weight)] = rate
-        print(f"{engine:10s} {weight:7s} {result['seconds']:9.2f} {rate:11.0f} "
-              f"{result['peak_mb']:9.0f}")
+        print(
+            f"{engine:10s} {weight:7s} {result['seconds']:9.2f} {rate:11.0f} "
+            f"{result['peak_mb']:9.0f}"
+        )
     print()
     for weight in args.weights:
         if ("mintpy", weight) in speed:
-            print(f"ours / MintPy ({weight}): {speed[('ours', weight)] / speed[('mintpy', weight)]:.1f}x")
+            print(
+                f"ours / MintPy ({weight}): "
+                f"{speed[('ours', weight)] / speed[('mintpy', weight)]:.1f}x"
+            )
     if ("insar-rs", "none") in speed:
-        print(f"ours / insar-rs (none): {speed[('ours', 'none')] / speed[('insar-rs', 'none')]:.1f}x")
+        print(
+            f"ours / insar-rs (none): {speed[('ours', 'none')] / speed[('insar-rs', 'none')]:.1f}x"
+        )
     if not has_peers:
         print("peer venv .venv-peers missing: run `make peers` for MintPy and insar-rs.")
     return 0

@@ -4,6 +4,7 @@ A failed or cancelled run therefore leaves no half-written file behind, and an e
 file of the same name survives until the new one is whole. Nothing that the run did not
 create is ever deleted: a folder where an output file is meant is refused, not replaced.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,16 +47,24 @@ def check_output_path(path: PathLike) -> Path:
     """
     final = Path(path)
     if final.is_dir():
-        raise InputError("this output is an existing folder; an output file is meant here.",
-                         final, "give a file name (for example inside that folder); "
-                         "folders are never replaced.")
+        raise InputError(
+            "this output is an existing folder; an output file is meant here.",
+            final,
+            "give a file name (for example inside that folder); folders are never replaced.",
+        )
     ancestor = _existing_ancestor(final)
     if not ancestor.is_dir():
-        raise InputError(f"the output cannot be created because '{ancestor}' is a file, "
-                         "not a folder.", final, "choose an output inside an existing folder.")
+        raise InputError(
+            f"the output cannot be created because '{ancestor}' is a file, not a folder.",
+            final,
+            "choose an output inside an existing folder.",
+        )
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise InputError(f"the folder '{ancestor}' is not writable.", final,
-                         "choose an output folder you may write to.")
+        raise InputError(
+            f"the folder '{ancestor}' is not writable.",
+            final,
+            "choose an output folder you may write to.",
+        )
     return final
 
 
@@ -67,8 +76,11 @@ def check_distinct_outputs(outputs: Sequence[Optional[PathLike]]) -> None:
             continue
         key = os.path.normcase(os.path.abspath(os.fspath(out)))
         if key in seen:
-            raise InputError(f"two outputs of this run are the same file ('{seen[key]}').",
-                             out, "give each output its own file name.")
+            raise InputError(
+                f"two outputs of this run are the same file ('{seen[key]}').",
+                out,
+                "give each output its own file name.",
+            )
         seen[key] = out
 
 
@@ -114,8 +126,9 @@ def same_file(a: PathLike, b: PathLike) -> bool:
         return False
 
 
-def check_outputs(outputs: Sequence[Optional[PathLike]],
-                  inputs: Sequence[Optional[PathLike]]) -> None:
+def check_outputs(
+    outputs: Sequence[Optional[PathLike]], inputs: Sequence[Optional[PathLike]]
+) -> None:
     """Check the outputs of one run before any work: each a writable file path that is not
     a folder, none equal to another, none equal to an input. Raises InputError naming the
     output at fault."""
@@ -125,6 +138,9 @@ def check_outputs(outputs: Sequence[Optional[PathLike]],
             continue
         for inp in inputs:
             if inp and same_file(out, inp):
-                raise InputError("the output would overwrite this input.", out,
-                                 "choose another output file name; inputs are never modified.")
+                raise InputError(
+                    "the output would overwrite this input.",
+                    out,
+                    "choose another output file name; inputs are never modified.",
+                )
         check_output_path(out)

@@ -3,6 +3,7 @@
 Dates are ``datetime.date``; files and HDF5 use ``YYYYMMDD`` strings; time axes for fitting
 are in decimal years or days since the first date.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,7 @@ from typing import Iterable, List, Sequence
 
 import numpy as np
 
-from .constants import DAYS_PER_YEAR
+from .conventions import DAYS_PER_YEAR
 from .errors import InputError
 
 _YYYYMMDD = re.compile(r"(?<!\d)(\d{8})(?!\d)")
@@ -23,8 +24,11 @@ def parse_yyyymmdd(text: str, source: str = None) -> dt.date:
     try:
         return dt.datetime.strptime(digits, "%Y%m%d").date()
     except ValueError:
-        raise InputError(f"'{text}' is not a date in YYYYMMDD form.", source,
-                         "name dates as YYYYMMDD, e.g. 20190610.") from None
+        raise InputError(
+            f"'{text}' is not a date in YYYYMMDD form.",
+            source,
+            "name dates as YYYYMMDD, e.g. 20190610.",
+        ) from None
 
 
 def format_yyyymmdd(date: dt.date) -> str:

@@ -4,6 +4,7 @@ The Processing glue turns every :class:`SubsidenceError` into a ``QgsProcessingE
 whose text is ``str(error)``, so messages are written for the GIS analyst: they name the
 file at fault and say how to fix it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,9 @@ class SubsidenceError(Exception):
 class InputError(SubsidenceError):
     """Input that cannot be used as given (missing file, wrong CRS, NaN, bad name...)."""
 
-    def __init__(self, problem: str, path: Optional[Union[str, Path]] = None,
-                 fix: Optional[str] = None):
+    def __init__(
+        self, problem: str, path: Optional[Union[str, Path]] = None, fix: Optional[str] = None
+    ):
         self.problem = problem
         self.path = None if path is None else str(path)
         self.fix = fix

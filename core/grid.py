@@ -4,6 +4,7 @@ MintPy stores ``X_FIRST``/``Y_FIRST`` as the outer corner of the upper-left pixe
 ``X_STEP``/``Y_STEP`` as the pixel size (``Y_STEP`` negative for north-up), exactly GDAL's
 geotransform ``(X_FIRST, X_STEP, 0, Y_FIRST, 0, Y_STEP)``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -40,42 +41,70 @@ class Grid:
         """(xmin, ymin, xmax, ymax) in the grid CRS."""
         x_last = self.x_first + self.width * self.x_step
         y_last = self.y_first + self.length * self.y_step
-        return (min(self.x_first, x_last), min(self.y_first, y_last),
-                max(self.x_first, x_last), max(self.y_first, y_last))
+        return (
+            min(self.x_first, x_last),
+            min(self.y_first, y_last),
+            max(self.x_first, x_last),
+            max(self.y_first, y_last),
+        )
 
     @property
     def pixel_area(self) -> float:
         return abs(self.x_step * self.y_step)
 
     @classmethod
-    def from_geotransform(cls, gt, width: int, length: int, epsg: Optional[int] = None,
-                          wkt: Optional[str] = None) -> "Grid":
+    def from_geotransform(
+        cls, gt, width: int, length: int, epsg: Optional[int] = None, wkt: Optional[str] = None
+    ) -> "Grid":
         if gt[2] != 0 or gt[4] != 0:
-            raise InputError("the raster is rotated or sheared.", None,
-                             "warp it to a north-up grid first (Raster > Projections > Warp).")
-        return cls(float(gt[0]), float(gt[3]), float(gt[1]), float(gt[5]), int(width),
-                   int(length), epsg, wkt)
+            raise InputError(
+                "the raster is rotated or sheared.",
+                None,
+                "warp it to a north-up grid first (Raster > Projections > Warp).",
+            )
+        return cls(
+            float(gt[0]),
+            float(gt[3]),
+            float(gt[1]),
+            float(gt[5]),
+            int(width),
+            int(length),
+            epsg,
+            wkt,
+        )
 
     @classmethod
     def from_attrs(cls, attrs: Dict) -> "Grid":
         """Build from MintPy attributes (values may be str or bytes)."""
+
         def get(key):
             value = attrs[key]
             return value.decode() if isinstance(value, bytes) else value
 
         epsg = attrs.get("EPSG")
         epsg = int(float(get("EPSG"))) if epsg not in (None, "", b"", "None") else None
-        return cls(float(get("X_FIRST")), float(get("Y_FIRST")), float(get("X_STEP")),
-                   float(get("Y_STEP")), int(get("WIDTH")), int(get("LENGTH")), epsg)
+        return cls(
+            float(get("X_FIRST")),
+            float(get("Y_FIRST")),
+            float(get("X_STEP")),
+            float(get("Y_STEP")),
+            int(get("WIDTH")),
+            int(get("LENGTH")),
+            epsg,
+        )
 
     def to_attrs(self) -> Dict[str, str]:
         """MintPy attributes (all str, as MintPy writes them)."""
         unit = "degrees" if self.epsg == 4326 else "meters"
         attrs = {
-            "X_FIRST": repr(self.x_first), "Y_FIRST": repr(self.y_first),
-            "X_STEP": repr(self.x_step), "Y_STEP": repr(self.y_step),
-            "X_UNIT": unit, "Y_UNIT": unit,
-            "WIDTH": str(self.width), "LENGTH": str(self.length),
+            "X_FIRST": repr(self.x_first),
+            "Y_FIRST": repr(self.y_first),
+            "X_STEP": repr(self.x_step),
+            "Y_STEP": repr(self.y_step),
+            "X_UNIT": unit,
+            "Y_UNIT": unit,
+            "WIDTH": str(self.width),
+            "LENGTH": str(self.length),
         }
         if self.epsg:
             attrs["EPSG"] = str(self.epsg)
@@ -112,17 +141,27 @@ class Grid:
 
     def window(self, row0: int, row1: int, col0: int, col1: int) -> "Grid":
         """Sub-grid of rows [row0, row1) and columns [col0, col1)."""
-        return replace(self, x_first=self.x_first + col0 * self.x_step,
-                       y_first=self.y_first + row0 * self.y_step,
-                       width=col1 - col0, length=row1 - row0)
+        return replace(
+            self,
+            x_first=self.x_first + col0 * self.x_step,
+            y_first=self.y_first + row0 * self.y_step,
+            width=col1 - col0,
+            length=row1 - row0,
+        )
 
     def multilooked(self, looks_y: int, looks_x: int) -> "Grid":
-        return replace(self, x_step=self.x_step * looks_x, y_step=self.y_step * looks_y,
-                       width=self.width // looks_x, length=self.length // looks_y)
+        return replace(
+            self,
+            x_step=self.x_step * looks_x,
+            y_step=self.y_step * looks_y,
+            width=self.width // looks_x,
+            length=self.length // looks_y,
+        )
 
     def same_as(self, other: "Grid", tolerance: float = 1e-6) -> bool:
         a = np.array(self.geotransform + (self.width, self.length))
         b = np.array(other.geotransform + (other.width, other.length))
         crs_equal = (self.epsg == other.epsg) if (self.epsg and other.epsg) else True
-        return crs_equal and bool(np.allclose(a, b, rtol=0, atol=tolerance * max(
-            abs(self.x_step), 1e-12)))
+        return crs_equal and bool(
+            np.allclose(a, b, rtol=0, atol=tolerance * max(abs(self.x_step), 1e-12))
+        )

@@ -4,6 +4,7 @@ A progress callback is ``progress(fraction, message) -> keep_going``: ``fraction
 ``message`` a short text (may be empty). Returning False asks the caller to stop; core code
 calls :func:`report`, which raises :class:`~core.errors.Cancelled` in that case.
 """
+
 from __future__ import annotations
 
 from typing import Callable

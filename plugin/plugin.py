@@ -1,12 +1,13 @@
 """Plugin class: registers the Processing provider, the menu, the toolbar and the docks."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from qgis.core import QgsApplication
-from qgis.PyQt.QtGui import QIcon
 from qgis.gui import QgsFilterLineEdit
 from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QDockWidget, QMessageBox
 
 from ..processing_provider.models import install_models
@@ -24,23 +25,27 @@ class InsarSubsidencePlugin:
         self.toolbar = None
         self.docks = {}
 
-    def initProcessing(self):  # noqa: N802
+    def initProcessing(self):
         if self.provider is None:
             self.provider = SubsidenceProvider()
             QgsApplication.processingRegistry().addProvider(self.provider)
             install_models()
 
-    def initGui(self):  # noqa: N802
+    def initGui(self):
         self.initProcessing()
         self.toolbar = self.iface.addToolBar("InSAR Subsidence")
         self.toolbar.setObjectName("InsarSubsidenceToolbar")
         self._add_action("Open the InSAR Subsidence toolbox", "icon.svg", self._show_toolbox)
-        self._add_action("Time-series viewer: click points to plot displacement",
-                         "ui/icons/timeseries.svg",
-                         lambda: self.show_dock("timeseries"))
-        self._add_action("Profile tool: draw a line across a subsidence bowl",
-                         "ui/icons/profile.svg",
-                         lambda: self.show_dock("profile"))
+        self._add_action(
+            "Time-series viewer: click points to plot displacement",
+            "ui/icons/timeseries.svg",
+            lambda: self.show_dock("timeseries"),
+        )
+        self._add_action(
+            "Profile tool: draw a line across a subsidence bowl",
+            "ui/icons/profile.svg",
+            lambda: self.show_dock("profile"),
+        )
 
     def _add_action(self, text: str, icon: str, callback) -> QAction:
         action = QAction(QIcon(str(PLUGIN_DIR / icon)), text, self.iface.mainWindow())

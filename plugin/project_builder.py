@@ -4,15 +4,24 @@ Used by ``scripts/demo_steps/90_project.py`` (the .qgz and map PNG) and
 ``scripts/screenshots.py`` (the docks with data). Layers that a demo run did not produce are
 simply left out, so the project reflects whatever exists.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsMapRendererSequentialJob,
-                       QgsMapSettings, QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorLayer,
-                       QgsWkbTypes)
+from qgis.core import (
+    QgsLayerTreeGroup,
+    QgsMapLayer,
+    QgsMapRendererSequentialJob,
+    QgsMapSettings,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRectangle,
+    QgsVectorLayer,
+    QgsWkbTypes,
+)
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
@@ -32,8 +41,13 @@ class LayerSpec:
 
 # first existing wins within a "choice" (same name); order = drawing order, top first
 DEMO_LAYERS: List[LayerSpec] = [
-    LayerSpec("profiles/affected_segments.gpkg", "Profile: affected segments", "affected",
-              "Profiles", True),
+    LayerSpec(
+        "profiles/affected_segments.gpkg",
+        "Profile: affected segments",
+        "affected",
+        "Profiles",
+        True,
+    ),
     LayerSpec("profiles/profile_lines.gpkg", "Profile lines", "line", "Profiles", True),
     LayerSpec("drivers/bowls.gpkg", "Subsidence bowls", "outline", "Analysis", True),
     LayerSpec("ps/ps_points.gpkg", "PS points (VEL mm/yr)", "velocity", "Points", True),
@@ -41,12 +55,20 @@ DEMO_LAYERS: List[LayerSpec] = [
     LayerSpec("sbas/velocity_vertical.tif", "Vertical velocity (mm/yr)", "velocity", "SBAS", True),
     LayerSpec("sbas/velocity.tif", "LOS velocity (mm/yr)", "velocity", "SBAS"),
     LayerSpec("sbas/velocity_std.tif", "LOS velocity std (mm/yr)", None, "SBAS"),
-    LayerSpec("scene/truth/truth_velocity_vertical.tif", "Truth: vertical velocity (mm/yr)",
-              "velocity", "Demo truth"),
+    LayerSpec(
+        "scene/truth/truth_velocity_vertical.tif",
+        "Truth: vertical velocity (mm/yr)",
+        "velocity",
+        "Demo truth",
+    ),
     LayerSpec("scene/truth/dem.tif", "DEM (m)", None, "Demo truth"),
 ]
-EXTRA_FOLDERS = [("interpolation", "Interpolation"), ("forecast", "Forecast"),
-                 ("drivers", "Analysis"), ("crossval", "Cross-validation")]
+EXTRA_FOLDERS = [
+    ("interpolation", "Interpolation"),
+    ("forecast", "Forecast"),
+    ("drivers", "Analysis"),
+    ("crossval", "Cross-validation"),
+]
 
 
 LINE_STYLES = {"line": ("#222222", 0.6), "affected": ("#d7301f", 1.6)}
@@ -130,9 +152,15 @@ def find_first(demo: Path, candidates: Sequence[str]) -> Optional[Path]:
     return None
 
 
-def render_png(layers: Sequence[QgsMapLayer], extent: QgsRectangle, path: Path,
-               size=(1200, 1000), crs=None, legend_layer: Optional[QgsRasterLayer] = None,
-               title: str = "") -> Path:
+def render_png(
+    layers: Sequence[QgsMapLayer],
+    extent: QgsRectangle,
+    path: Path,
+    size=(1200, 1000),
+    crs=None,
+    legend_layer: Optional[QgsRasterLayer] = None,
+    title: str = "",
+) -> Path:
     """Render ``layers`` (top first) over ``extent`` to a PNG, with the colour bar of
     ``legend_layer`` when given."""
     settings = QgsMapSettings()
@@ -190,13 +218,17 @@ def draw_ramp_legend(image, layer: QgsRasterLayer, title: str = "") -> None:
         painter.drawText(QPointF(bar.right() + 9, y + 4), item.label)
     font.setBold(True)
     painter.setFont(font)
-    painter.drawText(QRectF(box.left() + 8, box.top() + 6, box.width() - 16, 30),
-                     Qt.AlignLeft | Qt.TextWordWrap, title or layer.name())
+    painter.drawText(
+        QRectF(box.left() + 8, box.top() + 6, box.width() - 16, 30),
+        Qt.AlignLeft | Qt.TextWordWrap,
+        title or layer.name(),
+    )
     painter.end()
 
 
 def visible_layers(project: QgsProject) -> List[QgsMapLayer]:
     """Layers checked visible in the layer tree, in drawing order (top first)."""
     root = project.layerTreeRoot()
-    return [node.layer() for node in root.findLayers()
-            if node.isVisible() and node.layer() is not None]
+    return [
+        node.layer() for node in root.findLayers() if node.isVisible() and node.layer() is not None
+    ]

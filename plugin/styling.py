@@ -6,21 +6,42 @@ Rates (mm/yr) and displacements (mm) get a ColorBrewer RdBu ramp, red = subsiden
 Deformation classes (paper 002: < -40, -40 to -10, -10 to +10, > +10 mm/yr) get fixed
 colours; labels come from the raster's category names when it has them.
 """
+
 from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from qgis.core import (QgsColorRampShader, QgsFeatureRequest, QgsFillSymbol,
-                       QgsGraduatedSymbolRenderer, QgsMapLayer, QgsPalettedRasterRenderer,
-                       QgsProcessingLayerPostProcessorInterface, QgsRasterLayer, QgsRasterShader,
-                       QgsRendererRange, QgsSingleBandPseudoColorRenderer,
-                       QgsSingleSymbolRenderer, QgsSymbol, QgsVectorLayer)
+from qgis.core import (
+    QgsColorRampShader,
+    QgsFeatureRequest,
+    QgsFillSymbol,
+    QgsGraduatedSymbolRenderer,
+    QgsMapLayer,
+    QgsPalettedRasterRenderer,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsRasterLayer,
+    QgsRasterShader,
+    QgsRendererRange,
+    QgsSingleBandPseudoColorRenderer,
+    QgsSingleSymbolRenderer,
+    QgsSymbol,
+    QgsVectorLayer,
+)
 from qgis.PyQt.QtGui import QColor
 
 # ColorBrewer RdBu, red = subsidence (negative), blue = uplift
-DIVERGING = ["#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e5f0", "#92c5de",
-             "#4393c3", "#2166ac"]
+DIVERGING = [
+    "#b2182b",
+    "#d6604d",
+    "#f4a582",
+    "#fddbc7",
+    "#f7f7f7",
+    "#d1e5f0",
+    "#92c5de",
+    "#4393c3",
+    "#2166ac",
+]
 ROBUST_PERCENTILE = 98.0
 MAX_STYLE_SAMPLES = 200_000
 
@@ -61,9 +82,14 @@ def _label(value: float, unit: str) -> str:
 
 def _ramp_items(limit: float, unit: str) -> List[QgsColorRampShader.ColorRampItem]:
     n = len(DIVERGING)
-    return [QgsColorRampShader.ColorRampItem(-limit + 2 * limit * i / (n - 1), QColor(colour),
-                                             _label(-limit + 2 * limit * i / (n - 1), unit))
-            for i, colour in enumerate(DIVERGING)]
+    return [
+        QgsColorRampShader.ColorRampItem(
+            -limit + 2 * limit * i / (n - 1),
+            QColor(colour),
+            _label(-limit + 2 * limit * i / (n - 1), unit),
+        )
+        for i, colour in enumerate(DIVERGING)
+    ]
 
 
 def _raster_values(layer: QgsRasterLayer, band: int = 1) -> np.ndarray:
@@ -75,16 +101,18 @@ def _raster_values(layer: QgsRasterLayer, band: int = 1) -> np.ndarray:
         return np.array([])
     rb = ds.GetRasterBand(band)
     step = max(1, max(ds.RasterXSize, ds.RasterYSize) // 1000)
-    data = rb.ReadAsArray(buf_xsize=max(1, ds.RasterXSize // step),
-                          buf_ysize=max(1, ds.RasterYSize // step)).astype(float)
+    data = rb.ReadAsArray(
+        buf_xsize=max(1, ds.RasterXSize // step), buf_ysize=max(1, ds.RasterYSize // step)
+    ).astype(float)
     nodata = rb.GetNoDataValue()
     if nodata is not None and not np.isnan(nodata):
         data[data == nodata] = np.nan
     return data
 
 
-def style_diverging_raster(layer: QgsRasterLayer, unit: str = "mm/yr", band: int = 1,
-                           limit: Optional[float] = None) -> float:
+def style_diverging_raster(
+    layer: QgsRasterLayer, unit: str = "mm/yr", band: int = 1, limit: Optional[float] = None
+) -> float:
     """Diverging pseudo-colour centred on zero; returns the half-width used."""
     limit = limit or symmetric_limit(_raster_values(layer, band))
     ramp = QgsColorRampShader(-limit, limit)
@@ -109,26 +137,34 @@ def _class_labels(layer: QgsRasterLayer) -> dict:
     ds = gdal.Open(layer.source())
     if ds is None:
         return {}
-    labels = {int(key[6:]): value for key, value in (ds.GetMetadata() or {}).items()
-              if key.startswith("CLASS_") and key[6:].isdigit()}
+    labels = {
+        int(key[6:]): value
+        for key, value in (ds.GetMetadata() or {}).items()
+        if key.startswith("CLASS_") and key[6:].isdigit()
+    }
     if not labels:
         names = ds.GetRasterBand(1).GetCategoryNames() or []
         labels = {code: name for code, name in enumerate(names) if name and code > 0}
     return labels
 
 
-def style_classes_raster(layer: QgsRasterLayer,
-                         classes: Sequence[Tuple[int, str, str]] = DEFORMATION_CLASSES) -> None:
+def style_classes_raster(
+    layer: QgsRasterLayer, classes: Sequence[Tuple[int, str, str]] = DEFORMATION_CLASSES
+) -> None:
     """Paletted style for a deformation-class raster: codes 1..k by increasing rate (class 1
     = strongest subsidence, red). Labels come from the raster when it names its classes
     (custom thresholds give other counts; their colours then follow the diverging ramp)."""
     stored = _class_labels(layer)
     if stored and len(stored) != len(classes):
         picks = np.linspace(0, len(DIVERGING) - 1, len(stored)).round().astype(int)
-        classes = [(code, stored[code], DIVERGING[pick])
-                   for code, pick in zip(sorted(stored), picks, strict=True)]
-    palette = [QgsPalettedRasterRenderer.Class(code, QColor(colour), stored.get(code, label))
-               for code, label, colour in classes]
+        classes = [
+            (code, stored[code], DIVERGING[pick])
+            for code, pick in zip(sorted(stored), picks, strict=True)
+        ]
+    palette = [
+        QgsPalettedRasterRenderer.Class(code, QColor(colour), stored.get(code, label))
+        for code, label, colour in classes
+    ]
     layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, palette))
     layer.triggerRepaint()
 
@@ -141,8 +177,9 @@ def _field_values(layer: QgsVectorLayer, field: str) -> np.ndarray:
     return np.array([v for v in values if isinstance(v, (int, float)) and v == v], dtype=float)
 
 
-def style_diverging_points(layer: QgsVectorLayer, field: str = "VEL", unit: str = "mm/yr",
-                           size_mm: float = 1.6) -> Optional[float]:
+def style_diverging_points(
+    layer: QgsVectorLayer, field: str = "VEL", unit: str = "mm/yr", size_mm: float = 1.6
+) -> Optional[float]:
     """Graduated symbols on ``field``, classes symmetric about zero; returns the half-width.
 
     The outer classes are open-ended, so every point gets a colour."""
@@ -178,8 +215,9 @@ def style_diverging_points(layer: QgsVectorLayer, field: str = "VEL", unit: str 
 
 def style_outline(layer: QgsVectorLayer, colour: str = "#252525", width_mm: float = 0.5) -> None:
     """Polygons drawn as outlines only, so the rates beneath them stay visible."""
-    symbol = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": colour,
-                                         "outline_width": str(width_mm)})
+    symbol = QgsFillSymbol.createSimple(
+        {"color": "0,0,0,0", "outline_color": colour, "outline_width": str(width_mm)}
+    )
     layer.setRenderer(QgsSingleSymbolRenderer(symbol))
     layer.triggerRepaint()
 
@@ -228,7 +266,7 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
         super().__init__()
         self.kind = kind
 
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+    def postProcessLayer(self, layer, context, feedback):
         style_layer(layer, self.kind)
 
     @classmethod

@@ -6,6 +6,7 @@ button stops the work (core raises Cancelled). ``run`` happens on a worker threa
 touch the project or widgets; ``finished`` runs on the main thread, where the result callback
 may add layers to the map.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
@@ -26,10 +27,16 @@ class CoreTask(QgsTask):
 
     _running = set()  # keep Python task objects alive while the task manager runs them
 
-    def __init__(self, description: str, function: Callable, *args,
-                 on_done: Optional[Callable[[Any], None]] = None,
-                 on_error: Optional[Callable[[BaseException], None]] = None,
-                 with_progress: bool = True, **kwargs):
+    def __init__(
+        self,
+        description: str,
+        function: Callable,
+        *args,
+        on_done: Optional[Callable[[Any], None]] = None,
+        on_error: Optional[Callable[[BaseException], None]] = None,
+        with_progress: bool = True,
+        **kwargs,
+    ):
         super().__init__(description, QgsTask.CanCancel)
         self.function = function
         self.args = args
@@ -75,13 +82,25 @@ class CoreTask(QgsTask):
             self.on_error(error)
 
 
-def run_in_background(description: str, function: Callable, *args,
-                      on_done: Optional[Callable[[Any], None]] = None,
-                      on_error: Optional[Callable[[BaseException], None]] = None,
-                      with_progress: bool = True, **kwargs) -> CoreTask:
+def run_in_background(
+    description: str,
+    function: Callable,
+    *args,
+    on_done: Optional[Callable[[Any], None]] = None,
+    on_error: Optional[Callable[[BaseException], None]] = None,
+    with_progress: bool = True,
+    **kwargs,
+) -> CoreTask:
     """Create a :class:`CoreTask` and hand it to the QGIS task manager."""
-    task = CoreTask(description, function, *args, on_done=on_done, on_error=on_error,
-                    with_progress=with_progress, **kwargs)
+    task = CoreTask(
+        description,
+        function,
+        *args,
+        on_done=on_done,
+        on_error=on_error,
+        with_progress=with_progress,
+        **kwargs,
+    )
     CoreTask._running.add(task)
     QgsApplication.taskManager().addTask(task)
     return task
@@ -105,8 +124,11 @@ def add_layers_when_done(style: Optional[str] = None) -> Callable[[Any], None]:
             if isinstance(item, (str, Path)):
                 path = Path(item)
                 is_raster = path.suffix.lower() in (".tif", ".tiff", ".vrt")
-                layer = (QgsRasterLayer(str(path), path.stem) if is_raster
-                         else QgsVectorLayer(str(path), path.stem, "ogr"))
+                layer = (
+                    QgsRasterLayer(str(path), path.stem)
+                    if is_raster
+                    else QgsVectorLayer(str(path), path.stem, "ogr")
+                )
             else:
                 layer = item
             if layer is None or not layer.isValid():

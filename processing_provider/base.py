@@ -5,15 +5,23 @@ A subclass sets ``ALGORITHM_ID``, ``DISPLAY_NAME``, ``GROUP`` (a key of :data:`G
 calls ONE core function through :meth:`SubsidenceAlgorithm.run_core`, which passes a plain
 progress callback into core and turns core errors into ``QgsProcessingException``.
 """
+
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Optional
 
-from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingContext,
-                       QgsProcessingException, QgsProcessingFeedback,
-                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterVectorDestination)
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterVectorDestination,
+)
 
 from ..core.atomic import check_outputs
 from ..core.errors import Cancelled, SubsidenceError
@@ -53,13 +61,13 @@ def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParame
     return parameter
 
 
-def vector_file_destination(name: str, description: str,
-                            kind: int = QgsProcessing.TypeVectorPoint,
-                            optional: bool = False) -> QgsProcessingParameterVectorDestination:
+def vector_file_destination(
+    name: str, description: str, kind: int = QgsProcessing.TypeVectorPoint, optional: bool = False
+) -> QgsProcessingParameterVectorDestination:
     """A vector output that must be a file: core writes GeoPackages with OGR itself."""
-    parameter = QgsProcessingParameterVectorDestination(name, description, kind,
-                                                        optional=optional,
-                                                        createByDefault=not optional)
+    parameter = QgsProcessingParameterVectorDestination(
+        name, description, kind, optional=optional, createByDefault=not optional
+    )
     parameter.setSupportsNonFileBasedOutput(False)
     return parameter
 
@@ -73,22 +81,22 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
     def name(self) -> str:
         return self.ALGORITHM_ID
 
-    def displayName(self) -> str:  # noqa: N802
+    def displayName(self) -> str:
         return self.DISPLAY_NAME
 
     def group(self) -> str:
         return GROUPS[self.GROUP]
 
-    def groupId(self) -> str:  # noqa: N802
+    def groupId(self) -> str:
         return self.GROUP
 
-    def shortHelpString(self) -> str:  # noqa: N802
+    def shortHelpString(self) -> str:
         return self.HELP
 
-    def createInstance(self):  # noqa: N802
+    def createInstance(self):
         return type(self)()
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802
+    def checkParameterValues(self, parameters, context):
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
@@ -107,8 +115,12 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
             value = parameters.get(definition.name())
             if isinstance(value, QgsProcessingOutputLayerDefinition):
                 value = value.sink.staticValue()
-            if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT \
-                    and not value.startswith(("memory:", "ogr:", "postgres")):
+            if (
+                isinstance(value, str)
+                and value
+                and value != QgsProcessing.TEMPORARY_OUTPUT
+                and not value.startswith(("memory:", "ogr:", "postgres"))
+            ):
                 paths.append(value.split("|")[0])
         return paths
 
@@ -136,11 +148,13 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         None when it is not set. Core readers take the first layer of the file."""
         if not parameters.get(name):
             return None
-        path = self.parameterAsCompatibleSourceLayerPath(parameters, name, context,
-                                                         ["gpkg", "shp"], "gpkg", feedback)
+        path = self.parameterAsCompatibleSourceLayerPath(
+            parameters, name, context, ["gpkg", "shp"], "gpkg", feedback
+        )
         if "|" in path:  # one layer inside a multi-layer file: write it on its own
             path = self.parameterAsCompatibleSourceLayerPath(
-                {name: parameters[name]}, name, context, ["shp"], "shp", feedback)
+                {name: parameters[name]}, name, context, ["shp"], "shp", feedback
+            )
         return path
 
     def optional_output(self, parameters, name: str, context) -> Optional[str]:
@@ -148,8 +162,11 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         value = parameters.get(name)
         if value is None or value == "":
             return None
-        return (self.parameterAsOutputLayer(parameters, name, context)
-                or self.parameterAsFileOutput(parameters, name, context) or None)
+        return (
+            self.parameterAsOutputLayer(parameters, name, context)
+            or self.parameterAsFileOutput(parameters, name, context)
+            or None
+        )
 
     def style_on_load(self, context: QgsProcessingContext, layer_id: str, style: str) -> None:
         """Style an output layer when Processing loads it into the project.
@@ -164,3 +181,17 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         details = context.layerToLoadOnCompletionDetails(layer_id)
         processor = StylePostProcessor.create(style)
         details.setPostProcessor(processor)
+
+
+def layer_file(algorithm, parameters, name, context) -> str:
+    """The file behind a raster or vector layer parameter (GeoPackage layer suffix dropped)."""
+    layer = algorithm.parameterAsLayer(parameters, name, context)
+    if layer is None:
+        raise QgsProcessingException(f"{name}: cannot load layer {parameters.get(name)}.")
+    path = layer.source().split("|")[0]
+    if not Path(path).exists():
+        raise QgsProcessingException(
+            f"{name}: layer '{layer.name()}' is not stored in a file ({layer.source()}); save "
+            "it as a GeoPackage or GeoTIFF first."
+        )
+    return path

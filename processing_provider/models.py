@@ -4,6 +4,7 @@
 no file of that name is there yet (a user's edited copy is never overwritten), then refreshes
 the "Models" provider so the models appear in the toolbox. Call it from ``initProcessing``.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """The "InSAR Subsidence" Processing provider (id ``subsidence``)."""
+
 from __future__ import annotations
 
 import importlib
@@ -22,8 +23,11 @@ def algorithm_classes() -> List[type]:
     for info in pkgutil.iter_modules(algorithms.__path__):
         module = importlib.import_module(f"{algorithms.__name__}.{info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if (issubclass(cls, SubsidenceAlgorithm) and cls.__module__ == module.__name__
-                    and getattr(cls, "ALGORITHM_ID", None)):
+            if (
+                issubclass(cls, SubsidenceAlgorithm)
+                and cls.__module__ == module.__name__
+                and getattr(cls, "ALGORITHM_ID", None)
+            ):
                 found[cls.ALGORITHM_ID] = cls
     return [found[key] for key in sorted(found)]
 
@@ -35,15 +39,15 @@ class SubsidenceProvider(QgsProcessingProvider):
     def name(self) -> str:
         return "InSAR Subsidence"
 
-    def longName(self) -> str:  # noqa: N802
+    def longName(self) -> str:
         return "InSAR Subsidence Toolkit"
 
     def icon(self) -> QIcon:
         return QIcon(str(PLUGIN_DIR / "icon.svg"))
 
-    def svgIconPath(self) -> str:  # noqa: N802
+    def svgIconPath(self) -> str:
         return str(PLUGIN_DIR / "icon.svg")
 
-    def loadAlgorithms(self) -> None:  # noqa: N802
+    def loadAlgorithms(self) -> None:
         for cls in algorithm_classes():
             self.addAlgorithm(cls())

@@ -4,8 +4,10 @@ models/sbas_chain_gacos.model3) with QgsProcessingModelAlgorithm.
     .venv/bin/python scripts/build_model.py   (headless; QT_QPA_PLATFORM=offscreen)
 
 Chain: ingesthyp3 -> network -> loopclosure -> referencepoint -> sbasinversion ->
-[troposphere] -> deramp -> demerror -> velocity. The GACOS variant adds the tropospheric correction and asks for its folder.
+[troposphere] -> deramp -> demerror -> velocity. The GACOS variant adds the tropospheric
+correction and asks for its folder.
 """
+
 from __future__ import annotations
 
 import sys
@@ -14,11 +16,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
-from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm,  # noqa: E402
-                       QgsProcessingModelChildAlgorithm, QgsProcessingModelChildParameterSource,
-                       QgsProcessingModelOutput, QgsProcessingModelParameter,
-                       QgsProcessingParameterExtent, QgsProcessingParameterFile,
-                       QgsProcessingParameterNumber)
+from qgis.core import (  # noqa: E402
+    QgsApplication,
+    QgsProcessingModelAlgorithm,
+    QgsProcessingModelChildAlgorithm,
+    QgsProcessingModelChildParameterSource,
+    QgsProcessingModelOutput,
+    QgsProcessingModelParameter,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+)
 from qgis.PyQt.QtCore import QPointF  # noqa: E402
 
 MODEL_GROUP = "InSAR Subsidence"
@@ -44,8 +52,10 @@ def _child(model, child_id, algorithm, description, row, sources, outputs=()):
         # the modeler's own behaviour: every other input starts at its default value
         if definition.isDestination() or definition.name() in sources:
             continue
-        child.addParameterSources(definition.name(), [
-            QgsProcessingModelChildParameterSource.fromStaticValue(definition.defaultValue())])
+        child.addParameterSources(
+            definition.name(),
+            [QgsProcessingModelChildParameterSource.fromStaticValue(definition.defaultValue())],
+        )
     model_outputs = {}
     for output_name, name, label in outputs:
         out = QgsProcessingModelOutput(name, label)
@@ -64,69 +74,187 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
     static = QgsProcessingModelChildParameterSource.fromStaticValue
     name = "SBAS chain with GACOS troposphere" if gacos else "SBAS chain (HyP3 to velocity)"
     model = QgsProcessingModelAlgorithm(name, MODEL_GROUP)
-    model.setHelpContent({"ALG_DESC": (
-        "From a folder of ASF HyP3 interferograms to LOS and vertical velocity maps: ingest, "
-        "network selection (baselines, coherence with spanning tree), triplet loop closure, "
-        "reference areas (coherent, stable, no broken closures), "
-        "weighted SBAS inversion, " + ("GACOS tropospheric correction, " if gacos else "")
-        + "ramp removal on temporally coherent, slowly moving pixels, DEM-error correction "
-        "and velocity.")})
-    _model_input(model, QgsProcessingParameterFile(
-        "HYP3_FOLDER", "Folder with HyP3 products", behavior=QgsProcessingParameterFile.Folder),
-        60)
-    _model_input(model, QgsProcessingParameterExtent(
-        "AOI", "Area of interest (optional)", optional=True), 260)
-    _model_input(model, QgsProcessingParameterNumber(
-        "MAX_TEMPORAL_BASELINE", "Maximum temporal baseline (days; 0 = no limit)",
-        QgsProcessingParameterNumber.Double, 0, minValue=0), 460)
-    _model_input(model, QgsProcessingParameterNumber(
-        "MAX_PERP_BASELINE", "Maximum perpendicular baseline (m; 0 = no limit)",
-        QgsProcessingParameterNumber.Double, 0, minValue=0), 660)
-    _model_input(model, QgsProcessingParameterNumber(
-        "MIN_COHERENCE", "Drop pairs with mean coherence below",
-        QgsProcessingParameterNumber.Double, 0.1, minValue=0, maxValue=1), 860)
+    model.setHelpContent(
+        {
+            "ALG_DESC": (
+                "From a folder of ASF HyP3 interferograms to LOS and vertical velocity maps: "
+                "ingest, network selection (baselines, coherence with spanning tree), "
+                "triplet loop closure, "
+                "reference areas (coherent, stable, no broken closures), "
+                "weighted SBAS inversion, "
+                + ("GACOS tropospheric correction, " if gacos else "")
+                + "ramp removal on temporally coherent, slowly moving pixels, DEM-error correction "
+                "and velocity."
+            )
+        }
+    )
+    _model_input(
+        model,
+        QgsProcessingParameterFile(
+            "HYP3_FOLDER", "Folder with HyP3 products", behavior=QgsProcessingParameterFile.Folder
+        ),
+        60,
+    )
+    _model_input(
+        model,
+        QgsProcessingParameterExtent("AOI", "Area of interest (optional)", optional=True),
+        260,
+    )
+    _model_input(
+        model,
+        QgsProcessingParameterNumber(
+            "MAX_TEMPORAL_BASELINE",
+            "Maximum temporal baseline (days; 0 = no limit)",
+            QgsProcessingParameterNumber.Double,
+            0,
+            minValue=0,
+        ),
+        460,
+    )
+    _model_input(
+        model,
+        QgsProcessingParameterNumber(
+            "MAX_PERP_BASELINE",
+            "Maximum perpendicular baseline (m; 0 = no limit)",
+            QgsProcessingParameterNumber.Double,
+            0,
+            minValue=0,
+        ),
+        660,
+    )
+    _model_input(
+        model,
+        QgsProcessingParameterNumber(
+            "MIN_COHERENCE",
+            "Drop pairs with mean coherence below",
+            QgsProcessingParameterNumber.Double,
+            0.1,
+            minValue=0,
+            maxValue=1,
+        ),
+        860,
+    )
     if gacos:
-        _model_input(model, QgsProcessingParameterFile(
-            "GACOS_FOLDER", "Folder of GACOS delays (YYYYMMDD.ztd)",
-            behavior=QgsProcessingParameterFile.Folder), 1060)
+        _model_input(
+            model,
+            QgsProcessingParameterFile(
+                "GACOS_FOLDER",
+                "Folder of GACOS delays (YYYYMMDD.ztd)",
+                behavior=QgsProcessingParameterFile.Folder,
+            ),
+            1060,
+        )
 
-    _child(model, "ingest", "subsidence:ingesthyp3", "Ingest HyP3 products", 0, {
-        "INPUT": from_param("HYP3_FOLDER"), "AOI": from_param("AOI")})
-    _child(model, "network", "subsidence:network", "Select network", 1, {
-        "INPUT": from_child("ingest", "OUTPUT"),
-        "MAX_TEMPORAL_BASELINE": from_param("MAX_TEMPORAL_BASELINE"),
-        "MAX_PERP_BASELINE": from_param("MAX_PERP_BASELINE"),
-        "MIN_COHERENCE": from_param("MIN_COHERENCE"), "KEEP_MST": static(True)},
-        outputs=[("OUTPUT_PLOT", "network_plot", "Network plot (PNG)")])
-    _child(model, "closure", "subsidence:loopclosure", "Triplet loop closure", 2, {
-        "INPUT": from_child("network", "OUTPUT")})
-    _child(model, "reference", "subsidence:referencepoint", "Reference point", 3, {
-        "INPUT": from_child("network", "OUTPUT"), "NUM_AREAS": static(3),
-        "LOOP_CLOSURE": from_child("closure", "OUTPUT")})
-    _child(model, "inversion", "subsidence:sbasinversion", "SBAS inversion", 4, {
-        "INPUT": from_child("reference", "OUTPUT")},
-        outputs=[("OUTPUT_TCOH", "temporal_coherence", "Temporal coherence (.h5)")])
+    _child(
+        model,
+        "ingest",
+        "subsidence:ingesthyp3",
+        "Ingest HyP3 products",
+        0,
+        {"INPUT": from_param("HYP3_FOLDER"), "AOI": from_param("AOI")},
+    )
+    _child(
+        model,
+        "network",
+        "subsidence:network",
+        "Select network",
+        1,
+        {
+            "INPUT": from_child("ingest", "OUTPUT"),
+            "MAX_TEMPORAL_BASELINE": from_param("MAX_TEMPORAL_BASELINE"),
+            "MAX_PERP_BASELINE": from_param("MAX_PERP_BASELINE"),
+            "MIN_COHERENCE": from_param("MIN_COHERENCE"),
+            "KEEP_MST": static(True),
+        },
+        outputs=[("OUTPUT_PLOT", "network_plot", "Network plot (PNG)")],
+    )
+    _child(
+        model,
+        "closure",
+        "subsidence:loopclosure",
+        "Triplet loop closure",
+        2,
+        {"INPUT": from_child("network", "OUTPUT")},
+    )
+    _child(
+        model,
+        "reference",
+        "subsidence:referencepoint",
+        "Reference point",
+        3,
+        {
+            "INPUT": from_child("network", "OUTPUT"),
+            "NUM_AREAS": static(3),
+            "LOOP_CLOSURE": from_child("closure", "OUTPUT"),
+        },
+    )
+    _child(
+        model,
+        "inversion",
+        "subsidence:sbasinversion",
+        "SBAS inversion",
+        4,
+        {"INPUT": from_child("reference", "OUTPUT")},
+        outputs=[("OUTPUT_TCOH", "temporal_coherence", "Temporal coherence (.h5)")],
+    )
     series = ("inversion", "OUTPUT")
     row = 5
     if gacos:
-        _child(model, "troposphere", "subsidence:troposphere", "GACOS troposphere", row, {
-            "INPUT": from_child(*series), "GEOMETRY": from_child("ingest", "OUTPUT_GEOMETRY"),
-            "GACOS_FOLDER": from_param("GACOS_FOLDER")})
+        _child(
+            model,
+            "troposphere",
+            "subsidence:troposphere",
+            "GACOS troposphere",
+            row,
+            {
+                "INPUT": from_child(*series),
+                "GEOMETRY": from_child("ingest", "OUTPUT_GEOMETRY"),
+                "GACOS_FOLDER": from_param("GACOS_FOLDER"),
+            },
+        )
         series = ("troposphere", "OUTPUT")
         row += 1
-    _child(model, "deramp", "subsidence:deramp", "Remove ramps", row, {
-        "INPUT": from_child(*series), "RAMP": static(0),
-        "MASK": from_child("inversion", "OUTPUT_TCOH"), "MASK_THRESHOLD": static(0.7)})
-    _child(model, "demerror", "subsidence:demerror", "DEM-error correction", row + 1, {
-        "INPUT": from_child("deramp", "OUTPUT"),
-        "GEOMETRY": from_child("ingest", "OUTPUT_GEOMETRY")},
-        outputs=[("OUTPUT", "timeseries", "Corrected time series (.h5)")])
-    _child(model, "velocity", "subsidence:velocity", "Velocity", row + 2, {
-        "INPUT": from_child("demerror", "OUTPUT"),
-        "GEOMETRY": from_child("ingest", "OUTPUT_GEOMETRY"),
-        "TCOH": from_child("inversion", "OUTPUT_TCOH")},
-        outputs=[("OUTPUT", "velocity_los", "LOS velocity (mm/yr)"),
-                 ("OUTPUT_VERTICAL", "velocity_vertical", "Vertical velocity (mm/yr)")])
+    _child(
+        model,
+        "deramp",
+        "subsidence:deramp",
+        "Remove ramps",
+        row,
+        {
+            "INPUT": from_child(*series),
+            "RAMP": static(0),
+            "MASK": from_child("inversion", "OUTPUT_TCOH"),
+            "MASK_THRESHOLD": static(0.7),
+        },
+    )
+    _child(
+        model,
+        "demerror",
+        "subsidence:demerror",
+        "DEM-error correction",
+        row + 1,
+        {
+            "INPUT": from_child("deramp", "OUTPUT"),
+            "GEOMETRY": from_child("ingest", "OUTPUT_GEOMETRY"),
+        },
+        outputs=[("OUTPUT", "timeseries", "Corrected time series (.h5)")],
+    )
+    _child(
+        model,
+        "velocity",
+        "subsidence:velocity",
+        "Velocity",
+        row + 2,
+        {
+            "INPUT": from_child("demerror", "OUTPUT"),
+            "GEOMETRY": from_child("ingest", "OUTPUT_GEOMETRY"),
+            "TCOH": from_child("inversion", "OUTPUT_TCOH"),
+        },
+        outputs=[
+            ("OUTPUT", "velocity_los", "LOS velocity (mm/yr)"),
+            ("OUTPUT_VERTICAL", "velocity_vertical", "Vertical velocity (mm/yr)"),
+        ],
+    )
     return model
 
 

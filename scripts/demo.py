@@ -3,6 +3,7 @@
 Steps live in scripts/demo_steps/NN_name.py, each with ``run(ctx)``; they run in NN order and
 share results through ``ctx.results``. Outputs go under --output (default demo_output/).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -2,6 +2,7 @@
 
 Usage: enable_plugin.py PATH/TO/QGIS3.ini PLUGIN_NAME. Idempotent; keeps every other setting.
 """
+
 import configparser
 import sys
 from pathlib import Path

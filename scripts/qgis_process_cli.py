@@ -5,6 +5,7 @@ called directly. The environment must carry QGIS_PLUGINPATH (a folder with a lin
 insar_subsidence), the enabled plugin in the profile ini and the venv site-packages on
 PYTHONPATH (the Makefile's ``qgis-env`` target prepares all three).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ class QgisProcessError(RuntimeError):
 
 def executable() -> str:
     for name in ("qgis_process.bin", "qgis_process"):
-        found = shutil.which(name) or (f"/usr/lib/qgis/{name}" if Path(f"/usr/lib/qgis/{name}").exists() else None)
+        found = shutil.which(name) or (
+            f"/usr/lib/qgis/{name}" if Path(f"/usr/lib/qgis/{name}").exists() else None
+        )
         if found:
             return found
     raise QgisProcessError("qgis_process not found: install Debian's qgis package (make setup).")
@@ -60,6 +63,8 @@ def run(algorithm: str, parameters: Mapping, timeout: float = 3600) -> dict:
     proc = subprocess.run(args, capture_output=True, text=True, env=environment(), timeout=timeout)
     start = proc.stdout.find("{")
     if proc.returncode != 0 or start < 0:
-        raise QgisProcessError(f"{algorithm} failed (exit {proc.returncode}):\n"
-                               f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        raise QgisProcessError(
+            f"{algorithm} failed (exit {proc.returncode}):\n"
+            f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
     return json.loads(proc.stdout[start:]).get("results", {})

@@ -11,6 +11,7 @@ Opens a map canvas in a main window with the demo outputs (styled as on load), t
 Without demo outputs (``make demo`` not run) it falls back to small synthetic outputs built
 from the demo scene truth and says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
-VELOCITY = ["sbas/velocity_vertical.tif", "sbas/velocity.tif",
-            "scene/truth/truth_velocity_vertical.tif"]
+VELOCITY = [
+    "sbas/velocity_vertical.tif",
+    "sbas/velocity.tif",
+    "scene/truth/truth_velocity_vertical.tif",
+]
 TIMESERIES = ["sbas/timeseries.h5", "scene/truth/truth_timeseries.h5"]
 POINTS = ["ps/ps_points.gpkg", "scene/drivers/ps_like.gpkg"]
 
@@ -36,16 +40,16 @@ class ScreenshotIface:
         self.canvas = canvas
         self.active = None
 
-    def mapCanvas(self):  # noqa: N802
+    def mapCanvas(self):
         return self.canvas
 
-    def mainWindow(self):  # noqa: N802
+    def mainWindow(self):
         return self.window
 
-    def activeLayer(self):  # noqa: N802
+    def activeLayer(self):
         return self.active
 
-    def addDockWidget(self, area, dock):  # noqa: N802
+    def addDockWidget(self, area, dock):
         self.window.addDockWidget(area, dock)
 
 
@@ -65,7 +69,7 @@ def forecast_layer(demo: Path):
     """The first point layer under demo/forecast with FYYYYMMDD fields, if any."""
     from qgis.core import QgsVectorLayer
 
-    from insar_subsidence.core.timeseries_sampling import series_fields
+    from insar_subsidence.core.timeseries.sampling import series_fields
 
     for path in sorted((demo / "forecast").glob("*.gpkg")) if (demo / "forecast").is_dir() else []:
         layer = QgsVectorLayer(str(path), path.stem, "ogr")
@@ -91,9 +95,12 @@ def synthetic_demo(folder: Path) -> Path:
     from ui_synthetic import write_synthetic_outputs
 
     written = write_synthetic_outputs(folder / "raw", size=128, n_dates=60)
-    for key, relative in (("velocity", "sbas/velocity_vertical.tif"),
-                          ("timeseries", "sbas/timeseries.h5"), ("classes", "sbas/classes.tif"),
-                          ("points", "ps/ps_points.gpkg")):
+    for key, relative in (
+        ("velocity", "sbas/velocity_vertical.tif"),
+        ("timeseries", "sbas/timeseries.h5"),
+        ("classes", "sbas/classes.tif"),
+        ("points", "ps/ps_points.gpkg"),
+    ):
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         Path(written[key]).replace(target)
@@ -116,9 +123,13 @@ def main(argv=None) -> int:
     from qgis.gui import QgsMapCanvas
     from qgis.PyQt.QtWidgets import QMainWindow
 
-    from insar_subsidence.core.geotiff import read_raster
-    from insar_subsidence.plugin.project_builder import (add_demo_layers, find_first,
-                                                         render_png, visible_layers)
+    from insar_subsidence.core.io.geotiff import read_raster
+    from insar_subsidence.plugin.project_builder import (
+        add_demo_layers,
+        find_first,
+        render_png,
+        visible_layers,
+    )
     from insar_subsidence.plugin.tasks import wait_for
     from insar_subsidence.ui.profile_dock import ProfileDock
     from insar_subsidence.ui.timeseries_dock import TimeSeriesDock
@@ -126,8 +137,10 @@ def main(argv=None) -> int:
     demo = args.demo.resolve()
     if find_first(demo, VELOCITY) is None or find_first(demo, TIMESERIES) is None:
         scratch = Path(tempfile.mkdtemp(prefix="insar_screens_"))
-        print(f"No demo velocity/time series under {demo} (run `make demo`); using synthetic "
-              f"outputs from the demo scene truth in {scratch}.")
+        print(
+            f"No demo velocity/time series under {demo} (run `make demo`); using synthetic "
+            f"outputs from the demo scene truth in {scratch}."
+        )
         demo = synthetic_demo(scratch)
     velocity_path = find_first(demo, VELOCITY)
     timeseries_path = find_first(demo, TIMESERIES)
@@ -142,8 +155,9 @@ def main(argv=None) -> int:
     root.findLayer(velocity.id()).setItemVisibilityCheckedParentRecursive(True)
     if root.findGroup("Profiles") is not None:  # the demo's saved lines: show the drawn ones
         root.findGroup("Profiles").setItemVisibilityChecked(False)
-    if points_path is not None and not any(layer.source().startswith(str(points_path))
-                                           for layer in layers):
+    if points_path is not None and not any(
+        layer.source().startswith(str(points_path)) for layer in layers
+    ):
         from qgis.core import QgsVectorLayer
 
         from insar_subsidence.plugin.styling import style_layer
@@ -170,8 +184,9 @@ def main(argv=None) -> int:
     finite = np.where(np.isfinite(data), data, np.inf)
     row, col = np.unravel_index(np.argmin(finite), data.shape)
     ring = np.argwhere(np.abs(data - 0.4 * data[row, col]) < 1.0)
-    ring_row, ring_col = (ring[np.argmin(np.hypot(*(ring - [row, col]).T))] if len(ring)
-                          else (row, col))
+    ring_row, ring_col = (
+        ring[np.argmin(np.hypot(*(ring - [row, col]).T))] if len(ring) else (row, col)
+    )
     stable = np.argwhere(np.abs(data) < 1.0)
     ref_row, ref_col = stable[len(stable) // 2] if len(stable) else (0, 0)
 
@@ -194,8 +209,9 @@ def main(argv=None) -> int:
     if forecasts is not None:
         project.addMapLayer(forecasts)
     series.refresh_sources()
-    point_sources = [layer for layer in project.mapLayers().values()
-                     if point_layer_has_series(layer)]
+    point_sources = [
+        layer for layer in project.mapLayers().values() if point_layer_has_series(layer)
+    ]
     preferred = forecasts or (point_sources[0] if point_sources else None)
     if preferred is not None:  # the same bowl seen by the PS (or forecast) points
         series.source_combo.setCurrentText(preferred.name())
@@ -204,8 +220,11 @@ def main(argv=None) -> int:
     reference = at(ref_row, ref_col)
     if preferred is not None and preferred.fields().indexOf("VEL") >= 0:
         # a stable point of the point layer, so every curve has a reference sample
-        stable_points = sorted((abs(f["VEL"]), f.geometry().asPoint()) for f in
-                               preferred.getFeatures() if isinstance(f["VEL"], float))
+        stable_points = sorted(
+            (abs(f["VEL"]), f.geometry().asPoint())
+            for f in preferred.getFeatures()
+            if isinstance(f["VEL"], float)
+        )
         reference = QgsPointXY(stable_points[0][1]) if stable_points else reference
     series.set_reference(reference)
     settle(app, 0.8, canvas)
@@ -226,19 +245,29 @@ def main(argv=None) -> int:
     centre = at(row, col)
     half = 3500.0
     for dx, dy in ((half, 0.0), (half * 0.6, half * 0.8)):
-        _draw(profile.tool, canvas, [(centre.x() - dx, centre.y() - dy),
-                                     (centre.x() + dx, centre.y() + dy)])
+        _draw(
+            profile.tool,
+            canvas,
+            [(centre.x() - dx, centre.y() - dy), (centre.x() + dx, centre.y() + dy)],
+        )
         if profile.pending_task is not None:
             wait_for(profile.pending_task)
     settle(app, 0.8, canvas)
     window.grab().save(str(output / "profile_dock.png"))
-    print(f"wrote {output / 'profile_dock.png'}: "
-          f"{profile.metrics_label.text().replace('<br>', ' | ')}")
+    print(
+        f"wrote {output / 'profile_dock.png'}: "
+        f"{profile.metrics_label.text().replace('<br>', ' | ')}"
+    )
 
     lines = profile.save_lines()
-    render_png([lines] + visible_layers(project), velocity.extent(),
-               output / "map_velocity.png", crs=velocity.crs(), legend_layer=velocity,
-               title=velocity.name())
+    render_png(
+        [lines] + visible_layers(project),
+        velocity.extent(),
+        output / "map_velocity.png",
+        crs=velocity.crs(),
+        legend_layer=velocity,
+        title=velocity.name(),
+    )
     print(f"wrote {output / 'map_velocity.png'}")
     profile.unload()
     window.close()
@@ -257,8 +286,9 @@ def _draw(tool, canvas, vertices) -> None:
 
     def event(x, y, kind, button):
         pixel = canvas.getCoordinateTransform().transform(QgsPointXY(x, y))
-        return QgsMapMouseEvent(canvas, kind, QPoint(int(pixel.x()), int(pixel.y())), button,
-                                button, Qt.NoModifier)
+        return QgsMapMouseEvent(
+            canvas, kind, QPoint(int(pixel.x()), int(pixel.y())), button, button, Qt.NoModifier
+        )
 
     for x, y in vertices:
         tool.canvasMoveEvent(event(x, y, QEvent.MouseMove, Qt.NoButton))

@@ -1,6 +1,7 @@
 """Shared fixtures. The repository root is the plugin folder; tests import it as the installed
 package ``insar_subsidence`` through a link in build/qgis_plugins (never as bare ``core``, which
 would duplicate modules and their exception classes)."""
+
 from __future__ import annotations
 
 import os
@@ -67,7 +68,11 @@ def run_algorithm(provider):
 
     def run(name: str, parameters: dict, feedback=None):
         context = QgsProcessingContext()
-        return processing.run(f"subsidence:{name}", parameters, context=context,
-                              feedback=feedback or QgsProcessingFeedback())
+        return processing.run(
+            f"subsidence:{name}",
+            parameters,
+            context=context,
+            feedback=feedback or QgsProcessingFeedback(),
+        )
 
     return run

@@ -3,6 +3,7 @@
 Both emit map coordinates in the canvas CRS; the docks transform them to each source's CRS.
 Rubber bands belong to the tool and disappear when the tool is deactivated.
 """
+
 from __future__ import annotations
 
 from typing import List
@@ -24,7 +25,7 @@ class PointPickTool(QgsMapToolEmitPoint):
         super().__init__(canvas)
         self.setCursor(Qt.CrossCursor)
 
-    def canvasReleaseEvent(self, event):  # noqa: N802
+    def canvasReleaseEvent(self, event):
         if event.button() != Qt.LeftButton:
             return
         shift = bool(event.modifiers() & Qt.ShiftModifier)
@@ -56,10 +57,13 @@ class PolylineTool(QgsMapTool):
         band.setWidth(2)
         return band
 
-    def canvasPressEvent(self, event):  # noqa: N802
+    def canvasPressEvent(self, event):
         point = QgsPointXY(self.toMapCoordinates(event.pos()))
-        if (event.button() == Qt.LeftButton and not self.vertices
-                and event.modifiers() & Qt.ShiftModifier):
+        if (
+            event.button() == Qt.LeftButton
+            and not self.vertices
+            and event.modifiers() & Qt.ShiftModifier
+        ):
             self.feature_clicked.emit(point)
         elif event.button() == Qt.LeftButton:
             if self.band is None:
@@ -70,14 +74,14 @@ class PolylineTool(QgsMapTool):
         elif event.button() == Qt.RightButton:
             self.finish()
 
-    def canvasDoubleClickEvent(self, event):  # noqa: N802
+    def canvasDoubleClickEvent(self, event):
         self.finish()
 
-    def canvasMoveEvent(self, event):  # noqa: N802
+    def canvasMoveEvent(self, event):
         if self.band is not None and self.vertices:
             self.band.movePoint(QgsPointXY(self.toMapCoordinates(event.pos())))
 
-    def keyPressEvent(self, event):  # noqa: N802
+    def keyPressEvent(self, event):
         if event.key() == Qt.Key_Escape:
             self.clear_current()
         elif event.key() in (Qt.Key_Return, Qt.Key_Enter):

@@ -1,4 +1,5 @@
 """pyqtgraph loading, date axes and chart export shared by the docks."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,9 +8,11 @@ from typing import Sequence
 
 import numpy as np
 
-PYQTGRAPH_MISSING = ("The InSAR Subsidence plots need the Python package 'pyqtgraph' "
-                     "(Debian/Ubuntu: apt install python3-pyqtgraph; Windows OSGeo4W shell: "
-                     "python -m pip install pyqtgraph).")
+PYQTGRAPH_MISSING = (
+    "The InSAR Subsidence plots need the Python package 'pyqtgraph' "
+    "(Debian/Ubuntu: apt install python3-pyqtgraph; Windows OSGeo4W shell: "
+    "python -m pip install pyqtgraph)."
+)
 
 
 def require_pyqtgraph():
@@ -24,8 +27,10 @@ def require_pyqtgraph():
 
 def timestamps(dates: Sequence[dt.date]) -> np.ndarray:
     """Dates as POSIX seconds (UTC midnight), the x values of pyqtgraph's DateAxisItem."""
-    return np.array([dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp()
-                     for d in dates], dtype=float)
+    return np.array(
+        [dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp() for d in dates],
+        dtype=float,
+    )
 
 
 def export_plot(plot_widget, path) -> Path:
@@ -92,8 +97,8 @@ class ItemPools:
 
     def end(self) -> None:
         for kind, items in self.items.items():
-            for item in items[self.used[kind]:]:
+            for item in items[self.used[kind] :]:
                 item.setVisible(False)
 
     def visible(self, kind: str) -> list:
-        return self.items[kind][:self.used[kind]]
+        return self.items[kind][: self.used[kind]]

@@ -7,6 +7,7 @@ instantly. The chart shows distance (km or degrees, paper 000) against rate: the
 as dots, the binned mean with its +-1 std band, the threshold, the funnel minimum (triangle)
 and the affected stretches (shaded). Several lines can be drawn; each keeps its colour.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,19 +15,48 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import numpy as np
-from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature,
-                       QgsFeatureRequest, QgsField, QgsGeometry, QgsMapLayer, QgsPointXY,
-                       QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorFileWriter,
-                       QgsVectorLayer, QgsWkbTypes)
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeature,
+    QgsFeatureRequest,
+    QgsField,
+    QgsGeometry,
+    QgsMapLayer,
+    QgsPointXY,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRectangle,
+    QgsVectorFileWriter,
+    QgsVectorLayer,
+    QgsWkbTypes,
+)
 from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtGui import QColor
-from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                                 QVBoxLayout, QWidget)
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from ..core.analysis.profile import (
+    PointIndex,
+    Profile,
+    ProfileOptions,
+    make_profile,
+    read_point_values,
+    sample_points_along,
+    sample_raster_along,
+    write_profiles_csv,
+)
 from ..core.errors import InputError
-from ..core.profile import (PointIndex, Profile, ProfileOptions, make_profile,
-                            read_point_values, sample_points_along, sample_raster_along,
-                            write_profiles_csv)
 from ..plugin.tasks import run_in_background
 from .map_tools import LINE_COLOURS, PolylineTool
 from .plotting import ItemPools, export_plot, require_pyqtgraph, save_via_dialog
@@ -66,11 +96,17 @@ def _ogr_path(layer: QgsVectorLayer):
     return parts[0], layer_name
 
 
-def load_source(kind: str, name: str, crs: QgsCoordinateReferenceSystem, path: str,
-                layer_name: Optional[str] = None, value_field: str = "VEL",
-                progress=None) -> LoadedSource:
+def load_source(
+    kind: str,
+    name: str,
+    crs: QgsCoordinateReferenceSystem,
+    path: str,
+    layer_name: Optional[str] = None,
+    value_field: str = "VEL",
+    progress=None,
+) -> LoadedSource:
     """Read one source off the main thread (no QGIS objects touched but ``crs``)."""
-    from ..core.geotiff import read_raster
+    from ..core.io.geotiff import read_raster
 
     if kind == "raster":
         data, grid = read_raster(path)
@@ -192,8 +228,9 @@ class ProfileDock(QDockWidget):
         row = QHBoxLayout()
         self.draw_button = QPushButton("Draw line")
         self.draw_button.setCheckable(True)
-        self.draw_button.setToolTip("Left clicks add vertices, right click ends the line; "
-                                    "shift-click picks a line feature")
+        self.draw_button.setToolTip(
+            "Left clicks add vertices, right click ends the line; shift-click picks a line feature"
+        )
         self.draw_button.toggled.connect(self._toggle_tool)
         row.addWidget(self.draw_button)
         pick = QPushButton("Selected line")
@@ -220,8 +257,9 @@ class ProfileDock(QDockWidget):
         self.pools = ItemPools(self.plot)
         self.pools.register("scatter", lambda: pg.ScatterPlotItem(size=3, pen=None))
         self.pools.register("curve", pg.PlotDataItem)
-        self.pools.register("fill", lambda: pg.FillBetweenItem(pg.PlotDataItem(),
-                                                               pg.PlotDataItem()))
+        self.pools.register(
+            "fill", lambda: pg.FillBetweenItem(pg.PlotDataItem(), pg.PlotDataItem())
+        )
         self.threshold_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#555555", style=Qt.DashLine))
         self.plot.addItem(self.threshold_line)
         layout.addWidget(self.plot, 1)
@@ -237,17 +275,21 @@ class ProfileDock(QDockWidget):
 
     # ------------------------------------------------------------------ sources
     def refresh_sources(self, *_args) -> None:
-        checked = {self.source_list.item(i).data(Qt.UserRole)
-                   for i in range(self.source_list.count())
-                   if self.source_list.item(i).checkState() == Qt.Checked}
-        known = {self.source_list.item(i).data(Qt.UserRole)
-                 for i in range(self.source_list.count())}
+        checked = {
+            self.source_list.item(i).data(Qt.UserRole)
+            for i in range(self.source_list.count())
+            if self.source_list.item(i).checkState() == Qt.Checked
+        }
+        known = {
+            self.source_list.item(i).data(Qt.UserRole) for i in range(self.source_list.count())
+        }
         self.source_list.blockSignals(True)
         self.source_list.clear()
         for layer in QgsProject.instance().mapLayers().values():
             usable = isinstance(layer, QgsRasterLayer) or (
                 isinstance(layer, QgsVectorLayer)
-                and layer.geometryType() == QgsWkbTypes.PointGeometry)
+                and layer.geometryType() == QgsWkbTypes.PointGeometry
+            )
             if not usable:
                 continue
             item = QListWidgetItem(layer.name())
@@ -279,24 +321,33 @@ class ProfileDock(QDockWidget):
 
     def checked_layers(self) -> List[QgsMapLayer]:
         project = QgsProject.instance()
-        return [project.mapLayer(self.source_list.item(i).data(Qt.UserRole))
-                for i in range(self.source_list.count())
-                if self.source_list.item(i).checkState() == Qt.Checked]
+        return [
+            project.mapLayer(self.source_list.item(i).data(Qt.UserRole))
+            for i in range(self.source_list.count())
+            if self.source_list.item(i).checkState() == Qt.Checked
+        ]
 
     def _cache_key(self, layer: QgsMapLayer) -> str:
         suffix = "" if isinstance(layer, QgsRasterLayer) else "|" + self.field_combo.currentText()
         return layer.id() + suffix
 
     # ------------------------------------------------------------------ lines
-    def add_line(self, vertices: List[QgsPointXY], name: Optional[str] = None,
-                 crs: Optional[QgsCoordinateReferenceSystem] = None) -> ProfileLine:
+    def add_line(
+        self,
+        vertices: List[QgsPointXY],
+        name: Optional[str] = None,
+        crs: Optional[QgsCoordinateReferenceSystem] = None,
+    ) -> ProfileLine:
         """Profile every checked source along ``vertices`` (canvas CRS unless ``crs``).
 
         Sources not read yet are loaded in a background task first (``pending_task``).
         """
-        line = ProfileLine(name or f"L{len(self.lines) + 1}", list(vertices),
-                           crs or self.canvas.mapSettings().destinationCrs(),
-                           LINE_COLOURS[len(self.lines) % len(LINE_COLOURS)])
+        line = ProfileLine(
+            name or f"L{len(self.lines) + 1}",
+            list(vertices),
+            crs or self.canvas.mapSettings().destinationCrs(),
+            LINE_COLOURS[len(self.lines) % len(LINE_COLOURS)],
+        )
         self.lines.append(line)
         self.update_profiles()
         return line
@@ -317,8 +368,9 @@ class ProfileDock(QDockWidget):
                 requests.append(("raster", layer.name(), layer.crs(), layer.source()))
             elif _ogr_path(layer) is not None:
                 path, layer_name = _ogr_path(layer)
-                requests.append(("points", layer.name(), layer.crs(), path, layer_name,
-                                 value_field))
+                requests.append(
+                    ("points", layer.name(), layer.crs(), path, layer_name, value_field)
+                )
             else:
                 self.cache[key] = _memory_point_source(layer, value_field)
                 continue
@@ -339,21 +391,24 @@ class ProfileDock(QDockWidget):
             self.pending_task = None
             self.metrics_label.setText(f"Could not read a source: {error}")
 
-        self.pending_task = run_in_background("Reading profile sources", _load_all, requests,
-                                              on_done=store, on_error=failed)
+        self.pending_task = run_in_background(
+            "Reading profile sources", _load_all, requests, on_done=store, on_error=failed
+        )
 
     def use_selected_features(self) -> int:
         """Add a profile for each selected feature of the active line layer."""
         layer = self.iface.activeLayer()
-        if not (isinstance(layer, QgsVectorLayer)
-                and layer.geometryType() == QgsWkbTypes.LineGeometry):
+        if not (
+            isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.LineGeometry
+        ):
             self.metrics_label.setText("Select line feature(s) in the active line layer.")
             return 0
         count = 0
         for feature in layer.selectedFeatures() or layer.getFeatures():
             geometry = feature.geometry()
-            parts = (geometry.asMultiPolyline() if geometry.isMultipart()
-                     else [geometry.asPolyline()])
+            parts = (
+                geometry.asMultiPolyline() if geometry.isMultipart() else [geometry.asPolyline()]
+            )
             for part in parts:
                 if len(part) >= 2:
                     self.add_line([QgsPointXY(p) for p in part], crs=layer.crs())
@@ -367,8 +422,10 @@ class ProfileDock(QDockWidget):
         canvas_crs = self.canvas.mapSettings().destinationCrs()
         best = None
         for layer in QgsProject.instance().mapLayers().values():
-            if not (isinstance(layer, QgsVectorLayer)
-                    and layer.geometryType() == QgsWkbTypes.LineGeometry):
+            if not (
+                isinstance(layer, QgsVectorLayer)
+                and layer.geometryType() == QgsWkbTypes.LineGeometry
+            ):
                 continue
             transform = QgsCoordinateTransform(canvas_crs, layer.crs(), QgsProject.instance())
             local = transform.transform(point)
@@ -376,8 +433,9 @@ class ProfileDock(QDockWidget):
             if layer.crs().isValid() and canvas_crs.isValid() and layer.crs() != canvas_crs:
                 edge = transform.transform(QgsPointXY(point.x() + reach, point.y()))
                 reach = max(abs(edge.x() - local.x()), abs(edge.y() - local.y()))
-            area = QgsRectangle(local.x() - reach, local.y() - reach,
-                                local.x() + reach, local.y() + reach)
+            area = QgsRectangle(
+                local.x() - reach, local.y() - reach, local.x() + reach, local.y() + reach
+            )
             probe = QgsGeometry.fromPointXY(local)
             for feature in layer.getFeatures(QgsFeatureRequest().setFilterRect(area)):
                 distance = feature.geometry().distance(probe)
@@ -426,8 +484,16 @@ class ProfileDock(QDockWidget):
         else:
             samples = sample_points_along(source.index, source.values, xy, options.buffer_m)
             size, kind = options.bin_m or options.buffer_m, "points"
-        return make_profile(f"{line.name} {source.name}", samples, xy, size,
-                            options.threshold_mm_yr, epsg=epsg, wkt=wkt, kind=kind)
+        return make_profile(
+            f"{line.name} {source.name}",
+            samples,
+            xy,
+            size,
+            options.threshold_mm_yr,
+            epsg=epsg,
+            wkt=wkt,
+            kind=kind,
+        )
 
     # ------------------------------------------------------------------ drawing
     def _x(self, profile: Profile, distance_m: np.ndarray) -> np.ndarray:
@@ -446,8 +512,9 @@ class ProfileDock(QDockWidget):
         k = 0
         for line in self.lines:
             for profile in line.profiles:
-                colour = QColor(LINE_COLOURS[k % len(LINE_COLOURS)] if len(line.profiles) > 1
-                                else line.colour)
+                colour = QColor(
+                    LINE_COLOURS[k % len(LINE_COLOURS)] if len(line.profiles) > 1 else line.colour
+                )
                 # affected bars stacked just below the threshold, one row per profile
                 bar_y = self.threshold.value() - (k + 0.6) * 0.03 * depth
                 self._draw_profile(profile, colour, bar_y)
@@ -457,7 +524,8 @@ class ProfileDock(QDockWidget):
                     f"<b>{profile.name}</b>: {profile.samples.values.size} samples, "
                     f"min {m.minimum:.1f} mm/yr at {m.minimum_at_m / 1000:.2f} km; "
                     f"width below {m.threshold:g}: {m.width_m / 1000:.2f} km; affected "
-                    f"{m.affected_length_m / 1000:.2f} of {m.line_length_m / 1000:.2f} km")
+                    f"{m.affected_length_m / 1000:.2f} of {m.line_length_m / 1000:.2f} km"
+                )
         self.pools.end()
         self.plot.setLabel("bottom", AXES[self.axis_combo.currentIndex()])
         self.plot.enableAutoRange()
@@ -471,8 +539,13 @@ class ProfileDock(QDockWidget):
         faint = QColor(colour)
         faint.setAlpha(70)
         scatter = self.pools.take("scatter")
-        scatter.setData(self._x(profile, profile.samples.distance_m), profile.samples.values,
-                        brush=pg.mkBrush(faint), pen=None, size=3)
+        scatter.setData(
+            self._x(profile, profile.samples.distance_m),
+            profile.samples.values,
+            brush=pg.mkBrush(faint),
+            pen=None,
+            size=3,
+        )
         x = self._x(profile, b.centre_m[valid])
         band = self.pools.take("fill")
         band.curves[0].setData(x, (b.mean - b.std)[valid])
@@ -484,19 +557,36 @@ class ProfileDock(QDockWidget):
         curve = self.pools.take("curve")
         # raster profiles keep masked stretches open; sparse point profiles are bridged
         shown = valid | _long_gaps(valid) if profile.kind == "raster" else valid
-        curve.setData(self._x(profile, b.centre_m[shown]), b.mean[shown], connect="finite",
-                      pen=pg.mkPen(colour, width=2), symbol=None)
+        curve.setData(
+            self._x(profile, b.centre_m[shown]),
+            b.mean[shown],
+            connect="finite",
+            pen=pg.mkPen(colour, width=2),
+            symbol=None,
+        )
         self.drawn_curves[profile.name] = curve
         self.legend.addItem(curve, profile.name)
         if np.isfinite(m.minimum):
             marker = self.pools.take("curve")
-            marker.setData(self._x(profile, [m.minimum_at_m]), [m.minimum], pen=None,
-                           symbol="t", symbolSize=12, symbolBrush=colour, symbolPen="k")
+            marker.setData(
+                self._x(profile, [m.minimum_at_m]),
+                [m.minimum],
+                pen=None,
+                symbol="t",
+                symbolSize=12,
+                symbolBrush=colour,
+                symbolPen="k",
+            )
         if m.affected:
             ends = self._x(profile, np.ravel(m.affected))
             bars = self.pools.take("curve")
-            bars.setData(ends, np.full(ends.size, bar_y), connect="pairs", symbol=None,
-                         pen=pg.mkPen(colour, width=5))
+            bars.setData(
+                ends,
+                np.full(ends.size, bar_y),
+                connect="pairs",
+                symbol=None,
+                pen=pg.mkPen(colour, width=5),
+            )
 
     # ------------------------------------------------------------------ housekeeping
     def clear(self) -> None:
@@ -529,13 +619,17 @@ class ProfileDock(QDockWidget):
         crs = self.canvas.mapSettings().destinationCrs()
         layer = QgsVectorLayer(f"LineString?crs={crs.authid()}", "profile lines", "memory")
         provider = layer.dataProvider()
-        provider.addAttributes([QgsField("name", QVariant.String),
-                                QgsField("source", QVariant.String),
-                                QgsField("length_m", QVariant.Double),
-                                QgsField("min_rate", QVariant.Double),
-                                QgsField("min_at_m", QVariant.Double),
-                                QgsField("width_m", QVariant.Double),
-                                QgsField("affected_m", QVariant.Double)])
+        provider.addAttributes(
+            [
+                QgsField("name", QVariant.String),
+                QgsField("source", QVariant.String),
+                QgsField("length_m", QVariant.Double),
+                QgsField("min_rate", QVariant.Double),
+                QgsField("min_at_m", QVariant.Double),
+                QgsField("width_m", QVariant.Double),
+                QgsField("affected_m", QVariant.Double),
+            ]
+        )
         layer.updateFields()
         features = []
         for line in self.lines:
@@ -547,11 +641,17 @@ class ProfileDock(QDockWidget):
                 feature = QgsFeature(layer.fields())
                 feature.setGeometry(QgsGeometry.fromPolylineXY(vertices))
                 m = profile.metrics if profile else None
-                feature.setAttributes([line.name, profile.name if profile else "",
-                                       m.line_length_m if m else None,
-                                       m.minimum if m else None, m.minimum_at_m if m else None,
-                                       m.width_m if m else None,
-                                       m.affected_length_m if m else None])
+                feature.setAttributes(
+                    [
+                        line.name,
+                        profile.name if profile else "",
+                        m.line_length_m if m else None,
+                        m.minimum if m else None,
+                        m.minimum_at_m if m else None,
+                        m.width_m if m else None,
+                        m.affected_length_m if m else None,
+                    ]
+                )
                 features.append(feature)
         provider.addFeatures(features)
         layer.updateExtents()
@@ -565,7 +665,8 @@ class ProfileDock(QDockWidget):
             options.driverName = "GPKG"
             options.layerName = "profile_lines"
             error = QgsVectorFileWriter.writeAsVectorFormatV3(
-                layer, str(path), QgsProject.instance().transformContext(), options)
+                layer, str(path), QgsProject.instance().transformContext(), options
+            )
             if error[0] != QgsVectorFileWriter.NoError:
                 raise OSError(f"{path}: {error[1]}")
             layer = QgsVectorLayer(str(path), "profile lines", "ogr")
@@ -574,14 +675,15 @@ class ProfileDock(QDockWidget):
 
     def _export_dialog(self, kind: str) -> None:
         if kind == "csv":
-            save_via_dialog(self, "Export profiles", "profiles.csv", "CSV (*.csv)",
-                            self.export_csv)
+            save_via_dialog(self, "Export profiles", "profiles.csv", "CSV (*.csv)", self.export_csv)
         elif kind == "image":
-            save_via_dialog(self, "Export chart", "profiles.png", "PNG (*.png);;SVG (*.svg)",
-                            self.export_image)
+            save_via_dialog(
+                self, "Export chart", "profiles.png", "PNG (*.png);;SVG (*.svg)", self.export_image
+            )
         else:
-            save_via_dialog(self, "Save lines", "profile_lines.gpkg", "GeoPackage (*.gpkg)",
-                            self.save_lines)
+            save_via_dialog(
+                self, "Save lines", "profile_lines.gpkg", "GeoPackage (*.gpkg)", self.save_lines
+            )
 
     def unload(self) -> None:
         if self.canvas.mapTool() is self.tool:

@@ -8,6 +8,7 @@ fit whose rate is in the legend, and the forecast with its band when the point l
 ``FYYYYMMDD`` / ``FLOYYYYMMDD`` / ``FHIYYYYMMDD`` fields. Shift-click (or "Set reference")
 picks a reference point: every curve, present and future, is shown relative to it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,24 +17,50 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import numpy as np
-from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeatureRequest,
-                       QgsMapLayer, QgsPointXY, QgsProject, QgsRasterLayer, QgsRectangle,
-                       QgsVectorLayer, QgsWkbTypes)
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeatureRequest,
+    QgsMapLayer,
+    QgsPointXY,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRectangle,
+    QgsVectorLayer,
+    QgsWkbTypes,
+)
 from qgis.gui import QgsVertexMarker
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
-from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox,
-                                 QFileDialog, QHBoxLayout, QLabel, QPushButton,
-                                 QVBoxLayout, QWidget)
+from qgis.PyQt.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.atomic import atomic_output
 from ..core.errors import InputError
-from ..core.timeseries_sampling import (DEFAULT_RADIUS_M, PointTable, SampledSeries, SeriesFit,
-                                        fit_series, geotiff_band_dates, rereference,
-                                        sample_points, sample_series_file, series_fields)
+from ..core.timeseries.sampling import (
+    DEFAULT_RADIUS_M,
+    PointTable,
+    SampledSeries,
+    SeriesFit,
+    fit_series,
+    geotiff_band_dates,
+    rereference,
+    sample_points,
+    sample_series_file,
+    series_fields,
+)
 from .map_tools import LINE_COLOURS, PointPickTool
-from .plotting import (ItemPools, export_plot, require_pyqtgraph, save_via_dialog,
-                       timestamps)
+from .plotting import ItemPools, export_plot, require_pyqtgraph, save_via_dialog, timestamps
 
 FIT_MODES = ["No fit", "Linear", "Linear + annual"]
 METRES_PER_DEGREE = 111_320.0  # radius conversion for layers in geographic CRS
@@ -79,16 +106,22 @@ class PlottedSeries:
 
 
 def _h5_crs(path: str) -> QgsCoordinateReferenceSystem:
-    from ..core.mintpy_io import read_attrs
+    from ..core.io.mintpy import read_attrs
 
     epsg = read_attrs(path).get("EPSG", "")
-    return QgsCoordinateReferenceSystem(f"EPSG:{int(float(epsg))}") if epsg else \
-        QgsCoordinateReferenceSystem()
+    return (
+        QgsCoordinateReferenceSystem(f"EPSG:{int(float(epsg))}")
+        if epsg
+        else QgsCoordinateReferenceSystem()
+    )
 
 
 def point_layer_has_series(layer: QgsMapLayer) -> bool:
-    return (isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.PointGeometry
-            and bool(series_fields(layer.fields().names())["observed"]))
+    return (
+        isinstance(layer, QgsVectorLayer)
+        and layer.geometryType() == QgsWkbTypes.PointGeometry
+        and bool(series_fields(layer.fields().names())["observed"])
+    )
 
 
 def raster_has_series(layer: QgsMapLayer) -> bool:
@@ -101,14 +134,14 @@ def raster_has_series(layer: QgsMapLayer) -> bool:
     return True
 
 
-def sample_point_layer(layer: QgsVectorLayer, x: float, y: float,
-                       radius_m: float) -> SampledSeries:
+def sample_point_layer(layer: QgsVectorLayer, x: float, y: float, radius_m: float) -> SampledSeries:
     """Series of the features within ``radius_m`` of (x, y) (layer CRS), via a rect request."""
     radius = radius_m / METRES_PER_DEGREE if layer.crs().isGeographic() else radius_m
     roles = series_fields(layer.fields().names())
     names = [n for items in roles.values() for _, n in items]
-    request = QgsFeatureRequest().setFilterRect(QgsRectangle(x - radius, y - radius,
-                                                             x + radius, y + radius))
+    request = QgsFeatureRequest().setFilterRect(
+        QgsRectangle(x - radius, y - radius, x + radius, y + radius)
+    )
     request.setSubsetOfAttributes(names, layer.fields())
     xs, ys, rows = [], [], {n: [] for n in names}
     for feature in layer.getFeatures(request):
@@ -123,11 +156,18 @@ def sample_point_layer(layer: QgsVectorLayer, x: float, y: float,
         if not roles[role]:
             return None
         return np.array([rows[n] for _, n in roles[role]], dtype=float).T.reshape(
-            len(xs), len(roles[role]))
+            len(xs), len(roles[role])
+        )
 
-    table = PointTable(np.array(xs), np.array(ys), [d for d, _ in roles["observed"]],
-                       column_block("observed"), [d for d, _ in roles["forecast"]],
-                       column_block("forecast"), source=layer.name())
+    table = PointTable(
+        np.array(xs),
+        np.array(ys),
+        [d for d, _ in roles["observed"]],
+        column_block("observed"),
+        [d for d, _ in roles["forecast"]],
+        column_block("forecast"),
+        source=layer.name(),
+    )
     if roles["low"] and len(roles["low"]) == len(roles["forecast"]):
         table.low_mm = column_block("low")
     if roles["high"] and len(roles["high"]) == len(roles["forecast"]):
@@ -230,8 +270,9 @@ class TimeSeriesDock(QDockWidget):
         self.pools = ItemPools(self.plot)
         self.pools.register("curve", pg.PlotDataItem)
         self.pools.register("bars", lambda: pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0)))
-        self.pools.register("fill", lambda: pg.FillBetweenItem(pg.PlotDataItem(),
-                                                               pg.PlotDataItem()))
+        self.pools.register(
+            "fill", lambda: pg.FillBetweenItem(pg.PlotDataItem(), pg.PlotDataItem())
+        )
         self.plot.setMinimumHeight(220)
         layout.addWidget(self.plot, 1)
         self.status = QLabel("Pick points on the map.")
@@ -248,8 +289,9 @@ class TimeSeriesDock(QDockWidget):
             if point_layer_has_series(layer):
                 self.sources[layer.name()] = SeriesSource(layer.name(), layer.crs(), layer=layer)
             elif raster_has_series(layer):
-                self.sources[layer.name()] = SeriesSource(layer.name(), layer.crs(),
-                                                          path=layer.source())
+                self.sources[layer.name()] = SeriesSource(
+                    layer.name(), layer.crs(), path=layer.source()
+                )
         self.source_combo.blockSignals(True)
         self.source_combo.clear()
         self.source_combo.addItems(list(self.sources))
@@ -272,8 +314,9 @@ class TimeSeriesDock(QDockWidget):
         return source
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Time-series file", "",
-                                              "Time series (*.h5 *.tif *.tiff)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Time-series file", "", "Time series (*.h5 *.tif *.tiff)"
+        )
         if path:
             self.add_file(path)
 
@@ -303,8 +346,9 @@ class TimeSeriesDock(QDockWidget):
         else:
             self.add_point(point)
 
-    def add_point(self, point: QgsPointXY, source: Optional[SeriesSource] = None
-                  ) -> Optional[PlottedSeries]:
+    def add_point(
+        self, point: QgsPointXY, source: Optional[SeriesSource] = None
+    ) -> Optional[PlottedSeries]:
         """Sample ``point`` (canvas CRS) and plot it; returns the entry (None on error)."""
         source = source or self.current_source()
         if source is None:
@@ -320,8 +364,13 @@ class TimeSeriesDock(QDockWidget):
         if len(self.entries) >= MAX_CURVES:
             self._remove_entry(self.entries[0])
         self._counter += 1
-        entry = PlottedSeries(f"P{self._counter}", source, point, raw,
-                              colour=LINE_COLOURS[(self._counter - 1) % len(LINE_COLOURS)])
+        entry = PlottedSeries(
+            f"P{self._counter}",
+            source,
+            point,
+            raw,
+            colour=LINE_COLOURS[(self._counter - 1) % len(LINE_COLOURS)],
+        )
         entry.marker = self._marker(point, entry.colour, QgsVertexMarker.ICON_CIRCLE)
         self.entries.append(entry)
         self.redraw()
@@ -392,10 +441,15 @@ class TimeSeriesDock(QDockWidget):
         self.pools.end()
         if self.reference_point is not None:
             hidden = any(e.raw.forecast is not None for e in self.entries)
-            notes.insert(0, "Relative to the reference point"
-                         + (" (forecasts hidden)." if hidden else "."))
-        self.plot.setTitle("relative to the reference point (black square)"
-                           if self.reference_point is not None else None, size="9pt")
+            notes.insert(
+                0, "Relative to the reference point" + (" (forecasts hidden)." if hidden else ".")
+            )
+        self.plot.setTitle(
+            "relative to the reference point (black square)"
+            if self.reference_point is not None
+            else None,
+            size="9pt",
+        )
         self.plot.enableAutoRange()
         self._message(" ".join(notes) or f"{len(self.entries)} point(s).")
 
@@ -413,25 +467,52 @@ class TimeSeriesDock(QDockWidget):
         s = entry.shown
         x = timestamps(s.dates)
         colour = QColor(entry.colour)
-        entry.items.append(self._curve(x, s.values_mm, entry.legend,
-                                       pen=pg.mkPen(colour, width=1.5), symbol="o",
-                                       symbolSize=5, symbolBrush=colour, symbolPen=None))
+        entry.items.append(
+            self._curve(
+                x,
+                s.values_mm,
+                entry.legend,
+                pen=pg.mkPen(colour, width=1.5),
+                symbol="o",
+                symbolSize=5,
+                symbolBrush=colour,
+                symbolPen=None,
+            )
+        )
         if s.std_mm is not None and np.isfinite(s.std_mm).any():
             bars = self.pools.take("bars")
-            bars.setData(x=x, y=s.values_mm, height=2 * np.nan_to_num(s.std_mm), beam=0,
-                         pen=pg.mkPen(colour, width=1))
+            bars.setData(
+                x=x,
+                y=s.values_mm,
+                height=2 * np.nan_to_num(s.std_mm),
+                beam=0,
+                pen=pg.mkPen(colour, width=1),
+            )
             entry.items.append(bars)
         if entry.fit is not None:
             dense = _dense_dates(s.dates)
-            entry.items.append(self._curve(timestamps(dense), entry.fit.evaluate(dense),
-                                           pen=pg.mkPen(colour, width=1, style=Qt.DashLine)))
+            entry.items.append(
+                self._curve(
+                    timestamps(dense),
+                    entry.fit.evaluate(dense),
+                    pen=pg.mkPen(colour, width=1, style=Qt.DashLine),
+                )
+            )
         forecast = s.forecast
         if forecast is not None and len(forecast.dates):
             fx = timestamps(forecast.dates)
-            entry.items.append(self._curve(fx, forecast.values_mm, f"{entry.label} forecast",
-                                           pen=pg.mkPen(colour, width=2, style=Qt.DotLine),
-                                           symbol="t", symbolSize=6, symbolBrush=colour,
-                                           symbolPen=None))
+            entry.items.append(
+                self._curve(
+                    fx,
+                    forecast.values_mm,
+                    f"{entry.label} forecast",
+                    pen=pg.mkPen(colour, width=2, style=Qt.DotLine),
+                    symbol="t",
+                    symbolSize=6,
+                    symbolBrush=colour,
+                    symbolPen=None,
+                )
+            )
             if forecast.low_mm is not None and forecast.high_mm is not None:
                 band = self.pools.take("fill")
                 band.curves[0].setData(fx, forecast.low_mm)
@@ -474,25 +555,58 @@ class TimeSeriesDock(QDockWidget):
         with atomic_output(path) as temp:
             with open(temp, "w", newline="") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(["series", "x", "y", "source", "date", "kind", "displacement_mm",
-                                 "std_mm", "fit_mm", "low_mm", "high_mm"])
+                writer.writerow(
+                    [
+                        "series",
+                        "x",
+                        "y",
+                        "source",
+                        "date",
+                        "kind",
+                        "displacement_mm",
+                        "std_mm",
+                        "fit_mm",
+                        "low_mm",
+                        "high_mm",
+                    ]
+                )
                 for entry in self.entries:
                     s = entry.shown
                     fit = entry.fit.evaluate(s.dates) if entry.fit is not None else None
                     for i, date in enumerate(s.dates):
-                        writer.writerow([entry.label, f"{s.x:.3f}", f"{s.y:.3f}",
-                                         entry.source.name, date.isoformat(), "observed",
-                                         _fmt(s.values_mm[i]),
-                                         "" if s.std_mm is None else _fmt(s.std_mm[i]),
-                                         "" if fit is None else _fmt(fit[i]), "", ""])
+                        writer.writerow(
+                            [
+                                entry.label,
+                                f"{s.x:.3f}",
+                                f"{s.y:.3f}",
+                                entry.source.name,
+                                date.isoformat(),
+                                "observed",
+                                _fmt(s.values_mm[i]),
+                                "" if s.std_mm is None else _fmt(s.std_mm[i]),
+                                "" if fit is None else _fmt(fit[i]),
+                                "",
+                                "",
+                            ]
+                        )
                     if s.forecast is not None:
                         f = s.forecast
                         for i, date in enumerate(f.dates):
-                            writer.writerow([entry.label, f"{s.x:.3f}", f"{s.y:.3f}",
-                                             entry.source.name, date.isoformat(), "forecast",
-                                             _fmt(f.values_mm[i]), "", "",
-                                             "" if f.low_mm is None else _fmt(f.low_mm[i]),
-                                             "" if f.high_mm is None else _fmt(f.high_mm[i])])
+                            writer.writerow(
+                                [
+                                    entry.label,
+                                    f"{s.x:.3f}",
+                                    f"{s.y:.3f}",
+                                    entry.source.name,
+                                    date.isoformat(),
+                                    "forecast",
+                                    _fmt(f.values_mm[i]),
+                                    "",
+                                    "",
+                                    "" if f.low_mm is None else _fmt(f.low_mm[i]),
+                                    "" if f.high_mm is None else _fmt(f.high_mm[i]),
+                                ]
+                            )
         return Path(path)
 
     def export_image(self, path) -> Path:
@@ -502,8 +616,9 @@ class TimeSeriesDock(QDockWidget):
         if kind == "csv":
             save_via_dialog(self, "Export series", "series.csv", "CSV (*.csv)", self.export_csv)
         else:
-            save_via_dialog(self, "Export chart", "series.png", "PNG (*.png);;SVG (*.svg)",
-                            self.export_image)
+            save_via_dialog(
+                self, "Export chart", "series.png", "PNG (*.png);;SVG (*.svg)", self.export_image
+            )
 
     def unload(self) -> None:
         """Remove the map tool, the markers and the project connections."""

@@ -6,6 +6,7 @@ Later capabilities add their inputs (SLC stack, driver rasters, land use...) as 
 :mod:`.extensions`, each with ``ORDER`` (int) and
 ``write(scene, folder, rng, progress) -> dict[str, Path]``; :func:`create_demo` runs them all.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -24,13 +25,20 @@ __all__ = ["create_demo", "make_scene", "DemoScene"]
 def _extensions():
     from . import extensions
 
-    modules = [importlib.import_module(f"{extensions.__name__}.{info.name}")
-               for info in pkgutil.iter_modules(extensions.__path__)]
+    modules = [
+        importlib.import_module(f"{extensions.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(extensions.__path__)
+    ]
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
-def create_demo(folder: Union[str, Path], seed: int = 42, size: int = 256,
-                n_acquisitions: int = 90, progress: ProgressCallback = silent) -> Dict[str, Path]:
+def create_demo(
+    folder: Union[str, Path],
+    seed: int = 42,
+    size: int = 256,
+    n_acquisitions: int = 90,
+    progress: ProgressCallback = silent,
+) -> Dict[str, Path]:
     """Write the whole demo study area under ``folder``; return the written paths by name.
 
     ``folder/hyp3`` holds the HyP3 product zips, ``folder/truth`` the truth, and each extension
@@ -47,7 +55,9 @@ def create_demo(folder: Union[str, Path], seed: int = 42, size: int = 256,
     modules = _extensions()
     for index, module in enumerate(modules):
         rng = np.random.default_rng([seed, index + 1])
-        part = scaled(progress, 0.7 + 0.3 * index / len(modules), 0.7 + 0.3 * (index + 1) / len(modules))
+        part = scaled(
+            progress, 0.7 + 0.3 * index / len(modules), 0.7 + 0.3 * (index + 1) / len(modules)
+        )
         outputs.update(module.write(scene, folder, rng, part))
     progress(1.0, "Demo scene written.")
     return outputs

@@ -11,6 +11,7 @@ date, an orbital ramp per pair, DEM errors at a few pixels times the perpendicul
 coherence-dependent decorrelation (vegetation decorrelates fast, water is masked) and
 unwrapping errors (a 2 pi jump over a patch) in a few pairs.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,20 +23,20 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from ..atomic import atomic_output
-from ..constants import SENTINEL1_WAVELENGTH
+from ..conventions import SENTINEL1_WAVELENGTH
 from ..grid import Grid
-from ..hyp3 import slant_range
+from ..io.hyp3 import slant_range
 from ..progress import ProgressCallback, report, silent
 from .scene import DemoScene
 
 SPACECRAFT_HEIGHT = 693_000.0  # m
-EARTH_RADIUS = 6_371_000.0     # m at nadir
-UTC_SECONDS = 81_296.0         # 22:34:56, a descending pass
-ORBIT_OF_FIRST_DATE = 25_333   # Sentinel-1A absolute orbit of the first acquisition
-LOOKS = 8                      # effective looks of the 80 m phase (decorrelation noise)
-TURBULENCE_STD = 0.004         # m, LOS delay per date
-STRATIFIED_STD = 2.0e-5        # m of LOS delay per m of height, per date
-RAMP_STD = 1.2                 # rad across the scene, per pair and axis
+EARTH_RADIUS = 6_371_000.0  # m at nadir
+UTC_SECONDS = 81_296.0  # 22:34:56, a descending pass
+ORBIT_OF_FIRST_DATE = 25_333  # Sentinel-1A absolute orbit of the first acquisition
+LOOKS = 8  # effective looks of the 80 m phase (decorrelation noise)
+TURBULENCE_STD = 0.004  # m, LOS delay per date
+STRATIFIED_STD = 2.0e-5  # m of LOS delay per m of height, per date
+RAMP_STD = 1.2  # rad across the scene, per pair and axis
 
 
 def small_baseline_pairs(n_dates: int) -> List[Tuple[int, int]]:
@@ -56,27 +57,40 @@ def small_baseline_pairs(n_dates: int) -> List[Tuple[int, int]]:
 
 
 def product_name(reference: dt.date, secondary: dt.date) -> str:
-    """An INSAR_GAMMA name, e.g. ``S1AA_20190104T223456_20190116T223457_VVP012_INT80_G_ueF_1A2B``."""
+    """An INSAR_GAMMA name.
+
+    For example ``S1AA_20190104T223456_20190116T223457_VVP012_INT80_G_ueF_1A2B``.
+    """
     days = (secondary - reference).days
     checksum = hashlib.md5(f"{reference}{secondary}".encode()).hexdigest()[:4].upper()
-    return (f"S1AA_{reference:%Y%m%d}T223456_{secondary:%Y%m%d}T223457_VVP{days:03d}"
-            f"_INT80_G_ueF_{checksum}")
+    return (
+        f"S1AA_{reference:%Y%m%d}T223456_{secondary:%Y%m%d}T223457_VVP{days:03d}"
+        f"_INT80_G_ueF_{checksum}"
+    )
 
 
 def _granule(date: dt.date, orbit: int) -> str:
     take = hashlib.md5(str(date).encode()).hexdigest()
-    return (f"S1A_IW_SLC__1SDV_{date:%Y%m%d}T223443_{date:%Y%m%d}T223510_{orbit:06d}_"
-            f"{take[:6].upper()}_{take[6:10].upper()}")
+    return (
+        f"S1A_IW_SLC__1SDV_{date:%Y%m%d}T223443_{date:%Y%m%d}T223510_{orbit:06d}_"
+        f"{take[:6].upper()}_{take[6:10].upper()}"
+    )
 
 
-def _power_law_fields(rng: np.random.Generator, count: int, shape: Tuple[int, int],
-                      pixel: float, std: float, outer_scale: float = 20_000.0) -> np.ndarray:
+def _power_law_fields(
+    rng: np.random.Generator,
+    count: int,
+    shape: Tuple[int, int],
+    pixel: float,
+    std: float,
+    outer_scale: float = 20_000.0,
+) -> np.ndarray:
     """``count`` random fields with a -8/3 power-law spectrum (Kolmogorov turbulence),
     each scaled to standard deviation ``std``; float32 (count, L, W)."""
     length, width = shape
     ky = np.fft.fftfreq(length, d=pixel)[:, None]
     kx = np.fft.rfftfreq(width, d=pixel)[None, :]
-    k = np.sqrt(kx ** 2 + ky ** 2 + (1.0 / outer_scale) ** 2)
+    k = np.sqrt(kx**2 + ky**2 + (1.0 / outer_scale) ** 2)
     spectrum = np.fft.rfft2(rng.standard_normal((count, length, width)), axes=(1, 2))
     fields = np.fft.irfft2(spectrum * k ** (-8.0 / 6.0), s=shape, axes=(1, 2))
     fields -= fields.mean(axis=(1, 2), keepdims=True)
@@ -100,8 +114,9 @@ def _geotiff_bytes(data: np.ndarray, grid: Grid, nodata: float) -> bytes:
     gdal.UseExceptions()
     gdal_type = gdal.GDT_Byte if data.dtype == np.uint8 else gdal.GDT_Float32
     name = f"/vsimem/hyp3_demo_{id(data)}.tif"
-    ds = gdal.GetDriverByName("GTiff").Create(name, grid.width, grid.length, 1, gdal_type,
-                                              ["COMPRESS=LZW"])
+    ds = gdal.GetDriverByName("GTiff").Create(
+        name, grid.width, grid.length, 1, gdal_type, ["COMPRESS=LZW"]
+    )
     ds.SetGeoTransform(grid.geotransform)
     ds.SetProjection(grid.crs_wkt())
     band = ds.GetRasterBand(1)
@@ -139,12 +154,22 @@ def _lonlat(grid: Grid, x: float, y: float) -> Tuple[float, float]:
     return lon, lat
 
 
-def _metadata_text(scene: DemoScene, i: int, j: int, baseline: float, ref_phase: float,
-                   ref_pixel: Tuple[int, int], lonlat: Tuple[float, float]) -> str:
+def _metadata_text(
+    scene: DemoScene,
+    i: int,
+    j: int,
+    baseline: float,
+    ref_phase: float,
+    ref_pixel: Tuple[int, int],
+    lonlat: Tuple[float, float],
+) -> str:
     orbit_i = ORBIT_OF_FIRST_DATE + 175 * i
     orbit_j = ORBIT_OF_FIRST_DATE + 175 * j
-    ranges = slant_range([scene.incidence.min(), scene.incidence.mean(), scene.incidence.max()],
-                         SPACECRAFT_HEIGHT, EARTH_RADIUS)
+    ranges = slant_range(
+        [scene.incidence.min(), scene.incidence.mean(), scene.incidence.max()],
+        SPACECRAFT_HEIGHT,
+        EARTH_RADIUS,
+    )
     x, y = scene.grid.xy(*ref_pixel)
     lines = [
         ("Reference Granule", _granule(scene.dates[i], orbit_i)),
@@ -206,8 +231,9 @@ def tropospheric_delay(scene: DemoScene, rng: np.random.Generator) -> np.ndarray
     return delay
 
 
-def write_hyp3_products(scene: DemoScene, folder: Path,
-                        progress: ProgressCallback = silent) -> Dict[str, Path]:
+def write_hyp3_products(
+    scene: DemoScene, folder: Path, progress: ProgressCallback = silent
+) -> Dict[str, Path]:
     """Write one HyP3 product zip per pair of :func:`small_baseline_pairs` into ``folder``.
 
     Product zips of an earlier scene in ``folder`` are removed so that the folder holds one
@@ -227,14 +253,15 @@ def write_hyp3_products(scene: DemoScene, folder: Path,
     ranges = slant_range(scene.incidence, SPACECRAFT_HEIGHT, EARTH_RADIUS)
     topo_per_metre = dem_error(scene) / (ranges * np.sin(np.deg2rad(scene.incidence)))
     # phase of each date relative to a common origin; pairs are differences of these
-    date_phase = (to_phase * (los - delay + scene.bperp[:, None, None] * topo_per_metre[None])
-                  ).astype(np.float32)
+    date_phase = (
+        to_phase * (los - delay + scene.bperp[:, None, None] * topo_per_metre[None])
+    ).astype(np.float32)
     del los, delay
 
     ref_pixel = _reference_pixel(scene)
     lonlat = _lonlat(grid, *[float(v) for v in grid.xy(*ref_pixel)])
-    texture = (0.9 + 0.1 * np.tanh(_power_law_fields(rng, 1, shape, abs(grid.x_step), 1.0)[0]))
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]] / max(shape)
+    texture = 0.9 + 0.1 * np.tanh(_power_law_fields(rng, 1, shape, abs(grid.x_step), 1.0)[0])
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]] / max(shape)
     pairs = small_baseline_pairs(n)
     names = {product_name(scene.dates[i], scene.dates[j]) for i, j in pairs}
     for stale in folder.glob("S1*.zip"):  # products of an earlier, different scene
@@ -245,33 +272,42 @@ def write_hyp3_products(scene: DemoScene, folder: Path,
 
     static = {
         "dem": _geotiff_bytes((scene.height - dem_error(scene)).astype(np.float32), grid, 0.0),
-        "lv_theta": _geotiff_bytes(np.deg2rad(90.0 - scene.incidence).astype(np.float32), grid, 0.0),
+        "lv_theta": _geotiff_bytes(
+            np.deg2rad(90.0 - scene.incidence).astype(np.float32), grid, 0.0
+        ),
         "lv_phi": _geotiff_bytes(np.deg2rad(scene.azimuth + 90.0).astype(np.float32), grid, 0.0),
         "water_mask": _geotiff_bytes((~scene.water).astype(np.uint8), grid, 255.0),
     }
     for k, (i, j) in enumerate(pairs):
         days = (scene.dates[j] - scene.dates[i]).days
         gamma = _coherence(scene, days, texture)
-        sigma = np.minimum(np.sqrt((1 - gamma ** 2) / (2 * LOOKS * gamma ** 2)), 2.5)
+        sigma = np.minimum(np.sqrt((1 - gamma**2) / (2 * LOOKS * gamma**2)), 2.5)
         phase = date_phase[j] - date_phase[i] + sigma * rng.standard_normal(shape, np.float32)
         phase += rng.normal(0, RAMP_STD) * (xx - 0.5) + rng.normal(0, RAMP_STD) * (yy - 0.5)
         if k in jump_pairs and veg_rows.size:
             pick = rng.integers(veg_rows.size)
             radius = 0.06 * max(shape)
-            patch = (yy * max(shape) - veg_rows[pick]) ** 2 + (xx * max(shape) - veg_cols[pick]) ** 2
-            phase += np.where(patch < radius ** 2, rng.choice([-2, 2]) * np.pi, 0.0)
+            patch = (yy * max(shape) - veg_rows[pick]) ** 2 + (
+                xx * max(shape) - veg_cols[pick]
+            ) ** 2
+            phase += np.where(patch < radius**2, rng.choice([-2, 2]) * np.pi, 0.0)
         ref_phase = float(phase[ref_pixel])
         phase = (phase - ref_phase).astype(np.float32)
         phase[phase == 0.0] = 1e-6  # 0 is HyP3's nodata: keep the reference pixel valid
         phase[scene.water] = 0.0
-        corr = np.clip(gamma + rng.normal(0, 0.04, shape) * (1 - gamma), 0.01, 1.0).astype(np.float32)
+        corr = np.clip(gamma + rng.normal(0, 0.04, shape) * (1 - gamma), 0.01, 1.0).astype(
+            np.float32
+        )
 
         name = product_name(scene.dates[i], scene.dates[j])
         baseline = float(scene.bperp[j] - scene.bperp[i])
-        files = {f"{name}.txt": _metadata_text(scene, i, j, baseline, ref_phase, ref_pixel,
-                                               lonlat).encode(),
-                 f"{name}_unw_phase.tif": _geotiff_bytes(phase, grid, 0.0),
-                 f"{name}_corr.tif": _geotiff_bytes(corr, grid, 0.0)}
+        files = {
+            f"{name}.txt": _metadata_text(
+                scene, i, j, baseline, ref_phase, ref_pixel, lonlat
+            ).encode(),
+            f"{name}_unw_phase.tif": _geotiff_bytes(phase, grid, 0.0),
+            f"{name}_corr.tif": _geotiff_bytes(corr, grid, 0.0),
+        }
         files.update({f"{name}_{layer}.tif": content for layer, content in static.items()})
         # processing time stamped as the day after the secondary acquisition: same seed, same bytes
         stamp = (scene.dates[j] + dt.timedelta(days=1)).timetuple()[:6]

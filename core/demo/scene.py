@@ -11,6 +11,7 @@ Signals, all VERTICAL and in metres (negative = subsidence):
 Terrain, water body and vegetation (low-coherence) masks are part of the scene so that every
 writer (HyP3, SLC, drivers, land use) draws from one consistent truth.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,7 +20,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ..constants import DAYS_PER_YEAR
+from ..conventions import DAYS_PER_YEAR
 from ..grid import Grid
 
 DEMO_EPSG = 32649
@@ -32,13 +33,13 @@ class Bowl:
     name: str
     x: float
     y: float
-    radius: float            # Gaussian sigma of the trough, m
-    rate: float              # vertical rate at onset, m/yr (negative)
-    onset: dt.date           # mining under the bowl starts
+    radius: float  # Gaussian sigma of the trough, m
+    rate: float  # vertical rate at onset, m/yr (negative)
+    onset: dt.date  # mining under the bowl starts
     stop: Optional[dt.date]  # mining ends: the bowl stabilises afterwards (None = still active)
-    acceleration: float = 0.0        # m/yr^2, change of rate after onset (negative = speeds up)
+    acceleration: float = 0.0  # m/yr^2, change of rate after onset (negative = speeds up)
     migration: Tuple[float, float] = (0.0, 0.0)  # centre velocity (vx, vy), m/yr
-    elongation: float = 1.0          # ratio of along- to across-strike sigma
+    elongation: float = 1.0  # ratio of along- to across-strike sigma
 
     def centre(self, years_since_onset: float) -> Tuple[float, float]:
         t = max(0.0, years_since_onset)
@@ -60,17 +61,17 @@ class DemoScene:
     grid: Grid
     dates: List[dt.date]
     bowls: List[Bowl]
-    height: np.ndarray                 # m above sea level
-    incidence: np.ndarray              # deg from vertical
-    azimuth: np.ndarray                # deg, MintPy convention (from north, anticlockwise, LOS)
-    water: np.ndarray                  # bool, True = water body
-    vegetation: np.ndarray             # bool, True = vegetated / low coherence
-    groundwater: np.ndarray            # 0..1 weight of the groundwater basin
+    height: np.ndarray  # m above sea level
+    incidence: np.ndarray  # deg from vertical
+    azimuth: np.ndarray  # deg, MintPy convention (from north, anticlockwise, LOS)
+    water: np.ndarray  # bool, True = water body
+    vegetation: np.ndarray  # bool, True = vegetated / low coherence
+    groundwater: np.ndarray  # 0..1 weight of the groundwater basin
     seed: int
-    groundwater_rate: float = -0.012   # m/yr at basin centre
+    groundwater_rate: float = -0.012  # m/yr at basin centre
     seasonal_amplitude: float = 0.008  # m, annual, basin centre, peak in early spring (recharge)
-    uplift_rate: float = 0.0015        # m/yr, broad
-    heading: float = -169.0            # deg, descending-like track heading
+    uplift_rate: float = 0.0015  # m/yr, broad
+    heading: float = -169.0  # deg, descending-like track heading
     bperp: np.ndarray = field(default=None)  # per acquisition, m (relative to the first date)
 
     @property
@@ -118,7 +119,11 @@ class DemoScene:
         seasonal = seasonal - seasonal[0]
         out += (self.groundwater_rate * t)[:, None, None] * self.groundwater[None]
         out += (self.seasonal_amplitude * seasonal)[:, None, None] * self.groundwater[None]
-        out += (self.uplift_rate * t)[:, None, None] * (1 - self.groundwater)[None] * self.uplift_weight()[None]
+        out += (
+            (self.uplift_rate * t)[:, None, None]
+            * (1 - self.groundwater)[None]
+            * self.uplift_weight()[None]
+        )
         return out
 
     def uplift_weight(self) -> np.ndarray:
@@ -154,16 +159,28 @@ def _terrain(grid: Grid, rng: np.random.Generator) -> np.ndarray:
     return (base + rough + valley).astype(np.float32)
 
 
-def make_scene(seed: int = 42, size: int = 256, n_acquisitions: int = 90,
-               start: dt.date = dt.date(2019, 1, 4), pixel: float = 80.0) -> DemoScene:
+def make_scene(
+    seed: int = 42,
+    size: int = 256,
+    n_acquisitions: int = 90,
+    start: dt.date = dt.date(2019, 1, 4),
+    pixel: float = 80.0,
+) -> DemoScene:
     """The demo truth. ``size`` pixels square at ``pixel`` m; Sentinel-1 12-day sampling.
 
     Positions scale with ``size`` so small test scenes keep every feature.
     """
     rng = np.random.default_rng(seed)
     extent = size * pixel
-    grid = Grid(x_first=680000.0, y_first=3940000.0, x_step=pixel, y_step=-pixel,
-                width=size, length=size, epsg=DEMO_EPSG)
+    grid = Grid(
+        x_first=680000.0,
+        y_first=3940000.0,
+        x_step=pixel,
+        y_step=-pixel,
+        width=size,
+        length=size,
+        epsg=DEMO_EPSG,
+    )
     dates = [start + dt.timedelta(days=12 * k) for k in range(n_acquisitions)]
     x0, y0 = grid.x_first, grid.y_first
 
@@ -173,14 +190,41 @@ def make_scene(seed: int = 42, size: int = 256, n_acquisitions: int = 90,
     end = dates[-1]
     span = end - start
     bowls = [
-        Bowl("North longwall", *at(0.30, 0.28), radius=0.045 * extent, rate=-0.080,
-             onset=start, stop=None, migration=(0.045 * extent, 0.0), elongation=1.6),
-        Bowl("East panel", *at(0.72, 0.35), radius=0.035 * extent, rate=-0.030,
-             onset=start + span * 0.25, stop=None, acceleration=-0.025),
-        Bowl("South panel", *at(0.55, 0.75), radius=0.05 * extent, rate=-0.060,
-             onset=start, stop=start + span * 0.6),
-        Bowl("West shaft", *at(0.18, 0.62), radius=0.022 * extent, rate=-0.040,
-             onset=start + span * 0.1, stop=None),
+        Bowl(
+            "North longwall",
+            *at(0.30, 0.28),
+            radius=0.045 * extent,
+            rate=-0.080,
+            onset=start,
+            stop=None,
+            migration=(0.045 * extent, 0.0),
+            elongation=1.6,
+        ),
+        Bowl(
+            "East panel",
+            *at(0.72, 0.35),
+            radius=0.035 * extent,
+            rate=-0.030,
+            onset=start + span * 0.25,
+            stop=None,
+            acceleration=-0.025,
+        ),
+        Bowl(
+            "South panel",
+            *at(0.55, 0.75),
+            radius=0.05 * extent,
+            rate=-0.060,
+            onset=start,
+            stop=start + span * 0.6,
+        ),
+        Bowl(
+            "West shaft",
+            *at(0.18, 0.62),
+            radius=0.022 * extent,
+            rate=-0.040,
+            onset=start + span * 0.1,
+            stop=None,
+        ),
     ]
     length = width = size
     yy, xx = (np.mgrid[0:length, 0:width] + 0.5) / size
@@ -194,6 +238,16 @@ def make_scene(seed: int = 42, size: int = 256, n_acquisitions: int = 90,
     # MintPy azimuthAngle of the ground-to-satellite vector (HyP3: deg(lv_phi) - 90)
     azimuth = np.full((length, width), -79.0, dtype=np.float32)
     bperp = np.concatenate([[0.0], rng.normal(0.0, 45.0, n_acquisitions - 1)]).astype(np.float32)
-    return DemoScene(grid=grid, dates=dates, bowls=bowls, height=_terrain(grid, rng),
-                     incidence=incidence, azimuth=azimuth, water=water, vegetation=vegetation,
-                     groundwater=groundwater.astype(np.float32), seed=seed, bperp=bperp)
+    return DemoScene(
+        grid=grid,
+        dates=dates,
+        bowls=bowls,
+        height=_terrain(grid, rng),
+        incidence=incidence,
+        azimuth=azimuth,
+        water=water,
+        vegetation=vegetation,
+        groundwater=groundwater.astype(np.float32),
+        seed=seed,
+        bperp=bperp,
+    )

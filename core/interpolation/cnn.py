@@ -13,6 +13,7 @@ cumulative displacement). Fixed here against the authors' public code:
 
 Cells outside the grid or on nodata read 0 after normalisation. Torch is imported lazily.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,17 +35,17 @@ MODEL_FORMAT = "insar_subsidence.cnn/1"
 @dataclass
 class CnnOptions:
     patch_size: int = 30
-    conv_channels: Tuple[int, ...] = (32, 64, 128)   # one 1x1 + 3x3 + max-pool block each
+    conv_channels: Tuple[int, ...] = (32, 64, 128)  # one 1x1 + 3x3 + max-pool block each
     dense: Tuple[int, ...] = (1024, 1024, 512, 512, 256)
     dropout: float = 0.1
     learning_rate: float = 1e-4
     batch_size: int = 128
     epochs: int = 150
-    patience: int = 15              # epochs without validation improvement before stopping
+    patience: int = 15  # epochs without validation improvement before stopping
     validation_fraction: float = 0.15
     seed: int = 0
-    device: str = "auto"            # "auto" (CUDA when present), "cpu" or "cuda"
-    threads: int = 0                # CPU threads for torch; 0 = half the cores (at least 1)
+    device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
+    threads: int = 0  # CPU threads for torch; 0 = half the cores (at least 1)
     inference_batch: int = 1024
 
 
@@ -52,9 +53,12 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise InputError("the CNN needs the Python package 'torch', which is not installed.",
-                         None, "install it into QGIS's Python: pip install torch "
-                         "(CPU wheels: --index-url https://download.pytorch.org/whl/cpu).") from None
+        raise InputError(
+            "the CNN needs the Python package 'torch', which is not installed.",
+            None,
+            "install it into QGIS's Python: pip install torch "
+            "(CPU wheels: --index-url https://download.pytorch.org/whl/cpu).",
+        ) from None
     return torch
 
 
@@ -72,8 +76,9 @@ def band_ranges(stack: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 def normalise(stack: np.ndarray, mins: np.ndarray, maxs: np.ndarray) -> np.ndarray:
     """Scale each band to [0, 1] with its stored (min, max); NaN and constant bands read 0."""
     span = np.where(maxs > mins, maxs - mins, 1.0)
-    out = (np.asarray(stack, dtype=np.float32) - mins[:, None, None].astype(np.float32)) \
-        / span[:, None, None].astype(np.float32)
+    out = (np.asarray(stack, dtype=np.float32) - mins[:, None, None].astype(np.float32)) / span[
+        :, None, None
+    ].astype(np.float32)
     return np.nan_to_num(out, nan=0.0).astype(np.float32)
 
 
@@ -83,8 +88,9 @@ def pad_for_patches(normalised: np.ndarray, size: int) -> np.ndarray:
     return np.pad(normalised, ((0, 0), (before, after), (before, after)))
 
 
-def extract_patches(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int
-                    ) -> np.ndarray:
+def extract_patches(
+    padded: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int
+) -> np.ndarray:
     """(n, bands, size, size) windows; pixel (rows[i], cols[i]) sits at [size//2, size//2]."""
     windows = np.lib.stride_tricks.sliding_window_view(padded, (size, size), axis=(1, 2))
     return np.ascontiguousarray(windows[:, rows, cols].transpose(1, 0, 2, 3))
@@ -97,9 +103,15 @@ def point_pixels(grid: Grid, xy: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np
     return rows, cols, inside
 
 
-def training_samples(stack: np.ndarray, grid: Grid, xy: np.ndarray, values: np.ndarray,
-                     patch_size: int, mins: np.ndarray, maxs: np.ndarray
-                     ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def training_samples(
+    stack: np.ndarray,
+    grid: Grid,
+    xy: np.ndarray,
+    values: np.ndarray,
+    patch_size: int,
+    mins: np.ndarray,
+    maxs: np.ndarray,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(patches, labels, kept point indices): points outside the grid or without a finite
     value are dropped together with their labels."""
     rows, cols, inside = point_pixels(grid, xy)
@@ -115,20 +127,33 @@ def build_network(n_bands: int, options: CnnOptions):
     torch = _torch()
     nn = torch.nn
     if options.patch_size < 2 ** len(options.conv_channels):
-        raise InputError(f"a patch of {options.patch_size} cells is too small for "
-                         f"{len(options.conv_channels)} max-pooling blocks.", None,
-                         f"use a patch size of at least {2 ** len(options.conv_channels)}.")
+        raise InputError(
+            f"a patch of {options.patch_size} cells is too small for "
+            f"{len(options.conv_channels)} max-pooling blocks.",
+            None,
+            f"use a patch size of at least {2 ** len(options.conv_channels)}.",
+        )
     layers: List = []
     channels = n_bands
     for out in options.conv_channels:
-        layers += [nn.Conv2d(channels, out, 1), nn.BatchNorm2d(out), nn.ReLU(),
-                   nn.Conv2d(out, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(),
-                   nn.MaxPool2d(2), nn.Dropout(options.dropout)]
+        layers += [
+            nn.Conv2d(channels, out, 1),
+            nn.BatchNorm2d(out),
+            nn.ReLU(),
+            nn.Conv2d(out, out, 3, padding=1),
+            nn.BatchNorm2d(out),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Dropout(options.dropout),
+        ]
         channels = out
     features = nn.Sequential(*layers).eval()
     with torch.no_grad():
-        flat = int(np.prod(features(torch.zeros(1, n_bands, options.patch_size,
-                                                options.patch_size)).shape[1:]))
+        flat = int(
+            np.prod(
+                features(torch.zeros(1, n_bands, options.patch_size, options.patch_size)).shape[1:]
+            )
+        )
     head: List = [nn.Flatten()]
     width = flat
     for units in options.dense:
@@ -172,15 +197,18 @@ class CnnModel:
         step = self.options.inference_batch
         with torch.no_grad():
             for start in range(0, len(patches), step):
-                batch = torch.from_numpy(patches[start:start + step]).to(device)
-                out[start:start + len(batch)] = self.network(batch).squeeze(1).cpu().numpy()
+                batch = torch.from_numpy(patches[start : start + step]).to(device)
+                out[start : start + len(batch)] = self.network(batch).squeeze(1).cpu().numpy()
         return out * self.target_std + self.target_mean
 
     def _check_stack(self, stack: np.ndarray) -> None:
         if stack.shape[0] != len(self.mins):
-            raise InputError(f"the driver stack has {stack.shape[0]} bands; the model was "
-                             f"trained on {len(self.mins)} ({', '.join(self.band_names)}).",
-                             None, "use the same driving-force stack as for training.")
+            raise InputError(
+                f"the driver stack has {stack.shape[0]} bands; the model was "
+                f"trained on {len(self.mins)} ({', '.join(self.band_names)}).",
+                None,
+                "use the same driving-force stack as for training.",
+            )
 
     def predict_points(self, stack: np.ndarray, grid: Grid, xy: np.ndarray) -> np.ndarray:
         """Values at points (NaN outside the grid)."""
@@ -191,12 +219,13 @@ class CnnModel:
         padded = pad_for_patches(normalise(stack, self.mins, self.maxs), size)
         index = np.flatnonzero(inside)
         for start in range(0, len(index), 8192):
-            pick = index[start:start + 8192]
+            pick = index[start : start + 8192]
             out[pick] = self._forward(extract_patches(padded, rows[pick], cols[pick], size))
         return out
 
-    def predict_grid(self, stack: np.ndarray, grid: Grid, progress: ProgressCallback = silent
-                     ) -> np.ndarray:
+    def predict_grid(
+        self, stack: np.ndarray, grid: Grid, progress: ProgressCallback = silent
+    ) -> np.ndarray:
         """Values at every pixel (float32; NaN where every band is nodata)."""
         self._check_stack(stack)
         size = self.options.patch_size
@@ -214,23 +243,36 @@ class CnnModel:
         return out
 
 
-def train_cnn(stack: np.ndarray, grid: Grid, xy: np.ndarray, values: np.ndarray,
-              options: Optional[CnnOptions] = None, band_names: Optional[Sequence[str]] = None,
-              progress: ProgressCallback = silent) -> CnnModel:
+def train_cnn(
+    stack: np.ndarray,
+    grid: Grid,
+    xy: np.ndarray,
+    values: np.ndarray,
+    options: Optional[CnnOptions] = None,
+    band_names: Optional[Sequence[str]] = None,
+    progress: ProgressCallback = silent,
+) -> CnnModel:
     """Train on the points' patches; early stopping on a random validation part of the
     points (``validation_fraction``), keeping the weights of the best validation epoch."""
     options = options or CnnOptions()
     torch = _torch()
     stack = np.asarray(stack, dtype=np.float32)
     if stack.ndim != 3:
-        raise InputError("the driving-force stack must be (bands, rows, cols).", None,
-                         "give a multi-band raster.")
+        raise InputError(
+            "the driving-force stack must be (bands, rows, cols).",
+            None,
+            "give a multi-band raster.",
+        )
     mins, maxs = band_ranges(stack)
-    patches, labels, _ = training_samples(stack, grid, np.asarray(xy, float), values,
-                                          options.patch_size, mins, maxs)
+    patches, labels, _ = training_samples(
+        stack, grid, np.asarray(xy, float), values, options.patch_size, mins, maxs
+    )
     if len(labels) < 10:
-        raise InputError(f"only {len(labels)} points fall on the driver grid with a value.",
-                         None, "check that the points and the driver stack overlap (same CRS).")
+        raise InputError(
+            f"only {len(labels)} points fall on the driver grid with a value.",
+            None,
+            "check that the points and the driver stack overlap (same CRS).",
+        )
     torch.manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)
     order = rng.permutation(len(labels))
@@ -252,7 +294,7 @@ def train_cnn(stack: np.ndarray, grid: Grid, xy: np.ndarray, values: np.ndarray,
         shuffled = train[rng.permutation(len(train))]
         total = 0.0
         for start in range(0, len(shuffled), options.batch_size):
-            pick = shuffled[start:start + options.batch_size]
+            pick = shuffled[start : start + options.batch_size]
             if len(pick) < 2:  # batch-norm needs two samples
                 continue
             xb, yb = x_all[pick].to(device), y_all[pick].to(device)
@@ -266,10 +308,16 @@ def train_cnn(stack: np.ndarray, grid: Grid, xy: np.ndarray, values: np.ndarray,
             val_loss = float(loss_fn(network(x_val).squeeze(1), y_val))
         history.append((epoch, total / max(len(train), 1), val_loss))
         if val_loss < best[0]:
-            best = (val_loss, epoch, {k: v.detach().cpu().clone()
-                                      for k, v in network.state_dict().items()})
-        report(progress, epoch / options.epochs,
-               f"epoch {epoch}: train MSE {history[-1][1]:.4f}, validation MSE {val_loss:.4f}")
+            best = (
+                val_loss,
+                epoch,
+                {k: v.detach().cpu().clone() for k, v in network.state_dict().items()},
+            )
+        report(
+            progress,
+            epoch / options.epochs,
+            f"epoch {epoch}: train MSE {history[-1][1]:.4f}, validation MSE {val_loss:.4f}",
+        )
         if epoch - best[1] >= options.patience:
             break
     network.load_state_dict(best[2])
@@ -282,11 +330,18 @@ def save_model(path: PathLike, model: CnnModel) -> Path:
     from ..atomic import atomic_output
 
     torch = _torch()
-    payload = {"format": MODEL_FORMAT, "state_dict": model.network.state_dict(),
-               "options": dataclasses.asdict(model.options), "band_names": model.band_names,
-               "mins": model.mins.tolist(), "maxs": model.maxs.tolist(),
-               "target_mean": model.target_mean, "target_std": model.target_std,
-               "history": model.history, "best_epoch": model.best_epoch}
+    payload = {
+        "format": MODEL_FORMAT,
+        "state_dict": model.network.state_dict(),
+        "options": dataclasses.asdict(model.options),
+        "band_names": model.band_names,
+        "mins": model.mins.tolist(),
+        "maxs": model.maxs.tolist(),
+        "target_mean": model.target_mean,
+        "target_std": model.target_std,
+        "history": model.history,
+        "best_epoch": model.best_epoch,
+    }
     with atomic_output(path) as temp:
         torch.save(payload, str(temp))
     return Path(path)
@@ -299,21 +354,38 @@ def load_model(path: PathLike) -> CnnModel:
     try:
         payload = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several unrelated types for a bad file
-        raise InputError(f"not a CNN model file ({exc}).", path,
-                         "give a .pt file written by 'CNN interpolation'.") from None
+        raise InputError(
+            f"not a CNN model file ({exc}).",
+            path,
+            "give a .pt file written by 'CNN interpolation'.",
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-        raise InputError("not a CNN model file of this toolkit.", path,
-                         "give a .pt file written by 'CNN interpolation'.")
+        raise InputError(
+            "not a CNN model file of this toolkit.",
+            path,
+            "give a .pt file written by 'CNN interpolation'.",
+        )
     raw = payload["options"]
     options = CnnOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
     network = build_network(len(payload["mins"]), options)
     network.load_state_dict(payload["state_dict"])
-    return CnnModel(network, options, list(payload["band_names"]), np.asarray(payload["mins"]),
-                    np.asarray(payload["maxs"]), float(payload["target_mean"]),
-                    float(payload["target_std"]), [tuple(h) for h in payload["history"]],
-                    int(payload["best_epoch"]))
+    return CnnModel(
+        network,
+        options,
+        list(payload["band_names"]),
+        np.asarray(payload["mins"]),
+        np.asarray(payload["maxs"]),
+        float(payload["target_mean"]),
+        float(payload["target_std"]),
+        [tuple(h) for h in payload["history"]],
+        int(payload["best_epoch"]),
+    )
 
 
 def model_summary(model: CnnModel) -> Dict[str, object]:
-    return {"best_epoch": model.best_epoch, "epochs_run": len(model.history),
-            "bands": ", ".join(model.band_names), "patch_size": model.options.patch_size}
+    return {
+        "best_epoch": model.best_epoch,
+        "epochs_run": len(model.history),
+        "bands": ", ".join(model.band_names),
+        "patch_size": model.options.patch_size,
+    }

@@ -1,4 +1,5 @@
 """Helpers shared by the interpolators: point clean-up, grid targets and raster output."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..grid import Grid
-from ..points import read_points
+from ..io.point_layers import read_points
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -34,21 +35,31 @@ def read_point_values(path: PathLike, field: str, layer: Optional[str] = None):
     """(xy (n, 2), values (n,), PointSeries) of a point layer's numeric ``field``."""
     points = read_points(path, layer)
     if field not in points.fields:
-        raise InputError(f"has no field '{field}' (fields: {', '.join(points.fields)}).", path,
-                         "pick the field holding the value to interpolate, e.g. VEL.")
+        raise InputError(
+            f"has no field '{field}' (fields: {', '.join(points.fields)}).",
+            path,
+            "pick the field holding the value to interpolate, e.g. VEL.",
+        )
     values = np.asarray(points.fields[field])
     if values.dtype.kind not in "fiu":
         raise InputError(f"field '{field}' is not numeric.", path, "pick a numeric field.")
     values = values.astype(np.float64)
     if np.isfinite(values).sum() < 3:
-        raise InputError(f"field '{field}' has fewer than 3 valid values.", path,
-                         "give a layer with more points.")
+        raise InputError(
+            f"field '{field}' has fewer than 3 valid values.",
+            path,
+            "give a layer with more points.",
+        )
     return np.column_stack([points.x, points.y]), values, points
 
 
-def grid_for_points(xy: np.ndarray, cell_size: float, epsg: Optional[int],
-                    extent: Optional[Tuple[float, float, float, float]] = None,
-                    wkt: Optional[str] = None) -> Grid:
+def grid_for_points(
+    xy: np.ndarray,
+    cell_size: float,
+    epsg: Optional[int],
+    extent: Optional[Tuple[float, float, float, float]] = None,
+    wkt: Optional[str] = None,
+) -> Grid:
     """A north-up grid of ``cell_size`` covering ``extent`` (xmin, ymin, xmax, ymax), by
     default the points' bounding box."""
     if cell_size <= 0:
@@ -59,14 +70,19 @@ def grid_for_points(xy: np.ndarray, cell_size: float, epsg: Optional[int],
     width = max(1, int(np.ceil((xmax - xmin) / cell_size)))
     length = max(1, int(np.ceil((ymax - ymin) / cell_size)))
     if width * length > 400_000_000:
-        raise InputError(f"the output grid would have {width} x {length} cells.", None,
-                         "use a larger cell size or a smaller extent.")
-    return Grid(float(xmin), float(ymax), float(cell_size), -float(cell_size), width, length,
-                epsg, wkt)
+        raise InputError(
+            f"the output grid would have {width} x {length} cells.",
+            None,
+            "use a larger cell size or a smaller extent.",
+        )
+    return Grid(
+        float(xmin), float(ymax), float(cell_size), -float(cell_size), width, length, epsg, wkt
+    )
 
 
-def predict_grid(predict: Predictor, grid: Grid, progress: ProgressCallback = silent,
-                 rows_per_block: int = 64) -> np.ndarray:
+def predict_grid(
+    predict: Predictor, grid: Grid, progress: ProgressCallback = silent, rows_per_block: int = 64
+) -> np.ndarray:
     """Evaluate ``predict`` at every cell centre, in row blocks (float32)."""
     out = np.empty(grid.shape, dtype=np.float32)
     cols = np.arange(grid.width)

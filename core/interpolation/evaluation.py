@@ -13,6 +13,7 @@ Two kinds of split, both K-fold so that every point is predicted once, out of fo
 Metrics per method and split on the pooled out-of-fold predictions: RMSE, MAE, R2 (against the
 mean of the observed values), and a Wilcoxon signed-rank test on paired absolute errors.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,10 +39,10 @@ METHODS = ("cnn", "kriging", "idw", "rbf")
 
 @dataclass
 class CompareOptions:
-    split: str = "both"                 # "random", "block" or "both"
+    split: str = "both"  # "random", "block" or "both"
     folds: int = 5
     block_size: Optional[float] = None  # map units; None: see default_block_size
-    block_patch_widths: float = 5.0     # default block size in CNN patch widths
+    block_patch_widths: float = 5.0  # default block size in CNN patch widths
     seed: int = 0
     methods: Tuple[str, ...] = METHODS
     kriging: KrigingOptions = field(default_factory=KrigingOptions)
@@ -88,12 +89,18 @@ def block_folds(xy: np.ndarray, block_size: float, folds: int, seed: int) -> np.
     ids = block_ids(xy, block_size)
     unique = np.unique(ids)
     if len(unique) < folds:
-        raise InputError(f"only {len(unique)} blocks of {block_size:g} map units hold points, "
-                         f"fewer than {folds} folds.", None,
-                         "use a smaller block size or fewer folds.")
+        raise InputError(
+            f"only {len(unique)} blocks of {block_size:g} map units hold points, "
+            f"fewer than {folds} folds.",
+            None,
+            "use a smaller block size or fewer folds.",
+        )
     rng = np.random.default_rng(seed)
-    fold_of_block = dict(zip(rng.permutation(unique).tolist(),
-                             (np.arange(len(unique)) % folds).tolist(), strict=True))
+    fold_of_block = dict(
+        zip(
+            rng.permutation(unique).tolist(), (np.arange(len(unique)) % folds).tolist(), strict=True
+        )
+    )
     return np.array([fold_of_block[i] for i in ids.tolist()])
 
 
@@ -114,9 +121,12 @@ def metrics(observed: np.ndarray, predicted: np.ndarray) -> Dict[str, float]:
         return {"rmse": np.nan, "mae": np.nan, "r2": np.nan, "n": 0}
     err = p - o
     ss_tot = float(((o - o.mean()) ** 2).sum())
-    return {"rmse": float(np.sqrt(np.mean(err ** 2))), "mae": float(np.mean(np.abs(err))),
-            "r2": 1.0 - float((err ** 2).sum()) / ss_tot if ss_tot > 0 else np.nan,
-            "n": int(len(o))}
+    return {
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "mae": float(np.mean(np.abs(err))),
+        "r2": 1.0 - float((err**2).sum()) / ss_tot if ss_tot > 0 else np.nan,
+        "n": int(len(o)),
+    }
 
 
 def paired_tests(observed: np.ndarray, predictions: Dict[str, np.ndarray]) -> List[Dict]:
@@ -129,15 +139,22 @@ def paired_tests(observed: np.ndarray, predictions: Dict[str, np.ndarray]) -> Li
         ok = np.isfinite(ea) & np.isfinite(eb)
         diff = ea[ok] - eb[ok]
         p = float(wilcoxon(diff).pvalue) if np.any(diff != 0) else 1.0
-        rows.append({"method_a": a, "method_b": b, "n": int(ok.sum()),
-                     "median_abs_err_a": float(np.median(ea[ok])) if ok.any() else np.nan,
-                     "median_abs_err_b": float(np.median(eb[ok])) if ok.any() else np.nan,
-                     "p_value": p})
+        rows.append(
+            {
+                "method_a": a,
+                "method_b": b,
+                "n": int(ok.sum()),
+                "median_abs_err_a": float(np.median(ea[ok])) if ok.any() else np.nan,
+                "median_abs_err_b": float(np.median(eb[ok])) if ok.any() else np.nan,
+                "p_value": p,
+            }
+        )
     return rows
 
 
-def _fitter(method: str, options: CompareOptions, drivers: Optional[Drivers],
-            progress: ProgressCallback) -> Callable:
+def _fitter(
+    method: str, options: CompareOptions, drivers: Optional[Drivers], progress: ProgressCallback
+) -> Callable:
     """``fit(xy, values) -> predict(query_xy)`` for one method."""
     if method == "kriging":
         return lambda xy, v: kriging_predictor(xy, v, options.kriging)
@@ -149,8 +166,9 @@ def _fitter(method: str, options: CompareOptions, drivers: Optional[Drivers],
         from .cnn import train_cnn
 
         def fit(xy, v):
-            model = train_cnn(drivers.stack, drivers.grid, xy, v, options.cnn, drivers.names,
-                              progress)
+            model = train_cnn(
+                drivers.stack, drivers.grid, xy, v, options.cnn, drivers.names, progress
+            )
             return lambda q: model.predict_points(drivers.stack, drivers.grid, q)
 
         return fit
@@ -161,22 +179,32 @@ def _fitter(method: str, options: CompareOptions, drivers: Optional[Drivers],
 class Comparison:
     xy: np.ndarray
     observed: np.ndarray
-    folds: Dict[str, np.ndarray]                          # split -> fold of each point
-    predictions: Dict[str, Dict[str, np.ndarray]]         # split -> method -> out-of-fold
+    folds: Dict[str, np.ndarray]  # split -> fold of each point
+    predictions: Dict[str, Dict[str, np.ndarray]]  # split -> method -> out-of-fold
     block_size: float
 
     def table(self) -> List[Dict]:
-        return [dict(method=m, split=s, **metrics(self.observed, p))
-                for s, by_method in self.predictions.items() for m, p in by_method.items()]
+        return [
+            dict(method=m, split=s, **metrics(self.observed, p))
+            for s, by_method in self.predictions.items()
+            for m, p in by_method.items()
+        ]
 
     def tests(self) -> List[Dict]:
-        return [dict(split=s, **row) for s, by_method in self.predictions.items()
-                for row in paired_tests(self.observed, by_method)]
+        return [
+            dict(split=s, **row)
+            for s, by_method in self.predictions.items()
+            for row in paired_tests(self.observed, by_method)
+        ]
 
 
-def compare_interpolators(xy: np.ndarray, values: np.ndarray, drivers: Optional[Drivers] = None,
-                          options: Optional[CompareOptions] = None,
-                          progress: ProgressCallback = silent) -> Comparison:
+def compare_interpolators(
+    xy: np.ndarray,
+    values: np.ndarray,
+    drivers: Optional[Drivers] = None,
+    options: Optional[CompareOptions] = None,
+    progress: ProgressCallback = silent,
+) -> Comparison:
     """Out-of-fold predictions of every method on identical folds, per split kind.
 
     With drivers, only points on the driver grid are used (by every method, so the sets stay
@@ -192,16 +220,22 @@ def compare_interpolators(xy: np.ndarray, values: np.ndarray, drivers: Optional[
         keep &= drivers.grid.contains(rows, cols)
     xy, values = xy[keep], values[keep]
     if len(values) < 5 * options.folds:
-        raise InputError(f"only {len(values)} usable points for {options.folds} folds.", None,
-                         "give more points (inside the driver grid) or fewer folds.")
+        raise InputError(
+            f"only {len(values)} usable points for {options.folds} folds.",
+            None,
+            "give more points (inside the driver grid) or fewer folds.",
+        )
     if not methods:
         raise InputError("no method to compare.", None, "choose at least one method.")
     block_size = default_block_size(xy, options, drivers.grid if drivers else None)
     kinds = split_kinds(options.split)
     folds = {}
     for kind in kinds:
-        folds[kind] = (random_folds(len(values), options.folds, options.seed) if kind == "random"
-                       else block_folds(xy, block_size, options.folds, options.seed))
+        folds[kind] = (
+            random_folds(len(values), options.folds, options.seed)
+            if kind == "random"
+            else block_folds(xy, block_size, options.folds, options.seed)
+        )
     predictions: Dict[str, Dict[str, np.ndarray]] = {k: {} for k in kinds}
     jobs = [(k, m, f) for k in kinds for m in methods for f in range(options.folds)]
     for j, (kind, method, fold) in enumerate(jobs):
@@ -223,36 +257,55 @@ def _write_csv(path: PathLike, rows: Sequence[Dict], columns: Sequence[str]) -> 
             writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
-                                 for k, v in row.items()})
+                writer.writerow(
+                    {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+                )
     return Path(path)
 
 
 TABLE_COLUMNS = ("method", "split", "rmse", "mae", "r2", "n")
-TEST_COLUMNS = ("split", "method_a", "method_b", "n", "median_abs_err_a", "median_abs_err_b",
-                "p_value")
+TEST_COLUMNS = (
+    "split",
+    "method_a",
+    "method_b",
+    "n",
+    "median_abs_err_a",
+    "median_abs_err_b",
+    "p_value",
+)
 
 
-def write_comparison(comparison: Comparison, table_path: PathLike,
-                     folder: Optional[PathLike], epsg: Optional[int], wkt: Optional[str] = None
-                     ) -> Dict[str, Path]:
+def write_comparison(
+    comparison: Comparison,
+    table_path: PathLike,
+    folder: Optional[PathLike],
+    epsg: Optional[int],
+    wkt: Optional[str] = None,
+) -> Dict[str, Path]:
     """Metrics CSV; in ``folder``: paired_tests.csv and errors_<split>.gpkg (held-out points
     with OBS, FOLD, PRED_<METHOD>, ERR_<METHOD> = predicted - observed)."""
-    from ..points import PointSeries, write_points
+    from ..io.point_layers import PointSeries, write_points
 
     written = {"table": _write_csv(table_path, comparison.table(), TABLE_COLUMNS)}
     if folder:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        written["tests"] = _write_csv(folder / "paired_tests.csv", comparison.tests(),
-                                      TEST_COLUMNS)
+        written["tests"] = _write_csv(folder / "paired_tests.csv", comparison.tests(), TEST_COLUMNS)
         for kind, by_method in comparison.predictions.items():
             fields = {"OBS": comparison.observed, "FOLD": comparison.folds[kind].astype(np.int64)}
             for method, pred in by_method.items():
                 fields[f"PRED_{method.upper()}"] = pred
                 fields[f"ERR_{method.upper()}"] = pred - comparison.observed
-            layer = PointSeries(comparison.xy[:, 0], comparison.xy[:, 1], epsg, [],
-                                np.zeros((len(comparison.observed), 0)), fields, wkt)
-            written[f"errors_{kind}"] = write_points(folder / f"errors_{kind}.gpkg", layer,
-                                                     f"errors_{kind}")
+            layer = PointSeries(
+                comparison.xy[:, 0],
+                comparison.xy[:, 1],
+                epsg,
+                [],
+                np.zeros((len(comparison.observed), 0)),
+                fields,
+                wkt,
+            )
+            written[f"errors_{kind}"] = write_points(
+                folder / f"errors_{kind}.gpkg", layer, f"errors_{kind}"
+            )
     return written

@@ -1,4 +1,5 @@
 """Inverse distance weighting over the k nearest points (KD-tree)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ class IdwOptions:
     neighbours: int = 12
 
 
-def idw_predictor(xy: np.ndarray, values: np.ndarray, options: Optional[IdwOptions] = None
-                  ) -> Predictor:
+def idw_predictor(
+    xy: np.ndarray, values: np.ndarray, options: Optional[IdwOptions] = None
+) -> Predictor:
     """``predict(query_xy) -> values``: weights 1 / d**power over the k nearest points; a
     query on a data point returns that point's value exactly."""
     options = options or IdwOptions()
@@ -29,15 +31,15 @@ def idw_predictor(xy: np.ndarray, values: np.ndarray, options: Optional[IdwOptio
     def predict(query: np.ndarray) -> np.ndarray:
         out = np.empty(len(query))
         for start in range(0, len(query), 100_000):
-            q = query[start:start + 100_000]
+            q = query[start : start + 100_000]
             dist, idx = tree.query(q, k=k)
             dist, idx = dist.reshape(len(q), k), idx.reshape(len(q), k)
             exact = dist[:, 0] == 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                weights = 1.0 / dist ** options.power
+                weights = 1.0 / dist**options.power
                 chunk = (weights * values[idx]).sum(1) / weights.sum(1)
             chunk[exact] = values[idx[exact, 0]]
-            out[start:start + len(q)] = chunk
+            out[start : start + len(q)] = chunk
         return out
 
     return predict

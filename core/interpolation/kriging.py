@@ -9,6 +9,7 @@ kriging matrix of 60,000 points would need 29 GB).
 Semivariance convention: gamma(0) = 0 and gamma(h > 0) = nugget + partial sill * f(h / range),
 so kriging reproduces the data exactly at the data points.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,10 +27,10 @@ MODELS = ("spherical", "exponential", "gaussian")
 class KrigingOptions:
     model: str = "spherical"
     neighbours: int = 16
-    variogram_sample: int = 2000     # points used for the experimental variogram
+    variogram_sample: int = 2000  # points used for the experimental variogram
     n_lags: int = 20
-    max_lag_fraction: float = 0.5    # of the largest pair distance in the subsample
-    batch: int = 4096                # local systems solved together
+    max_lag_fraction: float = 0.5  # of the largest pair distance in the subsample
+    batch: int = 4096  # local systems solved together
     seed: int = 0
 
 
@@ -38,7 +39,7 @@ class Variogram:
     model: str
     nugget: float
     psill: float
-    range: float   # practical range for exponential/gaussian (95 % of the sill)
+    range: float  # practical range for exponential/gaussian (95 % of the sill)
 
     def __call__(self, h: np.ndarray) -> np.ndarray:
         h = np.asarray(h, dtype=np.float64)
@@ -50,13 +51,15 @@ class Variogram:
         elif self.model == "gaussian":
             s = 1.0 - np.exp(-3.0 * (h / r) ** 2)
         else:
-            raise InputError(f"unknown variogram model '{self.model}'.", None,
-                             f"use one of {MODELS}.")
+            raise InputError(
+                f"unknown variogram model '{self.model}'.", None, f"use one of {MODELS}."
+            )
         return np.where(h > 0, self.nugget + self.psill * s, 0.0)
 
 
-def experimental_variogram(xy: np.ndarray, values: np.ndarray, options: KrigingOptions
-                           ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def experimental_variogram(
+    xy: np.ndarray, values: np.ndarray, options: KrigingOptions
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lag centres, semivariance, pair counts) from a random subsample of the points."""
     from scipy.spatial.distance import pdist
 
@@ -77,15 +80,17 @@ def experimental_variogram(xy: np.ndarray, values: np.ndarray, options: KrigingO
     return centres[ok] / counts[ok], sums[ok] / counts[ok], counts[ok]
 
 
-def fit_variogram(xy: np.ndarray, values: np.ndarray, options: Optional[KrigingOptions] = None
-                  ) -> Variogram:
+def fit_variogram(
+    xy: np.ndarray, values: np.ndarray, options: Optional[KrigingOptions] = None
+) -> Variogram:
     """Weighted least-squares fit of ``options.model`` to the experimental variogram."""
     options = options or KrigingOptions()
     from scipy.optimize import least_squares
 
     if options.model not in MODELS:
-        raise InputError(f"unknown variogram model '{options.model}'.", None,
-                         f"use one of {MODELS}.")
+        raise InputError(
+            f"unknown variogram model '{options.model}'.", None, f"use one of {MODELS}."
+        )
     lags, gamma, counts = experimental_variogram(xy, values, options)
     variance = float(np.var(values)) or 1.0
     if len(lags) < 3:
@@ -106,16 +111,19 @@ def fit_variogram(xy: np.ndarray, values: np.ndarray, options: Optional[KrigingO
 class OrdinaryKriging:
     """Fit once, predict anywhere: ``OrdinaryKriging(xy, values).predict(query)``."""
 
-    def __init__(self, xy: np.ndarray, values: np.ndarray,
-                 options: Optional[KrigingOptions] = None,
-                 variogram: Optional[Variogram] = None):
+    def __init__(
+        self,
+        xy: np.ndarray,
+        values: np.ndarray,
+        options: Optional[KrigingOptions] = None,
+        variogram: Optional[Variogram] = None,
+    ):
         options = options or KrigingOptions()
         from scipy.spatial import cKDTree
 
         self.xy, self.values = merge_duplicates(xy, values)
         if len(self.values) < 2:
-            raise InputError("kriging needs at least 2 distinct points.", None,
-                             "give more points.")
+            raise InputError("kriging needs at least 2 distinct points.", None, "give more points.")
         self.options = options
         self.variogram = variogram or fit_variogram(self.xy, self.values, options)
         self.tree = cKDTree(self.xy)
@@ -128,10 +136,10 @@ class OrdinaryKriging:
         variance = np.empty(len(query)) if return_variance else None
         k, gamma = self.k, self.variogram
         for start in range(0, len(query), self.options.batch):
-            q = query[start:start + self.options.batch]
+            q = query[start : start + self.options.batch]
             dist, idx = self.tree.query(q, k=k)
             dist, idx = dist.reshape(len(q), k), idx.reshape(len(q), k)
-            pts = self.xy[idx]                                   # (b, k, 2)
+            pts = self.xy[idx]  # (b, k, 2)
             pair = np.linalg.norm(pts[:, :, None, :] - pts[:, None, :, :], axis=-1)
             a = np.ones((len(q), k + 1, k + 1))
             a[:, :k, :k] = gamma(pair)
@@ -139,9 +147,9 @@ class OrdinaryKriging:
             b = np.ones((len(q), k + 1))
             b[:, :k] = gamma(dist)
             solution = _solve(a, b)
-            estimate[start:start + len(q)] = (solution[:, :k] * self.values[idx]).sum(1)
+            estimate[start : start + len(q)] = (solution[:, :k] * self.values[idx]).sum(1)
             if return_variance:
-                variance[start:start + len(q)] = np.maximum((solution * b).sum(1), 0.0)
+                variance[start : start + len(q)] = np.maximum((solution * b).sum(1), 0.0)
         return (estimate, variance) if return_variance else estimate
 
     __call__ = predict
@@ -158,7 +166,8 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return out
 
 
-def kriging_predictor(xy: np.ndarray, values: np.ndarray,
-                      options: Optional[KrigingOptions] = None) -> Callable:
+def kriging_predictor(
+    xy: np.ndarray, values: np.ndarray, options: Optional[KrigingOptions] = None
+) -> Callable:
     options = options or KrigingOptions()
     return OrdinaryKriging(xy, values, options).predict

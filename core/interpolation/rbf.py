@@ -1,4 +1,5 @@
 """Radial basis function interpolation (scipy's RBFInterpolator with a local neighbourhood)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ class RbfOptions:
     smoothing: float = 0.0
 
 
-def rbf_predictor(xy: np.ndarray, values: np.ndarray, options: Optional[RbfOptions] = None
-                  ) -> Predictor:
+def rbf_predictor(
+    xy: np.ndarray, values: np.ndarray, options: Optional[RbfOptions] = None
+) -> Predictor:
     """``predict(query_xy) -> values``; exact at the data points when ``smoothing`` is 0.
 
     Coordinates are centred and scaled (scipy's kernels are not scale-free for every kernel,
@@ -30,14 +32,19 @@ def rbf_predictor(xy: np.ndarray, values: np.ndarray, options: Optional[RbfOptio
     centre = xy.mean(axis=0)
     scale = float(np.max(xy.std(axis=0))) or 1.0
     k = int(min(options.neighbours, len(values)))
-    rbf = RBFInterpolator((xy - centre) / scale, values, neighbors=k, kernel=options.kernel,
-                          smoothing=options.smoothing)
+    rbf = RBFInterpolator(
+        (xy - centre) / scale,
+        values,
+        neighbors=k,
+        kernel=options.kernel,
+        smoothing=options.smoothing,
+    )
 
     def predict(query: np.ndarray) -> np.ndarray:
         out = np.empty(len(query))
         for start in range(0, len(query), 50_000):
-            q = np.asarray(query[start:start + 50_000], dtype=np.float64)
-            out[start:start + len(q)] = rbf((q - centre) / scale)
+            q = np.asarray(query[start : start + 50_000], dtype=np.float64)
+            out[start : start + len(q)] = rbf((q - centre) / scale)
         return out
 
     return predict

@@ -1,4 +1,5 @@
 """File-level entry points behind the Processing algorithms (one call each)."""
+
 from __future__ import annotations
 
 import csv
@@ -10,12 +11,18 @@ import numpy as np
 
 from ..atomic import atomic_output, check_outputs
 from ..errors import InputError
-from ..geotiff import write_geotiff
+from ..io.geotiff import write_geotiff
 from ..progress import ProgressCallback, report, scaled, silent
 from .cnn import CnnOptions, save_model, train_cnn
 from .common import grid_for_points, predict_grid, read_point_values
-from .evaluation import (CompareOptions, Drivers, compare_interpolators, metrics,
-                         random_folds, write_comparison)
+from .evaluation import (
+    CompareOptions,
+    Drivers,
+    compare_interpolators,
+    metrics,
+    random_folds,
+    write_comparison,
+)
 from .idw import IdwOptions, idw_predictor
 from .kriging import KrigingOptions, OrdinaryKriging
 from .rbf import RbfOptions, rbf_predictor
@@ -27,17 +34,21 @@ INTERPOLATION_METHODS = ("kriging", "idw", "rbf")
 @dataclass
 class InterpolateOptions:
     method: str = "kriging"
-    cell_size: float = 100.0                                # map units
+    cell_size: float = 100.0  # map units
     extent: Optional[Tuple[float, float, float, float]] = None  # xmin, ymin, xmax, ymax
     kriging: KrigingOptions = field(default_factory=KrigingOptions)
     idw: IdwOptions = field(default_factory=IdwOptions)
     rbf: RbfOptions = field(default_factory=RbfOptions)
 
 
-def interpolate_points(points: PathLike, value_field: str, output: PathLike,
-                       options: Optional[InterpolateOptions] = None,
-                       variance_output: Optional[PathLike] = None,
-                       progress: ProgressCallback = silent) -> Dict[str, Path]:
+def interpolate_points(
+    points: PathLike,
+    value_field: str,
+    output: PathLike,
+    options: Optional[InterpolateOptions] = None,
+    variance_output: Optional[PathLike] = None,
+    progress: ProgressCallback = silent,
+) -> Dict[str, Path]:
     """Interpolate a point field onto a regular grid (GeoTIFF in the points' CRS).
 
     ``variance_output`` (kriging only): the kriging variance, value units squared.
@@ -46,14 +57,22 @@ def interpolate_points(points: PathLike, value_field: str, output: PathLike,
     check_outputs([output, variance_output], [points])
     xy, values, layer = read_point_values(points, value_field)
     grid = grid_for_points(xy, options.cell_size, layer.epsg, options.extent, layer.wkt)
-    report(progress, 0.02, f"{options.method}: {np.isfinite(values).sum()} points onto "
-                           f"{grid.width} x {grid.length} cells")
+    report(
+        progress,
+        0.02,
+        f"{options.method}: {np.isfinite(values).sum()} points onto "
+        f"{grid.width} x {grid.length} cells",
+    )
     written = {}
     if options.method == "kriging":
         kriging = OrdinaryKriging(xy, values, options.kriging)
         v = kriging.variogram
-        report(progress, 0.05, f"variogram {v.model}: nugget {v.nugget:.4g}, partial sill "
-                               f"{v.psill:.4g}, range {v.range:.4g}")
+        report(
+            progress,
+            0.05,
+            f"variogram {v.model}: nugget {v.nugget:.4g}, partial sill "
+            f"{v.psill:.4g}, range {v.range:.4g}",
+        )
         if variance_output:
             variance = np.empty(grid.shape, dtype=np.float32)
 
@@ -69,35 +88,43 @@ def interpolate_points(points: PathLike, value_field: str, output: PathLike,
     elif options.method == "rbf":
         predict = rbf_predictor(xy, values, options.rbf)
     else:
-        raise InputError(f"unknown method '{options.method}'.", None,
-                         f"use one of {INTERPOLATION_METHODS}.")
+        raise InputError(
+            f"unknown method '{options.method}'.", None, f"use one of {INTERPOLATION_METHODS}."
+        )
     surface = predict_grid(predict, grid, scaled(progress, 0.05, 0.95))
     written["raster"] = write_geotiff(output, surface, grid, [f"{value_field}_{options.method}"])
     if variance_output and options.method == "kriging":
-        written["variance"] = write_geotiff(variance_output, variance, grid,
-                                            [f"{value_field}_kriging_variance"])
+        written["variance"] = write_geotiff(
+            variance_output, variance, grid, [f"{value_field}_kriging_variance"]
+        )
     report(progress, 1.0, "Interpolation written")
     return written
 
 
 def _drivers(path: PathLike) -> Drivers:
-    from ..driving_forces import read_stack
+    from .driving_forces import read_stack
 
     stack, grid, names = read_stack(path)
     return Drivers(stack, grid, names)
 
 
-def cnn_interpolate(points: PathLike, value_field: str, drivers: PathLike, model_output: PathLike,
-                    raster_output: Optional[PathLike] = None,
-                    metrics_output: Optional[PathLike] = None,
-                    errors_output: Optional[PathLike] = None, test_fraction: float = 0.2,
-                    options: Optional[CnnOptions] = None,
-                    progress: ProgressCallback = silent) -> Dict[str, Path]:
+def cnn_interpolate(
+    points: PathLike,
+    value_field: str,
+    drivers: PathLike,
+    model_output: PathLike,
+    raster_output: Optional[PathLike] = None,
+    metrics_output: Optional[PathLike] = None,
+    errors_output: Optional[PathLike] = None,
+    test_fraction: float = 0.2,
+    options: Optional[CnnOptions] = None,
+    progress: ProgressCallback = silent,
+) -> Dict[str, Path]:
     """Train the CNN on a random ``1 - test_fraction`` of the points (its own early-stopping
     validation taken from those), score it on the held-out points, write the model, a metrics
     CSV (subset, rmse, mae, r2, n), the held-out points with PRED and ERR, and the surface."""
     options = options or CnnOptions()
-    from ..points import PointSeries, write_points
+    from ..io.point_layers import PointSeries, write_points
 
     outputs = [model_output, raster_output, metrics_output, errors_output]
     check_outputs(outputs, [points, drivers])
@@ -106,46 +133,73 @@ def cnn_interpolate(points: PathLike, value_field: str, drivers: PathLike, model
     rows, cols = stack.grid.rowcol(xy[:, 0], xy[:, 1])
     on_grid = stack.grid.contains(rows, cols) & np.isfinite(values)
     if on_grid.sum() < 20:
-        raise InputError(f"only {int(on_grid.sum())} points fall on the driver grid.", points,
-                         "give points in the CRS and extent of the driver stack.")
+        raise InputError(
+            f"only {int(on_grid.sum())} points fall on the driver grid.",
+            points,
+            "give points in the CRS and extent of the driver stack.",
+        )
     xy, values = xy[on_grid], values[on_grid]
-    test = random_folds(len(values), max(2, int(round(1 / max(test_fraction, 1e-3)))),
-                        options.seed) == 0
-    model = train_cnn(stack.stack, stack.grid, xy[~test], values[~test], options, stack.names,
-                      scaled(progress, 0.0, 0.7))
+    test = (
+        random_folds(len(values), max(2, int(round(1 / max(test_fraction, 1e-3)))), options.seed)
+        == 0
+    )
+    model = train_cnn(
+        stack.stack,
+        stack.grid,
+        xy[~test],
+        values[~test],
+        options,
+        stack.names,
+        scaled(progress, 0.0, 0.7),
+    )
     written = {"model": save_model(model_output, model)}
     pred_train = model.predict_points(stack.stack, stack.grid, xy[~test])
     pred_test = model.predict_points(stack.stack, stack.grid, xy[test])
     if metrics_output:
-        rows_out = [dict(subset="train", **metrics(values[~test], pred_train)),
-                    dict(subset="test", **metrics(values[test], pred_test))]
+        rows_out = [
+            dict(subset="train", **metrics(values[~test], pred_train)),
+            dict(subset="test", **metrics(values[test], pred_test)),
+        ]
         with atomic_output(metrics_output) as temp:
             with open(temp, "w", newline="") as handle:
-                writer = csv.DictWriter(handle, ["subset", "rmse", "mae", "r2", "n",
-                                                 "best_epoch", "epochs_run"])
+                writer = csv.DictWriter(
+                    handle, ["subset", "rmse", "mae", "r2", "n", "best_epoch", "epochs_run"]
+                )
                 writer.writeheader()
                 for row in rows_out:
-                    writer.writerow(dict(row, best_epoch=model.best_epoch,
-                                         epochs_run=len(model.history)))
+                    writer.writerow(
+                        dict(row, best_epoch=model.best_epoch, epochs_run=len(model.history))
+                    )
         written["metrics"] = Path(metrics_output)
     if errors_output:
-        held = PointSeries(xy[test, 0], xy[test, 1], layer.epsg, [],
-                           np.zeros((int(test.sum()), 0)),
-                           {"OBS": values[test], "PRED": pred_test,
-                            "ERR": pred_test - values[test]}, layer.wkt)
+        held = PointSeries(
+            xy[test, 0],
+            xy[test, 1],
+            layer.epsg,
+            [],
+            np.zeros((int(test.sum()), 0)),
+            {"OBS": values[test], "PRED": pred_test, "ERR": pred_test - values[test]},
+            layer.wkt,
+        )
         written["errors"] = write_points(errors_output, held, "cnn_errors")
     if raster_output:
         surface = model.predict_grid(stack.stack, stack.grid, scaled(progress, 0.7, 1.0))
-        written["raster"] = write_geotiff(raster_output, surface, stack.grid,
-                                          [f"{value_field}_cnn"])
+        written["raster"] = write_geotiff(
+            raster_output, surface, stack.grid, [f"{value_field}_cnn"]
+        )
     report(progress, 1.0, f"CNN: best epoch {model.best_epoch} of {len(model.history)}")
     return written
 
 
-def compare_points(points: PathLike, value_field: str, table_output: PathLike,
-                   folder: Optional[PathLike] = None, drivers: Optional[PathLike] = None,
-                   options: Optional[CompareOptions] = None,
-                   progress: ProgressCallback = silent) -> Dict[str, Path]:
+def compare_points(
+    points: PathLike,
+    value_field: str,
+    table_output: PathLike,
+    folder: Optional[PathLike] = None,
+    drivers: Optional[PathLike] = None,
+    options: Optional[CompareOptions] = None,
+    progress: ProgressCallback = silent,
+) -> Dict[str, Path]:
     """Run :func:`compare_interpolators` on a point layer and write its table and maps."""
     options = options or CompareOptions()
     check_outputs([table_output], [points, drivers])
@@ -154,6 +208,10 @@ def compare_points(points: PathLike, value_field: str, table_output: PathLike,
     comparison = compare_interpolators(xy, values, stack, options, progress)
     written = write_comparison(comparison, table_output, folder, layer.epsg, layer.wkt)
     for row in comparison.table():
-        report(progress, 1.0, f"{row['method']:8s} {row['split']:6s} RMSE {row['rmse']:.3f} "
-                              f"MAE {row['mae']:.3f} R2 {row['r2']:.3f} (n={row['n']})")
+        report(
+            progress,
+            1.0,
+            f"{row['method']:8s} {row['split']:6s} RMSE {row['rmse']:.3f} "
+            f"MAE {row['mae']:.3f} R2 {row['r2']:.3f} (n={row['n']})",
+        )
     return written

@@ -1,74 +1,153 @@
-"""Time-series algorithms: SBAS inversion of a stack, and velocity maps of a time series."""
+"""Time-series algorithms: SBAS inversion of a stack, velocity maps of a time series, and
+persistent scatterers from a coregistered SLC stack."""
+
 from __future__ import annotations
 
-from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum,
-                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterNumber, QgsProcessingParameterPoint,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterString)
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterPoint,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+    QgsRasterLayer,
+)
 
 from ...core.dates import parse_yyyymmdd
-from ...core.mintpy_io import IfgramStack
-from ...core.sbas_inversion import SPLIT_NETWORK, WEIGHTS, InversionOptions, invert_stack
-from ...core.velocity import (MODELS, VelocityOptions, VelocityOutputs, estimate_velocity,
-                              parse_thresholds)
-from ..base import SubsidenceAlgorithm, advanced
+from ...core.io.mintpy import IfgramStack
+from ...core.timeseries.psinsar import PsOptions, run_psinsar
+from ...core.timeseries.sbas.inversion import (
+    SPLIT_NETWORK,
+    WEIGHTS,
+    InversionOptions,
+    invert_stack,
+)
+from ...core.timeseries.velocity import (
+    MODELS,
+    VelocityOptions,
+    VelocityOutputs,
+    estimate_velocity,
+    parse_thresholds,
+)
+from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
 
 H5_FILTER = "HDF5 files (*.h5)"
-WEIGHT_LABELS = ["none (classic SBAS)", "coherence", "Fisher information (fim)",
-                 "inverse phase variance (var)"]
-SPLIT_LABELS = ["solve each part on its own (each from its own first date)",
-                "bridge parts by the minimum-norm solution (classic SBAS, MintPy)"]
-MODEL_LABELS = ["linear", "linear + acceleration", "linear + annual/semi-annual",
-                "linear + acceleration + annual/semi-annual"]
-
-
+WEIGHT_LABELS = [
+    "none (classic SBAS)",
+    "coherence",
+    "Fisher information (fim)",
+    "inverse phase variance (var)",
+]
+SPLIT_LABELS = [
+    "solve each part on its own (each from its own first date)",
+    "bridge parts by the minimum-norm solution (classic SBAS, MintPy)",
+]
+MODEL_LABELS = [
+    "linear",
+    "linear + acceleration",
+    "linear + annual/semi-annual",
+    "linear + acceleration + annual/semi-annual",
+]
 
 
 class SbasInversion(SubsidenceAlgorithm):
     ALGORITHM_ID = "sbasinversion"
     DISPLAY_NAME = "SBAS inversion (time series)"
     GROUP = "timeseries"
-    HELP = ("Inverts the kept interferograms of a stack into a LOS displacement time series "
-            "(MintPy timeseries.h5, metres, positive toward the satellite) by weighted least "
-            "squares per pixel, plus temporal coherence and pairs used per pixel. A network split "
-            "into parts is reported by dates and solved part by part, never smoothed over.")
+    HELP = (
+        "Inverts the kept interferograms of a stack into a LOS displacement time series "
+        "(MintPy timeseries.h5, metres, positive toward the satellite) by weighted least "
+        "squares per pixel, plus temporal coherence and pairs used per pixel. A network split "
+        "into parts is reported by dates and solved part by part, never smoothed over."
+    )
     defaults = InversionOptions()
 
-    def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(
-            "INPUT", "Interferogram stack (ifgramStack.h5)", extension="h5"))
-        self.addParameter(QgsProcessingParameterEnum(
-            "WEIGHT", "Weight of each interferogram (from its coherence)", WEIGHT_LABELS,
-            defaultValue=WEIGHTS.index(self.defaults.weight)))
-        self.addParameter(QgsProcessingParameterBoolean(
-            "MIN_NORM_VELOCITY", "Minimum-norm velocity (classic SBAS) rather than minimum-norm "
-            "phase where parts are bridged", self.defaults.min_norm_velocity))
-        self.addParameter(QgsProcessingParameterNumber(
-            "MASK_COHERENCE", "Do not use interferogram pixels with coherence below (0 = off)",
-            QgsProcessingParameterNumber.Double, self.defaults.mask_coherence, minValue=0,
-            maxValue=1))
-        self.addParameter(QgsProcessingParameterPoint(
-            "REFERENCE", "Reference point (empty = the stack's REF_Y/REF_X, else automatic)",
-            optional=True))
-        self.addParameter(advanced(QgsProcessingParameterEnum(
-            "SPLIT_NETWORK", "Where the network is split into parts", SPLIT_LABELS,
-            defaultValue=SPLIT_NETWORK.index(self.defaults.split_network))))
-        self.addParameter(advanced(QgsProcessingParameterNumber(
-            "MEMORY_MB", "Memory budget (MiB)", QgsProcessingParameterNumber.Integer,
-            int(self.defaults.memory_mb), minValue=16)))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", "Time series (timeseries.h5)", H5_FILTER))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_TCOH", "Temporal coherence (temporalCoherence.h5)", H5_FILTER))
+    def initAlgorithm(self, config=None):
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "INPUT", "Interferogram stack (ifgramStack.h5)", extension="h5"
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                "WEIGHT",
+                "Weight of each interferogram (from its coherence)",
+                WEIGHT_LABELS,
+                defaultValue=WEIGHTS.index(self.defaults.weight),
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                "MIN_NORM_VELOCITY",
+                "Minimum-norm velocity (classic SBAS) rather than minimum-norm "
+                "phase where parts are bridged",
+                self.defaults.min_norm_velocity,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "MASK_COHERENCE",
+                "Do not use interferogram pixels with coherence below (0 = off)",
+                QgsProcessingParameterNumber.Double,
+                self.defaults.mask_coherence,
+                minValue=0,
+                maxValue=1,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterPoint(
+                "REFERENCE",
+                "Reference point (empty = the stack's REF_Y/REF_X, else automatic)",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterEnum(
+                    "SPLIT_NETWORK",
+                    "Where the network is split into parts",
+                    SPLIT_LABELS,
+                    defaultValue=SPLIT_NETWORK.index(self.defaults.split_network),
+                )
+            )
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    "MEMORY_MB",
+                    "Memory budget (MiB)",
+                    QgsProcessingParameterNumber.Integer,
+                    int(self.defaults.memory_mb),
+                    minValue=16,
+                )
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                "OUTPUT", "Time series (timeseries.h5)", H5_FILTER
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                "OUTPUT_TCOH", "Temporal coherence (temporalCoherence.h5)", H5_FILTER
+            )
+        )
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+    def processAlgorithm(self, parameters, context, feedback):
         path = self.parameterAsFile(parameters, "INPUT", context)
         reference = None
         if parameters.get("REFERENCE"):
             stack = self.run_core(feedback, lambda p, progress: IfgramStack.open(p), path)
-            crs = (QgsCoordinateReferenceSystem(f"EPSG:{stack.grid.epsg}") if stack.grid.epsg
-                   else QgsCoordinateReferenceSystem(stack.grid.crs_wkt()))
+            crs = (
+                QgsCoordinateReferenceSystem(f"EPSG:{stack.grid.epsg}")
+                if stack.grid.epsg
+                else QgsCoordinateReferenceSystem(stack.grid.crs_wkt())
+            )
             point = self.parameterAsPoint(parameters, "REFERENCE", context, crs)
             row, col = stack.grid.rowcol(point.x(), point.y())
             reference = (int(row), int(col))
@@ -78,7 +157,8 @@ class SbasInversion(SubsidenceAlgorithm):
             split_network=SPLIT_NETWORK[self.parameterAsEnum(parameters, "SPLIT_NETWORK", context)],
             mask_coherence=self.parameterAsDouble(parameters, "MASK_COHERENCE", context),
             reference_yx=reference,
-            memory_mb=self.parameterAsInt(parameters, "MEMORY_MB", context))
+            memory_mb=self.parameterAsInt(parameters, "MEMORY_MB", context),
+        )
         output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         tcoh = self.parameterAsFileOutput(parameters, "OUTPUT_TCOH", context)
         result = self.run_core(feedback, invert_stack, path, output, tcoh, options)
@@ -86,59 +166,119 @@ class SbasInversion(SubsidenceAlgorithm):
             feedback.pushInfo(message)
         if len(result.parts) > 1:
             feedback.reportError(result.messages[1], fatalError=False)
-        return {"OUTPUT": output, "OUTPUT_TCOH": tcoh, "PARTS": len(result.parts),
-                "PIXELS": result.pixels_inverted}
+        return {
+            "OUTPUT": output,
+            "OUTPUT_TCOH": tcoh,
+            "PARTS": len(result.parts),
+            "PIXELS": result.pixels_inverted,
+        }
 
 
 class Velocity(SubsidenceAlgorithm):
     ALGORITHM_ID = "velocity"
     DISPLAY_NAME = "Velocity map"
     GROUP = "timeseries"
-    HELP = ("Fits a linear rate (optionally acceleration and annual/semi-annual terms) to a "
-            "time series; writes LOS and vertical velocity (mm/yr), its standard deviation, "
-            "deformation classes and the cumulative displacement at a date, masked by temporal "
-            "coherence.")
+    HELP = (
+        "Fits a linear rate (optionally acceleration and annual/semi-annual terms) to a "
+        "time series; writes LOS and vertical velocity (mm/yr), its standard deviation, "
+        "deformation classes and the cumulative displacement at a date, masked by temporal "
+        "coherence."
+    )
     defaults = VelocityOptions()
 
-    def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(
-            "INPUT", "Time series (timeseries.h5)", extension="h5"))
-        self.addParameter(QgsProcessingParameterFile(
-            "GEOMETRY", "Geometry (geometryGeo.h5) for the vertical velocity", extension="h5",
-            optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            "TCOH", "Temporal coherence (temporalCoherence.h5) to mask unreliable pixels",
-            extension="h5", optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            "MIN_TCOH", "Minimum temporal coherence", QgsProcessingParameterNumber.Double,
-            self.defaults.min_temporal_coherence, minValue=0, maxValue=1))
-        self.addParameter(QgsProcessingParameterEnum(
-            "MODEL", "Displacement model", MODEL_LABELS,
-            defaultValue=MODELS.index(self.defaults.model)))
-        self.addParameter(QgsProcessingParameterString(
-            "CLASS_THRESHOLDS", "Deformation class limits (mm/yr, increasing)",
-            ",".join(f"{v:g}" for v in self.defaults.class_thresholds)))
-        self.addParameter(QgsProcessingParameterString(
-            "CUMULATIVE_DATE", "Date of the cumulative displacement (YYYY-MM-DD; nearest "
-            "acquisition)", optional=True))
-        self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT", "LOS velocity (mm/yr)"))
-        self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_STD", "LOS velocity standard deviation (mm/yr)", optional=True,
-            createByDefault=False))
-        self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_VERTICAL", "Vertical velocity (mm/yr; needs the geometry)", optional=True,
-            createByDefault=False))
-        self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_CLASSES", "Deformation classes", optional=True, createByDefault=False))
-        self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_CUMULATIVE", "Cumulative LOS displacement (mm)", optional=True,
-            createByDefault=False))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_H5", "MintPy velocity.h5 (m/yr)", H5_FILTER, optional=True,
-            createByDefault=False))
+    def initAlgorithm(self, config=None):
+        self.addParameter(
+            QgsProcessingParameterFile("INPUT", "Time series (timeseries.h5)", extension="h5")
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "GEOMETRY",
+                "Geometry (geometryGeo.h5) for the vertical velocity",
+                extension="h5",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "TCOH",
+                "Temporal coherence (temporalCoherence.h5) to mask unreliable pixels",
+                extension="h5",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "MIN_TCOH",
+                "Minimum temporal coherence",
+                QgsProcessingParameterNumber.Double,
+                self.defaults.min_temporal_coherence,
+                minValue=0,
+                maxValue=1,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                "MODEL",
+                "Displacement model",
+                MODEL_LABELS,
+                defaultValue=MODELS.index(self.defaults.model),
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                "CLASS_THRESHOLDS",
+                "Deformation class limits (mm/yr, increasing)",
+                ",".join(f"{v:g}" for v in self.defaults.class_thresholds),
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                "CUMULATIVE_DATE",
+                "Date of the cumulative displacement (YYYY-MM-DD; nearest acquisition)",
+                optional=True,
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "LOS velocity (mm/yr)"))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                "OUTPUT_STD",
+                "LOS velocity standard deviation (mm/yr)",
+                optional=True,
+                createByDefault=False,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                "OUTPUT_VERTICAL",
+                "Vertical velocity (mm/yr; needs the geometry)",
+                optional=True,
+                createByDefault=False,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                "OUTPUT_CLASSES", "Deformation classes", optional=True, createByDefault=False
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                "OUTPUT_CUMULATIVE",
+                "Cumulative LOS displacement (mm)",
+                optional=True,
+                createByDefault=False,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                "OUTPUT_H5",
+                "MintPy velocity.h5 (m/yr)",
+                H5_FILTER,
+                optional=True,
+                createByDefault=False,
+            )
+        )
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+    def processAlgorithm(self, parameters, context, feedback):
         def output(name):
             if name == "OUTPUT_H5":
                 return self.parameterAsFileOutput(parameters, name, context) or None
@@ -146,33 +286,208 @@ class Velocity(SubsidenceAlgorithm):
 
         date_text = (self.parameterAsString(parameters, "CUMULATIVE_DATE", context) or "").strip()
         thresholds = self.run_core(
-            feedback, lambda text, progress: parse_thresholds(text),
-            self.parameterAsString(parameters, "CLASS_THRESHOLDS", context))
-        cumulative_date = (self.run_core(feedback, lambda text, progress: parse_yyyymmdd(
-            text.replace("-", ""), "CUMULATIVE_DATE"), date_text) if date_text else None)
-        outputs = VelocityOutputs(los=output("OUTPUT"), std=output("OUTPUT_STD"),
-                                  vertical=output("OUTPUT_VERTICAL"),
-                                  classes=output("OUTPUT_CLASSES"),
-                                  cumulative=output("OUTPUT_CUMULATIVE") if cumulative_date else None,
-                                  h5=output("OUTPUT_H5"))
+            feedback,
+            lambda text, progress: parse_thresholds(text),
+            self.parameterAsString(parameters, "CLASS_THRESHOLDS", context),
+        )
+        cumulative_date = (
+            self.run_core(
+                feedback,
+                lambda text, progress: parse_yyyymmdd(text.replace("-", ""), "CUMULATIVE_DATE"),
+                date_text,
+            )
+            if date_text
+            else None
+        )
+        outputs = VelocityOutputs(
+            los=output("OUTPUT"),
+            std=output("OUTPUT_STD"),
+            vertical=output("OUTPUT_VERTICAL"),
+            classes=output("OUTPUT_CLASSES"),
+            cumulative=output("OUTPUT_CUMULATIVE") if cumulative_date else None,
+            h5=output("OUTPUT_H5"),
+        )
         options = VelocityOptions(
             model=MODELS[self.parameterAsEnum(parameters, "MODEL", context)],
             min_temporal_coherence=self.parameterAsDouble(parameters, "MIN_TCOH", context),
-            class_thresholds=thresholds, cumulative_date=cumulative_date)
+            class_thresholds=thresholds,
+            cumulative_date=cumulative_date,
+        )
         result = self.run_core(
-            feedback, estimate_velocity, self.parameterAsFile(parameters, "INPUT", context),
-            outputs, self.parameterAsFile(parameters, "GEOMETRY", context) or None,
-            self.parameterAsFile(parameters, "TCOH", context) or None, options)
+            feedback,
+            estimate_velocity,
+            self.parameterAsFile(parameters, "INPUT", context),
+            outputs,
+            self.parameterAsFile(parameters, "GEOMETRY", context) or None,
+            self.parameterAsFile(parameters, "TCOH", context) or None,
+            options,
+        )
         for message in result.messages:
             feedback.pushInfo(message)
-        styles = {"OUTPUT": "velocity", "OUTPUT_VERTICAL": "velocity",
-                  "OUTPUT_CLASSES": "classes", "OUTPUT_CUMULATIVE": "displacement"}
+        styles = {
+            "OUTPUT": "velocity",
+            "OUTPUT_VERTICAL": "velocity",
+            "OUTPUT_CLASSES": "classes",
+            "OUTPUT_CUMULATIVE": "displacement",
+        }
         for name, kind in styles.items():
             if parameters.get(name) and output(name):
                 self.style_on_load(context, output(name), kind)
-        keys = {"los": "OUTPUT", "std": "OUTPUT_STD", "vertical": "OUTPUT_VERTICAL",
-                "classes": "OUTPUT_CLASSES", "cumulative": "OUTPUT_CUMULATIVE", "h5": "OUTPUT_H5"}
+        keys = {
+            "los": "OUTPUT",
+            "std": "OUTPUT_STD",
+            "vertical": "OUTPUT_VERTICAL",
+            "classes": "OUTPUT_CLASSES",
+            "cumulative": "OUTPUT_CUMULATIVE",
+            "h5": "OUTPUT_H5",
+        }
         results = {name: None for name in keys.values()}
         results.update({keys[k]: str(v) for k, v in result.outputs.items()})
         results["PIXELS"] = result.pixels
         return results
+
+
+class PsInsar(SubsidenceAlgorithm):
+    ALGORITHM_ID = "psinsar"
+    DISPLAY_NAME = "Persistent scatterers from an SLC stack (PSInSAR)"
+    GROUP = "timeseries"
+    HELP = (
+        "Finds persistent scatterers in a coregistered SLC stack (multi-band complex "
+        "GeoTIFF/VRT, or a folder of one file per date): amplitude-dispersion candidates, "
+        "velocity and DEM error per arc of a Delaunay network by maximising temporal "
+        "coherence, integration to a reference point, atmospheric filtering, and selection "
+        "by temporal coherence. Optional distributed scatterers by KS-test homogeneous "
+        "pixels. Output: points with VEL (LOS mm/yr), TCOH, DA and a series per date."
+    )
+    defaults = PsOptions()
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "INPUT", "Coregistered SLC stack (complex GeoTIFF/VRT, bands = dates)"
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                "DATES",
+                "Dates and perpendicular baselines (CSV: date,bperp; band order)",
+                extension="csv",
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(
+                "HEIGHT",
+                "DEM on the SLC grid (m; adds HEIGHT = DEM + estimated error)",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "DA_THRESHOLD",
+                "Amplitude dispersion threshold of PS candidates",
+                QgsProcessingParameterNumber.Double,
+                self.defaults.da_threshold,
+                minValue=0.01,
+                maxValue=1,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "TCOH_THRESHOLD",
+                "Temporal coherence threshold of the final PS",
+                QgsProcessingParameterNumber.Double,
+                self.defaults.tcoh_threshold,
+                minValue=0,
+                maxValue=1,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                "DS",
+                "Add distributed scatterers (homogeneous pixels, adaptive averaging)",
+                self.defaults.distributed,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                "SHP_WINDOW",
+                "Homogeneous-pixel window, rows x cols (azimuth x range)",
+                "{}x{}".format(*self.defaults.shp_window),
+            )
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    "INCIDENCE",
+                    "Incidence angle (degrees, for the height-error phase)",
+                    QgsProcessingParameterNumber.Double,
+                    self.defaults.incidence_deg,
+                    minValue=1,
+                    maxValue=89,
+                )
+            )
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    "SLANT_RANGE",
+                    "Slant range (m, for the height-error phase)",
+                    QgsProcessingParameterNumber.Double,
+                    self.defaults.slant_range_m,
+                    minValue=1,
+                )
+            )
+        )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    "MAX_VELOCITY",
+                    "Velocity search range per arc (+- mm/yr)",
+                    QgsProcessingParameterNumber.Double,
+                    self.defaults.velocity_range_m_per_year * 1000,
+                    minValue=1,
+                )
+            )
+        )
+        self.addParameter(vector_file_destination("OUTPUT", "Persistent scatterers (GeoPackage)"))
+
+    def processAlgorithm(self, parameters, context, feedback):
+        window_text = self.parameterAsString(parameters, "SHP_WINDOW", context)
+        try:
+            rows, cols = (int(v) for v in window_text.lower().replace(",", "x").split("x"))
+        except ValueError:
+            raise QgsProcessingException(
+                f"SHP_WINDOW '{window_text}': give rows x cols, e.g. 19x13."
+            ) from None
+        height = None
+        if parameters.get("HEIGHT"):
+            layer = self.parameterAsRasterLayer(parameters, "HEIGHT", context)
+            height = layer.source() if isinstance(layer, QgsRasterLayer) else None
+        options = PsOptions(
+            da_threshold=self.parameterAsDouble(parameters, "DA_THRESHOLD", context),
+            tcoh_threshold=self.parameterAsDouble(parameters, "TCOH_THRESHOLD", context),
+            distributed=self.parameterAsBool(parameters, "DS", context),
+            shp_window=(rows, cols),
+            incidence_deg=self.parameterAsDouble(parameters, "INCIDENCE", context),
+            slant_range_m=self.parameterAsDouble(parameters, "SLANT_RANGE", context),
+            velocity_range_m_per_year=self.parameterAsDouble(parameters, "MAX_VELOCITY", context)
+            / 1000,
+        )
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        result = self.run_core(
+            feedback,
+            run_psinsar,
+            self.parameterAsFile(parameters, "INPUT", context),
+            self.parameterAsFile(parameters, "DATES", context),
+            output,
+            height=height,
+            options=options,
+        )
+        feedback.pushInfo(
+            f"{result.n_candidates} candidates, {result.n_arcs} coherent arcs, "
+            f"{result.n_ps} scatterers; reference point "
+            f"({result.reference_xy[0]:.1f}, {result.reference_xy[1]:.1f}), "
+            f"reference date {result.reference_date}"
+        )
+        self.style_on_load(context, output, "velocity")
+        return {"OUTPUT": output, "COUNT": result.n_ps, "CANDIDATES": result.n_candidates}

@@ -5,15 +5,21 @@ def run(ctx):
     folder = ctx.folder("sbas")
     referenced = folder / "ifgramStack_ref.h5"
     stack = referenced if referenced.exists() else ctx.output / "stack" / "ifgramStack.h5"
-    result = ctx.run("sbasinversion", {
-        "INPUT": str(stack),
-        "WEIGHT": 3,  # var: inverse phase variance from coherence (MintPy's default)
-        "MIN_NORM_VELOCITY": True,
-        "MASK_COHERENCE": 0,
-        "OUTPUT": str(folder / "timeseries.h5"),
-        "OUTPUT_TCOH": str(folder / "temporalCoherence.h5"),
-    })
-    print(f"    {result['PIXELS']} pixels inverted from {stack.name}; network in "
-          f"{result['PARTS']} part(s)", flush=True)
+    result = ctx.run(
+        "sbasinversion",
+        {
+            "INPUT": str(stack),
+            "WEIGHT": 3,  # var: inverse phase variance from coherence (MintPy's default)
+            "MIN_NORM_VELOCITY": True,
+            "MASK_COHERENCE": 0,
+            "OUTPUT": str(folder / "timeseries.h5"),
+            "OUTPUT_TCOH": str(folder / "temporalCoherence.h5"),
+        },
+    )
+    print(
+        f"    {result['PIXELS']} pixels inverted from {stack.name}; network in "
+        f"{result['PARTS']} part(s)",
+        flush=True,
+    )
     ctx.results["time series"] = result["OUTPUT"]
     ctx.results["temporal coherence"] = result["OUTPUT_TCOH"]

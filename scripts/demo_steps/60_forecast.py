@@ -1,12 +1,14 @@
-"""Forecasting: compare LSTM/GRU/VMD/SSA hybrids and baselines at bowl centres, forecast PS points."""
+"""Forecasting: compare LSTM/GRU/VMD/SSA hybrids and baselines at bowl centres, forecast PS
+points."""
+
 from __future__ import annotations
 
 import csv
 
 import numpy as np
 
-from insar_subsidence.core.forecast.evaluation import sample_timeseries
-from insar_subsidence.core.points import read_points, write_points
+from insar_subsidence.core.io.point_layers import read_points, write_points
+from insar_subsidence.core.prediction.evaluation import sample_timeseries
 
 
 def _bowl_points(ctx, folder):
@@ -48,13 +50,33 @@ def run(ctx):
     folder = ctx.folder("forecast")
     centres, source = _bowl_points(ctx, folder)
     print(f"    series from {source.relative_to(ctx.output)}")
-    result = ctx.run("forecastcompare", {
-        "INPUT": str(centres), "TEST_FRACTION": 0.2, "HORIZON": 8, "SEED": ctx.seed,
-        "EPOCHS": 40, "VMD_MODES": 4, "SPARROW_POPULATION": 3, "SPARROW_ITERATIONS": 1,
-        "OUTPUT_TABLE": str(folder / "metrics.csv"), "OUTPUT_FOLDER": str(folder / "charts")})
+    result = ctx.run(
+        "forecastcompare",
+        {
+            "INPUT": str(centres),
+            "TEST_FRACTION": 0.2,
+            "HORIZON": 8,
+            "SEED": ctx.seed,
+            "EPOCHS": 40,
+            "VMD_MODES": 4,
+            "SPARROW_POPULATION": 3,
+            "SPARROW_ITERATIONS": 1,
+            "OUTPUT_TABLE": str(folder / "metrics.csv"),
+            "OUTPUT_FOLDER": str(folder / "charts"),
+        },
+    )
     ctx.results["forecast metrics"] = result["OUTPUT_TABLE"]
     points = _forecast_input(ctx, folder) or centres
-    result = ctx.run("forecast", {
-        "INPUT": str(points), "MODEL": 4, "HORIZON": 8, "SEED": ctx.seed, "EPOCHS": 60,
-        "ENSEMBLE": 3, "OUTPUT": str(folder / "forecast_points.gpkg")})
+    result = ctx.run(
+        "forecast",
+        {
+            "INPUT": str(points),
+            "MODEL": 4,
+            "HORIZON": 8,
+            "SEED": ctx.seed,
+            "EPOCHS": 60,
+            "ENSEMBLE": 3,
+            "OUTPUT": str(folder / "forecast_points.gpkg"),
+        },
+    )
     ctx.results["forecast points (GRU, FYYYYMMDD/FLO/FHI)"] = result["OUTPUT"]

@@ -1,4 +1,5 @@
 """Study report: one self-contained HTML page pulling together whatever the demo produced."""
+
 from pathlib import Path
 
 MAX_TABLE_BYTES = 200_000
@@ -25,8 +26,9 @@ def run(ctx):
     sbas_classes = _first(sbas / "classes.tif")
     params = {
         "TITLE": "Demo mining district: subsidence study",
-        "VELOCITY": _first(sbas / "velocity_vertical.tif",
-                           scene / "truth" / "truth_velocity_vertical.tif"),
+        "VELOCITY": _first(
+            sbas / "velocity_vertical.tif", scene / "truth" / "truth_velocity_vertical.tif"
+        ),
         "CLASSES": sbas_classes or _first(scene / "landuse" / "landuse_2021.tif"),
         "CLASS_NAMES": None if sbas_classes else _first(scene / "landuse" / "class_names.csv"),
         "BOWLS": _first(drivers / "bowls.gpkg"),
@@ -37,15 +39,27 @@ def run(ctx):
         "LANDUSE_PLOT": _first(drivers / "landuse_sankey.png"),
         "DRIVERS_TABLE": _first(drivers / "drivers_correlation.csv"),
         "DRIVERS_PLOT": _first(drivers / "drivers_correlation.png"),
-        "IMAGES": (_existing(sbas / "network.png") + _glob(out / "ps", "*.png")
-                   + _glob(out / "crossval", "*.png") + _glob(out / "profiles", "*.png")),
+        "IMAGES": (
+            _existing(sbas / "network.png")
+            + _glob(out / "ps", "*.png")
+            + _glob(out / "crossval", "*.png")
+            + _glob(out / "profiles", "*.png")
+        ),
         "FORECAST_IMAGES": _glob(out / "forecast", "**/*.png"),
-        "FORECAST_TABLES": [p for p in _glob(out / "forecast", "**/*.csv")
-                            if Path(p).stat().st_size < MAX_TABLE_BYTES],
-        "TABLES": [p for p in (_existing(drivers / "bowls_vs_truth.csv")
-                               + _glob(out / "crossval", "*.csv")
-                               + _glob(out / "interpolation", "**/*.csv"))
-                   if Path(p).stat().st_size < MAX_TABLE_BYTES],
+        "FORECAST_TABLES": [
+            p
+            for p in _glob(out / "forecast", "**/*.csv")
+            if Path(p).stat().st_size < MAX_TABLE_BYTES
+        ],
+        "TABLES": [
+            p
+            for p in (
+                _existing(drivers / "bowls_vs_truth.csv")
+                + _glob(out / "crossval", "*.csv")
+                + _glob(out / "interpolation", "**/*.csv")
+            )
+            if Path(p).stat().st_size < MAX_TABLE_BYTES
+        ],
         "OUTPUT": str(ctx.folder("report") / "report.html"),
     }
     params = {key: value for key, value in params.items() if value not in (None, [])}

@@ -4,6 +4,7 @@ Runs ``subsidence:profile`` through qgis_process on two lines crossing the stron
 subsidence of the velocity map, then builds ``insar_subsidence_demo.qgz`` in-process with
 PyQGIS (standalone, offscreen) and renders ``map_velocity.png``.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VELOCITY_CANDIDATES = ["sbas/velocity_vertical.tif", "sbas/velocity.tif",
-                       "scene/truth/truth_velocity_vertical.tif"]
+VELOCITY_CANDIDATES = [
+    "sbas/velocity_vertical.tif",
+    "sbas/velocity.tif",
+    "scene/truth/truth_velocity_vertical.tif",
+]
 POINT_CANDIDATES = ["ps/ps_points.gpkg"]
 HALF_LENGTH_M = 4000.0
 _APP = []  # the QgsApplication must outlive this step's layers
@@ -34,7 +38,7 @@ def profile_lines(velocity_path: Path):
     """An east-west and a north-south line through the lowest rate, clipped to the raster."""
     import numpy as np
 
-    from insar_subsidence.core.geotiff import read_raster
+    from insar_subsidence.core.io.geotiff import read_raster
 
     data, grid = read_raster(velocity_path)
     row, col = np.unravel_index(np.nanargmin(data), data.shape)
@@ -81,9 +85,15 @@ def run(ctx):
     folder = ctx.folder("profiles")
     lines, epsg = profile_lines(velocity)
     lines_path = write_lines(folder / "profile_lines.gpkg", lines, epsg)
-    params = {"INPUT": str(lines_path), "NAME_FIELD": "name", "RASTERS": str(velocity),
-              "BUFFER": 100, "THRESHOLD": -10, "OUTPUT_FOLDER": str(folder),
-              "OUTPUT": str(folder / "affected_segments.gpkg")}
+    params = {
+        "INPUT": str(lines_path),
+        "NAME_FIELD": "name",
+        "RASTERS": str(velocity),
+        "BUFFER": 100,
+        "THRESHOLD": -10,
+        "OUTPUT_FOLDER": str(folder),
+        "OUTPUT": str(folder / "affected_segments.gpkg"),
+    }
     if points is not None:
         params["POINTS"] = str(points)
     result = ctx.run("profile", params)
@@ -92,8 +102,7 @@ def run(ctx):
     qgis_app()
     from qgis.core import QgsProject
 
-    from insar_subsidence.plugin.project_builder import (add_demo_layers, render_png,
-                                                         visible_layers)
+    from insar_subsidence.plugin.project_builder import add_demo_layers, render_png, visible_layers
 
     project = QgsProject.instance()
     project.clear()
@@ -105,8 +114,14 @@ def run(ctx):
     qgz = out / "insar_subsidence_demo.qgz"
     if not project.write(str(qgz)):
         raise RuntimeError(f"{qgz}: the project could not be written ({project.error()}).")
-    png = render_png(visible_layers(project), base.extent(), out / "map_velocity.png",
-                     crs=base.crs(), legend_layer=base, title=base.name())
+    png = render_png(
+        visible_layers(project),
+        base.extent(),
+        out / "map_velocity.png",
+        crs=base.crs(),
+        legend_layer=base,
+        title=base.name(),
+    )
     ctx.results["project"] = str(qgz)
     ctx.results["map"] = str(png)
     print(f"  {len(layers)} layers in {qgz.name}; map rendered to {png.name}")

@@ -1,4 +1,5 @@
 """Small HyP3 demo stacks shared by the ingest and demo tests (a 40 x 40 scene, 10 dates)."""
+
 from __future__ import annotations
 
 import hashlib

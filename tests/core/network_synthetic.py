@@ -1,4 +1,5 @@
 """Small synthetic interferogram stacks with known truth for the network/correction tests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,10 +10,17 @@ from typing import Optional, Sequence
 import numpy as np
 
 from insar_subsidence.core.grid import Grid
-from insar_subsidence.core.mintpy_io import write_ifgram_stack
+from insar_subsidence.core.io.mintpy import write_ifgram_stack
 
-GRID = Grid(x_first=500000.0, y_first=4000000.0, x_step=100.0, y_step=-100.0,
-            width=12, length=10, epsg=32650)
+GRID = Grid(
+    x_first=500000.0,
+    y_first=4000000.0,
+    x_step=100.0,
+    y_step=-100.0,
+    width=12,
+    length=10,
+    epsg=32650,
+)
 
 
 def dates(n: int, start: dt.date = dt.date(2020, 1, 1), step: int = 12):
@@ -20,13 +28,20 @@ def dates(n: int, start: dt.date = dt.date(2020, 1, 1), step: int = 12):
 
 
 def all_pairs(acquisitions, max_gap: int = 3):
-    return [(a, b) for (i, a), (j, b) in combinations(enumerate(acquisitions), 2)
-            if j - i <= max_gap]
+    return [
+        (a, b) for (i, a), (j, b) in combinations(enumerate(acquisitions), 2) if j - i <= max_gap
+    ]
 
 
-def make_stack(path: Path, pairs, coherence_by_pair: Optional[Sequence[float]] = None,
-               phase_by_date: Optional[dict] = None, bperp_by_date: Optional[dict] = None,
-               grid: Grid = GRID, errors: Optional[dict] = None) -> Path:
+def make_stack(
+    path: Path,
+    pairs,
+    coherence_by_pair: Optional[Sequence[float]] = None,
+    phase_by_date: Optional[dict] = None,
+    bperp_by_date: Optional[dict] = None,
+    grid: Grid = GRID,
+    errors: Optional[dict] = None,
+) -> Path:
     """Stack whose pair phase = phase[date2] - phase[date1] (+ ``errors[k]`` (L, W) rad)."""
     m = len(pairs)
     shape = (m,) + grid.shape
@@ -45,17 +60,28 @@ def make_stack(path: Path, pairs, coherence_by_pair: Optional[Sequence[float]] =
     return write_ifgram_stack(path, grid, pairs, bperp, unw, coh)
 
 
-def make_timeseries(path: Path, data: np.ndarray, acquisitions, grid: Grid = GRID,
-                    bperp=None, attrs: Optional[dict] = None) -> Path:
-    from insar_subsidence.core.mintpy_io import TimeSeries, write_timeseries
+def make_timeseries(
+    path: Path,
+    data: np.ndarray,
+    acquisitions,
+    grid: Grid = GRID,
+    bperp=None,
+    attrs: Optional[dict] = None,
+) -> Path:
+    from insar_subsidence.core.io.mintpy import TimeSeries, write_timeseries
 
-    series = TimeSeries(list(acquisitions), np.asarray(data, np.float32), grid, dict(attrs or {}),
-                        None if bperp is None else np.asarray(bperp, np.float32))
+    series = TimeSeries(
+        list(acquisitions),
+        np.asarray(data, np.float32),
+        grid,
+        dict(attrs or {}),
+        None if bperp is None else np.asarray(bperp, np.float32),
+    )
     return write_timeseries(path, series)
 
 
 def make_geometry(path: Path, incidence, grid: Grid = GRID) -> Path:
-    from insar_subsidence.core.mintpy_io import write_geometry
+    from insar_subsidence.core.io.mintpy import write_geometry
 
     inc = np.broadcast_to(np.asarray(incidence, np.float32), grid.shape)
     return write_geometry(path, grid, np.zeros(grid.shape), inc, np.zeros(grid.shape))

@@ -6,6 +6,7 @@ Usage: python sbas_peer_mintpy.py STACK WEIGHT(no|coh|fim|var) MIN_NORM_VELOCITY
 Writes ts (metres), tcoh, num (pairs used) after MintPy's reference-pixel update, plus the
 wall time and peak resident memory of the inversion.
 """
+
 import resource
 import sys
 import time
@@ -21,10 +22,14 @@ def main(stack, weight, min_norm, mask_ds, mask_threshold, out):
     ref_phase = obj.get_reference_phase(dropIfgram=True)
     started = time.perf_counter()
     ts, _, tcoh, num, _ = ifgram_inversion.run_ifgram_inversion_patch(
-        stack, box=None, ref_phase=ref_phase, weight_func=weight,
+        stack,
+        box=None,
+        ref_phase=ref_phase,
+        weight_func=weight,
         min_norm_velocity=bool(int(min_norm)),
         mask_ds_name=None if mask_ds == "none" else mask_ds,
-        mask_threshold=float(mask_threshold))
+        mask_threshold=float(mask_threshold),
+    )
     seconds = time.perf_counter() - started
     ref_y, ref_x = int(obj.metadata["REF_Y"]), int(obj.metadata["REF_X"])
     tcoh[ref_y, ref_x] = 1.0

@@ -1,4 +1,5 @@
 """Atomic outputs never delete what the run did not create, and refuse clashing outputs."""
+
 import os
 
 import pytest

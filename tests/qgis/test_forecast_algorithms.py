@@ -1,21 +1,31 @@
 """subsidence:forecastcompare and subsidence:forecast through Processing."""
+
 import csv
 
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException, QgsVectorLayer
 
-from insar_subsidence.core.points import PointSeries, write_points
+from insar_subsidence.core.io.point_layers import PointSeries, write_points
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
 
 def test_compare_writes_metrics_charts_and_forecasts(run_algorithm, test_data, tmp_path):
-    result = run_algorithm("forecastcompare", {
-        "INPUT": str(test_data / "forecast" / "egms_l2b_5points.gpkg"),
-        "MODELS": [0, 2, 4], "TEST_FRACTION": 0.2, "HORIZON": 3, "SEED": 1, "EPOCHS": 10,
-        "OUTPUT_TABLE": str(tmp_path / "metrics.csv"), "OUTPUT_FOLDER": str(tmp_path / "out")})
+    result = run_algorithm(
+        "forecastcompare",
+        {
+            "INPUT": str(test_data / "forecast" / "egms_l2b_5points.gpkg"),
+            "MODELS": [0, 2, 4],
+            "TEST_FRACTION": 0.2,
+            "HORIZON": 3,
+            "SEED": 1,
+            "EPOCHS": 10,
+            "OUTPUT_TABLE": str(tmp_path / "metrics.csv"),
+            "OUTPUT_FOLDER": str(tmp_path / "out"),
+        },
+    )
     with open(result["OUTPUT_TABLE"]) as f:
         rows = list(csv.DictReader(f))
     assert {r["model"] for r in rows} == {"persistence", "harmonic", "gru"}
@@ -27,22 +37,42 @@ def test_compare_writes_metrics_charts_and_forecasts(run_algorithm, test_data, t
 
 def test_forecast_adds_forecast_and_band_fields(run_algorithm, test_data, tmp_path):
     out = tmp_path / "forecast.gpkg"
-    result = run_algorithm("forecast", {
-        "INPUT": str(test_data / "forecast" / "egms_l2b_5points.gpkg"), "MODEL": 4,
-        "HORIZON": 2, "EPOCHS": 10, "ENSEMBLE": 2, "OUTPUT": str(out)})
+    result = run_algorithm(
+        "forecast",
+        {
+            "INPUT": str(test_data / "forecast" / "egms_l2b_5points.gpkg"),
+            "MODEL": 4,
+            "HORIZON": 2,
+            "EPOCHS": 10,
+            "ENSEMBLE": 2,
+            "OUTPUT": str(out),
+        },
+    )
     layer = QgsVectorLayer(result["OUTPUT"], "fc", "ogr")
     assert layer.isValid() and layer.featureCount() == 5 and result["POINTS"] == 5
     names = [f.name() for f in layer.fields()]
     forecast = [n for n in names if n.startswith("F2")]
-    assert len(forecast) == 2 and "FLO" + forecast[0][1:] in names and "FHI" + forecast[0][1:] in names
+    assert (
+        len(forecast) == 2 and "FLO" + forecast[0][1:] in names and "FHI" + forecast[0][1:] in names
+    )
     for feature in layer.getFeatures():
-        assert feature["FLO" + forecast[0][1:]] < feature[forecast[0]] < feature["FHI" + forecast[0][1:]]
+        assert (
+            feature["FLO" + forecast[0][1:]]
+            < feature[forecast[0]]
+            < feature["FHI" + forecast[0][1:]]
+        )
 
 
 def test_layer_without_date_fields_is_refused_naming_it(run_algorithm, tmp_path):
     bad = tmp_path / "no_dates.gpkg"
-    write_points(bad, PointSeries(np.array([1.0]), np.array([2.0]), 32649, [],
-                                  np.zeros((1, 0)), {"VEL": np.array([1.0])}))
+    write_points(
+        bad,
+        PointSeries(
+            np.array([1.0]), np.array([2.0]), 32649, [], np.zeros((1, 0)), {"VEL": np.array([1.0])}
+        ),
+    )
     with pytest.raises(QgsProcessingException, match="no_dates"):
-        run_algorithm("forecastcompare", {"INPUT": str(bad), "MODELS": [0],
-                                          "OUTPUT_TABLE": str(tmp_path / "m.csv")})
+        run_algorithm(
+            "forecastcompare",
+            {"INPUT": str(bad), "MODELS": [0], "OUTPUT_TABLE": str(tmp_path / "m.csv")},
+        )

@@ -1,4 +1,5 @@
 """Ingest and demo algorithms through processing.run (and once through qgis_process.bin)."""
+
 import sys
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
 
-from insar_subsidence.core.mintpy_io import IfgramStack, read_dataset
+from insar_subsidence.core.io.mintpy import IfgramStack, read_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,8 +18,10 @@ def demo(provider, tmp_path_factory):
     from qgis import processing
 
     folder = tmp_path_factory.mktemp("demo")
-    result = processing.run("subsidence:createdemo", {
-        "OUTPUT_FOLDER": str(folder), "SEED": 3, "SIZE": 40, "ACQUISITIONS": 10})
+    result = processing.run(
+        "subsidence:createdemo",
+        {"OUTPUT_FOLDER": str(folder), "SEED": 3, "SIZE": 40, "ACQUISITIONS": 10},
+    )
     return folder, result
 
 
@@ -33,8 +36,13 @@ def test_createdemo_writes_products_and_truth(demo):
     folder, result = demo
     assert result["OUTPUT_FOLDER"] == str(folder)
     assert len(list((folder / "hyp3").glob("S1AA_*.zip"))) == 21
-    for name in ("truth_velocity_vertical.tif", "truth_velocity_los.tif", "truth_timeseries.h5",
-                 "bowls.csv", "dem.tif"):
+    for name in (
+        "truth_velocity_vertical.tif",
+        "truth_velocity_los.tif",
+        "truth_timeseries.h5",
+        "bowls.csv",
+        "dem.tif",
+    ):
         assert (folder / "truth" / name).exists(), name
     assert Path(result["TRUTH_VELOCITY_LOS"]).exists()
 
@@ -44,9 +52,16 @@ def test_ingesthyp3_with_aoi_and_multilook(demo, run_algorithm, tmp_path):
     before = _digest(folder / "hyp3")
     # 20 x 16 pixels inside the 40 x 40 scene, given as a QGIS extent string with its CRS
     extent = "680800,682400,3937440,3938720 [EPSG:32649]"
-    result = run_algorithm("ingesthyp3", {
-        "INPUT": str(folder / "hyp3"), "AOI": extent, "MULTILOOK": 2,
-        "OUTPUT": str(tmp_path / "ifgramStack.h5"), "OUTPUT_GEOMETRY": str(tmp_path / "geo.h5")})
+    result = run_algorithm(
+        "ingesthyp3",
+        {
+            "INPUT": str(folder / "hyp3"),
+            "AOI": extent,
+            "MULTILOOK": 2,
+            "OUTPUT": str(tmp_path / "ifgramStack.h5"),
+            "OUTPUT_GEOMETRY": str(tmp_path / "geo.h5"),
+        },
+    )
     stack = IfgramStack.open(result["OUTPUT"])
     assert result["NUM_PAIRS"] == stack.num_pairs == 21
     assert stack.grid.shape == (8, 10) and stack.grid.x_step == 160.0
@@ -60,7 +75,7 @@ def test_ingesthyp3_with_aoi_and_multilook(demo, run_algorithm, tmp_path):
 def test_ingestgeotiff_reads_exported_interferograms(demo, run_algorithm, tmp_path):
     from osgeo import gdal
 
-    from insar_subsidence.core.hyp3 import discover_products
+    from insar_subsidence.core.io.hyp3 import discover_products
 
     folder, _ = demo
     exports = tmp_path / "exports"
@@ -69,8 +84,10 @@ def test_ingestgeotiff_reads_exported_interferograms(demo, run_algorithm, tmp_pa
         stem = f"filt_{product.pair[0]:%Y%m%d}-{product.pair[1]:%Y%m%d}"
         gdal.Translate(str(exports / f"{stem}_unw.tif"), product.raster("unw_phase"))
         gdal.Translate(str(exports / f"{stem}_coh.tif"), product.raster("corr"))
-    result = run_algorithm("ingestgeotiff", {
-        "INPUT": str(exports), "WAVELENGTH": 0.031, "OUTPUT": str(tmp_path / "stack.h5")})
+    result = run_algorithm(
+        "ingestgeotiff",
+        {"INPUT": str(exports), "WAVELENGTH": 0.031, "OUTPUT": str(tmp_path / "stack.h5")},
+    )
     stack = IfgramStack.open(result["OUTPUT"])
     assert stack.num_pairs == 6 and stack.wavelength == pytest.approx(0.031)
     assert np.isfinite(stack.read("coherence")).any()
@@ -100,7 +117,8 @@ def test_bad_input_folders_raise_messages_naming_the_file(demo, run_algorithm, t
         template = gdal.Open(f"/vsizip/{victim}/{name}/{name}_dem.tif")
         nan_only = gdal.GetDriverByName("GTiff").CreateCopy(str(tmp_path / "nan.tif"), template)
         nan_only.GetRasterBand(1).WriteArray(
-            np.full((template.RasterYSize, template.RasterXSize), np.nan))
+            np.full((template.RasterYSize, template.RasterXSize), np.nan)
+        )
         nan_only = None
         with zipfile.ZipFile(victim, "w") as archive:  # every unwrapped phase value is NaN
             for member, content in members.items():
@@ -109,8 +127,14 @@ def test_bad_input_folders_raise_messages_naming_the_file(demo, run_algorithm, t
                 archive.writestr(member, content)
     output = tmp_path / "out" / "ifgramStack.h5"
     with pytest.raises(QgsProcessingException) as error:
-        run_algorithm("ingesthyp3", {"INPUT": str(source), "OUTPUT": str(output),
-                                     "OUTPUT_GEOMETRY": str(tmp_path / "out" / "geo.h5")})
+        run_algorithm(
+            "ingesthyp3",
+            {
+                "INPUT": str(source),
+                "OUTPUT": str(output),
+                "OUTPUT_GEOMETRY": str(tmp_path / "out" / "geo.h5"),
+            },
+        )
     assert expected in str(error.value)
     assert not output.exists() and not (tmp_path / "out" / "geo.h5").exists()
 
@@ -120,30 +144,51 @@ def test_ingesthyp3_through_qgis_process(demo, tmp_path):
     import qgis_process_cli
 
     folder, _ = demo
-    result = qgis_process_cli.run("subsidence:ingesthyp3", {
-        "INPUT": str(folder / "hyp3"), "MULTILOOK": 4,
-        "OUTPUT": str(tmp_path / "ifgramStack.h5"), "OUTPUT_GEOMETRY": str(tmp_path / "geo.h5")})
+    result = qgis_process_cli.run(
+        "subsidence:ingesthyp3",
+        {
+            "INPUT": str(folder / "hyp3"),
+            "MULTILOOK": 4,
+            "OUTPUT": str(tmp_path / "ifgramStack.h5"),
+            "OUTPUT_GEOMETRY": str(tmp_path / "geo.h5"),
+        },
+    )
     stack = IfgramStack.open(result["OUTPUT"])
     assert stack.num_pairs == 21 and stack.grid.shape == (10, 10)
 
 
 def test_ingesthyp3_aoi_from_a_polygon_layer_in_another_crs(demo, run_algorithm, tmp_path):
     """A polygon layer in WGS 84 as AOI: its extent is transformed to the products' UTM grid."""
-    from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature,
-                           QgsGeometry, QgsProject, QgsRectangle, QgsVectorLayer)
+    from qgis.core import (
+        QgsCoordinateReferenceSystem,
+        QgsCoordinateTransform,
+        QgsFeature,
+        QgsGeometry,
+        QgsProject,
+        QgsRectangle,
+        QgsVectorLayer,
+    )
 
     folder, _ = demo
     utm_box = QgsRectangle(680800, 3937440, 682400, 3938720)  # 20 x 16 pixels
-    transform = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:32649"),
-                                       QgsCoordinateReferenceSystem("EPSG:4326"),
-                                       QgsProject.instance())
+    transform = QgsCoordinateTransform(
+        QgsCoordinateReferenceSystem("EPSG:32649"),
+        QgsCoordinateReferenceSystem("EPSG:4326"),
+        QgsProject.instance(),
+    )
     layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "aoi", "memory")
     feature = QgsFeature()
     feature.setGeometry(QgsGeometry.fromRect(transform.transformBoundingBox(utm_box)))
     layer.dataProvider().addFeatures([feature])
-    result = run_algorithm("ingesthyp3", {
-        "INPUT": str(folder / "hyp3"), "AOI": layer,
-        "OUTPUT": str(tmp_path / "s.h5"), "OUTPUT_GEOMETRY": str(tmp_path / "g.h5")})
+    result = run_algorithm(
+        "ingesthyp3",
+        {
+            "INPUT": str(folder / "hyp3"),
+            "AOI": layer,
+            "OUTPUT": str(tmp_path / "s.h5"),
+            "OUTPUT_GEOMETRY": str(tmp_path / "g.h5"),
+        },
+    )
     grid = IfgramStack.open(result["OUTPUT"]).grid
     assert 20 <= grid.width <= 22 and 16 <= grid.length <= 18
     assert abs(grid.x_first - 680800) <= 80 and abs(grid.y_first - 3938720) <= 80

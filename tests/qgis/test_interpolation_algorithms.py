@@ -1,4 +1,5 @@
 """The interpolation algorithms through Processing, on a small demo scene."""
+
 import csv
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 from insar_subsidence.core.demo.extensions import drivers as demo_drivers
 from insar_subsidence.core.demo.scene import make_scene
-from insar_subsidence.core.geotiff import band_names, read_raster
+from insar_subsidence.core.io.geotiff import band_names, read_raster
 
 TINY_CNN = {"PATCH_SIZE": 8, "EPOCHS": 2, "CONV_WIDTH": 4, "DENSE": 1, "LEARNING_RATE": 1e-3}
 
@@ -28,10 +29,13 @@ def stack_path(scene_files, tmp_path_factory):
 
 def test_terrain_indices(run_algorithm, scene_files, tmp_path):
     scene, files = scene_files
-    outputs = {n: str(tmp_path / f"{n}.tif") for n in
-               ("OUTPUT_SLOPE", "OUTPUT_ASPECT", "OUTPUT_FLOWACC", "OUTPUT_SPI", "OUTPUT_TWI")}
-    result = run_algorithm("terrainindices", {"INPUT": str(files["drivers_dem"]),
-                                              "FLOW_METHOD": 1, **outputs})
+    outputs = {
+        n: str(tmp_path / f"{n}.tif")
+        for n in ("OUTPUT_SLOPE", "OUTPUT_ASPECT", "OUTPUT_FLOWACC", "OUTPUT_SPI", "OUTPUT_TWI")
+    }
+    result = run_algorithm(
+        "terrainindices", {"INPUT": str(files["drivers_dem"]), "FLOW_METHOD": 1, **outputs}
+    )
     assert set(result) == set(outputs)
     slope, grid = read_raster(result["OUTPUT_SLOPE"])
     assert grid.same_as(scene.grid) and 0 < np.nanmean(slope) < 45
@@ -41,21 +45,46 @@ def test_terrain_indices(run_algorithm, scene_files, tmp_path):
 
 def test_driving_forces_stack(run_algorithm, scene_files, stack_path):
     _, files = scene_files
-    result = run_algorithm("drivingforces", {
-        "DEM": str(files["drivers_dem"]), "RED": str(files["drivers_reflectance"]),
-        "RED_BAND": 1, "NIR": str(files["drivers_reflectance"]), "NIR_BAND": 2,
-        "LANDUSE": str(files["drivers_landuse"]), "WATER_TABLE": str(files["drivers_water_table"]),
-        "WELLS": str(files["drivers_wells"]), "OUTPUT": str(stack_path)})
-    assert band_names(result["OUTPUT"]) == ["altitude", "slope", "aspect", "spi", "twi", "ndvi",
-                                            "landuse", "water_table", "dist_wells"]
+    result = run_algorithm(
+        "drivingforces",
+        {
+            "DEM": str(files["drivers_dem"]),
+            "RED": str(files["drivers_reflectance"]),
+            "RED_BAND": 1,
+            "NIR": str(files["drivers_reflectance"]),
+            "NIR_BAND": 2,
+            "LANDUSE": str(files["drivers_landuse"]),
+            "WATER_TABLE": str(files["drivers_water_table"]),
+            "WELLS": str(files["drivers_wells"]),
+            "OUTPUT": str(stack_path),
+        },
+    )
+    assert band_names(result["OUTPUT"]) == [
+        "altitude",
+        "slope",
+        "aspect",
+        "spi",
+        "twi",
+        "ndvi",
+        "landuse",
+        "water_table",
+        "dist_wells",
+    ]
 
 
 def test_interpolate_kriging_with_variance(run_algorithm, scene_files, tmp_path):
     scene, files = scene_files
-    result = run_algorithm("interpolate", {
-        "INPUT": str(files["drivers_ps_like"]), "FIELD": "VEL", "METHOD": 0,
-        "CELL_SIZE": 160.0, "OUTPUT": str(tmp_path / "k.tif"),
-        "OUTPUT_VARIANCE": str(tmp_path / "kvar.tif")})
+    result = run_algorithm(
+        "interpolate",
+        {
+            "INPUT": str(files["drivers_ps_like"]),
+            "FIELD": "VEL",
+            "METHOD": 0,
+            "CELL_SIZE": 160.0,
+            "OUTPUT": str(tmp_path / "k.tif"),
+            "OUTPUT_VARIANCE": str(tmp_path / "kvar.tif"),
+        },
+    )
     surface, grid = read_raster(result["OUTPUT"])
     truth = scene.vertical_velocity() * 1000
     rows, cols = np.indices(grid.shape)
@@ -69,17 +98,25 @@ def test_interpolate_kriging_with_variance(run_algorithm, scene_files, tmp_path)
 def test_cnn_interpolation(run_algorithm, scene_files, stack_path, tmp_path):
     _, files = scene_files
     assert stack_path.exists()
-    result = run_algorithm("interpolatecnn", {
-        "INPUT": str(files["drivers_ps_like"]), "FIELD": "VEL", "DRIVERS": str(stack_path),
-        **TINY_CNN, "OUTPUT_MODEL": str(tmp_path / "m.pt"),
-        "OUTPUT_METRICS": str(tmp_path / "m.csv"), "OUTPUT_ERRORS": str(tmp_path / "e.gpkg"),
-        "OUTPUT": str(tmp_path / "cnn.tif")})
+    result = run_algorithm(
+        "interpolatecnn",
+        {
+            "INPUT": str(files["drivers_ps_like"]),
+            "FIELD": "VEL",
+            "DRIVERS": str(stack_path),
+            **TINY_CNN,
+            "OUTPUT_MODEL": str(tmp_path / "m.pt"),
+            "OUTPUT_METRICS": str(tmp_path / "m.csv"),
+            "OUTPUT_ERRORS": str(tmp_path / "e.gpkg"),
+            "OUTPUT": str(tmp_path / "cnn.tif"),
+        },
+    )
     with open(result["OUTPUT_METRICS"]) as handle:
         subsets = [row["subset"] for row in csv.DictReader(handle)]
     assert subsets == ["train", "test"]
     surface, grid = read_raster(result["OUTPUT"])
     assert np.isfinite(surface).all() and grid.shape == (40, 40)
-    from insar_subsidence.core.points import read_points
+    from insar_subsidence.core.io.point_layers import read_points
 
     errors = read_points(result["OUTPUT_ERRORS"])
     np.testing.assert_allclose(errors.fields["ERR"], errors.fields["PRED"] - errors.fields["OBS"])
@@ -87,15 +124,27 @@ def test_cnn_interpolation(run_algorithm, scene_files, stack_path, tmp_path):
 
 def test_compare_interpolators_table(run_algorithm, scene_files, stack_path, tmp_path):
     _, files = scene_files
-    result = run_algorithm("compareinterpolators", {
-        "INPUT": str(files["drivers_ps_like"]), "FIELD": "VEL", "DRIVERS": str(stack_path),
-        "SPLIT": 2, "FOLDS": 2, "BLOCK_SIZE": 600.0, "SEED": 1, **TINY_CNN,
-        "OUTPUT_TABLE": str(tmp_path / "t.csv"), "OUTPUT_FOLDER": str(tmp_path / "maps")})
+    result = run_algorithm(
+        "compareinterpolators",
+        {
+            "INPUT": str(files["drivers_ps_like"]),
+            "FIELD": "VEL",
+            "DRIVERS": str(stack_path),
+            "SPLIT": 2,
+            "FOLDS": 2,
+            "BLOCK_SIZE": 600.0,
+            "SEED": 1,
+            **TINY_CNN,
+            "OUTPUT_TABLE": str(tmp_path / "t.csv"),
+            "OUTPUT_FOLDER": str(tmp_path / "maps"),
+        },
+    )
     with open(result["OUTPUT_TABLE"]) as handle:
         rows = list(csv.DictReader(handle))
     assert {(r["method"], r["split"]) for r in rows} == {
-        (m, s) for m in ("cnn", "kriging", "idw", "rbf") for s in ("random", "block")}
-    assert len({r["n"] for r in rows}) == 1          # every method scored on the same points
+        (m, s) for m in ("cnn", "kriging", "idw", "rbf") for s in ("random", "block")
+    }
+    assert len({r["n"] for r in rows}) == 1  # every method scored on the same points
     assert (tmp_path / "maps" / "errors_block.gpkg").exists()
 
 
@@ -104,5 +153,11 @@ def test_missing_field_is_reported(run_algorithm, scene_files, tmp_path):
 
     _, files = scene_files
     with pytest.raises(QgsProcessingException):
-        run_algorithm("interpolate", {"INPUT": str(files["drivers_ps_like"]), "FIELD": "NOPE",
-                                      "OUTPUT": str(tmp_path / "x.tif")})
+        run_algorithm(
+            "interpolate",
+            {
+                "INPUT": str(files["drivers_ps_like"]),
+                "FIELD": "NOPE",
+                "OUTPUT": str(tmp_path / "x.tif"),
+            },
+        )

@@ -1,4 +1,5 @@
 """The shipped SBAS chain models load, chain our algorithms, and install into the user folder."""
+
 from pathlib import Path
 
 import numpy as np
@@ -8,8 +9,7 @@ from qgis.core import QgsApplication, QgsProcessingModelAlgorithm
 from insar_subsidence.processing_provider.models import install_models, shipped_models
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAIN = ["ingest", "network", "closure", "reference", "inversion", "deramp", "demerror",
-         "velocity"]
+CHAIN = ["ingest", "network", "closure", "reference", "inversion", "deramp", "demerror", "velocity"]
 
 
 def _load(path):
@@ -23,9 +23,13 @@ def test_models_are_shipped():
     assert names == ["sbas_chain.model3", "sbas_chain_gacos.model3"]
 
 
-@pytest.mark.parametrize("name, steps", [
-    ("sbas_chain.model3", CHAIN),
-    ("sbas_chain_gacos.model3", CHAIN[:5] + ["troposphere"] + CHAIN[5:])])
+@pytest.mark.parametrize(
+    "name, steps",
+    [
+        ("sbas_chain.model3", CHAIN),
+        ("sbas_chain_gacos.model3", CHAIN[:5] + ["troposphere"] + CHAIN[5:]),
+    ],
+)
 def test_model_chains_provider_algorithms(provider, name, steps):
     model = _load(ROOT / "models" / name)
     children = model.childAlgorithms()
@@ -34,8 +38,11 @@ def test_model_chains_provider_algorithms(provider, name, steps):
     for before, after in zip(steps[1:-1], steps[2:], strict=True):
         assert before in model.dependsOnChildAlgorithms(after)
     registry = QgsApplication.processingRegistry()
-    missing = [child.algorithmId() for child in children.values()
-               if registry.algorithmById(child.algorithmId()) is None]
+    missing = [
+        child.algorithmId()
+        for child in children.values()
+        if registry.algorithmById(child.algorithmId()) is None
+    ]
     assert missing == [], f"model steps without an algorithm: {missing}"
     # reload against the registered algorithms: every wired parameter name must exist
     model = _load(ROOT / "models" / name)
@@ -60,26 +67,37 @@ def test_model_runs_from_hyp3_products_to_velocity(provider, tmp_path, name):
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
     from insar_subsidence.core.demo.extensions import gacos
-    from insar_subsidence.core.geotiff import read_raster
+    from insar_subsidence.core.io.geotiff import read_raster
     from insar_subsidence.core.progress import silent
-
-    from ..core.ingest_helpers import write_small_products
+    from tests.core.ingest_helpers import write_small_products
 
     scene, folder = write_small_products(tmp_path / "hyp3")
     extra = {}
     if "gacos" in name:
-        extra["GACOS_FOLDER"] = str(gacos.write(scene, tmp_path, np.random.default_rng(0),
-                                                silent)["gacos"])
+        extra["GACOS_FOLDER"] = str(
+            gacos.write(scene, tmp_path, np.random.default_rng(0), silent)["gacos"]
+        )
     model = _load(ROOT / "models" / name)
-    outputs = {"velocity:velocity_los": str(tmp_path / "vel.tif"),
-               "velocity:velocity_vertical": str(tmp_path / "vertical.tif"),
-               "demerror:timeseries": str(tmp_path / "ts.h5"),
-               "inversion:temporal_coherence": str(tmp_path / "tcoh.h5"),
-               "network:network_plot": str(tmp_path / "network.png")}
-    result = processing.run(model, {"HYP3_FOLDER": str(folder), "MAX_TEMPORAL_BASELINE": 0,
-                                    "MAX_PERP_BASELINE": 0, "MIN_COHERENCE": 0.1, **extra,
-                                    **outputs},
-                            context=QgsProcessingContext(), feedback=QgsProcessingFeedback())
+    outputs = {
+        "velocity:velocity_los": str(tmp_path / "vel.tif"),
+        "velocity:velocity_vertical": str(tmp_path / "vertical.tif"),
+        "demerror:timeseries": str(tmp_path / "ts.h5"),
+        "inversion:temporal_coherence": str(tmp_path / "tcoh.h5"),
+        "network:network_plot": str(tmp_path / "network.png"),
+    }
+    result = processing.run(
+        model,
+        {
+            "HYP3_FOLDER": str(folder),
+            "MAX_TEMPORAL_BASELINE": 0,
+            "MAX_PERP_BASELINE": 0,
+            "MIN_COHERENCE": 0.1,
+            **extra,
+            **outputs,
+        },
+        context=QgsProcessingContext(),
+        feedback=QgsProcessingFeedback(),
+    )
     assert set(outputs) <= set(result)
     vertical, _ = read_raster(tmp_path / "vertical.tif")
     truth = scene.vertical_velocity() * 1000

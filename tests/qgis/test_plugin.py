@@ -1,4 +1,5 @@
 """The plugin loads in a headless QGIS, registers its provider and cleans up on unload."""
+
 import configparser
 from pathlib import Path
 
@@ -7,17 +8,37 @@ from qgis.core import QgsApplication
 from tests.conftest import register_provider
 
 ROOT = Path(__file__).resolve().parents[2]
-GROUPS = {"ingest", "network", "corrections", "timeseries", "analysis", "prediction",
-          "interpolation", "drivers"}
+GROUPS = {
+    "ingest",
+    "network",
+    "corrections",
+    "timeseries",
+    "analysis",
+    "prediction",
+    "interpolation",
+    "drivers",
+}
 
 
 def test_metadata_is_complete_for_the_plugin_repository():
     config = configparser.ConfigParser()
     config.read(ROOT / "metadata.txt")
     general = config["general"]
-    for key in ("name", "description", "about", "version", "qgisMinimumVersion", "author",
-                "email", "repository", "tracker", "tags", "icon", "hasProcessingProvider",
-                "changelog"):
+    for key in (
+        "name",
+        "description",
+        "about",
+        "version",
+        "qgisMinimumVersion",
+        "author",
+        "email",
+        "repository",
+        "tracker",
+        "tags",
+        "icon",
+        "hasProcessingProvider",
+        "changelog",
+    ):
         assert general.get(key, "").strip(), key
     assert general["qgisMinimumVersion"] == "3.22"
     assert general["hasProcessingProvider"] == "yes"
@@ -63,7 +84,10 @@ def test_readme_lists_every_algorithm_and_both_commands():
     from insar_subsidence.processing_provider.provider import algorithm_classes
 
     readme = (ROOT / "README.md").read_text()
-    missing = [cls.ALGORITHM_ID for cls in algorithm_classes()
-               if f"`subsidence:{cls.ALGORITHM_ID}`" not in readme]
+    missing = [
+        cls.ALGORITHM_ID
+        for cls in algorithm_classes()
+        if f"`subsidence:{cls.ALGORITHM_ID}`" not in readme
+    ]
     assert missing == []
     assert "make demo" in readme and "make test" in readme

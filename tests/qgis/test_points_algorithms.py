@@ -1,4 +1,5 @@
 """importpoints, psinsar and crossvalidate through Processing."""
+
 from __future__ import annotations
 
 import csv
@@ -9,29 +10,43 @@ from qgis.core import QgsProcessingException
 
 from insar_subsidence.core.demo.extensions.slc import simulate_slc, write_simulation
 from insar_subsidence.core.demo.scene import make_scene
-from insar_subsidence.core.points import read_points
+from insar_subsidence.core.io.point_layers import read_points
 
 L3 = "points/EGMS_L3_E45N17_100km_U_2020_2024_1_trim.csv"
 DEPSI = "points/depsi_amsterdam_trim.csv"
 
 
 def test_importpoints_egms_and_depsi(run_algorithm, test_data, tmp_path):
-    result = run_algorithm("importpoints", {"INPUT": str(test_data / L3), "FORMAT": 0,
-                                            "OUTPUT": str(tmp_path / "l3.gpkg")})
+    result = run_algorithm(
+        "importpoints",
+        {"INPUT": str(test_data / L3), "FORMAT": 0, "OUTPUT": str(tmp_path / "l3.gpkg")},
+    )
     assert result["COUNT"] == 300 and result["FORMAT"] == "egms"
     points = read_points(tmp_path / "l3.gpkg")
     assert points.epsg == 3035 and len(points.dates) == 304
-    result = run_algorithm("importpoints", {"INPUT": str(test_data / DEPSI), "FORMAT": 3,
-                                            "OUTPUT": str(tmp_path / "depsi.gpkg")})
+    result = run_algorithm(
+        "importpoints",
+        {"INPUT": str(test_data / DEPSI), "FORMAT": 3, "OUTPUT": str(tmp_path / "depsi.gpkg")},
+    )
     assert result["COUNT"] == 200
 
 
 def test_importpoints_generic_with_crs_and_bad_input(run_algorithm, tmp_path):
     path = tmp_path / "mine.csv"
     path.write_text("E,N,2020-01-01,2020-07-01\n500000,4000000,0,-0.004\n")
-    result = run_algorithm("importpoints", {
-        "INPUT": str(path), "FORMAT": 5, "X_FIELD": "E", "Y_FIELD": "N", "CRS": "EPSG:32649",
-        "UNIT": 2, "DATE_PATTERN": r"^(\d{4}-\d{2}-\d{2})$", "OUTPUT": str(tmp_path / "g.gpkg")})
+    result = run_algorithm(
+        "importpoints",
+        {
+            "INPUT": str(path),
+            "FORMAT": 5,
+            "X_FIELD": "E",
+            "Y_FIELD": "N",
+            "CRS": "EPSG:32649",
+            "UNIT": 2,
+            "DATE_PATTERN": r"^(\d{4}-\d{2}-\d{2})$",
+            "OUTPUT": str(tmp_path / "g.gpkg"),
+        },
+    )
     points = read_points(result["OUTPUT"])
     assert points.epsg == 32649 and points.displacement_mm[0, 1] == pytest.approx(-4.0)
     empty = tmp_path / "empty.csv"
@@ -49,19 +64,33 @@ def slc(tmp_path_factory):
 
 def test_psinsar_then_crossvalidate(run_algorithm, slc, tmp_path):
     sim, paths = slc
-    result = run_algorithm("psinsar", {
-        "INPUT": str(paths["slc_stack"]), "DATES": str(paths["slc_dates"]),
-        "HEIGHT": str(paths["slc_height"]), "INCIDENCE": sim.incidence_deg,
-        "OUTPUT": str(tmp_path / "ps.gpkg")})
+    result = run_algorithm(
+        "psinsar",
+        {
+            "INPUT": str(paths["slc_stack"]),
+            "DATES": str(paths["slc_dates"]),
+            "HEIGHT": str(paths["slc_height"]),
+            "INCIDENCE": sim.incidence_deg,
+            "OUTPUT": str(tmp_path / "ps.gpkg"),
+        },
+    )
     points = read_points(result["OUTPUT"])
     assert result["COUNT"] == len(points) >= 30
     assert {"VEL", "VEL_STD", "TCOH", "DA", "HGT_ERR", "HEIGHT"} <= set(points.fields)
     # PS against itself as a raster-free check, then against a constant-shifted copy
-    stats = run_algorithm("crossvalidate", {
-        "INPUT_A": result["OUTPUT"], "INPUT_B": result["OUTPUT"], "CELL_SIZE": 100,
-        "INCIDENCE_A": str(sim.incidence_deg), "INCIDENCE_B": str(sim.incidence_deg),
-        "OUTPUT_TABLE": str(tmp_path / "stats.csv"), "OUTPUT_PLOT": str(tmp_path / "plot.png"),
-        "OUTPUT_DIFFERENCE": str(tmp_path / "diff.tif")})
+    stats = run_algorithm(
+        "crossvalidate",
+        {
+            "INPUT_A": result["OUTPUT"],
+            "INPUT_B": result["OUTPUT"],
+            "CELL_SIZE": 100,
+            "INCIDENCE_A": str(sim.incidence_deg),
+            "INCIDENCE_B": str(sim.incidence_deg),
+            "OUTPUT_TABLE": str(tmp_path / "stats.csv"),
+            "OUTPUT_PLOT": str(tmp_path / "plot.png"),
+            "OUTPUT_DIFFERENCE": str(tmp_path / "diff.tif"),
+        },
+    )
     assert stats["N"] > 20 and stats["PEARSON_R"] == pytest.approx(1.0)
     assert stats["RMSE"] == pytest.approx(0.0, abs=1e-9)
     with open(tmp_path / "stats.csv") as f:
@@ -72,11 +101,23 @@ def test_psinsar_then_crossvalidate(run_algorithm, slc, tmp_path):
 def test_psinsar_bad_window_and_dates(run_algorithm, slc, tmp_path):
     _, paths = slc
     with pytest.raises(QgsProcessingException, match="SHP_WINDOW"):
-        run_algorithm("psinsar", {"INPUT": str(paths["slc_stack"]),
-                                  "DATES": str(paths["slc_dates"]), "SHP_WINDOW": "big",
-                                  "OUTPUT": str(tmp_path / "ps.gpkg")})
+        run_algorithm(
+            "psinsar",
+            {
+                "INPUT": str(paths["slc_stack"]),
+                "DATES": str(paths["slc_dates"]),
+                "SHP_WINDOW": "big",
+                "OUTPUT": str(tmp_path / "ps.gpkg"),
+            },
+        )
     dates = tmp_path / "d.csv"
     dates.write_text("date,bperp\n20200101,0\n")
     with pytest.raises(QgsProcessingException, match="slc_stack.tif: has 60 bands"):
-        run_algorithm("psinsar", {"INPUT": str(paths["slc_stack"]), "DATES": str(dates),
-                                  "OUTPUT": str(tmp_path / "ps.gpkg")})
+        run_algorithm(
+            "psinsar",
+            {
+                "INPUT": str(paths["slc_stack"]),
+                "DATES": str(dates),
+                "OUTPUT": str(tmp_path / "ps.gpkg"),
+            },
+        )

@@ -1,13 +1,19 @@
 """subsidence:sbasinversion and subsidence:velocity through Processing."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from insar_subsidence.core.geotiff import band_names, read_raster
-from insar_subsidence.core.mintpy_io import read_timeseries, write_geometry
-from tests.core.sbas_synthetic import (GRID, make_dates, small_baseline_pairs,
-                                       truth_displacement, write_stack)
+from insar_subsidence.core.io.geotiff import band_names, read_raster
+from insar_subsidence.core.io.mintpy import read_timeseries, write_geometry
+from tests.core.sbas_synthetic import (
+    GRID,
+    make_dates,
+    small_baseline_pairs,
+    truth_displacement,
+    write_stack,
+)
 
 
 @pytest.fixture
@@ -21,21 +27,44 @@ def stack(tmp_path):
 def test_inversion_then_velocity(run_algorithm, stack, tmp_path):
     path, truth = stack
     x, y = GRID.xy(0, 11)
-    inverted = run_algorithm("sbasinversion", {
-        "INPUT": str(path), "WEIGHT": 3, "REFERENCE": f"{x},{y} [EPSG:32633]",
-        "OUTPUT": str(tmp_path / "ts.h5"), "OUTPUT_TCOH": str(tmp_path / "tcoh.h5")})
+    inverted = run_algorithm(
+        "sbasinversion",
+        {
+            "INPUT": str(path),
+            "WEIGHT": 3,
+            "REFERENCE": f"{x},{y} [EPSG:32633]",
+            "OUTPUT": str(tmp_path / "ts.h5"),
+            "OUTPUT_TCOH": str(tmp_path / "tcoh.h5"),
+        },
+    )
     series = read_timeseries(inverted["OUTPUT"])
     np.testing.assert_allclose(series.data, truth - truth[:, 0, 11][:, None, None], atol=2e-6)
     assert inverted["PARTS"] == 1
-    geometry = write_geometry(tmp_path / "geometryGeo.h5", GRID, np.zeros(GRID.shape),
-                              np.full(GRID.shape, 40.0), np.zeros(GRID.shape))
-    result = run_algorithm("velocity", {
-        "INPUT": inverted["OUTPUT"], "GEOMETRY": str(geometry), "TCOH": inverted["OUTPUT_TCOH"],
-        "MIN_TCOH": 0.7, "MODEL": 2, "CLASS_THRESHOLDS": "-40,-10,10",
-        "CUMULATIVE_DATE": "2020-03-20",
-        "OUTPUT": str(tmp_path / "v.tif"), "OUTPUT_STD": str(tmp_path / "std.tif"),
-        "OUTPUT_VERTICAL": str(tmp_path / "vert.tif"), "OUTPUT_CLASSES": str(tmp_path / "c.tif"),
-        "OUTPUT_CUMULATIVE": str(tmp_path / "cum.tif"), "OUTPUT_H5": str(tmp_path / "vel.h5")})
+    geometry = write_geometry(
+        tmp_path / "geometryGeo.h5",
+        GRID,
+        np.zeros(GRID.shape),
+        np.full(GRID.shape, 40.0),
+        np.zeros(GRID.shape),
+    )
+    result = run_algorithm(
+        "velocity",
+        {
+            "INPUT": inverted["OUTPUT"],
+            "GEOMETRY": str(geometry),
+            "TCOH": inverted["OUTPUT_TCOH"],
+            "MIN_TCOH": 0.7,
+            "MODEL": 2,
+            "CLASS_THRESHOLDS": "-40,-10,10",
+            "CUMULATIVE_DATE": "2020-03-20",
+            "OUTPUT": str(tmp_path / "v.tif"),
+            "OUTPUT_STD": str(tmp_path / "std.tif"),
+            "OUTPUT_VERTICAL": str(tmp_path / "vert.tif"),
+            "OUTPUT_CLASSES": str(tmp_path / "c.tif"),
+            "OUTPUT_CUMULATIVE": str(tmp_path / "cum.tif"),
+            "OUTPUT_H5": str(tmp_path / "vel.h5"),
+        },
+    )
     los, _ = read_raster(result["OUTPUT"])
     vertical, _ = read_raster(result["OUTPUT_VERTICAL"])
     np.testing.assert_allclose(vertical, los / np.cos(np.deg2rad(40.0)), rtol=1e-5)
@@ -49,11 +78,18 @@ def test_inversion_then_velocity(run_algorithm, stack, tmp_path):
 
 def test_velocity_outputs_left_empty_are_not_written(run_algorithm, stack, tmp_path):
     path, _ = stack
-    inverted = run_algorithm("sbasinversion", {
-        "INPUT": str(path), "WEIGHT": 0, "OUTPUT": str(tmp_path / "ts.h5"),
-        "OUTPUT_TCOH": str(tmp_path / "tcoh.h5")})
-    result = run_algorithm("velocity", {"INPUT": inverted["OUTPUT"],
-                                        "OUTPUT": str(tmp_path / "v.tif")})
+    inverted = run_algorithm(
+        "sbasinversion",
+        {
+            "INPUT": str(path),
+            "WEIGHT": 0,
+            "OUTPUT": str(tmp_path / "ts.h5"),
+            "OUTPUT_TCOH": str(tmp_path / "tcoh.h5"),
+        },
+    )
+    result = run_algorithm(
+        "velocity", {"INPUT": inverted["OUTPUT"], "OUTPUT": str(tmp_path / "v.tif")}
+    )
     assert result["OUTPUT_VERTICAL"] is None and result["OUTPUT_CLASSES"] is None
     assert sorted(p.name for p in tmp_path.glob("*.tif")) == ["v.tif"]
 
@@ -64,8 +100,14 @@ def test_bad_stack_is_reported_with_its_name(run_algorithm, tmp_path):
     bad = tmp_path / "not_a_stack.h5"
     bad.write_text("nothing")
     with pytest.raises(QgsProcessingException, match="not_a_stack.h5"):
-        run_algorithm("sbasinversion", {"INPUT": str(bad), "OUTPUT": str(tmp_path / "ts.h5"),
-                                        "OUTPUT_TCOH": str(tmp_path / "t.h5")})
+        run_algorithm(
+            "sbasinversion",
+            {
+                "INPUT": str(bad),
+                "OUTPUT": str(tmp_path / "ts.h5"),
+                "OUTPUT_TCOH": str(tmp_path / "t.h5"),
+            },
+        )
 
 
 @pytest.mark.parametrize("which", ["OUTPUT", "OUTPUT_TCOH"])
@@ -83,8 +125,14 @@ def test_output_that_is_a_folder_is_refused_and_kept(run_algorithm, stack, tmp_p
     assert (folder / "notes.txt").read_text() == "keep me"
     # the input's own folder as output: refused, the input survives
     with pytest.raises(QgsProcessingException):
-        run_algorithm("sbasinversion", {"INPUT": str(path), "OUTPUT": str(path.parent),
-                                        "OUTPUT_TCOH": str(tmp_path / "t2.h5")})
+        run_algorithm(
+            "sbasinversion",
+            {
+                "INPUT": str(path),
+                "OUTPUT": str(path.parent),
+                "OUTPUT_TCOH": str(tmp_path / "t2.h5"),
+            },
+        )
     assert path.exists() and (folder / "notes.txt").exists()
 
 
@@ -94,6 +142,5 @@ def test_two_outputs_at_one_path_are_refused(run_algorithm, stack, tmp_path):
     path, _ = stack
     same = str(tmp_path / "ts.h5")
     with pytest.raises(QgsProcessingException, match="same file"):
-        run_algorithm("sbasinversion", {"INPUT": str(path), "OUTPUT": same,
-                                        "OUTPUT_TCOH": same})
+        run_algorithm("sbasinversion", {"INPUT": str(path), "OUTPUT": same, "OUTPUT_TCOH": same})
     assert not (tmp_path / "ts.h5").exists()

@@ -1,13 +1,20 @@
 """Profile dock and subsidence:profile on a synthetic bowl with known metrics."""
+
 import csv
 
 import numpy as np
 import pytest
-from qgis.core import (QgsFeature, QgsGeometry, QgsPointXY, QgsProject, QgsRasterLayer,
-                       QgsVectorLayer)
+from qgis.core import (
+    QgsFeature,
+    QgsGeometry,
+    QgsPointXY,
+    QgsProject,
+    QgsRasterLayer,
+    QgsVectorLayer,
+)
 
-from .ui_clicks import draw_line, prepare_canvas
-from .ui_synthetic import write_synthetic_outputs
+from tests.qgis.ui_clicks import draw_line, prepare_canvas
+from tests.qgis.ui_synthetic import write_synthetic_outputs
 
 
 @pytest.fixture(scope="module")
@@ -70,17 +77,20 @@ def test_drawn_line_profiles_the_bowl_and_exports(dock, qgis_canvas, outputs, tm
     beyond = np.maximum.reduce([x0 - px, np.zeros_like(px), px - x1])  # round line ends
     inside = np.hypot(beyond, py - y0) <= 130  # the line is horizontal
     assert points.samples.values.size == inside.sum() > 10
-    np.testing.assert_allclose(np.sort(points.samples.values),
-                               np.sort(velocity[outputs["rows_cols"][0][inside],
-                                                outputs["rows_cols"][1][inside]]), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.sort(points.samples.values),
+        np.sort(velocity[outputs["rows_cols"][0][inside], outputs["rows_cols"][1][inside]]),
+        rtol=1e-5,
+    )
     assert points.metrics.minimum < -40
 
     csv_path = dock.export_csv(tmp_path / "profile.csv")
     rows = list(csv.DictReader(open(csv_path)))
     assert {r["source"] for r in rows} == {"L1 velocity", "L1 ps_points"}
     raster = {p.name: p for p in dock.profiles()}["L1 velocity"]
-    assert min(float(r["mean"]) for r in rows if r["source"] == "L1 velocity") == \
-        pytest.approx(raster.metrics.minimum, abs=1e-3)
+    assert min(float(r["mean"]) for r in rows if r["source"] == "L1 velocity") == pytest.approx(
+        raster.metrics.minimum, abs=1e-3
+    )
     assert dock.export_image(tmp_path / "profile.png").read_bytes()[:4] == b"\x89PNG"
     assert dock.export_image(tmp_path / "profile.svg").stat().st_size > 1000
     saved = dock.save_lines(str(tmp_path / "lines.gpkg"))
@@ -88,8 +98,9 @@ def test_drawn_line_profiles_the_bowl_and_exports(dock, qgis_canvas, outputs, tm
     assert {f["source"] for f in saved.getFeatures()} == {"L1 velocity", "L1 ps_points"}
 
     # a second line keeps the first; ending the tool removes the temporary lines
-    draw_line(dock.tool, qgis_canvas, [(line[0][0], line[0][1] + 800),
-                                       (line[1][0], line[1][1] + 800)])
+    draw_line(
+        dock.tool, qgis_canvas, [(line[0][0], line[0][1] + 800), (line[1][0], line[1][1] + 800)]
+    )
     assert len(dock.lines) == 2 and len(dock.profiles()) == 4
     qgis_canvas.unsetMapTool(dock.tool)
     assert dock.tool.finished_bands == []
@@ -112,17 +123,24 @@ def test_selected_line_feature(dock, qgis_iface, outputs):
     assert [p.name for p in dock.profiles()] == ["L1 velocity"]
 
 
-def test_profile_algorithm_writes_csv_chart_and_affected_segments(run_algorithm, outputs,
-                                                                  tmp_path):
+def test_profile_algorithm_writes_csv_chart_and_affected_segments(run_algorithm, outputs, tmp_path):
     line, velocity, (row, _) = _bowl_line(outputs)
     layer = QgsVectorLayer("LineString?crs=EPSG:32649", "lines", "memory")
     feature = QgsFeature()
     feature.setGeometry(QgsGeometry.fromPolylineXY([QgsPointXY(*p) for p in line]))
     layer.dataProvider().addFeatures([feature])
-    result = run_algorithm("profile", {
-        "INPUT": layer, "RASTERS": [str(outputs["velocity"])], "POINTS": [str(outputs["points"])],
-        "BUFFER": 130, "THRESHOLD": -10, "OUTPUT_FOLDER": str(tmp_path / "profiles"),
-        "OUTPUT": str(tmp_path / "affected.gpkg")})
+    result = run_algorithm(
+        "profile",
+        {
+            "INPUT": layer,
+            "RASTERS": [str(outputs["velocity"])],
+            "POINTS": [str(outputs["points"])],
+            "BUFFER": 130,
+            "THRESHOLD": -10,
+            "OUTPUT_FOLDER": str(tmp_path / "profiles"),
+            "OUTPUT": str(tmp_path / "affected.gpkg"),
+        },
+    )
     csv_files = result["CSV_FILES"]
     assert len(csv_files) == 1 and csv_files[0].endswith(".csv")
     rows = list(csv.DictReader(open(csv_files[0])))
@@ -131,10 +149,11 @@ def test_profile_algorithm_writes_csv_chart_and_affected_segments(run_algorithm,
     affected = QgsVectorLayer(result["OUTPUT"], "affected", "ogr")
     by_source = {f["source"]: f for f in affected.getFeatures()}
     assert set(by_source) == {"velocity", "ps_points"}
-    expected = (velocity[row - 1:row + 2, :].mean(axis=0) < -10).sum() * 80  # rows within 130 m
+    expected = (velocity[row - 1 : row + 2, :].mean(axis=0) < -10).sum() * 80  # rows within 130 m
     assert by_source["velocity"]["length_m"] == pytest.approx(expected, abs=160)
     assert by_source["velocity"].geometry().length() == pytest.approx(
-        by_source["velocity"]["length_m"], rel=1e-3)
+        by_source["velocity"]["length_m"], rel=1e-3
+    )
 
 
 def test_profile_algorithm_without_sources_names_the_fix(run_algorithm, tmp_path):
@@ -145,8 +164,9 @@ def test_profile_algorithm_without_sources_names_the_fix(run_algorithm, tmp_path
     feature.setGeometry(QgsGeometry.fromPolylineXY([QgsPointXY(0, 0), QgsPointXY(10, 0)]))
     layer.dataProvider().addFeatures([feature])
     with pytest.raises(QgsProcessingException, match="at least one velocity raster"):
-        run_algorithm("profile", {"INPUT": layer, "OUTPUT_FOLDER": str(tmp_path),
-                                  "OUTPUT": "memory:"})
+        run_algorithm(
+            "profile", {"INPUT": layer, "OUTPUT_FOLDER": str(tmp_path), "OUTPUT": "memory:"}
+        )
 
 
 def test_long_gaps_stay_open_short_ones_are_bridged():
@@ -160,8 +180,7 @@ def test_shift_click_picks_the_nearest_line_feature(dock, qgis_canvas, outputs):
     from qgis.PyQt.QtCore import QEvent, Qt
 
     from insar_subsidence.plugin.tasks import wait_for
-
-    from .ui_clicks import click
+    from tests.qgis.ui_clicks import click
 
     line, _, _ = _bowl_line(outputs)
     layer = QgsVectorLayer("LineString?crs=EPSG:32649", "railway", "memory")
@@ -170,19 +189,32 @@ def test_shift_click_picks_the_nearest_line_feature(dock, qgis_canvas, outputs):
     layer.dataProvider().addFeatures([feature])
     QgsProject.instance().addMapLayer(layer)
     dock.set_checked([QgsProject.instance().mapLayersByName("velocity")[0]])
-    click(dock.tool, qgis_canvas, line[0][0] + 900, line[0][1] + 20,
-          modifiers=Qt.ShiftModifier, kind=QEvent.MouseButtonPress)
+    click(
+        dock.tool,
+        qgis_canvas,
+        line[0][0] + 900,
+        line[0][1] + 20,
+        modifiers=Qt.ShiftModifier,
+        kind=QEvent.MouseButtonPress,
+    )
     assert len(dock.lines) == 1 and dock.tool.vertices == []
     if dock.pending_task is not None:
         assert wait_for(dock.pending_task)
     assert dock.profiles()[0].metrics.line_length_m == pytest.approx(3200)
-    click(dock.tool, qgis_canvas, line[0][0] + 900, line[0][1] + 2000,
-          modifiers=Qt.ShiftModifier, kind=QEvent.MouseButtonPress)
+    click(
+        dock.tool,
+        qgis_canvas,
+        line[0][0] + 900,
+        line[0][1] + 2000,
+        modifiers=Qt.ShiftModifier,
+        kind=QEvent.MouseButtonPress,
+    )
     assert len(dock.lines) == 1 and "No line feature" in dock.metrics_label.text()
 
 
-def test_save_dialog_exports_to_the_chosen_path_and_warns_on_write_errors(qgis_app, monkeypatch,
-                                                                          tmp_path):
+def test_save_dialog_exports_to_the_chosen_path_and_warns_on_write_errors(
+    qgis_app, monkeypatch, tmp_path
+):
     from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox
 
     from insar_subsidence.ui.plotting import save_via_dialog

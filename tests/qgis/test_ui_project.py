@@ -1,37 +1,50 @@
 """The demo project builder: existing outputs are grouped and styled, the map renders."""
+
 import shutil
 
 from qgis.core import QgsProject
 
-from .ui_synthetic import write_synthetic_outputs
+from tests.qgis.ui_synthetic import write_synthetic_outputs
 
 
 def test_demo_layers_grouped_styled_and_rendered(tmp_path, qgis_new_project):
-    from insar_subsidence.plugin.project_builder import (add_demo_layers, render_png,
-                                                         visible_layers)
+    from insar_subsidence.plugin.project_builder import (
+        add_demo_layers,
+        render_png,
+        visible_layers,
+    )
 
     written = write_synthetic_outputs(tmp_path / "raw", size=32, n_dates=8)
     demo = tmp_path / "demo"
-    for key, relative in (("velocity", "sbas/velocity_vertical.tif"),
-                          ("classes", "sbas/classes.tif"), ("points", "ps/ps_points.gpkg")):
+    for key, relative in (
+        ("velocity", "sbas/velocity_vertical.tif"),
+        ("classes", "sbas/classes.tif"),
+        ("points", "ps/ps_points.gpkg"),
+    ):
         (demo / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(written[key], demo / relative)
     project = QgsProject.instance()
     layers = add_demo_layers(project, demo)
     names = {layer.name(): layer for layer in layers}
-    assert set(names) == {"Vertical velocity (mm/yr)", "Deformation classes",
-                          "PS points (VEL mm/yr)"}
+    assert set(names) == {
+        "Vertical velocity (mm/yr)",
+        "Deformation classes",
+        "PS points (VEL mm/yr)",
+    }
     assert names["Vertical velocity (mm/yr)"].renderer().type() == "singlebandpseudocolor"
     assert names["Deformation classes"].renderer().type() == "paletted"
     assert names["PS points (VEL mm/yr)"].renderer().type() == "graduatedSymbol"
     root = project.layerTreeRoot()
     assert {group.name() for group in root.children()} == {"Points", "SBAS"}
     shown = visible_layers(project)
-    assert [layer.name() for layer in shown] == ["PS points (VEL mm/yr)",
-                                                 "Vertical velocity (mm/yr)"]
+    assert [layer.name() for layer in shown] == [
+        "PS points (VEL mm/yr)",
+        "Vertical velocity (mm/yr)",
+    ]
     velocity = names["Vertical velocity (mm/yr)"]
-    png = render_png(shown, velocity.extent(), tmp_path / "map.png", size=(200, 160),
-                     legend_layer=velocity)
+    png = render_png(
+        shown, velocity.extent(), tmp_path / "map.png", size=(200, 160), legend_layer=velocity
+    )
     from qgis.PyQt.QtGui import QImage
 
     image = QImage(str(png))

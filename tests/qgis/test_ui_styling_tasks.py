@@ -1,4 +1,5 @@
 """Styling on load, background tasks and the plugin's dock actions."""
+
 import time
 
 import numpy as np
@@ -7,8 +8,7 @@ from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
 
 from insar_subsidence.core.errors import Cancelled, InputError
 from insar_subsidence.core.progress import report
-
-from .ui_synthetic import write_synthetic_outputs
+from tests.qgis.ui_synthetic import write_synthetic_outputs
 
 
 @pytest.fixture(scope="module")
@@ -89,10 +89,17 @@ def test_core_task_result_progress_cancel_and_error(qgis_app):
 
 
 def test_add_layers_when_done_styles_on_the_main_thread(outputs, qgis_new_project):
-    from insar_subsidence.plugin.tasks import add_layers_when_done, run_in_background, wait_for
+    from insar_subsidence.plugin.tasks import (
+        add_layers_when_done,
+        run_in_background,
+        wait_for,
+    )
 
-    task = run_in_background("paths", lambda progress: [str(outputs["velocity"])],
-                             on_done=add_layers_when_done("velocity"))
+    task = run_in_background(
+        "paths",
+        lambda progress: [str(outputs["velocity"])],
+        on_done=add_layers_when_done("velocity"),
+    )
     assert wait_for(task)
     layer = QgsProject.instance().mapLayersByName("velocity")[0]
     assert layer.renderer().type() == "singlebandpseudocolor"
@@ -116,7 +123,7 @@ def test_plugin_dock_actions_and_unload(qgis_iface, qgis_canvas):
 
 
 def test_class_labels_from_the_velocity_step_metadata(tmp_path, outputs):
-    from insar_subsidence.core.geotiff import write_geotiff
+    from insar_subsidence.core.io.geotiff import write_geotiff
     from insar_subsidence.plugin.styling import style_layer
 
     grid = outputs["scene"].grid
@@ -126,8 +133,11 @@ def test_class_labels_from_the_velocity_step_metadata(tmp_path, outputs):
     layer = QgsRasterLayer(str(path), "classes")
     style_layer(layer, "classes")
     palette = layer.renderer().classes()
-    assert [(c.value, c.label) for c in palette] == [(1, "< -20 mm/yr"),
-                                                     (2, "-20 to +5 mm/yr"), (3, "> +5 mm/yr")]
+    assert [(c.value, c.label) for c in palette] == [
+        (1, "< -20 mm/yr"),
+        (2, "-20 to +5 mm/yr"),
+        (3, "> +5 mm/yr"),
+    ]
     assert palette[0].color.name() == "#b2182b" and palette[-1].color.name() == "#2166ac"
 
 

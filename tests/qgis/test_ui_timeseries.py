@@ -1,4 +1,5 @@
 """Time-series dock: clicks through the map tool on synthetic outputs with known series."""
+
 import csv
 import datetime as dt
 
@@ -7,8 +8,8 @@ import pytest
 from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
 
-from .ui_clicks import click, prepare_canvas
-from .ui_synthetic import write_synthetic_outputs
+from tests.qgis.ui_clicks import click, prepare_canvas
+from tests.qgis.ui_synthetic import write_synthetic_outputs
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +53,9 @@ def test_click_on_timeseries_h5_plots_the_pixel_in_mm_with_rate(dock, qgis_canva
     assert dock.plot.getAxis("left").labelUnits == "mm"
 
 
-def test_radius_average_error_bars_reference_and_forecast_from_points(dock, qgis_canvas,
-                                                                       outputs, tmp_path):
+def test_radius_average_error_bars_reference_and_forecast_from_points(
+    dock, qgis_canvas, outputs, tmp_path
+):
     dock.source_combo.setCurrentText("ps_points")
     dock.radius.setValue(250.0)  # points every 3 pixels (240 m): the nearest neighbours too
     grid = outputs["scene"].grid
@@ -81,16 +83,16 @@ def test_radius_average_error_bars_reference_and_forecast_from_points(dock, qgis
     np.testing.assert_allclose(entry.shown.values_mm, entry.raw.values_mm - reference.values_mm)
     click(dock.tool, qgis_canvas, float(px[k]), float(py[k]))
     later = dock.entries[-1]
-    np.testing.assert_allclose(later.shown.values_mm,
-                               later.raw.values_mm - reference.values_mm)
+    np.testing.assert_allclose(later.shown.values_mm, later.raw.values_mm - reference.values_mm)
     assert len(dock.entries) == 2
 
     csv_path = dock.export_csv(tmp_path / "series.csv")
     rows_out = list(csv.DictReader(open(csv_path)))
     observed = [r for r in rows_out if r["series"] == entry.label and r["kind"] == "observed"]
     assert len(observed) == len(outputs["scene"].dates)
-    assert float(observed[-1]["displacement_mm"]) == pytest.approx(entry.shown.values_mm[-1],
-                                                                   abs=1e-3)
+    assert float(observed[-1]["displacement_mm"]) == pytest.approx(
+        entry.shown.values_mm[-1], abs=1e-3
+    )
     for suffix, magic in ((".png", b"\x89PNG"), (".svg", b"<?xml")):
         path = dock.export_image(tmp_path / f"series{suffix}")
         assert path.read_bytes()[:5].startswith(magic)
@@ -104,12 +106,13 @@ def test_click_outside_and_missing_source_say_why(dock, qgis_canvas, outputs):
 
 
 def test_dated_geotiff_layer_in_the_project_is_a_source(dock, qgis_canvas, outputs, tmp_path):
-    from insar_subsidence.core.geotiff import write_geotiff
+    from insar_subsidence.core.io.geotiff import write_geotiff
 
     cube_mm = outputs["cube"] * 1000
     names = [d.strftime("%Y%m%d") for d in outputs["scene"].dates]
-    path = write_geotiff(tmp_path / "displacement.tif", cube_mm, outputs["scene"].grid,
-                         band_names=names, units="mm")
+    path = write_geotiff(
+        tmp_path / "displacement.tif", cube_mm, outputs["scene"].grid, band_names=names, units="mm"
+    )
     QgsProject.instance().addMapLayer(QgsRasterLayer(str(path), "displacement stack"))
     assert "displacement stack" in dock.sources
     dock.source_combo.setCurrentText("displacement stack")

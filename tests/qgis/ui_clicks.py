@@ -1,4 +1,5 @@
 """Simulated mouse events through the map tools (QgsMapMouseEvent on the test canvas)."""
+
 from __future__ import annotations
 
 from qgis.core import QgsPointXY
@@ -11,12 +12,21 @@ def screen_point(canvas, x: float, y: float) -> QPoint:
     return QPoint(int(round(pixel.x())), int(round(pixel.y())))
 
 
-def click(tool, canvas, x: float, y: float, button=Qt.LeftButton, modifiers=Qt.NoModifier,
-          kind=QEvent.MouseButtonRelease) -> None:
+def click(
+    tool,
+    canvas,
+    x: float,
+    y: float,
+    button=Qt.LeftButton,
+    modifiers=Qt.NoModifier,
+    kind=QEvent.MouseButtonRelease,
+) -> None:
     event = QgsMapMouseEvent(canvas, kind, screen_point(canvas, x, y), button, button, modifiers)
-    handler = {QEvent.MouseButtonRelease: tool.canvasReleaseEvent,
-               QEvent.MouseButtonPress: tool.canvasPressEvent,
-               QEvent.MouseMove: tool.canvasMoveEvent}[kind]
+    handler = {
+        QEvent.MouseButtonRelease: tool.canvasReleaseEvent,
+        QEvent.MouseButtonPress: tool.canvasPressEvent,
+        QEvent.MouseMove: tool.canvasMoveEvent,
+    }[kind]
     handler(event)
 
 

@@ -11,6 +11,7 @@
   noise and ``VEL_TRUE`` (noise-free), dense on built-up and bare ground, rare on vegetation,
   none on water (the usual PS distribution).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,14 +19,14 @@ from typing import Dict
 
 import numpy as np
 
-from ...geotiff import write_geotiff
-from ...points import PointSeries, write_points
+from ...io.geotiff import write_geotiff
+from ...io.point_layers import PointSeries, write_points
 from ...progress import ProgressCallback, report, silent
 from ..scene import DemoScene
 
 ORDER = 30
 LANDUSE_CODES = {1: "built-up", 2: "cropland", 3: "vegetation", 4: "water", 5: "mining"}
-PS_DENSITY = {1: 1.0, 2: 0.35, 3: 0.03, 4: 0.0, 5: 0.5}   # relative, per land-use code
+PS_DENSITY = {1: 1.0, 2: 0.35, 3: 0.03, 4: 0.0, 5: 0.5}  # relative, per land-use code
 N_PS = 3000
 N_WELLS = 120
 VEL_NOISE_MM = 1.0
@@ -44,8 +45,9 @@ def _landuse(scene: DemoScene, rng: np.random.Generator) -> np.ndarray:
     return landuse
 
 
-def _ps_points(scene: DemoScene, landuse: np.ndarray, velocity_mm: np.ndarray,
-               rng: np.random.Generator) -> PointSeries:
+def _ps_points(
+    scene: DemoScene, landuse: np.ndarray, velocity_mm: np.ndarray, rng: np.random.Generator
+) -> PointSeries:
     density = np.vectorize(PS_DENSITY.get)(landuse).astype(np.float64).ravel()
     n = min(N_PS, int((density > 0).sum()))
     cells = rng.choice(density.size, n, replace=False, p=density / density.sum())
@@ -53,13 +55,17 @@ def _ps_points(scene: DemoScene, landuse: np.ndarray, velocity_mm: np.ndarray,
     # a random position inside the cell, so points are not on cell centres
     x, y = scene.grid.xy(rows + rng.uniform(-0.5, 0.5, n), cols + rng.uniform(-0.5, 0.5, n))
     truth = velocity_mm[rows, cols]
-    fields = {"VEL": truth + rng.normal(0.0, VEL_NOISE_MM, n), "VEL_TRUE": truth,
-              "LANDUSE": landuse[rows, cols].astype(np.int64)}
+    fields = {
+        "VEL": truth + rng.normal(0.0, VEL_NOISE_MM, n),
+        "VEL_TRUE": truth,
+        "LANDUSE": landuse[rows, cols].astype(np.int64),
+    }
     return PointSeries(x, y, scene.grid.epsg, [], np.zeros((n, 0)), fields)
 
 
-def write(scene: DemoScene, folder: Path, rng: np.random.Generator,
-          progress: ProgressCallback = silent) -> Dict[str, Path]:
+def write(
+    scene: DemoScene, folder: Path, rng: np.random.Generator, progress: ProgressCallback = silent
+) -> Dict[str, Path]:
     from scipy.ndimage import gaussian_filter
 
     out = Path(folder) / "drivers"
@@ -73,30 +79,50 @@ def write(scene: DemoScene, folder: Path, rng: np.random.Generator,
     nir = np.clip(0.30 + 0.15 * ndvi, 0.02, 1.0)
     red = nir * (1 - ndvi) / (1 + ndvi)
     wells_weight = (0.05 + scene.groundwater).ravel()
-    cells = rng.choice(wells_weight.size, N_WELLS, replace=False,
-                       p=wells_weight / wells_weight.sum())
+    cells = rng.choice(
+        wells_weight.size, N_WELLS, replace=False, p=wells_weight / wells_weight.sum()
+    )
     wr, wc = np.unravel_index(cells, grid.shape)
     wx, wy = grid.xy(wr, wc)
-    depth = 15.0 + 45.0 * scene.groundwater + 3.0 * gaussian_filter(rng.normal(size=grid.shape), 4) * 3
-    wells = PointSeries(wx, wy, grid.epsg, [], np.zeros((N_WELLS, 0)),
-                        {"WELL_ID": np.arange(1, N_WELLS + 1, dtype=np.int64),
-                         "DEPTH_M": depth[wr, wc]})
+    depth = (
+        15.0 + 45.0 * scene.groundwater + 3.0 * gaussian_filter(rng.normal(size=grid.shape), 4) * 3
+    )
+    wells = PointSeries(
+        wx,
+        wy,
+        grid.epsg,
+        [],
+        np.zeros((N_WELLS, 0)),
+        {"WELL_ID": np.arange(1, N_WELLS + 1, dtype=np.int64), "DEPTH_M": depth[wr, wc]},
+    )
     report(progress, 0.6, "Driving forces: writing")
     written = {
-        "drivers_dem": write_geotiff(out / "dem.tif", scene.height.astype(np.float32), grid,
-                                     ["altitude"], units="m"),
-        "drivers_reflectance": write_geotiff(out / "reflectance.tif",
-                                             np.stack([red, nir]).astype(np.float32), grid,
-                                             ["red", "nir"]),
+        "drivers_dem": write_geotiff(
+            out / "dem.tif", scene.height.astype(np.float32), grid, ["altitude"], units="m"
+        ),
+        "drivers_reflectance": write_geotiff(
+            out / "reflectance.tif", np.stack([red, nir]).astype(np.float32), grid, ["red", "nir"]
+        ),
         "drivers_ndvi": write_geotiff(out / "ndvi.tif", ndvi.astype(np.float32), grid, ["ndvi"]),
-        "drivers_landuse": write_geotiff(out / "landuse.tif", landuse, grid, ["landuse"],
-                                         nodata=0, metadata={f"CODE_{k}": v for k, v in
-                                                             LANDUSE_CODES.items()}),
-        "drivers_water_table": write_geotiff(out / "water_table.tif", depth.astype(np.float32),
-                                             grid, ["water_table_depth"], units="m"),
+        "drivers_landuse": write_geotiff(
+            out / "landuse.tif",
+            landuse,
+            grid,
+            ["landuse"],
+            nodata=0,
+            metadata={f"CODE_{k}": v for k, v in LANDUSE_CODES.items()},
+        ),
+        "drivers_water_table": write_geotiff(
+            out / "water_table.tif",
+            depth.astype(np.float32),
+            grid,
+            ["water_table_depth"],
+            units="m",
+        ),
         "drivers_wells": write_points(out / "wells.gpkg", wells, "wells"),
-        "drivers_ps_like": write_points(out / "ps_like.gpkg",
-                                        _ps_points(scene, landuse, velocity_mm, rng), "ps_like"),
+        "drivers_ps_like": write_points(
+            out / "ps_like.gpkg", _ps_points(scene, landuse, velocity_mm, rng), "ps_like"
+        ),
     }
     report(progress, 1.0, "Driving forces written")
     return written

@@ -5,11 +5,12 @@ Written under ``folder/gacos/``: ``YYYYMMDD.ztd`` (little-endian float32, metres
 covers the scene with a margin, as GACOS delivers them.
 
 The delay is the one the HyP3 products carry (:mod:`..hyp3` draws per-date turbulence and a
-stratified term with :func:`..hyp3.tropospheric_delay`, re-drawn here identically) mapped to the zenith
-(``* cos(incidence)``), plus a static height-dependent total (~2.3 m, cancels between dates)
+stratified term with :func:`..hyp3.tropospheric_delay`, re-drawn here identically) mapped to the
+zenith (``* cos(incidence)``), plus a static height-dependent total (~2.3 m, cancels between dates)
 and a GACOS model error of 30 % of the turbulence, so that the correction helps but is not
 perfect.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,8 @@ from ..scene import DemoScene
 
 ORDER = 50
 STEP_DEGREES = 3.0 / 3600.0
-MODEL_ERROR = 0.3          # GACOS error, as a share of the turbulence std
-SCALE_HEIGHT = 7000.0      # m, of the static zenith total delay
+MODEL_ERROR = 0.3  # GACOS error, as a share of the turbulence std
+SCALE_HEIGHT = 7000.0  # m, of the static zenith total delay
 
 
 def los_delay(scene: DemoScene) -> np.ndarray:
@@ -55,21 +56,28 @@ def _lonlat_grid(scene: DemoScene):
     return (x_first, y_first, width, length), rows, cols
 
 
-def write(scene: DemoScene, folder: Path, rng: np.random.Generator,
-          progress: ProgressCallback) -> Dict[str, Path]:
+def write(
+    scene: DemoScene, folder: Path, rng: np.random.Generator, progress: ProgressCallback
+) -> Dict[str, Path]:
     from scipy.ndimage import map_coordinates
 
     out = Path(folder) / "gacos"
     out.mkdir(parents=True, exist_ok=True)
     zenith = los_delay(scene) * np.cos(np.deg2rad(scene.incidence))[None]
-    error = demo_hyp3._power_law_fields(rng, len(scene.dates), scene.grid.shape,
-                                        abs(scene.grid.x_step),
-                                        MODEL_ERROR * demo_hyp3.TURBULENCE_STD)
+    error = demo_hyp3._power_law_fields(
+        rng,
+        len(scene.dates),
+        scene.grid.shape,
+        abs(scene.grid.x_step),
+        MODEL_ERROR * demo_hyp3.TURBULENCE_STD,
+    )
     static = 2.3 * np.exp(-scene.height / SCALE_HEIGHT)
     (x_first, y_first, width, length), rows, cols = _lonlat_grid(scene)
-    header = (f"WIDTH {width}\nFILE_LENGTH {length}\nX_FIRST {x_first:.10f}\n"
-              f"Y_FIRST {y_first:.10f}\nX_STEP {STEP_DEGREES:.10f}\nY_STEP {-STEP_DEGREES:.10f}\n"
-              "X_UNIT degrees\nY_UNIT degrees\nZ_OFFSET 0\nZ_SCALE 1\nPROJECTION LATLON\n")
+    header = (
+        f"WIDTH {width}\nFILE_LENGTH {length}\nX_FIRST {x_first:.10f}\n"
+        f"Y_FIRST {y_first:.10f}\nX_STEP {STEP_DEGREES:.10f}\nY_STEP {-STEP_DEGREES:.10f}\n"
+        "X_UNIT degrees\nY_UNIT degrees\nZ_OFFSET 0\nZ_SCALE 1\nPROJECTION LATLON\n"
+    )
     for k, date in enumerate(scene.dates):
         field = static + zenith[k] + error[k]
         ztd = map_coordinates(field, [rows, cols], order=1, mode="nearest").astype("<f4")

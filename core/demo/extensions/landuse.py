@@ -15,6 +15,7 @@ Written under ``folder/landuse/``:
   2 and 1 months before the basin's seasonal uplift (paper 001: displacement follows rainfall by
   about two months); GRACE also declines by 1.2 cm/yr (groundwater depletion).
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,14 +26,13 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ...constants import DAYS_PER_YEAR
-from ...geotiff import write_geotiff
+from ...conventions import DAYS_PER_YEAR
+from ...io.geotiff import write_geotiff
 from ...progress import ProgressCallback, report
 from ..scene import DemoScene
 
 ORDER = 40
-CLASSES = {1: "cropland", 2: "forest", 3: "built-up", 4: "water", 5: "mining/industrial",
-           6: "bare"}
+CLASSES = {1: "cropland", 2: "forest", 3: "built-up", 4: "water", 5: "mining/industrial", 6: "bare"}
 CROP, FOREST, BUILT, WATER, MINING, BARE = 1, 2, 3, 4, 5, 6
 #: months by which the basin's seasonal displacement follows each series
 RAINFALL_LAG_MONTHS = 2
@@ -74,7 +74,7 @@ def land_use(scene: DemoScene, rng: np.random.Generator) -> Tuple[np.ndarray, np
 
     after = before.copy()
     grow = _smooth_noise(rng, scene.grid.shape, max(2.0, width / 40))
-    after[(before == CROP) & (town < 1.5 ** 2) & (grow > -0.5)] = BUILT
+    after[(before == CROP) & (town < 1.5**2) & (grow > -0.5)] = BUILT
     afforest = _smooth_noise(rng, scene.grid.shape, max(2.0, width / 30)) > 1.3
     after[afforest & np.isin(before, (CROP, BARE))] = FOREST
     mined = _mining_footprint(scene, dt.date(2021, 6, 30)) > 0.45
@@ -130,13 +130,25 @@ def concessions(scene: DemoScene) -> List[Tuple[List, Dict]]:
         x_end, y_end = bowl.centre(years)
         half_x = 2.0 * bowl.radius * (bowl.elongation if bowl.migration != (0.0, 0.0) else 1.0)
         half_y = 2.0 * bowl.radius
-        features.append((_box(min(bowl.x, x_end) - half_x, min(bowl.y, y_end) - half_y,
-                              max(bowl.x, x_end) + half_x, max(bowl.y, y_end) + half_y),
-                         {"name": bowl.name, "status": "active"}))
+        features.append(
+            (
+                _box(
+                    min(bowl.x, x_end) - half_x,
+                    min(bowl.y, y_end) - half_y,
+                    max(bowl.x, x_end) + half_x,
+                    max(bowl.y, y_end) + half_y,
+                ),
+                {"name": bowl.name, "status": "active"},
+            )
+        )
     xmin, ymin, xmax, ymax = scene.grid.extent
     size = xmax - xmin
-    features.append((_box(xmin + 0.85 * size, ymax - 0.15 * size, xmin + 0.91 * size,
-                          ymax - 0.09 * size), {"name": "Idle concession", "status": "idle"}))
+    features.append(
+        (
+            _box(xmin + 0.85 * size, ymax - 0.15 * size, xmin + 0.91 * size, ymax - 0.09 * size),
+            {"name": "Idle concession", "status": "idle"},
+        )
+    )
     return features
 
 
@@ -145,12 +157,23 @@ def counties(scene: DemoScene) -> List[Tuple[List, Dict]]:
     size = xmax - xmin
     split_x, split_y = xmin + 0.45 * size, ymax - 0.52 * size
     return [
-        ([(xmin, ymin), (split_x + 0.05 * size, ymin), (split_x, ymax), (xmin, ymax)],
-         {"name": "West County"}),
-        ([(split_x, ymax), (split_x + 0.025 * size, split_y), (xmax, split_y), (xmax, ymax)],
-         {"name": "North-East County"}),
-        ([(split_x + 0.025 * size, split_y), (split_x + 0.05 * size, ymin), (xmax, ymin),
-          (xmax, split_y)], {"name": "South-East County"}),
+        (
+            [(xmin, ymin), (split_x + 0.05 * size, ymin), (split_x, ymax), (xmin, ymax)],
+            {"name": "West County"},
+        ),
+        (
+            [(split_x, ymax), (split_x + 0.025 * size, split_y), (xmax, split_y), (xmax, ymax)],
+            {"name": "North-East County"},
+        ),
+        (
+            [
+                (split_x + 0.025 * size, split_y),
+                (split_x + 0.05 * size, ymin),
+                (xmax, ymin),
+                (xmax, split_y),
+            ],
+            {"name": "South-East County"},
+        ),
     ]
 
 
@@ -161,8 +184,13 @@ def basin_outline(scene: DemoScene) -> List[Tuple[List, Dict]]:
     # weight = exp(-(dx/0.12)^2 - (dy/0.09)^2) = 0.5  ->  ellipse with semi-axes * sqrt(ln 2)
     scale = np.sqrt(np.log(2.0))
     angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
-    ring = [(xmin + (0.80 + 0.12 * scale * np.cos(a)) * size,
-             ymax - (0.80 + 0.09 * scale * np.sin(a)) * size) for a in angles]
+    ring = [
+        (
+            xmin + (0.80 + 0.12 * scale * np.cos(a)) * size,
+            ymax - (0.80 + 0.09 * scale * np.sin(a)) * size,
+        )
+        for a in angles
+    ]
     return [(ring, {"name": "Groundwater basin"})]
 
 
@@ -189,8 +217,11 @@ def water_series(scene: DemoScene, rng: np.random.Generator):
     rain_peak = 0.25 - RAINFALL_LAG_MONTHS / 12
     rainfall = 55 + 45 * np.cos(2 * np.pi * (f - rain_peak)) + rng.normal(0, 6, len(dates))
     grace_peak = 0.25 - GRACE_LAG_MONTHS / 12
-    tws = (3.0 * np.cos(2 * np.pi * (f - grace_peak)) + GRACE_TREND_CM_PER_YEAR * years
-           + rng.normal(0, 0.4, len(dates)))
+    tws = (
+        3.0 * np.cos(2 * np.pi * (f - grace_peak))
+        + GRACE_TREND_CM_PER_YEAR * years
+        + rng.normal(0, 0.4, len(dates))
+    )
     return dates, np.clip(rainfall, 0, None), tws
 
 
@@ -205,33 +236,47 @@ def _write_csv(path: Path, header: Sequence[str], rows) -> Path:
     return path
 
 
-def write(scene: DemoScene, folder, rng: np.random.Generator,
-          progress: ProgressCallback) -> Dict[str, Path]:
+def write(
+    scene: DemoScene, folder, rng: np.random.Generator, progress: ProgressCallback
+) -> Dict[str, Path]:
     out = Path(folder) / "landuse"
     out.mkdir(parents=True, exist_ok=True)
     before, after = land_use(scene, rng)
-    fine = replace(scene.grid, x_step=scene.grid.x_step / 2, y_step=scene.grid.y_step / 2,
-                   width=scene.grid.width * 2, length=scene.grid.length * 2)
+    fine = replace(
+        scene.grid,
+        x_step=scene.grid.x_step / 2,
+        y_step=scene.grid.y_step / 2,
+        width=scene.grid.width * 2,
+        length=scene.grid.length * 2,
+    )
     paths = {
-        "landuse_2019": write_geotiff(out / "landuse_2019.tif", _finer(before, 2), fine,
-                                        ["land use 2019"], nodata=0),
-        "landuse_2021": write_geotiff(out / "landuse_2021.tif", _finer(after, 2), fine,
-                                       ["land use 2021"], nodata=0),
-        "landuse_class_names": _write_csv(out / "class_names.csv", ["value", "name"],
-                                          CLASSES.items()),
+        "landuse_2019": write_geotiff(
+            out / "landuse_2019.tif", _finer(before, 2), fine, ["land use 2019"], nodata=0
+        ),
+        "landuse_2021": write_geotiff(
+            out / "landuse_2021.tif", _finer(after, 2), fine, ["land use 2021"], nodata=0
+        ),
+        "landuse_class_names": _write_csv(
+            out / "class_names.csv", ["value", "name"], CLASSES.items()
+        ),
     }
     report(progress, 0.5, "Land use written")
     epsg = scene.grid.epsg
     paths["landuse_mining"] = _write_polygons(out / "mining.gpkg", epsg, concessions(scene))
     paths["landuse_counties"] = _write_polygons(out / "counties.gpkg", epsg, counties(scene))
-    paths["landuse_groundwater_basin"] = _write_polygons(out / "groundwater_basin.gpkg", epsg,
-                                                 basin_outline(scene))
+    paths["landuse_groundwater_basin"] = _write_polygons(
+        out / "groundwater_basin.gpkg", epsg, basin_outline(scene)
+    )
     dates, rainfall, tws = water_series(scene, rng)
-    paths["landuse_rainfall"] = _write_csv(out / "rainfall.csv", ["date", "rainfall (mm)"],
-                                   [(d.isoformat(), f"{v:.1f}")
-                                    for d, v in zip(dates, rainfall, strict=True)])
-    paths["landuse_grace"] = _write_csv(out / "grace.csv", ["date", "tws (cm)"],
-                                [(d.isoformat(), f"{v:.2f}")
-                                 for d, v in zip(dates, tws, strict=True)])
+    paths["landuse_rainfall"] = _write_csv(
+        out / "rainfall.csv",
+        ["date", "rainfall (mm)"],
+        [(d.isoformat(), f"{v:.1f}") for d, v in zip(dates, rainfall, strict=True)],
+    )
+    paths["landuse_grace"] = _write_csv(
+        out / "grace.csv",
+        ["date", "tws (cm)"],
+        [(d.isoformat(), f"{v:.2f}") for d, v in zip(dates, tws, strict=True)],
+    )
     report(progress, 1.0, "Land use, mining, counties and water series written")
     return paths

@@ -16,6 +16,7 @@ vegetation, dark water) carrying the truth LOS motion, an atmospheric phase scre
 (smooth in space, independent in time) and the topographic phase of a height error; PS are
 10-20 times brighter than the clutter and keep their phase (amplitude dispersion ~0.1).
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ...constants import SENTINEL1_WAVELENGTH
-from ...geotiff import write_geotiff
+from ...conventions import SENTINEL1_WAVELENGTH
+from ...io.geotiff import write_geotiff
 from ...progress import ProgressCallback, report, silent
 from ..scene import DemoScene
 
@@ -40,17 +41,17 @@ APS_SCALE_M = 1200.0  # Gaussian sigma of the simulated atmosphere
 
 @dataclass
 class SimulatedSlc:
-    data: np.ndarray            # (n, L, W) complex64
+    data: np.ndarray  # (n, L, W) complex64
     grid: object
     dates: list
     bperp: np.ndarray
     height: np.ndarray
-    incidence_deg: float        # mean over the crop, for the height-to-phase factor
+    incidence_deg: float  # mean over the crop, for the height-to-phase factor
     ps_rows: np.ndarray
     ps_cols: np.ndarray
-    ps_velocity_los: np.ndarray      # m/yr
+    ps_velocity_los: np.ndarray  # m/yr
     ps_velocity_vertical: np.ndarray  # m/yr
-    ps_height_error: np.ndarray      # m
+    ps_height_error: np.ndarray  # m
     ps_amplitude: np.ndarray
 
 
@@ -64,9 +65,14 @@ def _crop_window(scene: DemoScene, size: int):
     return r0, r0 + size, c0, c0 + size
 
 
-def simulate_slc(scene: DemoScene, rng: np.random.Generator, size: int = CROP,
-                 date_step: Optional[int] = None, n_ps: int = N_PS,
-                 aps_std_rad: float = APS_STD_RAD) -> SimulatedSlc:
+def simulate_slc(
+    scene: DemoScene,
+    rng: np.random.Generator,
+    size: int = CROP,
+    date_step: Optional[int] = None,
+    n_ps: int = N_PS,
+    aps_std_rad: float = APS_STD_RAD,
+) -> SimulatedSlc:
     """Simulate the SLC stack of a crop of ``scene`` (see module doc)."""
     from scipy.ndimage import gaussian_filter
 
@@ -89,8 +95,9 @@ def simulate_slc(scene: DemoScene, rng: np.random.Generator, size: int = CROP,
     velocity_vertical = coef_v[0].reshape(length, width)
 
     aps_sigma_px = APS_SCALE_M / abs(grid.x_step)
-    aps = np.stack([gaussian_filter(rng.normal(size=(length, width)), sigma=aps_sigma_px)
-                    for _ in range(n)])
+    aps = np.stack(
+        [gaussian_filter(rng.normal(size=(length, width)), sigma=aps_sigma_px) for _ in range(n)]
+    )
     aps *= aps_std_rad / (aps.std(axis=(1, 2), keepdims=True) + 1e-12)
     mean_incidence = float(incidence.mean())
     height_factor = four_pi * bperp / (SLANT_RANGE_M * np.sin(np.deg2rad(mean_incidence)))
@@ -100,7 +107,9 @@ def simulate_slc(scene: DemoScene, rng: np.random.Generator, size: int = CROP,
     vegetation = scene.vegetation[r0:r1, c0:c1]
     coherent_share = np.where(vegetation, 0.05, 0.6)
     common = (rng.normal(size=(length, width)) + 1j * rng.normal(size=(length, width))) / np.sqrt(2)
-    own = (rng.normal(size=(n, length, width)) + 1j * rng.normal(size=(n, length, width))) / np.sqrt(2)
+    own = (
+        rng.normal(size=(n, length, width)) + 1j * rng.normal(size=(n, length, width))
+    ) / np.sqrt(2)
     clutter = np.sqrt(coherent_share) * common[None] + np.sqrt(1 - coherent_share) * own
     brightness = np.where(water, 0.2, 1.0)
     data = brightness[None] * clutter * np.exp(1j * motion_phase)
@@ -113,7 +122,7 @@ def simulate_slc(scene: DemoScene, rng: np.random.Generator, size: int = CROP,
     ps_rows, ps_cols = [], []
     for k in order:
         r, c = rows_all[k] + 2, cols_all[k] + 2
-        if taken[r - 2:r + 3, c - 2:c + 3].any():
+        if taken[r - 2 : r + 3, c - 2 : c + 3].any():
             continue
         taken[r, c] = True
         ps_rows.append(r)
@@ -124,21 +133,32 @@ def simulate_slc(scene: DemoScene, rng: np.random.Generator, size: int = CROP,
     amplitude = rng.uniform(10.0, 20.0, len(ps_rows))
     height_error = rng.uniform(-15.0, 15.0, len(ps_rows))
     phase_noise = rng.normal(0.0, 0.25, (n, len(ps_rows)))
-    ps_phase = (motion_phase[:, ps_rows, ps_cols] + np.outer(height_factor, height_error)
-                + phase_noise)
+    ps_phase = (
+        motion_phase[:, ps_rows, ps_cols] + np.outer(height_factor, height_error) + phase_noise
+    )
     ps_amplitude = amplitude[None] * (1 + rng.normal(0, 0.05, (n, len(ps_rows))))
     data[:, ps_rows, ps_cols] = ps_amplitude * np.exp(1j * ps_phase)
     # radiometric differences between dates, removed by the amplitude calibration
     data *= rng.uniform(0.8, 1.25, n)[:, None, None]
-    return SimulatedSlc(data.astype(np.complex64), grid, dates, bperp,
-                        scene.height[r0:r1, c0:c1], mean_incidence, ps_rows, ps_cols,
-                        velocity_los[ps_rows, ps_cols], velocity_vertical[ps_rows, ps_cols],
-                        height_error, amplitude)
+    return SimulatedSlc(
+        data.astype(np.complex64),
+        grid,
+        dates,
+        bperp,
+        scene.height[r0:r1, c0:c1],
+        mean_incidence,
+        ps_rows,
+        ps_cols,
+        velocity_los[ps_rows, ps_cols],
+        velocity_vertical[ps_rows, ps_cols],
+        height_error,
+        amplitude,
+    )
 
 
 def write_simulation(sim: SimulatedSlc, out: Path) -> Dict[str, Path]:
     """Write a simulation as the files listed in the module doc."""
-    from ...psinsar import write_slc_stack
+    from ...timeseries.psinsar import write_slc_stack
 
     out.mkdir(parents=True, exist_ok=True)
     paths = {"slc_stack": write_slc_stack(out / "slc_stack.tif", sim.data, sim.grid, sim.dates)}
@@ -148,25 +168,46 @@ def write_simulation(sim: SimulatedSlc, out: Path) -> Dict[str, Path]:
         for date, b in zip(sim.dates, sim.bperp, strict=True):
             writer.writerow([date.strftime("%Y%m%d"), f"{b:.3f}"])
     paths["slc_dates"] = out / "dates_bperp.csv"
-    paths["slc_height"] = write_geotiff(out / "height.tif", sim.height.astype(np.float32),
-                                        sim.grid, ["height"], units="m")
+    paths["slc_height"] = write_geotiff(
+        out / "height.tif", sim.height.astype(np.float32), sim.grid, ["height"], units="m"
+    )
     x, y = sim.grid.xy(sim.ps_rows, sim.ps_cols)
     with open(out / "truth_ps.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["x", "y", "row", "col", "velocity_los_mm_yr", "velocity_vertical_mm_yr",
-                         "height_error_m", "amplitude", "incidence_deg"])
+        writer.writerow(
+            [
+                "x",
+                "y",
+                "row",
+                "col",
+                "velocity_los_mm_yr",
+                "velocity_vertical_mm_yr",
+                "height_error_m",
+                "amplitude",
+                "incidence_deg",
+            ]
+        )
         for i in range(len(sim.ps_rows)):
-            writer.writerow([f"{x[i]:.2f}", f"{y[i]:.2f}", sim.ps_rows[i], sim.ps_cols[i],
-                             f"{sim.ps_velocity_los[i] * 1000:.3f}",
-                             f"{sim.ps_velocity_vertical[i] * 1000:.3f}",
-                             f"{sim.ps_height_error[i]:.2f}", f"{sim.ps_amplitude[i]:.2f}",
-                             f"{sim.incidence_deg:.2f}"])
+            writer.writerow(
+                [
+                    f"{x[i]:.2f}",
+                    f"{y[i]:.2f}",
+                    sim.ps_rows[i],
+                    sim.ps_cols[i],
+                    f"{sim.ps_velocity_los[i] * 1000:.3f}",
+                    f"{sim.ps_velocity_vertical[i] * 1000:.3f}",
+                    f"{sim.ps_height_error[i]:.2f}",
+                    f"{sim.ps_amplitude[i]:.2f}",
+                    f"{sim.incidence_deg:.2f}",
+                ]
+            )
     paths["slc_truth_ps"] = out / "truth_ps.csv"
     return paths
 
 
-def write(scene: DemoScene, folder: Path, rng: np.random.Generator,
-          progress: ProgressCallback = silent) -> Dict[str, Path]:
+def write(
+    scene: DemoScene, folder: Path, rng: np.random.Generator, progress: ProgressCallback = silent
+) -> Dict[str, Path]:
     report(progress, 0.0, "SLC stack")
     paths = write_simulation(simulate_slc(scene, rng), Path(folder) / "slc")
     report(progress, 1.0, "SLC stack written")

@@ -1,0 +1,273 @@
+"""Spatial reference of an interferogram stack: one pixel, or several areas averaged.
+
+Convention (as MintPy): ``unwrapPhase`` is stored un-referenced and the root attributes
+``REF_Y``/``REF_X`` (pixel) and ``REF_LAT``/``REF_LON`` (map y/x of the pixel centre, in the
+stack CRS, as MintPy's coordinate conversion gives) name the reference; readers subtract the
+phase at that pixel from each interferogram.
+
+With several reference areas (paper 001: averaging stable areas reduces the noise of a single
+reference pixel), the phase of the pixel ``REF_Y``/``REF_X`` (centre of the first area) is
+replaced, in each pair, by the mean phase over all areas: subtracting it, as MintPy and our
+readers do, then references every other pixel to the area mean. Only that one pixel differs
+from the input. ``REF_AREAS`` records the areas as ``row,col,radius;...``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..atomic import atomic_output, check_outputs
+from ..blocks import row_blocks
+from ..errors import InputError
+from ..io.mintpy import IfgramStack, open_h5
+from ..progress import ProgressCallback, report, scaled, silent
+
+PathLike = Union[str, Path]
+Area = Tuple[int, int, int]  # row, col, radius in pixels (0 = the single pixel)
+
+
+@dataclass
+class ReferenceOptions:
+    """``areas`` given by the user (row, col, radius) or chosen automatically (``None``)."""
+
+    areas: Optional[Sequence[Area]] = None
+    num_areas: int = 1  # automatic: how many areas to average
+    radius: int = 2  # automatic: half-size of each area, pixels
+    min_separation: int = 20  # automatic: pixels between area centres
+    memory_mb: float = 256.0
+
+
+def _scan_pixels(
+    stack: IfgramStack, memory_mb: float, progress: ProgressCallback
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel (L, W): valid in every kept pair (bool), average coherence over kept pairs,
+    and the stacking phase rate sum(phase) / sum(time span) (rad/yr, NaN where invalid)."""
+    kept = np.flatnonzero(stack.keep)
+    if len(kept) == 0:
+        raise InputError(
+            "every interferogram is marked dropped.",
+            stack.path,
+            "run the network step with looser rules.",
+        )
+    length, width = stack.grid.shape
+    valid = np.zeros((length, width), bool)
+    coherence = np.zeros((length, width), np.float32)
+    rate = np.full((length, width), np.nan, np.float32)
+    years = sum((stack.pairs[k][1] - stack.pairs[k][0]).days for k in kept) / 365.25
+    has_coh = "coherence" in stack.datasets
+    has_cc = "connectComponent" in stack.datasets
+    blocks = list(row_blocks(length, 12 * len(kept) * width, memory_mb))
+    for i, rows in enumerate(blocks):
+        phase = stack.read("unwrapPhase", rows, kept)
+        ok = np.isfinite(phase).all(axis=0) & (phase != 0).any(axis=0)
+        if has_cc:
+            ok &= (stack.read("connectComponent", rows, kept) != 0).all(axis=0)
+        if has_coh:
+            coh = stack.read("coherence", rows, kept)
+            coherence[rows] = np.nanmean(np.where(np.isfinite(coh), coh, np.nan), axis=0)
+            ok &= np.isfinite(coh).all(axis=0)
+        else:
+            coherence[rows] = 1.0
+        valid[rows] = ok
+        rate[rows] = np.where(ok, np.nansum(phase, axis=0) / years, np.nan)
+        report(progress, (i + 1) / len(blocks), "Scanning pixels valid in every pair")
+    return valid, np.nan_to_num(coherence), rate
+
+
+def automatic_reference_pixel(
+    stack: IfgramStack, memory_mb: float = 256.0, progress: ProgressCallback = silent
+) -> Tuple[int, int]:
+    """The automatic single reference pixel of :func:`set_reference` (valid in every kept
+    pair, stable rate, most coherent), for steps that need one without writing a stack."""
+    valid, coherence, rate = _scan_pixels(stack, memory_mb, progress)
+    try:
+        row, col, _ = choose_reference_areas(valid, coherence, num_areas=1, radius=0, rate=rate)[0]
+    except InputError as exc:
+        raise InputError(exc.problem, stack.path, exc.fix) from None
+    return int(row), int(col)
+
+
+def choose_reference_areas(
+    valid: np.ndarray,
+    coherence: np.ndarray,
+    closure_count: Optional[np.ndarray] = None,
+    num_areas: int = 1,
+    radius: int = 2,
+    min_separation: int = 20,
+    rate: Optional[np.ndarray] = None,
+    stable_share: float = 0.25,
+) -> List[Area]:
+    """Pick area centres: valid in every pair over the whole window; when ``rate`` (a rough
+    phase rate, e.g. from stacking) is given, among the ``stable_share`` of windows whose rate
+    is closest to the scene median (most of a scene is stable, so a coherent but subsiding
+    bowl is avoided); then fewest broken loop closures and highest window-mean coherence.
+    Centres are at least ``min_separation`` pixels apart."""
+    from scipy.ndimage import minimum_filter, uniform_filter
+
+    size = 2 * radius + 1
+    window_valid = minimum_filter(valid.astype(np.uint8), size=size, mode="constant") > 0
+    if not window_valid.any():
+        window_valid = valid
+        radius = 0
+    if not window_valid.any():
+        raise InputError(
+            "no pixel is valid in every interferogram.",
+            None,
+            "drop the interferograms with missing data, or give a reference point.",
+        )
+    score = uniform_filter(coherence.astype(np.float64), size=size, mode="nearest")
+    if closure_count is not None:
+        broken = uniform_filter(closure_count.astype(np.float64), size=size, mode="nearest")
+        # closures dominate: any broken triplet ranks below every clean window
+        score = score - 10.0 * broken
+    score = np.where(window_valid, score, -np.inf)
+    if rate is not None:
+        finite = np.where(np.isfinite(rate), rate, 0.0)
+        local = uniform_filter(finite, size=size, mode="nearest")
+        deviation = np.abs(local - np.median(finite[valid]))
+        limit = np.percentile(deviation[window_valid], 100 * stable_share)
+        score = np.where(deviation <= limit, score, -np.inf)
+    areas: List[Area] = []
+    rows, cols = np.indices(valid.shape)
+    for _ in range(max(1, num_areas)):
+        best = int(np.argmax(score))
+        if not np.isfinite(score.flat[best]):
+            break
+        r, c = np.unravel_index(best, valid.shape)
+        areas.append((int(r), int(c), int(radius)))
+        score[np.hypot(rows - r, cols - c) < min_separation] = -np.inf
+    return areas
+
+
+def area_mask(shape: Tuple[int, int], areas: Sequence[Area]) -> np.ndarray:
+    """Bool mask of the union of square areas (row, col, radius)."""
+    mask = np.zeros(shape, bool)
+    for r, c, rad in areas:
+        mask[max(0, r - rad) : r + rad + 1, max(0, c - rad) : c + rad + 1] = True
+    return mask
+
+
+def check_areas(stack: IfgramStack, areas: Sequence[Area], valid: np.ndarray) -> None:
+    for r, c, _ in areas:
+        if not stack.grid.contains(r, c):
+            raise InputError(
+                f"the reference point (row {r}, col {c}) is outside the stack "
+                f"({stack.grid.length} x {stack.grid.width} pixels).",
+                stack.path,
+                "give a point inside the stack extent, in the stack CRS.",
+            )
+        if not valid[r, c]:
+            raise InputError(
+                f"the reference pixel (row {r}, col {c}) has no data or no unwrapped "
+                "phase in at least one kept interferogram.",
+                stack.path,
+                "pick a coherent pixel, or leave the reference empty for automatic.",
+            )
+
+
+def set_reference(
+    stack_path: PathLike,
+    output: PathLike,
+    options: Optional[ReferenceOptions] = None,
+    closure_count: Optional[np.ndarray] = None,
+    progress: ProgressCallback = silent,
+) -> List[Area]:
+    """Write a NEW stack at ``output`` carrying the reference (input untouched).
+
+    Returns the areas used; the first area's centre is ``REF_Y``/``REF_X``.
+    """
+    options = options or ReferenceOptions()
+    import h5py
+
+    check_outputs([output], [stack_path])
+    stack = IfgramStack.open(stack_path)
+    valid, coherence, rate = _scan_pixels(stack, options.memory_mb, scaled(progress, 0, 0.4))
+    if options.areas:
+        areas = [tuple(int(v) for v in a) for a in options.areas]
+        check_areas(stack, areas, valid)
+    else:
+        if closure_count is not None and closure_count.shape != valid.shape:
+            raise InputError(
+                f"loop-closure raster is {closure_count.shape}, the stack is {valid.shape}.",
+                stack_path,
+                "use the loop closure of this stack.",
+            )
+        try:
+            areas = choose_reference_areas(
+                valid,
+                coherence,
+                closure_count,
+                options.num_areas,
+                options.radius,
+                options.min_separation,
+                rate,
+            )
+        except InputError as exc:
+            raise InputError(exc.problem, stack_path, exc.fix) from None
+    ref_y, ref_x = areas[0][0], areas[0][1]
+    mask = area_mask(stack.grid.shape, areas) & valid
+    single = len(areas) == 1 and areas[0][2] == 0
+    area_mean = None if single else _area_mean(stack, mask)
+    x, y = stack.grid.xy(ref_y, ref_x)
+    attrs = {
+        "REF_Y": ref_y,
+        "REF_X": ref_x,
+        "REF_LAT": float(y),
+        "REF_LON": float(x),
+        "REF_AREAS": ";".join(f"{r},{c},{rad}" for r, c, rad in areas),
+    }
+    report(
+        progress,
+        0.5,
+        f"Reference pixel row {ref_y}, col {ref_x} "
+        f"({len(areas)} area(s), {int(mask.sum())} pixels)",
+    )
+    with open_h5(stack_path) as src, atomic_output(output) as temp:
+        with h5py.File(temp, "w") as dst:
+            for key, value in src.attrs.items():
+                dst.attrs[key] = value
+            for key, value in attrs.items():
+                dst.attrs[key] = str(value)
+            for name in src:
+                if name != "unwrapPhase" or single:
+                    src.copy(src[name], dst, name=name)
+            if not single:
+                source = src["unwrapPhase"]
+                target = dst.create_dataset(
+                    "unwrapPhase",
+                    shape=source.shape,
+                    dtype=np.float32,
+                    chunks=source.chunks,
+                    fillvalue=np.nan,
+                )
+                for k in range(stack.num_pairs):
+                    layer = source[k]
+                    layer[ref_y, ref_x] = area_mean[k]
+                    target[k] = layer
+                    report(progress, 0.5 + 0.5 * (k + 1) / stack.num_pairs, "Writing stack")
+    return areas
+
+
+def _area_mean(stack: IfgramStack, mask: np.ndarray) -> np.ndarray:
+    """Per pair: mean phase over the reference areas (rad)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    window = slice(int(rows.min()), int(rows.max()) + 1)
+    phase = stack.read("unwrapPhase", window).astype(np.float64)
+    return np.nanmean(phase[:, mask[window]], axis=1)
+
+
+def reference_phase(stack: IfgramStack) -> np.ndarray:
+    """(m,) phase at ``REF_Y``/``REF_X`` to subtract from each pair, as MintPy does on read."""
+    yx = stack.reference_yx
+    if yx is None:
+        raise InputError(
+            "has no reference point (REF_Y/REF_X).",
+            stack.path,
+            "run 'Reference point' on the stack first.",
+        )
+    r, c = yx
+    return stack.read("unwrapPhase", slice(r, r + 1))[:, 0, c].astype(np.float64)

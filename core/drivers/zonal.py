@@ -1,0 +1,463 @@
+"""Zonal statistics of subsidence rates over polygons (counties, mining concessions) and the
+mining-consistency test of paper 000 (fig. 4) made quantitative.
+
+Rates come from a velocity GeoTIFF (mm/yr, one value per pixel) or from a point layer's rate
+field (``VEL``, mm/yr). Subsidence is negative: a value is *subsiding* when it is at or below
+``threshold`` (e.g. -10 mm/yr).
+
+Mining consistency: over all valid pixels (or points) of the rate data,
+
+* share inside = subsiding area inside the mining polygons / all subsiding area;
+* area fraction = valid area inside the mining polygons / all valid area;
+* enrichment ratio = share inside / area fraction (1 = subsidence no more frequent inside the
+  mines than anywhere else; 5 = five times over-represented inside them).
+
+For points, counts of points replace areas.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..atomic import atomic_output, check_outputs
+from ..errors import InputError
+from ..grid import Grid
+from ..io.geotiff import read_raster
+from ..io.vector import field_names, open_vector
+from ..progress import ProgressCallback, report, silent
+
+PathLike = Union[str, Path]
+
+
+@dataclass
+class ZonalOptions:
+    """Defaults of :func:`zonal_statistics` (and of the Processing algorithm)."""
+
+    threshold: float = -10.0  # mm/yr; at or below = subsiding
+    percentiles: Tuple[float, ...] = (10.0, 50.0, 90.0)
+    rate_field: str = "VEL"  # point layers: rate field, mm/yr
+
+
+# ----------------------------------------------------------------------------- polygons
+@dataclass
+class Polygons:
+    """Polygon features of one layer. ``geometries`` are OGR geometries in ``wkt`` CRS."""
+
+    path: str
+    geometries: list
+    fields: Dict[str, list]
+    field_types: Dict[str, int]
+    wkt: Optional[str]
+    names: List[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+    def in_crs(self, target_wkt: Optional[str]) -> list:
+        """Clones of the geometries transformed to ``target_wkt`` (as-is when either is unset)."""
+        from osgeo import osr
+
+        clones = [g.Clone() for g in self.geometries]
+        if not target_wkt or not self.wkt:
+            return clones
+        source = osr.SpatialReference(wkt=self.wkt)
+        target = osr.SpatialReference(wkt=target_wkt)
+        if source.IsSame(target):
+            return clones
+        for srs in (source, target):
+            srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        transform = osr.CoordinateTransformation(source, target)
+        for g in clones:
+            g.Transform(transform)
+        return clones
+
+
+def _ogr():
+    from osgeo import ogr, osr
+
+    ogr.UseExceptions()
+    osr.UseExceptions()
+    return ogr
+
+
+def read_polygons(
+    path: PathLike, name_field: Optional[str] = None, allow_empty: bool = False
+) -> Polygons:
+    """Read the polygons of the first layer of any OGR vector file.
+
+    ``names`` come from ``name_field``, else the first string field, else the feature id.
+    Raises InputError naming the file when it is unreadable, holds no polygons (unless
+    ``allow_empty``) or holds other geometry types.
+    """
+    ogr = _ogr()
+    dataset, layer = open_vector(path, expected="a polygon layer (GeoPackage, Shapefile...)")
+    defn = layer.GetLayerDefn()
+    names = field_names(layer)
+    types = {n: defn.GetFieldDefn(i).GetType() for i, n in enumerate(names)}
+    srs = layer.GetSpatialRef()
+    wkt = srs.ExportToWkt() if srs is not None else None
+    geometries, values, fids = [], {n: [] for n in names}, []
+    for feature in layer:
+        geom = feature.GetGeometryRef()
+        if geom is None or geom.IsEmpty():
+            continue
+        if ogr.GT_Flatten(geom.GetGeometryType()) not in (ogr.wkbPolygon, ogr.wkbMultiPolygon):
+            raise InputError(
+                f"holds {geom.GetGeometryName()} geometries, not polygons.",
+                path,
+                "give a polygon layer.",
+            )
+        geometries.append(geom.Clone())
+        fids.append(feature.GetFID())
+        for n in names:
+            values[n].append(feature.GetField(n))
+    if not geometries and not allow_empty:
+        raise InputError("holds no polygons.", path, "give a layer with at least one polygon.")
+    label_field = (
+        name_field
+        if name_field in names
+        else next((n for n in names if types[n] == ogr.OFTString), None)
+    )
+    labels = [str(v) for v in values[label_field]] if label_field else [str(f) for f in fids]
+    return Polygons(str(path), geometries, values, types, wkt, labels)
+
+
+def polygon_window_mask(geometry, grid: Grid) -> Optional[Tuple[int, int, int, int, np.ndarray]]:
+    """Rasterise one polygon (already in the grid CRS) onto the window of ``grid`` it covers.
+
+    Returns (row0, row1, col0, col1, mask) with ``mask`` True where the pixel centre is inside,
+    or None when the polygon misses the grid.
+    """
+    from osgeo import gdal
+
+    ogr = _ogr()
+    xmin, xmax, ymin, ymax = geometry.GetEnvelope()
+    rows, cols = grid.rowcol([xmin, xmax], [ymin, ymax])
+    r0, r1 = int(max(rows.min(), 0)), int(min(rows.max() + 1, grid.length))
+    c0, c1 = int(max(cols.min(), 0)), int(min(cols.max() + 1, grid.width))
+    if r1 <= r0 or c1 <= c0:
+        return None
+    window = grid.window(r0, r1, c0, c1)
+    raster = gdal.GetDriverByName("MEM").Create("", c1 - c0, r1 - r0, 1, gdal.GDT_Byte)
+    raster.SetGeoTransform(window.geotransform)
+    vector = ogr.GetDriverByName("Memory").CreateDataSource("")
+    layer = vector.CreateLayer("polygon", None, ogr.wkbUnknown)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(geometry)
+    layer.CreateFeature(feature)
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # both sides carry no CRS: nothing to warn
+    try:
+        gdal.RasterizeLayer(raster, [1], layer, burn_values=[1])
+    finally:
+        gdal.PopErrorHandler()
+    mask = raster.GetRasterBand(1).ReadAsArray().astype(bool)
+    return r0, r1, c0, c1, mask
+
+
+def union_mask(geometries: Sequence, grid: Grid) -> np.ndarray:
+    """True where a pixel centre falls inside any of ``geometries`` (grid CRS)."""
+    out = np.zeros(grid.shape, dtype=bool)
+    for geometry in geometries:
+        window = polygon_window_mask(geometry, grid)
+        if window is not None:
+            r0, r1, c0, c1, mask = window
+            out[r0:r1, c0:c1] |= mask
+    return out
+
+
+def points_in_polygon(geometry, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """True for the points inside ``geometry`` (holes and multi-polygons respected)."""
+    from matplotlib.path import Path as MplPath
+
+    ogr = _ogr()
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    inside = np.zeros(len(x), dtype=bool)
+    xmin, xmax, ymin, ymax = geometry.GetEnvelope()
+    candidates = np.flatnonzero((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
+    if candidates.size == 0:
+        return inside
+    xy = np.column_stack([x[candidates], y[candidates]])
+    flat = ogr.GT_Flatten(geometry.GetGeometryType())
+    parts = (
+        [geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())]
+        if flat == ogr.wkbMultiPolygon
+        else [geometry]
+    )
+    hit = np.zeros(len(candidates), dtype=bool)
+    for part in parts:
+        rings = [
+            np.asarray(part.GetGeometryRef(i).GetPoints())[:, :2]
+            for i in range(part.GetGeometryCount())
+        ]
+        in_part = MplPath(rings[0]).contains_points(xy)
+        for hole in rings[1:]:
+            in_part &= ~MplPath(hole).contains_points(xy)
+        hit |= in_part
+    inside[candidates] = hit
+    return inside
+
+
+# ----------------------------------------------------------------------------- statistics
+def rate_statistics(
+    rates: np.ndarray,
+    threshold: float,
+    percentiles: Sequence[float],
+    unit_area_km2: Optional[float] = None,
+) -> Dict[str, float]:
+    """Count, min/max/mean/std/percentiles of finite ``rates`` (mm/yr) and the subsiding share.
+
+    ``unit_area_km2`` (a pixel's area) gives ``subsiding_km2``; without it (points) that
+    field is NaN and only the fraction is meaningful.
+    """
+    rates = np.asarray(rates, float)
+    rates = rates[np.isfinite(rates)]
+    n = rates.size
+    stats: Dict[str, float] = {"count": float(n)}
+    nan = float("nan")
+    stats["min"] = float(rates.min()) if n else nan
+    stats["max"] = float(rates.max()) if n else nan
+    stats["mean"] = float(rates.mean()) if n else nan
+    stats["std"] = float(rates.std()) if n else nan
+    for p in percentiles:
+        stats[f"p{p:g}"] = float(np.percentile(rates, p)) if n else nan
+    below = int(np.count_nonzero(rates <= threshold))
+    stats["subsiding_count"] = float(below)
+    stats["subsiding_km2"] = below * unit_area_km2 if unit_area_km2 is not None else nan
+    stats["subsiding_fraction"] = below / n if n else nan
+    return stats
+
+
+def enrichment(
+    subsiding: np.ndarray, inside: np.ndarray, valid: np.ndarray, unit: float = 1.0
+) -> Dict[str, float]:
+    """Mining-consistency measures from boolean arrays of one shape.
+
+    ``unit`` is the area of one element (km2 per pixel) or 1 for point counts.
+    """
+    subsiding = subsiding & valid
+    total = np.count_nonzero(valid) * unit
+    mining = np.count_nonzero(valid & inside) * unit
+    sub_total = np.count_nonzero(subsiding) * unit
+    sub_in = np.count_nonzero(subsiding & inside) * unit
+    nan = float("nan")
+    share_in = sub_in / sub_total if sub_total else nan
+    area_fraction = mining / total if total else nan
+    return {
+        "total": total,
+        "inside_mining": mining,
+        "area_fraction_inside": area_fraction,
+        "subsiding_total": sub_total,
+        "subsiding_inside": sub_in,
+        "subsiding_outside": sub_total - sub_in,
+        "share_inside": share_in,
+        "share_outside": 1 - share_in if sub_total else nan,
+        "subsiding_fraction_of_mining": sub_in / mining if mining else nan,
+        "subsiding_fraction_elsewhere": (
+            (sub_total - sub_in) / (total - mining) if total > mining else nan
+        ),
+        "enrichment_ratio": share_in / area_fraction if sub_total and area_fraction else nan,
+    }
+
+
+@dataclass
+class ZonalResult:
+    names: List[str]
+    stats: List[Dict[str, float]]  # one dict per polygon
+    mining: Optional[Dict[str, float]]  # enrichment() measures, or None
+    unit: str  # "km2" (raster) or "points"
+
+
+@dataclass
+class RateData:
+    """Rates to summarise: a raster (values, grid) or points (x, y, values)."""
+
+    values: np.ndarray
+    wkt: Optional[str]
+    grid: Optional[Grid] = None
+    x: Optional[np.ndarray] = None
+    y: Optional[np.ndarray] = None
+    path: str = ""
+
+    @property
+    def is_raster(self) -> bool:
+        return self.grid is not None
+
+
+def load_rates(
+    velocity: Optional[PathLike] = None, points: Optional[PathLike] = None, rate_field: str = "VEL"
+) -> RateData:
+    """Rates (mm/yr) from a velocity raster or a point layer's ``rate_field``."""
+    if (velocity is None) == (points is None):
+        raise InputError("give either a velocity raster or a point layer (exactly one).")
+    if velocity is not None:
+        values, grid = read_raster(velocity)
+        return RateData(values.astype(float), grid.crs_wkt() or None, grid=grid, path=str(velocity))
+    from ..io.point_layers import read_points
+
+    layer = read_points(points)
+    if rate_field not in layer.fields:
+        raise InputError(
+            f"has no '{rate_field}' field (fields: {', '.join(layer.fields)}).",
+            points,
+            "choose the field that holds the rate in mm/yr.",
+        )
+    wkt = layer.wkt
+    if wkt is None and layer.epsg:
+        from osgeo import osr
+
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(int(layer.epsg))
+        wkt = srs.ExportToWkt()
+    return RateData(
+        np.asarray(layer.fields[rate_field], float), wkt, x=layer.x, y=layer.y, path=str(points)
+    )
+
+
+def _inside(rates: RateData, geometry) -> Tuple[np.ndarray, Tuple]:
+    """Values inside ``geometry`` (rate CRS) and how to find them again."""
+    if rates.is_raster:
+        window = polygon_window_mask(geometry, rates.grid)
+        if window is None:
+            return np.array([]), None
+        r0, r1, c0, c1, mask = window
+        return rates.values[r0:r1, c0:c1][mask], window
+    inside = points_in_polygon(geometry, rates.x, rates.y)
+    return rates.values[inside], inside
+
+
+def compute_zonal(
+    polygons: Polygons,
+    rates: RateData,
+    options: Optional[ZonalOptions] = None,
+    mining: Optional[Polygons] = None,
+    progress: ProgressCallback = silent,
+) -> ZonalResult:
+    """Per-polygon rate statistics and (with ``mining``) the mining-consistency measures."""
+    options = options or ZonalOptions()
+    unit_km2 = rates.grid.pixel_area / 1e6 if rates.is_raster else None
+    geometries = polygons.in_crs(rates.wkt)
+    stats = []
+    for index, geometry in enumerate(geometries):
+        values, _ = _inside(rates, geometry)
+        row = rate_statistics(values, options.threshold, options.percentiles, unit_km2)
+        row["area_km2"] = geometry.GetArea() / 1e6
+        stats.append(row)
+        report(progress, 0.8 * (index + 1) / max(len(geometries), 1), "Zonal statistics")
+    measures = None
+    if mining is not None:
+        mine_geoms = mining.in_crs(rates.wkt)
+        valid = np.isfinite(rates.values)
+        subsiding = valid & (np.nan_to_num(rates.values, nan=np.inf) <= options.threshold)
+        if rates.is_raster:
+            inside = union_mask(mine_geoms, rates.grid)
+        else:
+            inside = np.zeros(len(rates.values), dtype=bool)
+            for g in mine_geoms:
+                inside |= points_in_polygon(g, rates.x, rates.y)
+        measures = enrichment(subsiding, inside, valid, unit_km2 if unit_km2 else 1.0)
+    report(progress, 1.0, "Zonal statistics done")
+    return ZonalResult(polygons.names, stats, measures, "km2" if rates.is_raster else "points")
+
+
+# ----------------------------------------------------------------------------- writers
+def write_mining_table(
+    path: PathLike, measures: Dict[str, float], unit: str, threshold: float
+) -> Path:
+    """CSV ``measure,value,unit`` of :func:`enrichment` results."""
+    units = {
+        "total": unit,
+        "inside_mining": unit,
+        "subsiding_total": unit,
+        "subsiding_inside": unit,
+        "subsiding_outside": unit,
+    }
+    with atomic_output(path) as temp:
+        with open(temp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["measure", "value", "unit"])
+            writer.writerow(["threshold", threshold, "mm/yr"])
+            for key, value in measures.items():
+                writer.writerow([key, f"{value:.6g}", units.get(key, "ratio")])
+    return Path(path)
+
+
+def write_zonal(path: PathLike, polygons: Polygons, result: ZonalResult) -> Path:
+    """The polygons with their statistics: a GeoPackage layer, or a CSV table for ``.csv``."""
+    stat_names = list(result.stats[0]) if result.stats else []
+    if str(path).lower().endswith(".csv"):
+        with atomic_output(path) as temp:
+            with open(temp, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["name"] + stat_names)
+                for name, row in zip(result.names, result.stats, strict=True):
+                    writer.writerow([name] + [f"{row[k]:.6g}" for k in stat_names])
+        return Path(path)
+    from osgeo import osr
+
+    ogr = _ogr()
+    srs = osr.SpatialReference(wkt=polygons.wkt) if polygons.wkt else None
+    with atomic_output(path) as temp:
+        ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(temp))
+        layer = ds.CreateLayer(Path(path).stem, srs, ogr.wkbMultiPolygon)
+        for name, kind in polygons.field_types.items():
+            layer.CreateField(ogr.FieldDefn(name, kind))
+        out_names = {}
+        existing = {n.lower() for n in polygons.field_types}
+        for stat in stat_names:
+            out = stat if stat.lower() not in existing else f"z_{stat}"
+            out_names[stat] = out
+            layer.CreateField(ogr.FieldDefn(out, ogr.OFTReal))
+        layer.StartTransaction()
+        for index, geometry in enumerate(polygons.geometries):
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetGeometry(ogr.ForceToMultiPolygon(geometry.Clone()))
+            for name in polygons.field_types:
+                value = polygons.fields[name][index]
+                if value is not None:
+                    feature.SetField(name, value)
+            for stat, out in out_names.items():
+                value = result.stats[index][stat]
+                if np.isfinite(value):
+                    feature.SetField(out, float(value))
+            layer.CreateFeature(feature)
+        layer.CommitTransaction()
+        ds = None
+    return Path(path)
+
+
+def zonal_statistics(
+    polygons_path: PathLike,
+    output_path: PathLike,
+    velocity_path: Optional[PathLike] = None,
+    points_path: Optional[PathLike] = None,
+    mining_path: Optional[PathLike] = None,
+    mining_table_path: Optional[PathLike] = None,
+    options: Optional[ZonalOptions] = None,
+    progress: ProgressCallback = silent,
+) -> ZonalResult:
+    """Read, compute and write: per-polygon statistics (GeoPackage or CSV at ``output_path``)
+    and, with ``mining_path``, the mining-consistency table at ``mining_table_path``."""
+    options = options or ZonalOptions()
+    inputs = [p for p in (polygons_path, velocity_path, points_path, mining_path) if p]
+    check_outputs([output_path, mining_table_path], inputs)
+    if mining_path and not mining_table_path:
+        raise InputError(
+            "a mining layer was given but no file for the mining table.",
+            mining_path,
+            "give an output path for the mining-consistency table.",
+        )
+    polygons = read_polygons(polygons_path)
+    rates = load_rates(velocity_path, points_path, options.rate_field)
+    if not np.isfinite(rates.values).any():
+        raise InputError("holds no valid rate.", rates.path, "give a velocity with data.")
+    mining = read_polygons(mining_path) if mining_path else None
+    result = compute_zonal(polygons, rates, options, mining, progress)
+    write_zonal(output_path, polygons, result)
+    if mining is not None:
+        write_mining_table(mining_table_path, result.mining, result.unit, options.threshold)
+    return result

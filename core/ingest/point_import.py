@@ -1,0 +1,692 @@
+"""Import point products (PS/DS results made by others) into a GeoPackage point layer.
+
+Formats, detected from the header when ``format="auto"``:
+
+* ``egms``: European Ground Motion Service L2a/L2b/L3 CSV (also ``.csv.gz`` and inside the
+  EGMS ``.zip``): ``pid, ..., easting, northing, ..., mean_velocity, ...`` then one ``YYYYMMDD``
+  column per date in mm. Coordinates: ``easting``/``northing`` in EPSG:3035 (present in L2a,
+  L2b and L3; L2 also has latitude/longitude, kept as fields).
+* ``stamps``: StaMPS ``ps_plot`` export as written by the StaMPS-Visualizer recipe: columns
+  lon, lat, mean velocity (mm/yr), then displacement (mm); the first data row holds the
+  reference centre and the dates as MATLAB datenums minus one.
+* ``depsi``: DePSI / stmtools CSV: ``pnt_lat, pnt_lon, ..., pnt_linear`` (m/yr) and
+  ``d_YYYYMMDD`` displacement in METRES (converted to mm).
+* ``mintpy``: a MintPy ``timeseries.h5`` (metres) sampled at the points of a vector layer, or
+  at every pixel whose temporal coherence reaches a threshold.
+* ``generic``: any CSV with lon/lat or x/y columns and date columns found by a regular
+  expression, in a user-given unit (m, cm or mm).
+
+Every layer gets ``VEL`` (mm/yr; the source's mean velocity when it has one, else a
+least-squares line through the series), ``VEL_STD`` (mm/yr), one ``DYYYYMMDD`` field per date
+(mm, the source's line of sight or vertical as given) and the source's scalar quality fields
+under their own names. CSV files are streamed in chunks, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..atomic import check_outputs
+from ..dates import years_since
+from ..errors import InputError
+from ..io.point_layers import point_layer_writer
+from ..io.vector import point_coordinates
+from ..progress import ProgressCallback, report, silent
+
+PathLike = Union[str, Path]
+
+FORMATS = ("auto", "egms", "stamps", "depsi", "mintpy", "generic")
+UNITS_TO_MM = {"m": 1000.0, "cm": 10.0, "mm": 1.0}
+EGMS_EPSG = 3035
+WGS84 = 4326
+DEFAULT_DATE_PATTERN = r"^(?:[dD]_?)?(\d{4}-?\d{2}-?\d{2})$"
+RESERVED = {"VEL", "VEL_STD", "FID", "GEOM", "GEOMETRY"}
+_DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d")
+_X_NAMES = ("lon", "longitude", "lng", "long", "x", "easting", "east", "pnt_lon")
+_Y_NAMES = ("lat", "latitude", "y", "northing", "north", "pnt_lat")
+_GEOGRAPHIC = {"lon", "longitude", "lng", "long", "lat", "latitude", "pnt_lon", "pnt_lat"}
+# MATLAB datenum of 1970-01-01 minus Python's ordinal of the same day
+_DATENUM_OFFSET = 366
+
+
+@dataclass
+class PointImportOptions:
+    """How to read a point product. Fields for ``generic`` only are marked."""
+
+    format: str = "auto"
+    date_pattern: str = DEFAULT_DATE_PATTERN  # generic: regex; group 1 (or all) is the date
+    unit: str = "mm"  # generic: displacement unit (m, cm, mm)
+    x_field: str = ""  # generic: x / longitude column (blank = guess)
+    y_field: str = ""  # generic: y / latitude column (blank = guess)
+    epsg: Optional[int] = None  # generic: CRS of x/y (lon/lat default 4326)
+    chunk_rows: int = 5_000  # points per chunk (bounds memory)
+    coherence_threshold: float = 0.7  # mintpy: keep pixels with TCOH >= this
+    sample_points: Optional[str] = None  # mintpy: vector layer to sample at instead
+
+
+@dataclass
+class ImportSummary:
+    path: Path
+    format: str
+    count: int
+    dates: List[dt.date]
+    epsg: Optional[int]
+    fields: List[str] = field(default_factory=list)
+
+
+@dataclass
+class _Layout:
+    """Where things are in a CSV: column indices and conversions."""
+
+    format: str
+    x: int
+    y: int
+    epsg: int
+    date_columns: List[int]
+    dates: List[dt.date]
+    to_mm: float
+    velocity: Optional[int] = None  # column with mean velocity
+    velocity_to_mm: float = 1.0
+    velocity_std: Optional[int] = None
+    numeric: Dict[str, int] = field(default_factory=dict)
+    text: Dict[str, int] = field(default_factory=dict)
+    skip_first_row: bool = False
+
+
+# ----------------------------------------------------------------------------- opening files
+def _open_text(path: Path):
+    """A text stream over a CSV, a gzip'ed CSV or the (largest) CSV inside a zip."""
+    if not path.exists():
+        raise InputError("file not found.", path, "check the path.")
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            raise InputError("is not a valid zip archive.", path, "download it again.") from None
+        members = [
+            m for m in archive.infolist() if m.filename.lower().endswith((".csv", ".csv.gz"))
+        ]
+        if not members:
+            raise InputError(
+                "the zip holds no .csv file.",
+                path,
+                "give the EGMS zip as downloaded, or the CSV itself.",
+            )
+        member = max(members, key=lambda m: m.file_size)
+        raw = archive.open(member)
+        if member.filename.lower().endswith(".gz"):
+            raw = gzip.GzipFile(fileobj=raw)
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    if name.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _sniff_delimiter(line: str, path: Path) -> str:
+    counts = {d: line.count(d) for d in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=counts.get)
+    if counts[delimiter] == 0:
+        stripped = line.split()
+        if len(stripped) > 2:
+            return " "
+        raise InputError(
+            "the header has a single column: the delimiter is not a comma, "
+            "semicolon, tab, pipe or space.",
+            path,
+            "save the table as comma-separated CSV with a header row.",
+        )
+    return delimiter
+
+
+def _reader(path: Path) -> Tuple[List[str], Iterator[List[str]], object]:
+    stream = _open_text(path)
+    try:
+        first = stream.readline()
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        stream.close()
+        raise InputError(f"cannot be read as text ({exc}).", path, "give a CSV file.") from None
+    if not first.strip():
+        stream.close()
+        raise InputError("is empty.", path, "give a CSV with a header row and one point per row.")
+    delimiter = _sniff_delimiter(first, path)
+    header = next(csv.reader([first], delimiter=delimiter, skipinitialspace=delimiter == " "))
+    header = [h.strip() for h in header]
+    rows = csv.reader(stream, delimiter=delimiter, skipinitialspace=delimiter == " ")
+    return header, rows, stream
+
+
+# ----------------------------------------------------------------------------- detection
+def _parse_date(text: str, fmt: str) -> Optional[dt.date]:
+    try:
+        return dt.datetime.strptime(text, fmt).date()
+    except ValueError:
+        return None
+
+
+def _date_columns(
+    header: Sequence[str], pattern: str, path: Path
+) -> Tuple[List[int], List[dt.date]]:
+    """Indices and dates of the columns whose name matches ``pattern``; one date format only."""
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise InputError(
+            f"the date-column pattern '{pattern}' is not a valid regular expression ({exc}).",
+            None,
+            "correct DATE_PATTERN.",
+        ) from None
+    indices, dates, formats = [], [], set()
+    for i, name in enumerate(header):
+        match = regex.match(name)
+        if not match:
+            continue
+        text = match.group(1) if match.groups() else match.group(0)
+        for fmt in _DATE_FORMATS:
+            date = _parse_date(text, fmt)
+            if date is not None:
+                indices.append(i)
+                dates.append(date)
+                formats.add(fmt)
+                break
+    if len(formats) > 1:
+        raise InputError(
+            "date columns use mixed date formats (YYYYMMDD and YYYY-MM-DD).",
+            path,
+            "name every date column in one format, e.g. 20200103.",
+        )
+    if len(set(dates)) != len(dates):
+        raise InputError(
+            "two date columns name the same date.", path, "keep one column per acquisition date."
+        )
+    return indices, dates
+
+
+def detect_format(header: Sequence[str]) -> str:
+    """Guess the product format from a CSV header (lower-case names compared)."""
+    names = {h.lower() for h in header}
+    if {"pid", "mean_velocity"} <= names and {"easting", "northing"} <= names:
+        return "egms"
+    if {"pnt_lat", "pnt_lon"} <= names:
+        return "depsi"
+    if header and all(re.match(r"^(export_res|var)_?\d+$", h, re.I) for h in header):
+        return "stamps"
+    return "generic"
+
+
+def _scalar_fields(
+    header: Sequence[str], used: set, path: Path, skip: re.Pattern = None
+) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """Every other column as a field; text columns (ids) by name, the rest numeric."""
+    numeric, text = {}, {}
+    for i, name in enumerate(header):
+        if i in used or not name or name.upper() in RESERVED or re.match(r"^D\d{8}$", name, re.I):
+            continue
+        if skip is not None and skip.match(name):
+            continue
+        if name.lower() in ("pid", "pnt_id", "id", "code", "name"):
+            text[name] = i
+        else:
+            numeric[name] = i
+    return numeric, text
+
+
+def _index(header: Sequence[str], name: str) -> Optional[int]:
+    lowered = [h.lower() for h in header]
+    return lowered.index(name.lower()) if name.lower() in lowered else None
+
+
+def _require(header, name: str, path: Path, what: str) -> int:
+    index = _index(header, name)
+    if index is None:
+        raise InputError(
+            f"the {what} column '{name}' is missing (columns: "
+            f"{', '.join(header[:12])}{'...' if len(header) > 12 else ''}).",
+            path,
+            "check the file is the format chosen, or use the generic format "
+            "and name the coordinate columns.",
+        )
+    return index
+
+
+def _layout_egms(header, path) -> _Layout:
+    x = _require(header, "easting", path, "coordinate")
+    y = _require(header, "northing", path, "coordinate")
+    cols, dates = _date_columns(header, r"^(\d{8})$", path)
+    velocity = _index(header, "mean_velocity")
+    velocity_std = _index(header, "mean_velocity_std")
+    numeric, text = _scalar_fields(header, set(cols) | {x, y}, path)
+    return _Layout(
+        "egms", x, y, EGMS_EPSG, cols, dates, 1.0, velocity, 1.0, velocity_std, numeric, text
+    )
+
+
+def _layout_depsi(header, path) -> _Layout:
+    x = _require(header, "pnt_lon", path, "coordinate")
+    y = _require(header, "pnt_lat", path, "coordinate")
+    cols, dates = _date_columns(header, r"^d_(\d{8})$", path)
+    velocity = _index(header, "pnt_linear")
+    # per-date amplitudes and height-to-phase factors would add two fields per date
+    numeric, text = _scalar_fields(
+        header, set(cols) | {x, y}, path, skip=re.compile(r"^(a|h2ph)_\d{8}$|^$")
+    )
+    return _Layout("depsi", x, y, WGS84, cols, dates, 1000.0, velocity, 1000.0, None, numeric, text)
+
+
+def _layout_stamps(header, first_row: List[str], path) -> _Layout:
+    if len(header) < 4:
+        raise InputError(
+            "a StaMPS export needs lon, lat, velocity and date columns.",
+            path,
+            "export with the StaMPS-Visualizer recipe (ps_plot ... writetable).",
+        )
+    try:
+        meta = [float(v) if v.strip() else np.nan for v in first_row]
+    except ValueError:
+        raise InputError(
+            "the first data row of a StaMPS export must hold the reference "
+            "lon/lat and the dates (MATLAB datenum - 1).",
+            path,
+            "export with the StaMPS-Visualizer recipe.",
+        ) from None
+    if not np.all(np.asarray(meta[3:]) > 600_000):
+        raise InputError(
+            "the first data row does not hold MATLAB datenums (> 600000).",
+            path,
+            "export with the StaMPS-Visualizer recipe (metarow with day - 1).",
+        )
+    dates = [dt.date.fromordinal(int(round(v)) + 1 - _DATENUM_OFFSET) for v in meta[3:]]
+    return _Layout(
+        "stamps",
+        0,
+        1,
+        WGS84,
+        list(range(3, len(header))),
+        dates,
+        1.0,
+        2,
+        1.0,
+        None,
+        {},
+        {},
+        skip_first_row=True,
+    )
+
+
+def _layout_generic(header, options: PointImportOptions, path) -> _Layout:
+    lowered = [h.lower() for h in header]
+
+    def pick(given: str, candidates, what: str) -> int:
+        if given:
+            return _require(header, given, path, what)
+        for name in candidates:
+            if name in lowered:
+                return lowered.index(name)
+        raise InputError(
+            f"no {what} column found (looked for {', '.join(candidates)}).",
+            path,
+            "name the coordinate columns in X_FIELD and Y_FIELD (advanced), or "
+            "check the delimiter.",
+        )
+
+    x = pick(options.x_field, _X_NAMES, "x / longitude")
+    y = pick(options.y_field, _Y_NAMES, "y / latitude")
+    cols, dates = _date_columns(header, options.date_pattern, path)
+    if not cols:
+        raise InputError(
+            f"no column name matches the date pattern '{options.date_pattern}'.",
+            path,
+            "edit DATE_PATTERN so that it matches the date columns, e.g. "
+            r"^D(\d{8})$ for D20200103.",
+        )
+    unit = options.unit.lower()
+    if unit not in UNITS_TO_MM:
+        raise InputError(f"unknown unit '{options.unit}'.", path, "use m, cm or mm.")
+    epsg = options.epsg
+    if not epsg:
+        if lowered[x] in _GEOGRAPHIC and lowered[y] in _GEOGRAPHIC:
+            epsg = WGS84
+        else:
+            raise InputError(
+                f"the coordinates '{header[x]}'/'{header[y]}' are not lon/lat and "
+                "no CRS was given.",
+                path,
+                "set the CRS of the x/y columns.",
+            )
+    velocity = next(
+        (i for i, n in enumerate(lowered) if n in ("vel", "velocity", "mean_velocity")), None
+    )
+    velocity_std = next(
+        (i for i, n in enumerate(lowered) if n in ("vel_std", "velocity_std", "mean_velocity_std")),
+        None,
+    )
+    used = set(cols) | {x, y} | {i for i in (velocity, velocity_std) if i is not None}
+    numeric, text = _scalar_fields(header, used, path)
+    return _Layout(
+        "generic",
+        x,
+        y,
+        int(epsg),
+        cols,
+        dates,
+        UNITS_TO_MM[unit],
+        velocity,
+        1.0,
+        velocity_std,
+        numeric,
+        text,
+    )
+
+
+# ----------------------------------------------------------------------------- chunk maths
+def fit_velocity(years: np.ndarray, displacement: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Least-squares rate and its standard deviation per row of ``displacement`` (N, n).
+
+    NaN samples are ignored; rows with fewer than 3 samples get NaN. Units: displacement unit
+    per year.
+    """
+    valid = np.isfinite(displacement)
+    y = np.where(valid, displacement, 0.0)
+    w = valid.astype(float)
+    n = w.sum(1)
+    st, stt = w @ years, w @ (years**2)
+    sy, sty = y.sum(1), y @ years
+    denominator = n * stt - st**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (n * sty - st * sy) / denominator
+        intercept = (sy - slope * st) / n
+        residual = np.where(valid, displacement - intercept[:, None] - slope[:, None] * years, 0.0)
+        variance = (residual**2).sum(1) / (n - 2)
+        slope_std = np.sqrt(variance * n / denominator)
+    bad = n < 3
+    slope[bad] = np.nan
+    slope_std[bad] = np.nan
+    return slope, slope_std
+
+
+def _to_float(strings: np.ndarray, path: Path, line: int) -> np.ndarray:
+    try:
+        return strings.astype(np.float64)  # the common case: every cell a number
+    except ValueError:
+        pass
+    strings = np.char.strip(strings)
+    strings = np.where(
+        (strings == "") | (np.char.lower(strings) == "nan") | (np.char.lower(strings) == "na"),
+        "nan",
+        strings,
+    )
+    try:
+        return strings.astype(np.float64)
+    except ValueError as exc:
+        raise InputError(
+            f"a value near line {line} is not a number ({exc}).",
+            path,
+            "use a dot as decimal separator and a comma (or semicolon) between "
+            "columns, and keep text out of numeric columns.",
+        ) from None
+
+
+def _chunks(
+    rows: Iterator[List[str]], width: int, size: int, path: Path, start_line: int
+) -> Iterator[Tuple[np.ndarray, int]]:
+    chunk: List[List[str]] = []
+    line = start_line
+    for row in rows:
+        line += 1
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) != width:
+            raise InputError(
+                f"line {line} has {len(row)} values but the header has {width} columns.",
+                path,
+                "check the delimiter (decimal commas in a "
+                "comma-separated file split values) and that no row is cut short.",
+            )
+        chunk.append(row)
+        if len(chunk) == size:
+            yield np.array(chunk, dtype=str), line
+            chunk = []
+    if chunk:
+        yield np.array(chunk, dtype=str), line
+
+
+# ----------------------------------------------------------------------------- public API
+def import_points(
+    path: PathLike,
+    output: PathLike,
+    options: Optional[PointImportOptions] = None,
+    progress: ProgressCallback = silent,
+) -> ImportSummary:
+    """Import a point product into a GeoPackage point layer at ``output`` (see module doc)."""
+    options = options or PointImportOptions()
+    path, output = Path(path), Path(output)
+    check_outputs([output], [path])
+    fmt = options.format.lower()
+    if fmt not in FORMATS:
+        raise InputError(
+            f"unknown format '{options.format}'.", path, f"use one of {', '.join(FORMATS)}."
+        )
+    if fmt == "mintpy" or (fmt == "auto" and path.suffix.lower() in (".h5", ".he5", ".hdf5")):
+        return _import_mintpy(path, output, options, progress)
+    header, rows, stream = _reader(path)
+    try:
+        return _import_csv(path, output, header, rows, fmt, options, progress)
+    finally:
+        stream.close()
+
+
+def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSummary:
+    if fmt == "auto":
+        fmt = detect_format(header)
+    first_row = None
+    if fmt == "stamps":
+        first_row = next(rows, None)
+        if first_row is None:
+            raise InputError("has a header but no points.", path, "export the points again.")
+        layout = _layout_stamps(header, first_row, path)
+    elif fmt == "egms":
+        layout = _layout_egms(header, path)
+    elif fmt == "depsi":
+        layout = _layout_depsi(header, path)
+    else:
+        layout = _layout_generic(header, options, path)
+    if not layout.date_columns:
+        raise InputError(
+            "no date columns found.",
+            path,
+            "check the format; dates are columns named like 20200103.",
+        )
+    order = np.argsort(layout.dates, kind="stable")
+    dates = [layout.dates[i] for i in order]
+    date_cols = np.asarray(layout.date_columns)[order]
+    years = years_since(dates)
+    field_types: Dict[str, np.ndarray] = {"VEL": np.zeros(1), "VEL_STD": np.zeros(1)}
+    field_types.update({name: np.array([""]) for name in layout.text})
+    field_types.update({name: np.zeros(1) for name in layout.numeric})
+    total_bytes = _size_hint(path)
+
+    def convert(chunk: np.ndarray, line: int):
+        x = _to_float(chunk[:, layout.x], path, line)
+        y = _to_float(chunk[:, layout.y], path, line)
+        keep = np.isfinite(x) & np.isfinite(y)
+        displacement = _to_float(chunk[:, date_cols], path, line) * layout.to_mm
+        fitted, fitted_std = fit_velocity(years, displacement)
+        fields: Dict[str, np.ndarray] = {"VEL": fitted, "VEL_STD": fitted_std}
+        if layout.velocity is not None:
+            fields["VEL"] = _to_float(chunk[:, layout.velocity], path, line) * layout.velocity_to_mm
+        if layout.velocity_std is not None:
+            fields["VEL_STD"] = (
+                _to_float(chunk[:, layout.velocity_std], path, line) * layout.velocity_to_mm
+            )
+        for name, index in layout.text.items():
+            fields[name] = np.char.strip(chunk[:, index]).astype(object)
+        for name, index in layout.numeric.items():
+            fields[name] = _to_float(chunk[:, index], path, line)
+        return (
+            x[keep],
+            y[keep],
+            displacement[keep],
+            {k: v[keep] for k, v in fields.items()},
+            line * _bytes_per_line(chunk),
+        )
+
+    chunks = _chunks(
+        rows, len(header), max(1, options.chunk_rows), path, 2 if layout.skip_first_row else 1
+    )
+    first = next(chunks, None)
+    if first is None:
+        raise InputError(
+            "has a header but no points.",
+            path,
+            "check that the file holds data rows below the header.",
+        )
+    converted = convert(*first)  # bad values raise here, before any output exists
+    count = 0
+    with point_layer_writer(
+        output, layout.epsg, dates, field_types, layer_name=_layer_name(output)
+    ) as writer:
+        while converted is not None:
+            x, y, displacement, fields, bytes_read = converted
+            writer.write(x, y, displacement, fields)
+            count += len(x)
+            report(progress, min(0.99, bytes_read / total_bytes), f"{count:,} points imported")
+            following = next(chunks, None)
+            converted = None if following is None else convert(*following)
+    if count == 0:
+        output.unlink(missing_ok=True)
+        raise InputError(
+            "has a header but no points with coordinates.",
+            path,
+            "check that the file holds data rows below the header.",
+        )
+    report(progress, 1.0, f"{count:,} points imported")
+    return ImportSummary(output, layout.format, count, dates, layout.epsg, list(field_types))
+
+
+def _layer_name(output: Path) -> str:
+    return re.sub(r"\W", "_", output.stem) or "points"
+
+
+def _size_hint(path: Path) -> float:
+    size = path.stat().st_size
+    return float(size * (8 if path.suffix.lower() in (".gz", ".zip") else 1)) or 1.0
+
+
+def _bytes_per_line(chunk: np.ndarray) -> float:
+    return float(sum(len(v) + 1 for v in chunk[0]))
+
+
+# ----------------------------------------------------------------------------- MintPy
+
+
+def _import_mintpy(
+    path: Path, output: Path, options: PointImportOptions, progress: ProgressCallback
+) -> ImportSummary:
+    from ..blocks import row_blocks
+    from ..grid import Grid
+    from ..io.mintpy import read_attrs, read_dataset, read_timeseries, read_timeseries_dates
+
+    if not path.exists():
+        raise InputError("file not found.", path, "check the path.")
+    attrs = read_attrs(path)
+    if attrs.get("FILE_TYPE", "timeseries") != "timeseries":
+        raise InputError(
+            f"is a MintPy '{attrs.get('FILE_TYPE')}' file, not a time series.",
+            path,
+            "give timeseries.h5 (or a corrected time-series file).",
+        )
+    grid = Grid.from_attrs(attrs)
+    dates = read_timeseries_dates(path)
+    years = years_since(dates)
+    coherence_path = path.with_name("temporalCoherence.h5")
+    field_types = {
+        "VEL": np.zeros(1),
+        "VEL_STD": np.zeros(1),
+        "TCOH": np.zeros(1),
+        "row": np.zeros(1, int),
+        "col": np.zeros(1, int),
+    }
+    count = 0
+    with point_layer_writer(
+        output, grid.epsg, dates, field_types, _layer_name(output), wkt=grid.wkt
+    ) as writer:
+        if options.sample_points:
+            px, py = point_coordinates(
+                options.sample_points, grid.crs_wkt(), "the point layer to sample at"
+            )
+            rows, cols = grid.rowcol(px, py)
+            inside = grid.contains(rows, cols)
+            rows, cols = rows[inside], cols[inside]
+            blocks = [(slice(0, grid.length), rows, cols)]
+        else:
+            blocks = [
+                (b, None, None) for b in row_blocks(grid.length, len(dates) * grid.width * 16)
+            ]
+        for number, (block, rows, cols) in enumerate(blocks):
+            series = read_timeseries(path, rows=block) if rows is None else None
+            if coherence_path.exists():
+                tcoh = read_dataset(coherence_path, "temporalCoherence", block)[0]
+            else:
+                tcoh = np.full((block.stop - block.start, grid.width), np.nan)
+            if rows is None:
+                data = series.data * 1000.0
+                valid = np.all(np.isfinite(data), axis=0)
+                if coherence_path.exists():
+                    valid &= tcoh >= options.coherence_threshold
+                else:  # all-zero series are no-data fill (the reference pixel aside)
+                    valid &= np.any(data != 0, axis=0)
+                rr, cc = np.nonzero(valid)
+                displacement = data[:, rr, cc].T
+                rr_abs = rr + block.start
+            else:
+                rr_abs, cc, rr = rows, cols, rows
+                displacement = _sample_pixels(path, rows, cols) * 1000.0
+            x, y = grid.xy(rr_abs, cc)
+            velocity, velocity_std = fit_velocity(years, displacement)
+            writer.write(
+                x,
+                y,
+                displacement,
+                {
+                    "VEL": velocity,
+                    "VEL_STD": velocity_std,
+                    "TCOH": tcoh[rr, cc].astype(float),
+                    "row": rr_abs,
+                    "col": cc,
+                },
+            )
+            count += len(x)
+            report(progress, (number + 1) / len(blocks), f"{count:,} points sampled")
+    if count == 0:
+        output.unlink(missing_ok=True)
+        raise InputError(
+            "no pixel passed: none inside the sample points or above the "
+            f"temporal-coherence threshold {options.coherence_threshold}.",
+            path,
+            "lower the threshold or give points inside the time-series extent.",
+        )
+    return ImportSummary(output, "mintpy", count, dates, grid.epsg, list(field_types))
+
+
+def _sample_pixels(path: Path, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(N, n_dates) metres at pixels (rows, cols), read one row at a time (no full stack)."""
+    from ..io.mintpy import open_h5
+
+    out = np.full((len(rows), 0), np.nan)
+    with open_h5(path, required=("timeseries",)) as f:
+        data = f["timeseries"]
+        out = np.full((len(rows), data.shape[0]), np.nan)
+        for row in np.unique(rows):
+            pick = rows == row
+            out[pick] = data[:, int(row), :][:, cols[pick]].T
+    return out

@@ -1,0 +1,332 @@
+"""Build a MintPy ``ifgramStack.h5`` (and ``geometryGeo.h5``) from geocoded interferograms.
+
+Shared by the HyP3 and generic GeoTIFF ingests: every interferogram is a :class:`PairSource`
+(GDAL paths of its unwrapped phase, coherence and connected components). All sources must share
+CRS, pixel size and pixel lattice; the stack covers their common overlap, optionally cropped to
+an area of interest and multilooked by an integer factor (unwrapped phase and coherence are
+averaged with NaN ignored, as MintPy's ``multilook.py`` does; connected components take the
+centre pixel). Pairs are written one by one in row blocks sized from the memory budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..blocks import row_blocks
+from ..conventions import DEFAULT_MEMORY_BUDGET_MB, SENTINEL1_WAVELENGTH
+from ..errors import InputError
+from ..grid import Grid
+from ..io.geotiff import grid_of, open_raster
+from ..io.mintpy import ifgram_stack_writer
+from ..progress import ProgressCallback, report, silent
+
+PathLike = Union[str, Path]
+Extent = Tuple[float, float, float, float]  # xmin, ymin, xmax, ymax
+
+
+@dataclass
+class IngestOptions:
+    """Options shared by the ingests (algorithm defaults are read from here)."""
+
+    multilook: int = 1
+    memory_mb: float = DEFAULT_MEMORY_BUDGET_MB
+    wavelength: float = SENTINEL1_WAVELENGTH  # m
+
+
+@dataclass
+class PairSource:
+    """One interferogram on disk. ``source`` (zip, folder or file) is named in errors."""
+
+    pair: Tuple[dt.date, dt.date]
+    source: Path
+    unwrapped: str
+    coherence: Optional[str] = None
+    conncomp: Optional[str] = None
+    bperp: float = 0.0
+    name: str = ""
+
+
+@dataclass
+class IngestResult:
+    stack: Path
+    geometry: Optional[Path]
+    grid: Grid
+    num_pairs: int
+    warnings: List[str] = field(default_factory=list)
+
+
+def source_grid(path: str, source: PathLike) -> Grid:
+    """Grid of one raster; errors name ``source`` (the product) rather than a /vsizip path."""
+    try:
+        return grid_of(open_raster(path))
+    except InputError as exc:
+        raise InputError(exc.problem, source, exc.fix) from None
+
+
+def _same_crs(a: Grid, b: Grid) -> bool:
+    if a.epsg or b.epsg:
+        return a.epsg == b.epsg
+    return (a.wkt or "") == (b.wkt or "")
+
+
+def common_grid(grids: Sequence[Tuple[PathLike, Grid]]) -> Grid:
+    """The common overlap of grids that share CRS, pixel size and pixel lattice.
+
+    InputError names the first file that disagrees with the first one, or the folder when
+    the grids do not overlap.
+    """
+    first_source, first = grids[0]
+    xmin, ymin, xmax, ymax = first.extent
+    for source, grid in grids[1:]:
+        if not _same_crs(first, grid):
+            raise InputError(
+                f"its CRS (EPSG:{grid.epsg}) differs from EPSG:{first.epsg} of "
+                f"{Path(str(first_source)).name}.",
+                source,
+                "give interferograms of one stack, all in the same projection.",
+            )
+        if not (
+            math.isclose(grid.x_step, first.x_step, rel_tol=1e-6)
+            and math.isclose(grid.y_step, first.y_step, rel_tol=1e-6)
+        ):
+            raise InputError(
+                f"its pixel size ({grid.x_step:g} x {abs(grid.y_step):g}) differs from "
+                f"{first.x_step:g} x {abs(first.y_step):g} of "
+                f"{Path(str(first_source)).name}.",
+                source,
+                "give interferograms of one pixel size (or resample them first).",
+            )
+        shift = np.array(
+            [
+                (grid.x_first - first.x_first) / first.x_step,
+                (grid.y_first - first.y_first) / first.y_step,
+            ]
+        )
+        if np.any(np.abs(shift - np.round(shift)) > 1e-3):
+            raise InputError(
+                f"its pixels are not aligned with those of {Path(str(first_source)).name}.",
+                source,
+                "resample the interferograms onto one pixel grid first.",
+            )
+        gx0, gy0, gx1, gy1 = grid.extent
+        xmin, ymin, xmax, ymax = max(xmin, gx0), max(ymin, gy0), min(xmax, gx1), min(ymax, gy1)
+    return _snap(
+        first,
+        (xmin, ymin, xmax, ymax),
+        Path(str(first_source)).parent,
+        "the interferograms do not overlap.",
+    )
+
+
+def _snap(lattice: Grid, extent: Extent, source: PathLike, empty_problem: str) -> Grid:
+    """Sub-grid of ``lattice`` covering ``extent`` (snapped outward to whole pixels, clipped)."""
+    xmin, ymin, xmax, ymax = extent
+    col0 = max(0, math.floor((xmin - lattice.x_first) / lattice.x_step + 1e-6))
+    col1 = min(lattice.width, math.ceil((xmax - lattice.x_first) / lattice.x_step - 1e-6))
+    row0 = max(0, math.floor((ymax - lattice.y_first) / lattice.y_step + 1e-6))
+    row1 = min(lattice.length, math.ceil((ymin - lattice.y_first) / lattice.y_step - 1e-6))
+    if col1 <= col0 or row1 <= row0:
+        raise InputError(
+            empty_problem, source, "check the area of interest and that all products cover it."
+        )
+    return lattice.window(row0, row1, col0, col1)
+
+
+def transform_extent(extent: Extent, source_crs: Union[int, str], target: Grid) -> Extent:
+    """Bounding box in ``target``'s CRS of ``extent`` given in ``source_crs`` (EPSG code,
+    ``'EPSG:xxxx'`` or WKT). The boundary is densified so curved edges are covered."""
+    from osgeo import osr
+
+    source = osr.SpatialReference()
+    code = source.SetFromUserInput(
+        f"EPSG:{source_crs}" if isinstance(source_crs, int) else str(source_crs)
+    )
+    if code != 0:
+        raise InputError(
+            f"the area-of-interest CRS '{source_crs}' is unknown.",
+            None,
+            "give the AOI in a CRS with an EPSG code.",
+        )
+    destination = osr.SpatialReference()
+    if target.epsg:
+        destination.ImportFromEPSG(int(target.epsg))
+    else:
+        destination.ImportFromWkt(target.crs_wkt())
+    for srs in (source, destination):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    if source.IsSame(destination):
+        return extent
+    xmin, ymin, xmax, ymax = extent
+    t = np.linspace(0.0, 1.0, 21)
+    xs = np.concatenate(
+        [xmin + (xmax - xmin) * t, np.full(21, xmax), xmax - (xmax - xmin) * t, np.full(21, xmin)]
+    )
+    ys = np.concatenate(
+        [np.full(21, ymin), ymin + (ymax - ymin) * t, np.full(21, ymax), ymax - (ymax - ymin) * t]
+    )
+    transform = osr.CoordinateTransformation(source, destination)
+    points = np.array(transform.TransformPoints(np.column_stack([xs, ys]).tolist()))
+    return (
+        float(points[:, 0].min()),
+        float(points[:, 1].min()),
+        float(points[:, 0].max()),
+        float(points[:, 1].max()),
+    )
+
+
+def stack_grid(
+    sources: Sequence[PairSource],
+    aoi: Optional[Extent] = None,
+    aoi_crs: Optional[Union[int, str]] = None,
+    multilook: int = 1,
+) -> Grid:
+    """Full-resolution grid of the stack: the sources' common overlap, cropped to ``aoi``,
+    trimmed to a whole number of ``multilook`` windows."""
+    grids = [(s.source, source_grid(s.unwrapped, s.source)) for s in sources]
+    grid = common_grid(grids)
+    if aoi is not None:
+        box = transform_extent(aoi, aoi_crs, grid) if aoi_crs is not None else aoi
+        grid = _snap(
+            grid,
+            box,
+            Path(str(sources[0].source)).parent,
+            "the area of interest does not overlap the products' common area.",
+        )
+    if multilook < 1:
+        raise InputError(f"multilook factor {multilook} is below 1.", None, "use 1 or more.")
+    if grid.width < multilook or grid.length < multilook:
+        raise InputError(
+            f"the common area ({grid.width} x {grid.length} pixels) is smaller "
+            f"than one {multilook} x {multilook} multilook window.",
+            None,
+            "use a smaller MULTILOOK or a larger area of interest.",
+        )
+    return grid.window(
+        0, grid.length - grid.length % multilook, 0, grid.width - grid.width % multilook
+    )
+
+
+def window_of(grid: Grid, target: Grid) -> Tuple[int, int, int, int]:
+    """(row0, row1, col0, col1) of ``target`` inside ``grid`` (same lattice)."""
+    row0 = int(round((target.y_first - grid.y_first) / grid.y_step))
+    col0 = int(round((target.x_first - grid.x_first) / grid.x_step))
+    return row0, row0 + target.length, col0, col0 + target.width
+
+
+def multilook_mean(data: np.ndarray, looks: int) -> np.ndarray:
+    """Average ``looks`` x ``looks`` windows ignoring NaN (all-NaN windows stay NaN)."""
+    if looks == 1:
+        return data
+    rows, cols = data.shape[0] // looks, data.shape[1] // looks
+    blocks = data[: rows * looks, : cols * looks].reshape(rows, looks, cols, looks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(blocks, axis=(1, 3)).astype(data.dtype, copy=False)
+
+
+def multilook_nearest(data: np.ndarray, looks: int) -> np.ndarray:
+    """Centre pixel of each window (for integer labels such as connected components)."""
+    if looks == 1:
+        return data
+    rows, cols = data.shape[0] // looks, data.shape[1] // looks
+    return data[looks // 2 : rows * looks : looks, looks // 2 : cols * looks : looks]
+
+
+def read_block(
+    path: str, source: PathLike, window: Tuple[int, int, int, int], dtype=np.float32
+) -> np.ndarray:
+    """Read a window (row0, row1, col0, col1) of band 1; nodata -> NaN for float output."""
+    try:
+        ds = open_raster(path)
+    except InputError as exc:
+        raise InputError(exc.problem, source, exc.fix) from None
+    band = ds.GetRasterBand(1)
+    row0, row1, col0, col1 = window
+    data = band.ReadAsArray(col0, row0, col1 - col0, row1 - row0)
+    if data is None:
+        raise InputError("GDAL could not read its pixels.", source, "download it again.")
+    data = data.astype(dtype, copy=False)
+    nodata = band.GetNoDataValue()
+    if np.issubdtype(np.dtype(dtype), np.floating) and nodata is not None and not np.isnan(nodata):
+        data[data == nodata] = np.nan
+    return data
+
+
+def write_stack(
+    sources: Sequence[PairSource],
+    path: PathLike,
+    grid: Grid,
+    options: IngestOptions,
+    attrs: Mapping[str, str],
+    pair_datasets: Optional[Mapping[str, np.ndarray]] = None,
+    progress: ProgressCallback = silent,
+) -> Grid:
+    """Write ``ifgramStack.h5`` for ``sources`` over the full-resolution ``grid``.
+
+    Returns the (multilooked) grid of the stack. InputError names a source whose unwrapped
+    phase holds no valid pixel inside ``grid``. Nothing is left at ``path`` on error.
+    """
+    looks = options.multilook
+    out_grid = grid.multilooked(looks, looks)
+    with_conncomp = all(s.conncomp for s in sources)
+    bytes_per_row = grid.width * looks * 4 * 6
+    stack_attrs = dict(attrs)
+    stack_attrs.update(
+        {
+            "WAVELENGTH": repr(options.wavelength),
+            "UNIT": "radian",
+            "ALOOKS_INGEST": str(looks),
+            "RLOOKS_INGEST": str(looks),
+        }
+    )
+    with ifgram_stack_writer(
+        path,
+        out_grid,
+        [s.pair for s in sources],
+        [s.bperp for s in sources],
+        stack_attrs,
+        with_conncomp=with_conncomp,
+    ) as f:
+        for name, values in (pair_datasets or {}).items():
+            f.create_dataset(name, data=values)
+        for k, source in enumerate(sources):
+            window = window_of(source_grid(source.unwrapped, source.source), grid)
+            valid = 0
+            for block in row_blocks(out_grid.length, bytes_per_row, options.memory_mb):
+                rows = (
+                    window[0] + block.start * looks,
+                    window[0] + block.stop * looks,
+                    window[2],
+                    window[3],
+                )
+                phase = multilook_mean(read_block(source.unwrapped, source.source, rows), looks)
+                valid += int(np.isfinite(phase).sum())
+                f["unwrapPhase"][k, block, :] = phase
+                if source.coherence:
+                    f["coherence"][k, block, :] = multilook_mean(
+                        read_block(source.coherence, source.source, rows), looks
+                    )
+                if with_conncomp:
+                    f["connectComponent"][k, block, :] = multilook_nearest(
+                        read_block(source.conncomp, source.source, rows, np.int16), looks
+                    )
+            if valid == 0:
+                raise InputError(
+                    "its unwrapped phase has no valid pixel inside the stack area.",
+                    source.source,
+                    "remove this interferogram from the folder or "
+                    "choose an area of interest it covers.",
+                )
+            report(
+                progress,
+                (k + 1) / len(sources),
+                f"Interferogram {k + 1}/{len(sources)}: {source.name or source.source.name}",
+            )
+    return out_grid

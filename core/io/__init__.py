@@ -1,0 +1,61 @@
+"""File formats read and written between the steps: GeoTIFF rasters, MintPy HDF5
+(``ifgramStack.h5``, ``geometryGeo.h5``, ``timeseries.h5``...), GeoPackage point layers with
+``DYYYYMMDD``/``VEL`` fields, vector files through OGR, and ASF HyP3 products.
+"""
+
+from .geotiff import band_names, grid_of, open_raster, read_raster, write_geotiff
+from .hyp3 import Hyp3Product, discover_products, parse_product_name, stack_attributes, unique_pairs
+from .mintpy import (
+    IfgramStack,
+    Pair,
+    TimeSeries,
+    open_h5,
+    read_attrs,
+    read_dataset,
+    read_timeseries,
+    read_timeseries_dates,
+    write_datasets,
+    write_geometry,
+    write_ifgram_stack,
+    write_temporal_coherence,
+    write_timeseries,
+    write_velocity,
+)
+from .point_layers import PointSeries, date_field, point_layer_writer, read_points, write_points
+from .vector import crs_of, field_names, open_vector, point_coordinates
+
+__all__ = [
+    "Hyp3Product",
+    "IfgramStack",
+    "Pair",
+    "PointSeries",
+    "TimeSeries",
+    "band_names",
+    "crs_of",
+    "date_field",
+    "discover_products",
+    "field_names",
+    "grid_of",
+    "open_h5",
+    "open_raster",
+    "open_vector",
+    "parse_product_name",
+    "point_coordinates",
+    "point_layer_writer",
+    "read_attrs",
+    "read_dataset",
+    "read_points",
+    "read_raster",
+    "read_timeseries",
+    "read_timeseries_dates",
+    "stack_attributes",
+    "unique_pairs",
+    "write_datasets",
+    "write_geometry",
+    "write_geotiff",
+    "write_ifgram_stack",
+    "write_points",
+    "write_temporal_coherence",
+    "write_timeseries",
+    "write_velocity",
+]

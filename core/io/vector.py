@@ -1,0 +1,85 @@
+"""Opening vector files with OGR: one place for the checks and messages every reader needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional, Tuple, Union
+
+import numpy as np
+
+from ..errors import InputError
+
+PathLike = Union[str, Path]
+
+
+def open_vector(
+    path: PathLike,
+    layer: Optional[str] = None,
+    expected: str = "a vector layer (GeoPackage, Shapefile...)",
+):
+    """Open ``path`` and return ``(dataset, layer)``; keep the dataset referenced while the
+    layer is used. ``layer`` picks a layer by name (default: the first).
+
+    Raises InputError naming the file when it is missing, unreadable or lacks the layer;
+    ``expected`` ends the fix text ("give <expected>").
+    """
+    from osgeo import ogr
+
+    ogr.UseExceptions()
+    if not Path(path).exists():
+        raise InputError("file not found.", path, "check the path.")
+    try:
+        dataset = ogr.Open(str(path))
+    except RuntimeError as exc:
+        raise InputError(f"OGR cannot read it ({exc}).", path, f"give {expected}.") from None
+    if dataset is None or dataset.GetLayerCount() == 0:
+        raise InputError("has no vector layer.", path, f"give {expected}.")
+    found = dataset.GetLayerByName(layer) if layer else dataset.GetLayer(0)
+    if found is None:
+        raise InputError(f"has no layer '{layer}'.", path, f"give {expected}.")
+    return dataset, found
+
+
+def field_names(layer) -> List[str]:
+    """Attribute field names of an OGR layer, in order."""
+    defn = layer.GetLayerDefn()
+    return [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+
+
+def crs_of(srs) -> Tuple[Optional[int], Optional[str]]:
+    """(EPSG code, None) when an OGR spatial reference has one, else (None, WKT or None)."""
+    if srs is None:
+        return None, None
+    srs.AutoIdentifyEPSG()
+    code = srs.GetAuthorityCode(None)
+    return (int(code), None) if code else (None, srs.ExportToWkt() or None)
+
+
+def point_coordinates(
+    path: PathLike, target_wkt: Optional[str], expected: str = "a point layer"
+) -> Tuple[np.ndarray, np.ndarray]:
+    """x, y of every feature of the first layer (centroids for non-points), transformed into
+    the CRS ``target_wkt`` (no transform when either CRS is unknown)."""
+    from osgeo import ogr, osr
+
+    dataset, layer = open_vector(path, expected=expected)
+    transform = None
+    source = layer.GetSpatialRef()
+    if source is not None and target_wkt:
+        target = osr.SpatialReference(wkt=target_wkt)
+        for srs in (source, target):
+            srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        if not source.IsSame(target):
+            transform = osr.CoordinateTransformation(source, target)
+    xs, ys = [], []
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        if geometry is None:
+            continue
+        geometry = geometry.Clone()
+        if transform is not None:
+            geometry.Transform(transform)
+        point = geometry.Centroid() if geometry.GetGeometryType() != ogr.wkbPoint else geometry
+        xs.append(point.GetX())
+        ys.append(point.GetY())
+    return np.asarray(xs), np.asarray(ys)

@@ -1,0 +1,33 @@
+"""Forecasting displacement series: decompositions (variational mode, singular spectrum), the
+sparrow search optimiser, LSTM/GRU regressors, hybrid models, baselines, leakage-free
+evaluation and batched multi-step forecasts with an uncertainty band."""
+
+from .evaluation import (
+    ForecastOptions,
+    compare_file,
+    compare_models,
+    forecast_file,
+    forecast_series,
+)
+from .hybrids import ModelOptions, forecast, one_step
+from .sparrow_search import SparrowOptions, sparrow_search
+from .ssa_decomposition import SSAOptions, ssa_components, ssa_denoise
+from .vmd import VMDOptions, vmd
+
+__all__ = [
+    "ForecastOptions",
+    "ModelOptions",
+    "SSAOptions",
+    "SparrowOptions",
+    "VMDOptions",
+    "compare_file",
+    "compare_models",
+    "forecast",
+    "forecast_file",
+    "forecast_series",
+    "one_step",
+    "sparrow_search",
+    "ssa_components",
+    "ssa_denoise",
+    "vmd",
+]

@@ -1,0 +1,486 @@
+"""Leakage-free evaluation of forecasting models and batched multi-step forecasts.
+
+Chronological split: the first ``n_train`` dates train, the last ``test_fraction`` test.
+Metrics (mm): RMSE, MAE and MAPE (%) on the training part (in-sample one-step predictions) and
+on the test part (one-step-ahead predictions that use only earlier samples; see
+:mod:`.hybrids`). MAPE divides by |target|, which explodes near zero displacement (the first
+date of a series is zero by construction), so it skips targets with |y| < ``MAPE_FLOOR_MM``.
+
+Series are given as a :class:`~core.points.PointSeries` (mm); gaps (NaN) are filled by linear
+interpolation in time, and points with fewer than half their dates valid are left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from ..atomic import atomic_output, atomic_outputs
+from ..dates import format_yyyymmdd, years_since
+from ..errors import InputError
+from ..io.point_layers import PointSeries, point_layer_writer
+from ..progress import ProgressCallback, report, scaled, silent
+from .hybrids import LABELS, MODELS, ModelOptions, check_model, forecast, one_step
+
+PathLike = Union[str, Path]
+MAPE_FLOOR_MM = 1.0
+SPLITS = ("train", "test")
+
+
+@dataclass
+class ForecastOptions:
+    test_fraction: float = 0.2
+    horizon: int = 6  # acquisitions forecast beyond the last date
+    seed: int = 0
+    model: ModelOptions = field(default_factory=ModelOptions)
+    chunk_points: int = 256  # points trained together in batch forecasting
+
+    def seeded(self) -> ModelOptions:
+        m = self.model
+        return replace(
+            m,
+            network=replace(m.network, seed=self.seed),
+            vmd=replace(m.vmd, seed=self.seed),
+            sparrow=replace(m.sparrow, seed=self.seed),
+        )
+
+
+def forecast_field(date: dt.date, bound: str = "") -> str:
+    """Point-layer field of a forecast: ``FYYYYMMDD`` (mm), band ``FLOYYYYMMDD``/``FHIYYYYMMDD``."""
+    return f"F{bound}{format_yyyymmdd(date)}"
+
+
+def split_index(n_dates: int, test_fraction: float) -> int:
+    """Number of training dates: the last ``test_fraction`` (at least one date) test."""
+    if not 0.0 < test_fraction < 1.0:
+        raise InputError(
+            f"test fraction {test_fraction} is not between 0 and 1.", None, "use e.g. 0.2."
+        )
+    n_test = max(1, int(round(n_dates * test_fraction)))
+    if n_dates - n_test < 12:
+        raise InputError(
+            f"{n_dates} dates leave only {n_dates - n_test} for training.",
+            None,
+            "give a longer series or a smaller test fraction.",
+        )
+    return n_dates - n_test
+
+
+def error_metrics(target: np.ndarray, predicted: np.ndarray) -> Dict[str, float]:
+    """RMSE, MAE (units of the input) and MAPE (%) over samples where both are finite."""
+    ok = np.isfinite(target) & np.isfinite(predicted)
+    error = predicted[ok] - target[ok]
+    if error.size == 0:
+        return {"rmse": np.nan, "mae": np.nan, "mape": np.nan}
+    big = np.abs(target[ok]) >= MAPE_FLOOR_MM
+    mape = 100 * np.mean(np.abs(error[big]) / np.abs(target[ok][big])) if big.any() else np.nan
+    return {
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mae": float(np.mean(np.abs(error))),
+        "mape": float(mape),
+    }
+
+
+def fill_gaps(dates: Sequence[dt.date], displacement: np.ndarray) -> tuple:
+    """Interpolate NaN linearly in time; returns (filled (M, N), usable (M,) bool)."""
+    days = np.asarray([(d - dates[0]).days for d in dates], dtype=float)
+    y = np.array(displacement, dtype=float, ndmin=2)
+    valid = np.isfinite(y)
+    usable = valid.sum(axis=1) >= max(2, y.shape[1] // 2)
+    for i in np.where(usable & ~valid.all(axis=1))[0]:
+        y[i] = np.interp(days, days[valid[i]], y[i, valid[i]])
+    return y, usable
+
+
+@dataclass
+class CompareResult:
+    n_train: int
+    predictions: Dict[str, np.ndarray]  # model -> (M, N) one-step predictions (mm)
+    rows: List[dict]  # point, model, split, rmse, mae, mape
+    network_options: Dict[str, object]
+
+
+def compare_models(
+    dates: Sequence[dt.date],
+    y: np.ndarray,
+    models: Sequence[str] = MODELS,
+    options: ForecastOptions = None,
+    point_names: Sequence[str] = None,
+    progress: ProgressCallback = silent,
+) -> CompareResult:
+    """One-step-ahead predictions and metrics of each model on each series (rows of y, mm).
+
+    Sparrow-tuned models are tuned per point; the others train all points in one batch.
+    """
+    options = options or ForecastOptions()
+    y = np.array(y, dtype=float, ndmin=2)
+    if not np.all(np.isfinite(y)):
+        raise InputError("series contain NaN.", None, "fill gaps first (fill_gaps).")
+    n_train = split_index(y.shape[1], options.test_fraction)
+    years = years_since(dates)
+    names = point_names or [str(i) for i in range(len(y))]
+    model_options = options.seeded()
+    predictions, used, rows = {}, {}, []
+    for k, name in enumerate(models):
+        check_model(name)
+        sub = scaled(progress, k / len(models), (k + 1) / len(models))
+        report(progress, k / len(models), f"{LABELS[name]}")
+        if name == "vmd_ssa_lstm":
+            parts = []
+            for i in range(len(y)):
+                p, used[name] = one_step(
+                    name,
+                    y[i : i + 1],
+                    years,
+                    n_train,
+                    model_options,
+                    scaled(sub, i / len(y), (i + 1) / len(y)),
+                )
+                parts.append(p)
+            predictions[name] = np.concatenate(parts)
+        else:
+            predictions[name], used[name] = one_step(name, y, years, n_train, model_options, sub)
+        for i, point in enumerate(names):
+            for split, part in zip(SPLITS, (slice(0, n_train), slice(n_train, None)), strict=True):
+                rows.append(
+                    {
+                        "point": point,
+                        "model": name,
+                        "split": split,
+                        **error_metrics(y[i, part], predictions[name][i, part]),
+                    }
+                )
+    report(progress, 1.0, "compared")
+    return CompareResult(n_train, predictions, rows, used)
+
+
+def future_dates(dates: Sequence[dt.date], horizon: int) -> List[dt.date]:
+    """The next ``horizon`` acquisitions, spaced by the median revisit of ``dates``."""
+    step = int(np.median(np.diff([d.toordinal() for d in dates]))) if len(dates) > 1 else 12
+    return [dates[-1] + dt.timedelta(days=step * (h + 1)) for h in range(horizon)]
+
+
+@dataclass
+class ForecastResult:
+    dates: List[dt.date]
+    mean: np.ndarray  # (M, H) mm
+    lower: np.ndarray  # (M, H) mm, band at ModelOptions.band_level
+    upper: np.ndarray
+
+
+def forecast_series(
+    dates: Sequence[dt.date],
+    y: np.ndarray,
+    model: str,
+    options: ForecastOptions = None,
+    progress: ProgressCallback = silent,
+) -> ForecastResult:
+    """Forecast the next ``options.horizon`` acquisitions of every row of ``y`` (mm), training
+    ``options.chunk_points`` series at a time in one batched program (CUDA when present)."""
+    options = options or ForecastOptions()
+    check_model(model)
+    y = np.array(y, dtype=float, ndmin=2)
+    future = future_dates(dates, options.horizon)
+    years = years_since(dates)
+    future_years = years_since(future, dates[0])
+    out = [np.full((len(y), len(future)), np.nan) for _ in range(3)]
+    model_options = options.seeded()
+    chunk = max(1, options.chunk_points)  # vmd_ssa_lstm: one sparrow search per chunk
+    for start in range(0, len(y), chunk):
+        part = slice(start, min(start + chunk, len(y)))
+        result = forecast(
+            model,
+            y[part],
+            years,
+            future_years,
+            model_options,
+            scaled(progress, start / len(y), part.stop / len(y)),
+        )
+        for target, values in zip(out, result, strict=True):
+            target[part] = values
+        report(progress, part.stop / len(y), f"forecast {part.stop} of {len(y)} points")
+    return ForecastResult(future, *out)
+
+
+# ----------------------------------------------------------------------------- files
+def point_names(points: PointSeries) -> List[str]:
+    for key in ("pid", "PID", "id", "fid", "name"):
+        if key in points.fields:
+            values = points.fields[key]
+            return [
+                str(int(v))
+                if isinstance(v, (float, np.floating)) and float(v).is_integer()
+                else str(v)
+                for v in values
+            ]
+    return [str(i + 1) for i in range(len(points))]
+
+
+def sample_timeseries(
+    path: PathLike, x: np.ndarray, y: np.ndarray, epsg: Optional[int] = None
+) -> PointSeries:
+    """Series of a MintPy ``timeseries.h5`` at map coordinates (nearest pixel), in mm.
+
+    Points outside the grid get NaN series. ``x``/``y`` must be in the file's CRS.
+    """
+    from ..io.mintpy import read_timeseries
+
+    series = read_timeseries(path)
+    if epsg and series.grid.epsg and int(epsg) != int(series.grid.epsg):
+        raise InputError(
+            f"points are in EPSG:{epsg} but the time series in EPSG:{series.grid.epsg}.",
+            path,
+            "reproject the points first.",
+        )
+    rows, cols = series.grid.rowcol(np.asarray(x, float), np.asarray(y, float))
+    rows, cols = np.asarray(rows, int), np.asarray(cols, int)
+    inside = series.grid.contains(rows, cols)
+    values = np.full((len(rows), len(series.dates)), np.nan)
+    values[inside] = series.data[:, rows[inside], cols[inside]].T * 1000.0
+    return PointSeries(
+        np.asarray(x, float),
+        np.asarray(y, float),
+        series.grid.epsg,
+        list(series.dates),
+        values,
+        {},
+        series.grid.wkt,
+    )
+
+
+def _usable(points: PointSeries, path_hint) -> tuple:
+    if len(points) == 0 or len(points.dates) == 0:
+        raise InputError(
+            "has no points with DYYYYMMDD displacement fields.",
+            path_hint,
+            "give a point layer with one field per date named DYYYYMMDD (mm).",
+        )
+    filled, usable = fill_gaps(points.dates, points.displacement_mm)
+    if not usable.any():
+        raise InputError(
+            "no point has at least half of its dates valid.",
+            path_hint,
+            "give points with fewer gaps.",
+        )
+    return filled, usable
+
+
+def write_compare_outputs(
+    points: PointSeries,
+    output_table: PathLike,
+    output_folder: Optional[PathLike],
+    models: Sequence[str] = MODELS,
+    options: ForecastOptions = None,
+    source: Optional[str] = None,
+    progress: ProgressCallback = silent,
+) -> dict:
+    """Compare models on every usable point: metrics CSV (point, model, split, rmse, mae, mape),
+    and in ``output_folder`` one prediction chart and one error chart per point, the one-step
+    predictions CSV and each model's forecast of the next ``horizon`` acquisitions CSV."""
+    from .charts import error_chart, prediction_chart
+
+    options = options or ForecastOptions()
+    filled, usable = _usable(points, source)
+    names = [n for n, ok in zip(point_names(points), usable, strict=True) if ok]
+    y = filled[usable]
+    result = compare_models(points.dates, y, models, options, names, scaled(progress, 0, 0.7))
+    folder = Path(output_folder) if output_folder else None
+    forecasts = {}
+    for k, name in enumerate(models):
+        forecasts[name] = forecast_series(
+            points.dates,
+            y,
+            name,
+            options,
+            scaled(progress, 0.7 + 0.25 * k / len(models), 0.7 + 0.25 * (k + 1) / len(models)),
+        )
+    with atomic_output(output_table) as temp:
+        with open(temp, "w", newline="") as f:
+            writer = csv.DictWriter(f, ["point", "model", "split", "rmse", "mae", "mape"])
+            writer.writeheader()
+            for row in result.rows:
+                writer.writerow(
+                    {k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()}
+                )
+    outputs = {"OUTPUT_TABLE": str(output_table)}
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        charts = []
+        for i, name in enumerate(names):
+            charts.append(
+                prediction_chart(
+                    folder / f"prediction_{name}.png",
+                    points.dates,
+                    y[i],
+                    result.n_train,
+                    {m: result.predictions[m][i] for m in models},
+                    {
+                        m: (
+                            forecasts[m].dates,
+                            forecasts[m].mean[i],
+                            forecasts[m].lower[i],
+                            forecasts[m].upper[i],
+                        )
+                        for m in models
+                    },
+                    title=f"point {name}",
+                )
+            )
+            charts.append(
+                error_chart(
+                    folder / f"errors_{name}.png",
+                    points.dates,
+                    y[i],
+                    result.n_train,
+                    {m: result.predictions[m][i] for m in models},
+                    title=f"point {name}",
+                )
+            )
+        predictions_csv = folder / "predictions.csv"
+        forecasts_csv = folder / "forecasts.csv"
+        with atomic_outputs(predictions_csv, forecasts_csv) as (pred_tmp, fc_tmp):
+            with open(pred_tmp, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["point", "date", "split", "observed_mm"] + list(models))
+                for i, name in enumerate(names):
+                    for j, d in enumerate(points.dates):
+                        writer.writerow(
+                            [
+                                name,
+                                format_yyyymmdd(d),
+                                SPLITS[int(j >= result.n_train)],
+                                f"{y[i, j]:.3f}",
+                            ]
+                            + [_fmt(result.predictions[m][i, j]) for m in models]
+                        )
+            with open(fc_tmp, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["point", "model", "date", "forecast_mm", "lower_mm", "upper_mm"])
+                for m in models:
+                    fc = forecasts[m]
+                    for i, name in enumerate(names):
+                        for h, d in enumerate(fc.dates):
+                            writer.writerow(
+                                [
+                                    name,
+                                    m,
+                                    format_yyyymmdd(d),
+                                    _fmt(fc.mean[i, h]),
+                                    _fmt(fc.lower[i, h]),
+                                    _fmt(fc.upper[i, h]),
+                                ]
+                            )
+        outputs.update(
+            {
+                "CHARTS": [str(c) for c in charts],
+                "PREDICTIONS": str(predictions_csv),
+                "FORECASTS": str(forecasts_csv),
+            }
+        )
+    report(progress, 1.0, "done")
+    return outputs
+
+
+def _fmt(value: float) -> str:
+    return "" if not np.isfinite(value) else f"{value:.3f}"
+
+
+def write_forecast_layer(
+    points: PointSeries,
+    output: PathLike,
+    model: str,
+    options: ForecastOptions = None,
+    source: Optional[str] = None,
+    progress: ProgressCallback = silent,
+) -> dict:
+    """Forecast every point and write a GeoPackage with the input fields and dates plus
+    ``FYYYYMMDD`` (forecast, mm) and ``FLOYYYYMMDD``/``FHIYYYYMMDD`` (band) per future date.
+    Unusable points (too many gaps) keep NULL forecasts."""
+    options = options or ForecastOptions()
+    filled, usable = _usable(points, source)
+    result = forecast_series(
+        points.dates, filled[usable], model, options, scaled(progress, 0, 0.95)
+    )
+    fields = dict(points.fields)
+    for h, d in enumerate(result.dates):
+        for bound, values in (("", result.mean), ("LO", result.lower), ("HI", result.upper)):
+            column = np.full(len(points), np.nan)
+            column[usable] = values[:, h]
+            fields[forecast_field(d, bound)] = column
+    fields["FMODEL"] = np.array([model] * len(points))
+    with point_layer_writer(output, points.epsg, points.dates, fields, wkt=points.wkt) as writer:
+        for start in range(0, len(points), 50_000):
+            part = slice(start, start + 50_000)
+            writer.write(
+                points.x[part],
+                points.y[part],
+                points.displacement_mm[part],
+                {k: v[part] for k, v in fields.items()},
+            )
+    report(progress, 1.0, f"forecast {int(usable.sum())} points")
+    return {
+        "OUTPUT": str(output),
+        "FORECAST_DATES": [format_yyyymmdd(d) for d in result.dates],
+        "POINTS": int(usable.sum()),
+    }
+
+
+def read_series(points_path: PathLike, timeseries_path: Optional[PathLike] = None) -> PointSeries:
+    """Points with ``DYYYYMMDD`` fields, or, with ``timeseries_path``, the points' positions
+    sampled in a MintPy ``timeseries.h5`` (nearest pixel, mm; the points keep their fields)."""
+    from ..io.point_layers import read_points
+
+    points = read_points(points_path)
+    if timeseries_path:
+        sampled = sample_timeseries(timeseries_path, points.x, points.y, points.epsg)
+        sampled.fields = points.fields
+        return sampled
+    return points
+
+
+def compare_file(
+    points_path: PathLike,
+    output_table: PathLike,
+    output_folder: Optional[PathLike] = None,
+    models: Sequence[str] = MODELS,
+    options: ForecastOptions = None,
+    timeseries_path: Optional[PathLike] = None,
+    progress: ProgressCallback = silent,
+) -> dict:
+    """File-level :func:`write_compare_outputs` (the ``forecastcompare`` algorithm)."""
+    from ..atomic import check_outputs
+
+    check_outputs([output_table], [points_path, timeseries_path])
+    points = read_series(points_path, timeseries_path)
+    return write_compare_outputs(
+        points,
+        output_table,
+        output_folder,
+        models,
+        options,
+        str(timeseries_path or points_path),
+        progress,
+    )
+
+
+def forecast_file(
+    points_path: PathLike,
+    output: PathLike,
+    model: str,
+    options: ForecastOptions = None,
+    timeseries_path: Optional[PathLike] = None,
+    progress: ProgressCallback = silent,
+) -> dict:
+    """File-level :func:`write_forecast_layer` (the ``forecast`` algorithm)."""
+    from ..atomic import check_outputs
+
+    check_outputs([output], [points_path, timeseries_path])
+    points = read_series(points_path, timeseries_path)
+    return write_forecast_layer(
+        points, output, model, options, str(timeseries_path or points_path), progress
+    )

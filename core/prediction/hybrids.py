@@ -1,0 +1,300 @@
+"""Forecasting models: baselines, LSTM/GRU and decomposition hybrids, one-step and multi-step.
+
+Every function works on a batch of M equal-length series ``y`` (M, N) in mm sampled at times
+``years`` (N,) (decimal years since the first date). Models:
+
+- ``persistence``: next = last value.
+- ``linear_trend``: least-squares line through the past.
+- ``harmonic``: line + annual sine and cosine through the past.
+- ``lstm``, ``gru``: a network on the raw series.
+- ``vmd_lstm``, ``vmd_gru``: variational modes and their residual, one network per
+  component, predictions summed.
+- ``vmd_ssa_lstm``: as vmd_lstm with hidden units, learning rate, epochs and window tuned by the
+  sparrow search algorithm on the validation windows of the training period (paper 000's
+  "VMD-SSA-LSTM"; the paper's text also calls SSA a smoother, see ``ssa_lstm``).
+- ``ssa_lstm``: singular-spectrum denoised series, one network.
+
+One-step-ahead without leakage (:func:`one_step`): everything a model learns comes from the
+first ``n_train`` samples. On the training part predictions are in-sample; at each test time t
+the prediction uses only samples before t: baselines are refitted on y[:t]; networks read the
+last observed window; decomposition hybrids decompose the trailing window y[t - n_train : t]
+(the same length as the training decomposition, a causal rolling decomposition) and feed the
+last values of each component to its network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Dict, Optional
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import ProgressCallback, report, silent
+from .models import NetworkOptions, fit_networks, windows
+from .sparrow_search import SparrowOptions, sparrow_search
+from .ssa_decomposition import SSAOptions, ssa_denoise
+from .vmd import VMDOptions, vmd
+
+BASELINES = ("persistence", "linear_trend", "harmonic")
+NETWORK_MODELS = ("lstm", "gru", "vmd_lstm", "vmd_gru", "vmd_ssa_lstm", "ssa_lstm")
+MODELS = BASELINES + NETWORK_MODELS
+LABELS = {
+    "persistence": "Persistence",
+    "linear_trend": "Linear trend",
+    "harmonic": "Trend + annual harmonic",
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "vmd_lstm": "VMD-LSTM",
+    "vmd_gru": "VMD-GRU",
+    "vmd_ssa_lstm": "VMD-SSA-LSTM (sparrow search)",
+    "ssa_lstm": "SSA-LSTM (singular spectrum)",
+}
+# model -> (decomposition, cell, sparrow-tuned)
+_NETWORKS = {
+    "lstm": (None, "lstm", False),
+    "gru": (None, "gru", False),
+    "vmd_lstm": ("vmd", "lstm", False),
+    "vmd_gru": ("vmd", "gru", False),
+    "vmd_ssa_lstm": ("vmd", "lstm", True),
+    "ssa_lstm": ("ssa", "lstm", False),
+}
+
+
+@dataclass
+class TuningBounds:
+    """Sparrow search ranges (inclusive); learning rate searched on a log scale. Epochs range
+    from a quarter of the network's ``epochs`` (at least 10) up to it, so the user's epoch
+    budget also bounds the search time."""
+
+    hidden: tuple = (4, 48)
+    learning_rate: tuple = (1e-3, 5e-2)
+    window: tuple = (4, 20)
+
+
+@dataclass
+class ModelOptions:
+    network: NetworkOptions = field(default_factory=NetworkOptions)
+    vmd: VMDOptions = field(default_factory=VMDOptions)
+    ssa: SSAOptions = field(default_factory=lambda: SSAOptions(window=12, contribution=0.95))
+    sparrow: SparrowOptions = field(
+        default_factory=lambda: SparrowOptions(population=6, iterations=4)
+    )
+    bounds: TuningBounds = field(default_factory=TuningBounds)
+    ensemble: int = 5  # networks (seeds) per series for multi-step bands
+    band_level: float = 0.90  # central probability of the uncertainty band
+
+
+def check_model(name: str) -> str:
+    if name not in MODELS:
+        raise InputError(
+            f"unknown forecasting model '{name}'.", None, f"choose one of {', '.join(MODELS)}."
+        )
+    return name
+
+
+# ----------------------------------------------------------------------------- baselines
+def _design(name: str, years: np.ndarray) -> np.ndarray:
+    columns = [np.ones_like(years), years]
+    if name == "harmonic":
+        columns += [np.sin(2 * np.pi * years), np.cos(2 * np.pi * years)]
+    return np.stack(columns, axis=1)
+
+
+def _baseline_one_step(name: str, y: np.ndarray, years: np.ndarray, n_train: int) -> np.ndarray:
+    pred = np.full(y.shape, np.nan)
+    if name == "persistence":
+        pred[:, 1:] = y[:, :-1]
+        return pred
+    design = _design(name, years)
+    coef = np.linalg.lstsq(design[:n_train], y[:, :n_train].T, rcond=None)[0]
+    pred[:, :n_train] = (design[:n_train] @ coef).T
+    for t in range(n_train, y.shape[1]):
+        coef = np.linalg.lstsq(design[:t], y[:, :t].T, rcond=None)[0]
+        pred[:, t] = design[t] @ coef
+    return pred
+
+
+def _baseline_forecast(name: str, y: np.ndarray, years: np.ndarray, future: np.ndarray, z: float):
+    if name == "persistence":
+        sigma = np.std(np.diff(y, axis=1), axis=1, ddof=1)
+        mean = np.repeat(y[:, -1:], len(future), axis=1)
+        half = z * sigma[:, None] * np.sqrt(np.arange(1, len(future) + 1))[None, :]
+        return mean, mean - half, mean + half
+    design = _design(name, years)
+    coef = np.linalg.lstsq(design, y.T, rcond=None)[0]
+    residual = y - (design @ coef).T
+    sigma = np.sqrt((residual**2).sum(axis=1) / max(len(years) - design.shape[1], 1))
+    mean = (_design(name, future) @ coef).T
+    return mean, mean - z * sigma[:, None], mean + z * sigma[:, None]
+
+
+# ----------------------------------------------------------------------------- networks
+def decompose(kind: Optional[str], series: np.ndarray, options: ModelOptions) -> np.ndarray:
+    """(R, L) series -> (R, C, L) components whose sum approximates the series."""
+    if kind is None:
+        return series[:, None, :]
+    if kind == "vmd":
+        # the modes plus the residual (with tau = 0 the modes do not sum to the series)
+        modes = vmd(series, options.vmd).modes.reshape(len(series), options.vmd.n_modes, -1)
+        return np.concatenate([modes, (series - modes.sum(axis=1))[:, None]], axis=1)
+    return ssa_denoise(series, options.ssa)[:, None, :]
+
+
+def _n_fit(n_windows: int, fraction: float) -> int:
+    """Windows used for fitting; the rest (the latest) validate. Mirrors fit_networks."""
+    n_val = int(round(fraction * n_windows)) if n_windows >= 10 else 0
+    return n_windows - n_val
+
+
+def _sum_prediction(fitted, components: np.ndarray) -> np.ndarray:
+    """components (M, C, L) -> in-sample summed predictions (M, L - w) for targets w..L-1."""
+    m, c, length = components.shape
+    x, _ = windows(components.reshape(m * c, length), fitted.options.window)
+    return fitted.predict(x).reshape(m, c, -1).sum(axis=1)
+
+
+def tune(
+    components: np.ndarray,
+    target: np.ndarray,
+    network: NetworkOptions,
+    options: ModelOptions,
+    progress: ProgressCallback = silent,
+) -> NetworkOptions:
+    """Sparrow search for hidden units, learning rate, epochs and window minimising the RMSE of
+    the summed one-step predictions on the validation windows (the end of the TRAINING data),
+    over all rows of ``components`` together (one setting for the batch).
+    Search coordinates are centred on each range ([-1, 1]) so the producers' contraction
+    towards the origin pulls towards mid-range values, not towards zero units."""
+    b = options.bounds
+    m, c, length = components.shape
+    max_window = int(min(b.window[1], length // 3))
+    epochs = (max(10, network.epochs // 4), max(10, network.epochs))
+    cache: Dict[tuple, float] = {}
+
+    def decode(position: np.ndarray) -> NetworkOptions:
+        u = (np.clip(position, -1, 1) + 1) / 2
+        lr = 10 ** (
+            np.log10(b.learning_rate[0])
+            + u[1] * (np.log10(b.learning_rate[1]) - np.log10(b.learning_rate[0]))
+        )
+        return replace(
+            network,
+            hidden=int(round(b.hidden[0] + u[0] * (b.hidden[1] - b.hidden[0]))),
+            learning_rate=float(f"{lr:.3g}"),
+            epochs=int(round(epochs[0] + u[2] * (epochs[1] - epochs[0]))),
+            window=int(round(b.window[0] + u[3] * (max_window - b.window[0]))),
+        )
+
+    def objective(position: np.ndarray) -> float:
+        trial = decode(position)
+        key = (trial.hidden, trial.learning_rate, trial.epochs, trial.window)
+        if key not in cache:
+            fitted = fit_networks(components.reshape(m * c, length), trial)
+            pred = _sum_prediction(fitted, components)
+            n_fit = _n_fit(pred.shape[1], trial.validation_fraction)
+            error = pred[:, n_fit:] - target[:, trial.window + n_fit :]
+            cache[key] = float(np.sqrt(np.mean(error**2))) if error.size else np.inf
+        return cache[key]
+
+    result = sparrow_search(objective, [-1.0] * 4, [1.0] * 4, options.sparrow, progress)
+    return decode(result.best_position)
+
+
+def _network_options(name: str, options: ModelOptions) -> NetworkOptions:
+    return replace(options.network, cell=_NETWORKS[name][1])
+
+
+def _network_one_step(
+    name: str, y: np.ndarray, n_train: int, options: ModelOptions, progress: ProgressCallback
+) -> tuple:
+    kind, _, tuned = _NETWORKS[name]
+    m, n = y.shape
+    network = _network_options(name, options)
+    components = decompose(kind, y[:, :n_train], options)
+    if tuned:
+        network = tune(
+            components, y[:, :n_train], network, options, lambda f, msg="": progress(0.8 * f, msg)
+        )
+    c = components.shape[1]
+    fitted = fit_networks(components.reshape(m * c, n_train), network)
+    report(progress, 0.9, f"{LABELS[name]}: predicting the test period")
+    w = network.window
+    pred = np.full(y.shape, np.nan)
+    pred[:, w:n_train] = _sum_prediction(fitted, components)
+    test_times = np.arange(n_train, n)
+    if test_times.size:
+        if kind is None:
+            index = test_times[:, None] + np.arange(-w, 0)[None, :]
+            pred[:, n_train:] = fitted.predict(y[:, index])
+        else:
+            index = test_times[:, None] + np.arange(-n_train, 0)[None, :]
+            history = y[:, index].reshape(m * test_times.size, n_train)
+            parts = decompose(kind, history, options).reshape(m, test_times.size, c, n_train)
+            inputs = parts[..., -w:].transpose(0, 2, 1, 3).reshape(m * c, test_times.size, w)
+            pred[:, n_train:] = fitted.predict(inputs).reshape(m, c, -1).sum(axis=1)
+    return pred, network
+
+
+def one_step(
+    name: str,
+    y: np.ndarray,
+    years: np.ndarray,
+    n_train: int,
+    options: ModelOptions = None,
+    progress: ProgressCallback = silent,
+) -> tuple:
+    """One-step-ahead predictions (M, N) (NaN where none: the first window) and the network
+    options used (None for baselines). See the module docstring for what each part sees."""
+    options = options or ModelOptions()
+    check_model(name)
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    if name in BASELINES:
+        return _baseline_one_step(name, y, np.asarray(years, float), n_train), None
+    return _network_one_step(name, y, n_train, options, progress)
+
+
+def forecast(
+    name: str,
+    y: np.ndarray,
+    years: np.ndarray,
+    future_years: np.ndarray,
+    options: ModelOptions = None,
+    progress: ProgressCallback = silent,
+) -> tuple:
+    """Multi-step forecast beyond the last sample: (mean, lower, upper), each (M, H) mm.
+
+    Networks: ``options.ensemble`` networks per component with different initial weights are
+    trained on the whole series (validation = its end) and run recursively; the band is
+    mean +- z * sqrt(ensemble variance + h * s1^2), with s1 the validation RMSE of one-step
+    predictions and h the step number. Baselines: persistence grows as sqrt(h) times the
+    increment standard deviation; regressions use their residual standard deviation.
+    """
+    from scipy.stats import norm
+
+    options = options or ModelOptions()
+    check_model(name)
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    z = float(norm.ppf(0.5 + options.band_level / 2))
+    future_years = np.asarray(future_years, dtype=float)
+    if name in BASELINES:
+        return _baseline_forecast(name, y, np.asarray(years, float), future_years, z)
+    kind, _, tuned = _NETWORKS[name]
+    m, n = y.shape
+    steps = future_years.size
+    network = _network_options(name, options)
+    components = decompose(kind, y, options)
+    c = components.shape[1]
+    if tuned:
+        network = tune(components, y, network, options, lambda f, msg="": progress(0.6 * f, msg))
+    e = max(1, int(options.ensemble))
+    members = np.repeat(components[:, None], e, axis=1)  # (M, E, C, N)
+    fitted = fit_networks(members.reshape(m * e * c, n), network)
+    path = fitted.recursive(members.reshape(m * e * c, n), steps).reshape(m, e, c, steps).sum(2)
+    one = _sum_prediction(fitted, members.reshape(m * e, c, n)).reshape(m, e, -1)
+    n_fit = _n_fit(one.shape[2], network.validation_fraction)
+    residual = one[:, :, n_fit:] - y[:, None, network.window + n_fit :]
+    s1 = np.sqrt(np.mean(residual**2, axis=(1, 2)))
+    mean = path.mean(axis=1)
+    spread = np.sqrt(path.var(axis=1) + s1[:, None] ** 2 * np.arange(1, steps + 1)[None, :])
+    return mean, mean - z * spread, mean + z * spread

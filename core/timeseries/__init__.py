@@ -1,0 +1,40 @@
+"""Time series: SBAS inversion of an interferogram stack, persistent scatterers from an SLC
+stack, the velocity of a series, and series sampled at a map position.
+"""
+
+from .homogeneous_pixels import HomogeneousPixels, adaptive_average, homogeneous_pixels
+from .psinsar import PsOptions, PsResult, run_psinsar
+from .sampling import (
+    PointTable,
+    SampledSeries,
+    SeriesFit,
+    fit_series,
+    rereference,
+    sample_points,
+    sample_series_file,
+)
+from .sbas import InversionOptions, InversionResult, invert_stack
+from .velocity import VelocityOptions, VelocityOutputs, VelocityResult, estimate_velocity
+
+__all__ = [
+    "HomogeneousPixels",
+    "InversionOptions",
+    "InversionResult",
+    "PointTable",
+    "PsOptions",
+    "PsResult",
+    "SampledSeries",
+    "SeriesFit",
+    "VelocityOptions",
+    "VelocityOutputs",
+    "VelocityResult",
+    "adaptive_average",
+    "estimate_velocity",
+    "fit_series",
+    "homogeneous_pixels",
+    "invert_stack",
+    "rereference",
+    "run_psinsar",
+    "sample_points",
+    "sample_series_file",
+]

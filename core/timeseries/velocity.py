@@ -1,0 +1,380 @@
+"""Velocity of a displacement time series: linear rate, optional acceleration and seasonal terms.
+
+Per pixel, the LOS displacement d(t) (m, positive toward the satellite) is fitted by least
+squares with
+
+    d(t) = c_part + v (t - t_mid) [+ a/2 (t - t_mid)^2] [+ annual + semi-annual sine/cosine]
+
+with t in years and t_mid the middle of the series, so that ``v`` is the mean rate of the
+period even when the acceleration ``a`` is fitted. ``c_part`` is one offset per part of a
+split network (``NETWORK_PART_OF_DATE`` from the inversion): parts referenced to their own first
+dates share the rate but not the offset. Standard deviations come from the residual variance
+propagated through the fit (``sigma^2 (D^T D)^-1``). NaN dates are left out per pixel.
+
+Outputs in mm/yr for the map: LOS velocity, its standard deviation, vertical velocity (LOS /
+cos(incidence), no horizontal motion assumed), a deformation-class raster (paper 002: < -40,
+-40 to -10, -10 to +10, > +10 mm/yr, editable) and the cumulative displacement at a chosen
+date; MintPy ``velocity.h5`` in m/yr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..atomic import check_outputs
+from ..blocks import row_blocks
+from ..conventions import DEFAULT_MEMORY_BUDGET_MB
+from ..dates import format_yyyymmdd
+from ..errors import InputError
+from ..grid import Grid
+from ..io.geotiff import write_geotiff
+from ..io.mintpy import (
+    open_h5,
+    read_attrs,
+    read_dataset,
+    read_timeseries,
+    read_timeseries_dates,
+    write_velocity,
+)
+from ..progress import ProgressCallback, report, silent
+
+PathLike = Union[str, Path]
+
+MODELS = ("linear", "acceleration", "seasonal", "acceleration+seasonal")
+#: paper 002's deformation classes, mm/yr
+DEFAULT_CLASS_THRESHOLDS = (-40.0, -10.0, 10.0)
+
+
+@dataclass
+class VelocityOptions:
+    model: str = "linear"
+    #: pixels with temporal coherence below this are NaN (when a coherence file is given)
+    min_temporal_coherence: float = 0.7
+    class_thresholds: Sequence[float] = DEFAULT_CLASS_THRESHOLDS
+    cumulative_date: Optional[dt.date] = None
+    memory_mb: float = DEFAULT_MEMORY_BUDGET_MB
+
+
+@dataclass
+class VelocityOutputs:
+    """Output paths; only ``los`` is required."""
+
+    los: PathLike
+    std: Optional[PathLike] = None
+    vertical: Optional[PathLike] = None
+    classes: Optional[PathLike] = None
+    cumulative: Optional[PathLike] = None
+    h5: Optional[PathLike] = None
+
+
+@dataclass
+class VelocityResult:
+    outputs: Dict[str, Path]
+    model: str
+    pixels: int
+    cumulative_date: Optional[dt.date] = None
+    messages: List[str] = field(default_factory=list)
+
+
+def parse_thresholds(text: str) -> Tuple[float, ...]:
+    """'-40,-10,10' -> (-40.0, -10.0, 10.0), strictly increasing."""
+    try:
+        values = tuple(float(v) for v in str(text).replace(";", ",").split(",") if v.strip())
+    except ValueError:
+        raise InputError(
+            f"class thresholds '{text}' are not numbers.",
+            None,
+            "give increasing mm/yr values separated by commas, e.g. -40,-10,10.",
+        ) from None
+    if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise InputError(
+            f"class thresholds '{text}' are not strictly increasing.",
+            None,
+            "give increasing mm/yr values separated by commas, e.g. -40,-10,10.",
+        )
+    return values
+
+
+def class_labels(thresholds: Sequence[float]) -> List[str]:
+    """Names of the classes 1..len(thresholds)+1 (0 = no data)."""
+    t = [f"{v:+g}" for v in thresholds]
+    labels = [f"< {t[0]} mm/yr"]
+    labels += [f"{a} to {b} mm/yr" for a, b in zip(t, t[1:], strict=False)]
+    labels.append(f"> {t[-1]} mm/yr")
+    return labels
+
+
+def classify(velocity_mm: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
+    """uint8 classes 1..k+1 by increasing rate; 0 where the velocity is NaN."""
+    classes = (np.digitize(velocity_mm, thresholds) + 1).astype(np.uint8)
+    classes[~np.isfinite(velocity_mm)] = 0
+    return classes
+
+
+def design_matrix(
+    years: np.ndarray, model: str, part_of_date: Optional[np.ndarray] = None
+) -> Tuple[np.ndarray, List[str]]:
+    """(n, q) design matrix and parameter names; the rate is the column named 'velocity'."""
+    if model not in MODELS:
+        raise InputError(f"unknown model '{model}'.", None, f"use one of {', '.join(MODELS)}.")
+    parts = np.zeros(len(years), int) if part_of_date is None else np.asarray(part_of_date)
+    centred = years - 0.5 * (years.min() + years.max())
+    columns = [(parts == p).astype(float) for p in np.unique(parts)]
+    names = [f"offset_part{p}" for p in np.unique(parts)]
+    columns.append(centred)
+    names.append("velocity")
+    if "acceleration" in model:
+        columns.append(0.5 * centred**2)
+        names.append("acceleration")
+    if "seasonal" in model:
+        for k, label in ((1, "annual"), (2, "semiannual")):
+            columns += [np.cos(2 * np.pi * k * years), np.sin(2 * np.pi * k * years)]
+            names += [f"{label}_cos", f"{label}_sin"]
+    return np.column_stack(columns), names
+
+
+def fit_series(data: np.ndarray, design: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Least-squares fit of ``design`` (n, q) to each column of ``data`` (n, P), NaN = missing.
+
+    Returns (parameters (q, P), standard deviations (q, P)), batched over pixels. A parameter
+    without any data (the offset of a network part with no valid date there) is NaN; pixels
+    with no more valid dates than parameters are NaN.
+    """
+    n, q = design.shape
+    valid = np.isfinite(data)
+    y = np.where(valid, data, 0.0).T  # (P, n)
+    w = valid.T.astype(np.float64)
+    outer = np.einsum("ni,nj->nij", design, design).reshape(n, q * q)
+    normal = (w @ outer).reshape(-1, q, q)
+    diagonal = np.einsum("pii->pi", normal)
+    empty = diagonal == 0
+    diagonal += empty  # pin unobserved parameters to zero
+    free = q - empty.sum(axis=1)
+    count = w.sum(axis=1)
+    enough = count > free
+    inverse = np.linalg.inv(np.where(enough[:, None, None], normal, np.eye(q)))
+    params = np.einsum("pij,pj->pi", inverse, (w * y) @ design)
+    residual = np.where(valid.T, y - params @ design.T, 0.0)
+    sigma2 = (residual**2).sum(axis=1) / np.maximum(count - free, 1)
+    std = np.sqrt(np.einsum("pii->pi", inverse) * sigma2[:, None])
+    bad = empty | ~enough[:, None]
+    params[bad] = np.nan
+    std[bad] = np.nan
+    return params.T, std.T
+
+
+def _read_incidence(geometry: PathLike, grid) -> np.ndarray:
+    incidence, geo_grid = read_dataset(geometry, "incidenceAngle")
+    if incidence.shape != grid.shape:
+        raise InputError(
+            f"incidenceAngle is {incidence.shape}, the time series is {grid.shape}.",
+            geometry,
+            "give the geometry file of the same stack.",
+        )
+    return incidence.astype(np.float64)
+
+
+def _read_tcoh(path: PathLike, grid) -> np.ndarray:
+    with open_h5(path) as f:
+        name = "temporalCoherence" if "temporalCoherence" in f else next(iter(f.keys()))
+    tcoh, _ = read_dataset(path, name)
+    if tcoh.shape != grid.shape:
+        raise InputError(
+            f"the temporal coherence is {tcoh.shape}, the time series is {grid.shape}.",
+            path,
+            "give the temporal coherence of this time series.",
+        )
+    return tcoh
+
+
+def estimate_velocity(
+    timeseries_path: PathLike,
+    outputs: VelocityOutputs,
+    geometry: Optional[PathLike] = None,
+    temporal_coherence: Optional[PathLike] = None,
+    options: Optional[VelocityOptions] = None,
+    progress: ProgressCallback = silent,
+) -> VelocityResult:
+    """Fit the velocity model to ``timeseries.h5`` and write the requested outputs."""
+    options = options or VelocityOptions()
+    written = {k: Path(v) for k, v in vars(outputs).items() if v}
+    check_outputs(
+        list(written.values()), [p for p in (timeseries_path, geometry, temporal_coherence) if p]
+    )
+    if outputs.vertical and not geometry:
+        raise InputError(
+            "a vertical velocity needs the incidence angle.",
+            outputs.vertical,
+            "give the geometry file (geometryGeo.h5) or leave the vertical output empty.",
+        )
+    if outputs.cumulative and options.cumulative_date is None:
+        raise InputError(
+            "a cumulative displacement needs a date.",
+            outputs.cumulative,
+            "give the date (YYYY-MM-DD) of the cumulative displacement.",
+        )
+    thresholds = tuple(options.class_thresholds)
+    attrs = read_attrs(timeseries_path)
+    dates = read_timeseries_dates(timeseries_path)
+    if len(dates) < 3:
+        raise InputError(
+            f"has {len(dates)} dates; a velocity needs at least 3.",
+            timeseries_path,
+            "invert a longer stack.",
+        )
+    grid = Grid.from_attrs(attrs)
+    incidence = _read_incidence(geometry, grid) if geometry else None
+    tcoh = _read_tcoh(temporal_coherence, grid) if temporal_coherence else None
+    years = np.array([(d - dates[0]).days for d in dates], np.float64) / 365.25
+    part_text = attrs.get("NETWORK_PART_OF_DATE", "")
+    part_of_date = (
+        np.array([int(v) for v in part_text.split(",")])
+        if part_text and len(part_text.split(",")) == len(dates)
+        else None
+    )
+    design, names = design_matrix(years, options.model, part_of_date)
+    rate = names.index("velocity")
+    messages = [
+        f"Model {options.model}: {', '.join(names)} over {len(dates)} dates "
+        f"{format_yyyymmdd(dates[0])}-{format_yyyymmdd(dates[-1])}."
+    ]
+    if part_of_date is not None and part_of_date.max() > 0:
+        messages.append(
+            f"The series has {part_of_date.max() + 1} network parts; each gets its own "
+            "offset and they share the rate."
+        )
+    cumulative_index = None
+    if options.cumulative_date is not None:
+        distance = [abs((d - options.cumulative_date).days) for d in dates]
+        cumulative_index = int(np.argmin(distance))
+        if distance[cumulative_index]:
+            messages.append(
+                f"No acquisition on {options.cumulative_date}; using the nearest, "
+                f"{dates[cumulative_index]}."
+            )
+        if part_of_date is not None and part_of_date[cumulative_index] != part_of_date[0]:
+            messages.append(
+                "The cumulative date lies in a later network part, not linked to the "
+                "first date: the cumulative displacement is left empty (NaN)."
+            )
+    for message in messages:
+        report(progress, 0.0, message)
+
+    shape = grid.shape
+    params = np.full((len(names),) + shape, np.nan, np.float32)
+    stds = np.full((len(names),) + shape, np.nan, np.float32)
+    cumulative = np.full(shape, np.nan, np.float32)
+    bytes_per_row = grid.width * len(dates) * (4 + 8 * 4)
+    for rows in row_blocks(grid.length, bytes_per_row, options.memory_mb):
+        report(progress, 0.9 * rows.start / grid.length, "Fitting rates")
+        data = read_timeseries(timeseries_path, rows).data.astype(np.float64)
+        block = data.reshape(len(dates), -1)
+        p, s = fit_series(block, design)
+        params[:, rows] = p.reshape((len(names), rows.stop - rows.start, grid.width))
+        stds[:, rows] = s.reshape((len(names), rows.stop - rows.start, grid.width))
+        if cumulative_index is not None and (
+            part_of_date is None or part_of_date[cumulative_index] == part_of_date[0]
+        ):
+            cumulative[rows] = data[cumulative_index] - data[0]
+
+    mask = np.ones(shape, bool)
+    if tcoh is not None:
+        mask = np.nan_to_num(tcoh) >= options.min_temporal_coherence
+        messages.append(
+            f"{int((~mask).sum())} pixels below temporal coherence "
+            f"{options.min_temporal_coherence} are masked."
+        )
+    params[:, ~mask] = np.nan
+    stds[:, ~mask] = np.nan
+    cumulative[~mask] = np.nan
+    velocity, velocity_std = params[rate], stds[rate]
+    velocity_mm, std_mm = velocity * 1000, velocity_std * 1000
+    tif_meta = {
+        "MODEL": options.model,
+        "START_DATE": format_yyyymmdd(dates[0]),
+        "END_DATE": format_yyyymmdd(dates[-1]),
+        "SOURCE": Path(timeseries_path).name,
+    }
+    files: Dict[str, Path] = {}
+    files["los"] = write_geotiff(
+        outputs.los, velocity_mm, grid, ["LOS velocity (mm/yr)"], units="mm/yr", metadata=tif_meta
+    )
+    if outputs.std:
+        files["std"] = write_geotiff(
+            outputs.std,
+            std_mm,
+            grid,
+            ["LOS velocity standard deviation (mm/yr)"],
+            units="mm/yr",
+            metadata=tif_meta,
+        )
+    extra: Dict[str, np.ndarray] = {}
+    if incidence is not None:
+        cos_inc = np.cos(np.deg2rad(incidence))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vertical_mm = np.where(cos_inc > 0.05, velocity_mm / cos_inc, np.nan).astype(np.float32)
+            vertical_std = np.where(cos_inc > 0.05, std_mm / cos_inc, np.nan).astype(np.float32)
+        extra["velocityVertical"] = vertical_mm / 1000
+        extra["velocityVerticalStd"] = vertical_std / 1000
+        if outputs.vertical:
+            files["vertical"] = write_geotiff(
+                outputs.vertical,
+                np.stack([vertical_mm, vertical_std]),
+                grid,
+                ["vertical velocity (mm/yr)", "vertical velocity standard deviation (mm/yr)"],
+                units="mm/yr",
+                metadata=tif_meta,
+            )
+    if outputs.classes:
+        labels = class_labels(thresholds)
+        files["classes"] = write_geotiff(
+            outputs.classes,
+            classify(velocity_mm, thresholds),
+            grid,
+            ["deformation class (LOS velocity)"],
+            nodata=0,
+            metadata=dict(tif_meta, **{f"CLASS_{i + 1}": lab for i, lab in enumerate(labels)}),
+        )
+    if outputs.cumulative and cumulative_index is not None:
+        files["cumulative"] = write_geotiff(
+            outputs.cumulative,
+            cumulative * 1000,
+            grid,
+            [
+                f"cumulative LOS displacement {format_yyyymmdd(dates[0])}-"
+                f"{format_yyyymmdd(dates[cumulative_index])} (mm)"
+            ],
+            units="mm",
+            metadata=tif_meta,
+        )
+    if outputs.h5:
+        for name, values, std in zip(names, params, stds, strict=True):
+            if name not in ("velocity",) and not name.startswith("offset"):
+                extra[name] = values
+                extra[name + "Std"] = std
+        if "seasonal" in options.model:
+            cos, sin = params[names.index("annual_cos")], params[names.index("annual_sin")]
+            extra["annualAmplitude"] = np.hypot(cos, sin)
+        h5_attrs = {k: v for k, v in attrs.items() if k not in ("FILE_TYPE", "UNIT")}
+        h5_attrs.update(
+            {
+                "START_DATE": format_yyyymmdd(dates[0]),
+                "END_DATE": format_yyyymmdd(dates[-1]),
+                "DATE12": f"{format_yyyymmdd(dates[0])}_{format_yyyymmdd(dates[-1])}",
+                "VELOCITY_MODEL": options.model,
+            }
+        )
+        files["h5"] = write_velocity(outputs.h5, grid, velocity, velocity_std, h5_attrs, extra)
+    report(progress, 1.0, f"Velocity of {int(np.isfinite(velocity).sum())} pixels written.")
+    return VelocityResult(
+        files,
+        options.model,
+        int(np.isfinite(velocity).sum()),
+        dates[cumulative_index] if cumulative_index is not None else None,
+        messages,
+    )
