@@ -133,6 +133,16 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         except SubsidenceError as exc:
             raise QgsProcessingException(str(exc)) from None
 
+    def read_options(self, parameters, context, options_class, **given):
+        """The options dataclass filled from this algorithm's option parameters (see
+        :func:`..parameters.read_options`); a value out of bounds raises a Processing error."""
+        from .parameters import read_options
+
+        try:
+            return read_options(self, parameters, context, options_class, **given)
+        except SubsidenceError as exc:
+            raise QgsProcessingException(str(exc)) from None
+
     def raster_path(self, parameters, name: str, context) -> Optional[str]:
         """File path of a raster parameter, or None when it is not set."""
         if not parameters.get(name):

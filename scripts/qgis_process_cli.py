@@ -39,9 +39,9 @@ def environment() -> Dict[str, str]:
     env.pop("QGIS_OPTIONS_PATH", None)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env.setdefault("QGIS_PLUGINPATH", str(ROOT / "build" / "qgis_plugins"))
-    site = ROOT / ".venv" / "lib" / "python3.11" / "site-packages"
-    if site.exists() and str(site) not in env.get("PYTHONPATH", ""):
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH")) if p)
+    for site in sorted((ROOT / ".venv" / "lib").glob("python3*/site-packages")):
+        if str(site) not in env.get("PYTHONPATH", ""):
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH")) if p)
     return env
 
 

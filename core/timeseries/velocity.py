@@ -41,23 +41,47 @@ from ..io.mintpy import (
     read_timeseries_dates,
     write_velocity,
 )
+from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
 
-MODELS = ("linear", "acceleration", "seasonal", "acceleration+seasonal")
 #: paper 002's deformation classes, mm/yr
 DEFAULT_CLASS_THRESHOLDS = (-40.0, -10.0, 10.0)
 
 
+class VelocityModel(Choice):
+    """Terms fitted to each displacement series besides the offset."""
+
+    LINEAR = "linear", "linear rate"
+    ACCELERATION = "acceleration", "linear + acceleration"
+    SEASONAL = "seasonal", "linear + annual and semi-annual"
+    ACCELERATION_SEASONAL = "acceleration+seasonal", "linear + acceleration + annual/semi-annual"
+
+
 @dataclass
-class VelocityOptions:
-    model: str = "linear"
-    #: pixels with temporal coherence below this are NaN (when a coherence file is given)
-    min_temporal_coherence: float = 0.7
-    class_thresholds: Sequence[float] = DEFAULT_CLASS_THRESHOLDS
-    cumulative_date: Optional[dt.date] = None
-    memory_mb: float = DEFAULT_MEMORY_BUDGET_MB
+class VelocityOptions(Options):
+    model: VelocityModel = option(VelocityModel.LINEAR, help="Displacement model fitted per pixel")
+    min_temporal_coherence: float = option(
+        0.7,
+        help="Pixels with temporal coherence below this are left empty (when a temporal "
+        "coherence file is given)",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    class_thresholds: Sequence[float] = option(
+        DEFAULT_CLASS_THRESHOLDS,
+        help="Limits between deformation classes, increasing, separated by commas",
+        unit="mm/yr",
+    )
+    cumulative_date: Optional[dt.date] = option(
+        None,
+        help="Date of the cumulative displacement map (YYYY-MM-DD); the nearest acquisition "
+        "is used",
+    )
+    memory_mb: float = option(
+        DEFAULT_MEMORY_BUDGET_MB, help="Memory budget of the row blocks", unit="MiB", minimum=0.001
+    )
 
 
 @dataclass
@@ -120,8 +144,7 @@ def design_matrix(
     years: np.ndarray, model: str, part_of_date: Optional[np.ndarray] = None
 ) -> Tuple[np.ndarray, List[str]]:
     """(n, q) design matrix and parameter names; the rate is the column named 'velocity'."""
-    if model not in MODELS:
-        raise InputError(f"unknown model '{model}'.", None, f"use one of {', '.join(MODELS)}.")
+    model = VelocityModel.parse(model, "velocity model")
     parts = np.zeros(len(years), int) if part_of_date is None else np.asarray(part_of_date)
     centred = years - 0.5 * (years.min() + years.max())
     columns = [(parts == p).astype(float) for p in np.unique(parts)]

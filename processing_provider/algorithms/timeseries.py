@@ -7,7 +7,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -22,37 +21,19 @@ from ...core.dates import parse_yyyymmdd
 from ...core.io.mintpy import IfgramStack
 from ...core.timeseries.psinsar import PsOptions, run_psinsar
 from ...core.timeseries.sbas.inversion import (
-    SPLIT_NETWORK,
-    WEIGHTS,
     InversionOptions,
     invert_stack,
 )
 from ...core.timeseries.velocity import (
-    MODELS,
     VelocityOptions,
     VelocityOutputs,
     estimate_velocity,
     parse_thresholds,
 )
 from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
+from ..parameters import option_help, option_parameter, with_help
 
 H5_FILTER = "HDF5 files (*.h5)"
-WEIGHT_LABELS = [
-    "none (classic SBAS)",
-    "coherence",
-    "Fisher information (fim)",
-    "inverse phase variance (var)",
-]
-SPLIT_LABELS = [
-    "solve each part on its own (each from its own first date)",
-    "bridge parts by the minimum-norm solution (classic SBAS, MintPy)",
-]
-MODEL_LABELS = [
-    "linear",
-    "linear + acceleration",
-    "linear + annual/semi-annual",
-    "linear + acceleration + annual/semi-annual",
-]
 
 
 class SbasInversion(SubsidenceAlgorithm):
@@ -65,110 +46,119 @@ class SbasInversion(SubsidenceAlgorithm):
         "squares per pixel, plus temporal coherence and pairs used per pixel. A network split "
         "into parts is reported by dates and solved part by part, never smoothed over."
     )
-    defaults = InversionOptions()
+    INPUT = "INPUT"
+    WEIGHT = "WEIGHT"
+    MIN_NORM_VELOCITY = "MIN_NORM_VELOCITY"
+    MASK_COHERENCE = "MASK_COHERENCE"
+    REFERENCE = "REFERENCE"
+    SPLIT_NETWORK = "SPLIT_NETWORK"
+    MEMORY_MB = "MEMORY_MB"
+    OUTPUT = "OUTPUT"
+    OUTPUT_TCOH = "OUTPUT_TCOH"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile(
-                "INPUT", "Interferogram stack (ifgramStack.h5)", extension="h5"
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
+                ),
+                "MintPy-compatible interferogram stack, from the ingest, network or reference "
+                "steps.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterEnum(
-                "WEIGHT",
-                "Weight of each interferogram (from its coherence)",
-                WEIGHT_LABELS,
-                defaultValue=WEIGHTS.index(self.defaults.weight),
+            option_parameter(
+                self.WEIGHT, InversionOptions, "weight", "Weight of each interferogram"
             )
         )
         self.addParameter(
-            QgsProcessingParameterBoolean(
-                "MIN_NORM_VELOCITY",
-                "Minimum-norm velocity (classic SBAS) rather than minimum-norm "
-                "phase where parts are bridged",
-                self.defaults.min_norm_velocity,
+            option_parameter(
+                self.MIN_NORM_VELOCITY,
+                InversionOptions,
+                "min_norm_velocity",
+                "Minimum-norm velocity (classic SBAS) rather than minimum-norm phase where "
+                "parts are bridged",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "MASK_COHERENCE",
+            option_parameter(
+                self.MASK_COHERENCE,
+                InversionOptions,
+                "mask_coherence",
                 "Do not use interferogram pixels with coherence below (0 = off)",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.mask_coherence,
-                minValue=0,
-                maxValue=1,
             )
         )
         self.addParameter(
-            QgsProcessingParameterPoint(
-                "REFERENCE",
-                "Reference point (empty = the stack's REF_Y/REF_X, else automatic)",
-                optional=True,
+            with_help(
+                QgsProcessingParameterPoint(
+                    self.REFERENCE,
+                    "Reference point (empty = the stack's REF_Y/REF_X, else automatic)",
+                    optional=True,
+                ),
+                option_help(InversionOptions, "reference_yx") + " Click it on the map in any CRS.",
             )
         )
         self.addParameter(
-            advanced(
-                QgsProcessingParameterEnum(
-                    "SPLIT_NETWORK",
-                    "Where the network is split into parts",
-                    SPLIT_LABELS,
-                    defaultValue=SPLIT_NETWORK.index(self.defaults.split_network),
-                )
+            option_parameter(
+                self.SPLIT_NETWORK,
+                InversionOptions,
+                "split_network",
+                "Where the network is split into parts",
+                advanced=True,
             )
         )
         self.addParameter(
-            advanced(
-                QgsProcessingParameterNumber(
-                    "MEMORY_MB",
-                    "Memory budget (MiB)",
-                    QgsProcessingParameterNumber.Integer,
-                    int(self.defaults.memory_mb),
-                    minValue=16,
-                )
+            option_parameter(
+                self.MEMORY_MB,
+                InversionOptions,
+                "memory_mb",
+                "Memory budget (MiB)",
+                advanced=True,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT", "Time series (timeseries.h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Time series (timeseries.h5)", H5_FILTER
+                ),
+                "LOS displacement per date in metres, positive toward the satellite (MintPy "
+                "timeseries.h5).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_TCOH", "Temporal coherence (temporalCoherence.h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_TCOH, "Temporal coherence (temporalCoherence.h5)", H5_FILTER
+                ),
+                "Temporal coherence |mean(exp(j residual))| per pixel (0..1) and the number of "
+                "pairs used.",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        path = self.parameterAsFile(parameters, "INPUT", context)
+        path = self.parameterAsFile(parameters, self.INPUT, context)
         reference = None
-        if parameters.get("REFERENCE"):
+        if parameters.get(self.REFERENCE):
             stack = self.run_core(feedback, lambda p, progress: IfgramStack.open(p), path)
             crs = (
                 QgsCoordinateReferenceSystem(f"EPSG:{stack.grid.epsg}")
                 if stack.grid.epsg
                 else QgsCoordinateReferenceSystem(stack.grid.crs_wkt())
             )
-            point = self.parameterAsPoint(parameters, "REFERENCE", context, crs)
+            point = self.parameterAsPoint(parameters, self.REFERENCE, context, crs)
             row, col = stack.grid.rowcol(point.x(), point.y())
             reference = (int(row), int(col))
-        options = InversionOptions(
-            weight=WEIGHTS[self.parameterAsEnum(parameters, "WEIGHT", context)],
-            min_norm_velocity=self.parameterAsBool(parameters, "MIN_NORM_VELOCITY", context),
-            split_network=SPLIT_NETWORK[self.parameterAsEnum(parameters, "SPLIT_NETWORK", context)],
-            mask_coherence=self.parameterAsDouble(parameters, "MASK_COHERENCE", context),
-            reference_yx=reference,
-            memory_mb=self.parameterAsInt(parameters, "MEMORY_MB", context),
-        )
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        tcoh = self.parameterAsFileOutput(parameters, "OUTPUT_TCOH", context)
+        options = self.read_options(parameters, context, InversionOptions, reference_yx=reference)
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        tcoh = self.parameterAsFileOutput(parameters, self.OUTPUT_TCOH, context)
         result = self.run_core(feedback, invert_stack, path, output, tcoh, options)
         for message in result.messages:
             feedback.pushInfo(message)
         if len(result.parts) > 1:
             feedback.reportError(result.messages[1], fatalError=False)
         return {
-            "OUTPUT": output,
-            "OUTPUT_TCOH": tcoh,
+            self.OUTPUT: output,
+            self.OUTPUT_TCOH: tcoh,
             "PARTS": len(result.parts),
             "PIXELS": result.pixels_inverted,
         }
@@ -184,7 +174,6 @@ class Velocity(SubsidenceAlgorithm):
         "deformation classes and the cumulative displacement at a date, masked by temporal "
         "coherence."
     )
-    defaults = VelocityOptions()
 
     def initAlgorithm(self, config=None):
         self.addParameter(
@@ -207,35 +196,30 @@ class Velocity(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "MIN_TCOH",
-                "Minimum temporal coherence",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.min_temporal_coherence,
-                minValue=0,
-                maxValue=1,
+            option_parameter(
+                "MIN_TCOH", VelocityOptions, "min_temporal_coherence", "Minimum temporal coherence"
+            )
+        )
+        self.addParameter(option_parameter("MODEL", VelocityOptions, "model", "Displacement model"))
+        defaults = VelocityOptions()
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterString(
+                    "CLASS_THRESHOLDS",
+                    "Deformation class limits (mm/yr, increasing)",
+                    ",".join(f"{v:g}" for v in defaults.class_thresholds),
+                ),
+                option_help(VelocityOptions, "class_thresholds"),
             )
         )
         self.addParameter(
-            QgsProcessingParameterEnum(
-                "MODEL",
-                "Displacement model",
-                MODEL_LABELS,
-                defaultValue=MODELS.index(self.defaults.model),
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(
-                "CLASS_THRESHOLDS",
-                "Deformation class limits (mm/yr, increasing)",
-                ",".join(f"{v:g}" for v in self.defaults.class_thresholds),
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(
-                "CUMULATIVE_DATE",
-                "Date of the cumulative displacement (YYYY-MM-DD; nearest acquisition)",
-                optional=True,
+            with_help(
+                QgsProcessingParameterString(
+                    "CUMULATIVE_DATE",
+                    "Date of the cumulative displacement (YYYY-MM-DD; nearest acquisition)",
+                    optional=True,
+                ),
+                option_help(VelocityOptions, "cumulative_date"),
             )
         )
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "LOS velocity (mm/yr)"))
@@ -307,9 +291,10 @@ class Velocity(SubsidenceAlgorithm):
             cumulative=output("OUTPUT_CUMULATIVE") if cumulative_date else None,
             h5=output("OUTPUT_H5"),
         )
-        options = VelocityOptions(
-            model=MODELS[self.parameterAsEnum(parameters, "MODEL", context)],
-            min_temporal_coherence=self.parameterAsDouble(parameters, "MIN_TCOH", context),
+        options = self.read_options(
+            parameters,
+            context,
+            VelocityOptions,
             class_thresholds=thresholds,
             cumulative_date=cumulative_date,
         )

@@ -9,7 +9,7 @@ def run(ctx):
         "sbasinversion",
         {
             "INPUT": str(stack),
-            "WEIGHT": 3,  # var: inverse phase variance from coherence (MintPy's default)
+            "WEIGHT": "var",  # inverse phase variance from coherence (MintPy's default)
             "MIN_NORM_VELOCITY": True,
             "MASK_COHERENCE": 0,
             "OUTPUT": str(folder / "timeseries.h5"),

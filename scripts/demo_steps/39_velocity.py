@@ -13,7 +13,7 @@ def run(ctx):
             "TCOH": str(folder / "temporalCoherence.h5"),
             # the demo bowl cores reach 0.6-0.7; the error there is still ~1.2 mm/yr
             "MIN_TCOH": 0.6,
-            "MODEL": 0,  # linear, as the truth velocity it is scored against
+            "MODEL": "linear",  # as the truth velocity it is scored against
             "CLASS_THRESHOLDS": "-40,-10,10",
             "OUTPUT": str(folder / "velocity.tif"),
             "OUTPUT_STD": str(folder / "velocity_std.tif"),

@@ -31,7 +31,7 @@ def test_inversion_then_velocity(run_algorithm, stack, tmp_path):
         "sbasinversion",
         {
             "INPUT": str(path),
-            "WEIGHT": 3,
+            "WEIGHT": "var",
             "REFERENCE": f"{x},{y} [EPSG:32633]",
             "OUTPUT": str(tmp_path / "ts.h5"),
             "OUTPUT_TCOH": str(tmp_path / "tcoh.h5"),
@@ -54,7 +54,7 @@ def test_inversion_then_velocity(run_algorithm, stack, tmp_path):
             "GEOMETRY": str(geometry),
             "TCOH": inverted["OUTPUT_TCOH"],
             "MIN_TCOH": 0.7,
-            "MODEL": 2,
+            "MODEL": "seasonal",
             "CLASS_THRESHOLDS": "-40,-10,10",
             "CUMULATIVE_DATE": "2020-03-20",
             "OUTPUT": str(tmp_path / "v.tif"),
@@ -82,7 +82,7 @@ def test_velocity_outputs_left_empty_are_not_written(run_algorithm, stack, tmp_p
         "sbasinversion",
         {
             "INPUT": str(path),
-            "WEIGHT": 0,
+            "WEIGHT": "none",
             "OUTPUT": str(tmp_path / "ts.h5"),
             "OUTPUT_TCOH": str(tmp_path / "tcoh.h5"),
         },
@@ -144,3 +144,39 @@ def test_two_outputs_at_one_path_are_refused(run_algorithm, stack, tmp_path):
     with pytest.raises(QgsProcessingException, match="same file"):
         run_algorithm("sbasinversion", {"INPUT": str(path), "OUTPUT": same, "OUTPUT_TCOH": same})
     assert not (tmp_path / "ts.h5").exists()
+
+
+def test_choices_by_name_through_qgis_process(stack, tmp_path):
+    """Enum parameters take their static names on the command line: --WEIGHT=var."""
+    import sys
+
+    from tests.paths import ROOT
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import qgis_process_cli
+
+    path, truth = stack
+    x, y = GRID.xy(0, 11)
+    result = qgis_process_cli.run(
+        "subsidence:sbasinversion",
+        {
+            "INPUT": str(path),
+            "WEIGHT": "var",
+            "SPLIT_NETWORK": "parts",
+            "REFERENCE": f"{x},{y} [EPSG:32633]",
+            "OUTPUT": str(tmp_path / "ts.h5"),
+            "OUTPUT_TCOH": str(tmp_path / "tcoh.h5"),
+        },
+    )
+    series = read_timeseries(result["OUTPUT"])
+    np.testing.assert_allclose(series.data, truth - truth[:, 0, 11][:, None, None], atol=2e-6)
+    with pytest.raises(qgis_process_cli.QgisProcessError):
+        qgis_process_cli.run(
+            "subsidence:sbasinversion",
+            {
+                "INPUT": str(path),
+                "WEIGHT": "heavy",
+                "OUTPUT": str(tmp_path / "t2.h5"),
+                "OUTPUT_TCOH": str(tmp_path / "c2.h5"),
+            },
+        )

@@ -49,13 +49,29 @@ from ...dates import format_yyyymmdd
 from ...errors import InputError
 from ...io.mintpy import IfgramStack, timeseries_writer, write_datasets
 from ...network.selection import acquisition_bperp, connected_components
+from ...options import Choice, Options, option
 from ...progress import ProgressCallback, report, scaled, silent
 
 PathLike = Union[str, Path]
 Pair = Tuple[dt.date, dt.date]
 
-WEIGHTS = ("none", "coherence", "fim", "var")
-SPLIT_NETWORK = ("parts", "bridge")
+
+class Weight(Choice):
+    """Least-squares weight of each interferogram pixel, from its coherence."""
+
+    NONE = "none", "none: classic SBAS"
+    COHERENCE = "coherence", "coherence"
+    FIM = "fim", "Fisher information 2L g^2 / (1 - g^2)"
+    VAR = "var", "inverse phase variance (MintPy's default)"
+
+
+class SplitNetwork(Choice):
+    """What to do where the network falls into parts that share no acquisition."""
+
+    PARTS = "parts", "solve each part on its own, from its own first date"
+    BRIDGE = "bridge", "bridge the parts by the minimum-norm solution (classic SBAS, MintPy)"
+
+
 #: coherence below this is raised to it before weighting (MintPy's epsilon)
 MIN_WEIGHT_COHERENCE = 0.05
 #: number of samples of the coherence look-up table of the phase variance (step 0.005)
@@ -69,23 +85,45 @@ MAX_VARIANCE_LOOKS = 80
 
 
 @dataclass
-class InversionOptions:
-    """Options of :func:`invert_stack` (defaults are the Processing algorithm's defaults)."""
+class InversionOptions(Options):
+    """Options of :func:`invert_stack`."""
 
-    weight: str = "var"
-    min_norm_velocity: bool = True
-    split_network: str = "parts"
-    #: interferogram pixels with coherence below this are not used (0 = off)
-    mask_coherence: float = 0.0
-    #: do not use pixels with connectComponent == 0 (when the stack has that dataset)
-    mask_conncomp: bool = True
-    #: reference pixel (row, col); None = the stack's REF_Y/REF_X, else automatic
-    reference_yx: Optional[Tuple[int, int]] = None
-    memory_mb: float = DEFAULT_MEMORY_BUDGET_MB
-    #: singular values below rcond * largest are ignored by the bridged (minimum-norm) solution
-    rcond: float = 1e-5
-    #: "auto" (CUDA through torch when available), "cpu" or "cuda"
-    device: str = "auto"
+    weight: Weight = option(Weight.VAR, help="Weight of each interferogram from its coherence")
+    min_norm_velocity: bool = option(
+        True,
+        help="Where parts are bridged, minimise the velocity steps (classic SBAS) rather than "
+        "the phase",
+    )
+    split_network: SplitNetwork = option(
+        SplitNetwork.PARTS, help="Where the network is split into parts that share no date"
+    )
+    mask_coherence: float = option(
+        0.0,
+        help="Interferogram pixels with coherence below this are not used (0 = use all)",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    mask_conncomp: bool = option(
+        True, help="Do not use pixels with connectComponent 0 (when the stack has that dataset)"
+    )
+    reference_yx: Optional[Tuple[int, int]] = option(
+        None,
+        help="Reference pixel (row, column); empty = the stack's REF_Y/REF_X, else chosen "
+        "automatically (coherent, valid in every pair)",
+    )
+    memory_mb: float = option(
+        DEFAULT_MEMORY_BUDGET_MB,
+        help="Memory budget of the row blocks",
+        unit="MiB",
+        minimum=0.001,
+    )
+    rcond: float = option(
+        1e-5,
+        help="Singular values below rcond times the largest are ignored by the bridged "
+        "(minimum-norm) solution",
+        minimum=0.0,
+    )
+    device: str = option("auto", help="auto (CUDA through torch when available), cpu or cuda")
 
 
 @dataclass
@@ -162,8 +200,7 @@ def coherence_to_weight(coherence: np.ndarray, weight: str, looks: int) -> Optio
     """
     if weight == "none":
         return None
-    if weight not in WEIGHTS:
-        raise InputError(f"unknown weight '{weight}'.", None, f"use one of {', '.join(WEIGHTS)}.")
+    weight = Weight.parse(weight, "weight")
     coh = np.array(coherence, np.float64)
     np.fmax(coh, MIN_WEIGHT_COHERENCE, out=coh)  # NaN too
     if weight == "coherence":
@@ -461,12 +498,7 @@ def invert_phases(
     solvable; temporal coherence (P,), 0 where not inverted; pairs used (P,) int; per pixel
     True where dates were cut off by its own split network).
     """
-    if split_network not in SPLIT_NETWORK:
-        raise InputError(
-            f"unknown split_network '{split_network}'.",
-            None,
-            f"use one of {', '.join(SPLIT_NETWORK)}.",
-        )
+    split_network = SplitNetwork.parse(split_network, "split network handling")
     backend = backend or _Backend("cpu")
     net = _Network.build(pairs)
     m, num_pixels = phase.shape
@@ -651,10 +683,6 @@ def invert_stack(
     output attributes.
     """
     options = options or InversionOptions()
-    if options.weight not in WEIGHTS:
-        raise InputError(
-            f"unknown weight '{options.weight}'.", None, f"use one of {', '.join(WEIGHTS)}."
-        )
     check_outputs([timeseries_path, tcoh_path], [stack_path])
     stack = IfgramStack.open(stack_path)
     keep = stack.keep.copy()

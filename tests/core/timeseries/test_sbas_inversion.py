@@ -20,7 +20,7 @@ def _referenced(truth, ref_yx=(0, 0)):
     return truth - truth[:, ref_yx[0], ref_yx[1]][:, None, None]
 
 
-@pytest.mark.parametrize("weight", si.WEIGHTS)
+@pytest.mark.parametrize("weight", si.Weight.values())
 def test_noise_free_stack_recovers_truth_with_every_weight(tmp_path, weight):
     dates = make_dates(10)
     pairs = small_baseline_pairs(dates, 3)
@@ -52,7 +52,7 @@ def test_weighting_reduces_error_where_coherence_says_so():
     noise[4] = rng.normal(0, 2.0, 200)
     phase = design @ truth + noise
     errors = {}
-    for weight in si.WEIGHTS:
+    for weight in si.Weight.values():
         w = si.coherence_to_weight(coherence, weight, looks=10)
         ts = si.invert_phases(phase, pairs, w)[0]
         errors[weight] = np.sqrt(np.mean((ts - truth) ** 2))

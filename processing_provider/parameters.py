@@ -1,0 +1,149 @@
+"""Processing parameters built from the core options schema (``core/options.py``).
+
+An algorithm declares an option parameter with :func:`option_parameter`; its type, default,
+bounds, choices (static strings: models, scripts and ``qgis_process`` say ``var``, not ``3``)
+and help come from the options dataclass field, and the parameter remembers which field it
+fills, so :func:`read_options` builds the options object from the parameters in one call.
+Parameters that are not options (layers, files, outputs) get their help through
+:func:`with_help`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Type
+
+from qgis.core import (
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from ..core.options import OptionSpec, option_spec
+
+#: metadata key naming the options field a parameter fills: "ClassName.field"
+OPTION_KEY = "insar_subsidence_option"
+#: metadata key: 0 in the dialog means None ("no limit", "off") in the options
+ZERO_IS_NONE_KEY = "insar_subsidence_zero_is_none"
+
+
+def with_help(parameter: QgsProcessingParameterDefinition, text: str):
+    """Set a parameter's help (tooltip in the dialog) and return it."""
+    parameter.setHelp(text)
+    return parameter
+
+
+def _number_parameter(name: str, description: str, spec: OptionSpec, zero_is_none: bool):
+    integer = spec.kind is int
+    kind = QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
+    default = spec.default
+    if default is None and zero_is_none:
+        default = 0
+    parameter = QgsProcessingParameterNumber(
+        name, description, kind, default, optional=spec.nullable and not zero_is_none
+    )
+    low = 0 if zero_is_none and spec.minimum is not None and spec.minimum > 0 else spec.minimum
+    if low is not None:
+        parameter.setMinimum(low)
+    if spec.maximum is not None:
+        parameter.setMaximum(spec.maximum)
+    return parameter
+
+
+def option_parameter(
+    name: str,
+    options_class: type,
+    field: str,
+    description: str,
+    *,
+    advanced: bool = False,
+    zero_is_none: bool = False,
+) -> QgsProcessingParameterDefinition:
+    """A parameter for ``options_class.field``: type, default, bounds, choices and help from
+    the schema.
+
+    ``zero_is_none``: for a number whose default is None ("off"), the dialog shows 0 and 0
+    reads back as None.
+    """
+    spec = option_spec(options_class, field)
+    if spec.choices is not None:
+        parameter = QgsProcessingParameterEnum(
+            name,
+            description,
+            list(spec.choices.values()),
+            defaultValue=None if spec.default is None else str(spec.default),
+            optional=spec.nullable,
+            usesStaticStrings=True,
+        )
+    elif spec.kind is bool:
+        parameter = QgsProcessingParameterBoolean(name, description, bool(spec.default))
+    elif spec.kind in (int, float):
+        parameter = _number_parameter(name, description, spec, zero_is_none)
+    elif spec.kind is str:
+        parameter = QgsProcessingParameterString(
+            name, description, spec.default, optional=spec.nullable
+        )
+    else:
+        raise TypeError(f"{options_class.__name__}.{field}: no parameter type for {spec.kind!r}")
+    help_text = spec.help_text()
+    if zero_is_none:
+        help_text += " 0 = off."
+    parameter.setHelp(help_text)
+    parameter.setMetadata(
+        {
+            **parameter.metadata(),
+            OPTION_KEY: f"{options_class.__name__}.{field}",
+            ZERO_IS_NONE_KEY: zero_is_none,
+        }
+    )
+    if advanced:
+        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    return parameter
+
+
+def _read(algorithm, parameters, context, parameter, spec: OptionSpec) -> Any:
+    name = parameter.name()
+    zero_is_none = bool(parameter.metadata().get(ZERO_IS_NONE_KEY))
+    value = parameters.get(name)
+    if spec.choices is not None:
+        if value is None or value == "":
+            return None if spec.nullable else spec.default
+        return spec.choices.parse(algorithm.parameterAsEnumString(parameters, name, context))
+    if spec.kind is bool:
+        return algorithm.parameterAsBool(parameters, name, context)
+    if spec.kind in (int, float):
+        if value is None or value == "":
+            return None if spec.nullable else spec.default
+        number = (algorithm.parameterAsInt if spec.kind is int else algorithm.parameterAsDouble)(
+            parameters, name, context
+        )
+        return None if zero_is_none and number == 0 else number
+    text = algorithm.parameterAsString(parameters, name, context)
+    return None if spec.nullable and not text else text
+
+
+def read_options(algorithm, parameters, context, options_class: Type, **given) -> Any:
+    """An ``options_class`` instance from the algorithm's option parameters.
+
+    Fields without a parameter keep their defaults unless passed in ``given``. Raises the core
+    InputError of the validator when a value is out of its bounds.
+    """
+    values = {}
+    prefix = f"{options_class.__name__}."
+    for parameter in algorithm.parameterDefinitions():
+        key = parameter.metadata().get(OPTION_KEY, "")
+        if not key.startswith(prefix):
+            continue
+        field = key[len(prefix) :]
+        if field in given:
+            continue
+        spec = option_spec(options_class, field)
+        values[field] = _read(algorithm, parameters, context, parameter, spec)
+    values.update(given)
+    return options_class(**values)
+
+
+def option_help(options_class: type, field: str) -> Optional[str]:
+    """The schema help of a field, for parameters built by hand (a date list, a point)."""
+    return option_spec(options_class, field).help_text()
