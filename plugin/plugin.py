@@ -12,6 +12,7 @@ from qgis.PyQt.QtWidgets import QAction, QDockWidget, QMessageBox
 
 from ..processing_provider.models import install_models
 from ..processing_provider.provider import SubsidenceProvider
+from .dependencies import add_packages_folder
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 MENU = "&InSAR Subsidence"
@@ -24,6 +25,7 @@ class InsarSubsidencePlugin:
         self.actions = []
         self.toolbar = None
         self.docks = {}
+        add_packages_folder()  # packages installed by "Check dependencies"
 
     def initProcessing(self):
         if self.provider is None:
@@ -46,14 +48,27 @@ class InsarSubsidencePlugin:
             "ui/icons/profile.svg",
             lambda: self.show_dock("profile"),
         )
+        self._add_action(
+            "Check dependencies: optional packages and what works without them",
+            "icon.svg",
+            self.show_dependencies,
+            toolbar=False,
+        )
 
-    def _add_action(self, text: str, icon: str, callback) -> QAction:
+    def _add_action(self, text: str, icon: str, callback, toolbar: bool = True) -> QAction:
         action = QAction(QIcon(str(PLUGIN_DIR / icon)), text, self.iface.mainWindow())
         action.triggered.connect(callback)
         self.iface.addPluginToMenu(MENU, action)
-        self.toolbar.addAction(action)
+        if toolbar:
+            self.toolbar.addAction(action)
         self.actions.append(action)
         return action
+
+    def show_dependencies(self) -> None:
+        """The "Check dependencies" dialog (modal; pip runs in the background)."""
+        from .dependencies import DependenciesDialog
+
+        DependenciesDialog(self.iface.mainWindow()).exec()
 
     def _show_toolbox(self):
         """Show the Processing toolbox filtered to this provider's algorithms."""
@@ -79,12 +94,25 @@ class InsarSubsidencePlugin:
             except ImportError as exc:  # pyqtgraph missing: the message names the package
                 QMessageBox.warning(self.iface.mainWindow(), "InSAR Subsidence", str(exc))
                 return None
-            self.iface.addDockWidget(Qt.RightDockWidgetArea, dock)
+            self._add_dock(dock)
             self.docks[kind] = dock
         dock.setVisible(True)
         dock.raise_()
         dock.activate_tool()
         return dock
+
+    def _add_dock(self, dock: QDockWidget) -> None:
+        """Dock on the right; tabbed with the plugin's other dock when that one is docked."""
+        window = self.iface.mainWindow()
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        docked = [
+            other
+            for other in self.docks.values()
+            if window.dockWidgetArea(other) != Qt.DockWidgetArea.NoDockWidgetArea
+            and not other.isFloating()
+        ]
+        if docked and window.dockWidgetArea(dock) != Qt.DockWidgetArea.NoDockWidgetArea:
+            window.tabifyDockWidget(docked[0], dock)
 
     def unload(self):
         for dock in self.docks.values():

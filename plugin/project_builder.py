@@ -25,6 +25,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
+from .layer_roles import Role, layer_role
 from .styling import style_layer
 
 
@@ -89,16 +90,15 @@ def _open(path: Path, name: str) -> Optional[QgsMapLayer]:
     return layer if layer.isValid() else None
 
 
-def _kind_of(path: Path, layer: QgsMapLayer) -> Optional[str]:
-    name = path.stem.lower()
-    if isinstance(layer, QgsRasterLayer):
-        if "class" in name:
-            return "classes"
-        if ("velocity" in name or "rate" in name or "interpolat" in name) and "std" not in name:
-            return "velocity"
-        return None
-    if isinstance(layer, QgsVectorLayer) and layer.fields().indexOf("VEL") >= 0:
+def _kind_of(layer: QgsMapLayer) -> Optional[str]:
+    """The style of a demo output that has no entry in DEMO_LAYERS, from its role."""
+    role = layer_role(layer)
+    if role == Role.CLASSES and isinstance(layer, QgsRasterLayer):
+        return "classes"
+    if role in (Role.VELOCITY, Role.RATE):
         return "velocity"
+    if role == Role.DISPLACEMENT and isinstance(layer, QgsRasterLayer):
+        return "displacement"
     if isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.PolygonGeometry:
         return "outline"
     return None
@@ -140,7 +140,7 @@ def add_demo_layers(project: QgsProject, demo: Path) -> List[QgsMapLayer]:
             if path.suffix.lower() in (".tif", ".gpkg") and not path.name.startswith("."):
                 layer = _open(path, path.stem)
                 if layer is not None:
-                    add(path, path.stem, _kind_of(path, layer), group_name, False)
+                    add(path, path.stem, _kind_of(layer), group_name, False)
     return added
 
 
@@ -197,7 +197,7 @@ def draw_ramp_legend(image, layer: QgsRasterLayer, title: str = "") -> None:
     if len(items) < 2:
         return
     painter = QPainter(image)
-    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     width, height = image.width(), image.height()
     box = QRectF(width - 190, height - 345, 170, 325)
     painter.fillRect(box, QColor(255, 255, 255, 225))
@@ -220,7 +220,7 @@ def draw_ramp_legend(image, layer: QgsRasterLayer, title: str = "") -> None:
     painter.setFont(font)
     painter.drawText(
         QRectF(box.left() + 8, box.top() + 6, box.width() - 16, 30),
-        Qt.AlignLeft | Qt.TextWordWrap,
+        Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
         title or layer.name(),
     )
     painter.end()

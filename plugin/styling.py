@@ -14,7 +14,6 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 from qgis.core import (
     QgsColorRampShader,
-    QgsFeatureRequest,
     QgsFillSymbol,
     QgsGraduatedSymbolRenderer,
     QgsMapLayer,
@@ -28,7 +27,10 @@ from qgis.core import (
     QgsSymbol,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
+
+from .bridge import field_values
 
 # ColorBrewer RdBu, red = subsidence (negative), blue = uplift
 DIVERGING = [
@@ -169,14 +171,6 @@ def style_classes_raster(
     layer.triggerRepaint()
 
 
-def _field_values(layer: QgsVectorLayer, field: str) -> np.ndarray:
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)
-    request.setSubsetOfAttributes([field], layer.fields())
-    request.setLimit(MAX_STYLE_SAMPLES)
-    values = [f[field] for f in layer.getFeatures(request)]
-    return np.array([v for v in values if isinstance(v, (int, float)) and v == v], dtype=float)
-
-
 def style_diverging_points(
     layer: QgsVectorLayer, field: str = "VEL", unit: str = "mm/yr", size_mm: float = 1.6
 ) -> Optional[float]:
@@ -185,7 +179,7 @@ def style_diverging_points(
     The outer classes are open-ended, so every point gets a colour."""
     if layer.fields().indexOf(field) < 0:
         return None
-    values = _field_values(layer, field)
+    values = field_values(layer, field, MAX_STYLE_SAMPLES)
     limit = symmetric_limit(values)
     edges = np.linspace(-limit, limit, len(DIVERGING) + 1)
     low = min(edges[0], float(values.min(initial=0))) - 1e-9
@@ -196,7 +190,7 @@ def style_diverging_points(
         symbol.setColor(QColor(colour))
         if hasattr(symbol, "setSize"):
             symbol.setSize(size_mm)
-            symbol.symbolLayer(0).setStrokeStyle(0)  # Qt.NoPen: dense PS layers stay readable
+            symbol.symbolLayer(0).setStrokeStyle(Qt.PenStyle.NoPen)  # dense PS layers stay readable
         lower = low if i == 0 else float(edges[i])
         upper = high if i == len(DIVERGING) - 1 else float(edges[i + 1])
         if i == 0:
@@ -236,25 +230,6 @@ def style_layer(layer: QgsMapLayer, kind: str) -> None:
         style_diverging_raster(layer, unit)
     elif isinstance(layer, QgsVectorLayer):
         style_diverging_points(layer, "VEL", unit)
-
-
-def style_by_guess(layer: QgsMapLayer) -> Optional[str]:
-    """Style a layer from its name/fields (used when loading demo outputs); returns the kind."""
-    name = layer.name().lower()
-    if isinstance(layer, QgsRasterLayer):
-        if "class" in name:
-            kind = "classes"
-        elif "velocity" in name or "rate" in name:
-            kind = "velocity" if "std" not in name else None
-        else:
-            kind = None
-    elif isinstance(layer, QgsVectorLayer) and layer.fields().indexOf("VEL") >= 0:
-        kind = "velocity"
-    else:
-        kind = None
-    if kind:
-        style_layer(layer, kind)
-    return kind
 
 
 class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):

@@ -8,7 +8,6 @@ progress callback into core and turns core errors into ``QgsProcessingException`
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 from qgis.core import (
@@ -195,13 +194,15 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
 
 def layer_file(algorithm, parameters, name, context) -> str:
     """The file behind a raster or vector layer parameter (GeoPackage layer suffix dropped)."""
+    from ..plugin.bridge import layer_file as file_of
+
     layer = algorithm.parameterAsLayer(parameters, name, context)
     if layer is None:
         raise QgsProcessingException(f"{name}: cannot load layer {parameters.get(name)}.")
-    path = layer.source().split("|")[0]
-    if not Path(path).exists():
+    found = file_of(layer)
+    if found is None:
         raise QgsProcessingException(
-            f"{name}: layer '{layer.name()}' is not stored in a file ({layer.source()}); save "
-            "it as a GeoPackage or GeoTIFF first."
+            f"{name}: layer '{layer.name()}' is not a whole file ({layer.source()}: a memory "
+            "or database layer, or a filtered one); save it as a GeoPackage or GeoTIFF first."
         )
-    return path
+    return found.path

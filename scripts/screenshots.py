@@ -1,11 +1,13 @@
 """`make screenshots`: the docks with demo data, grabbed into docs/ (run under Xvfb).
 
-Opens a map canvas in a main window with the demo outputs (styled as on load), then:
+Opens a map canvas in a main window with the demo outputs (styled as on load), opens both docks
+from the plugin (so they share one tabbed dock area), then:
 
 * ``docs/timeseries_dock.png`` — time-series dock: points clicked in bowls of the time-series
   file (and in a point layer with forecasts when the demo made one), a reference point;
 * ``docs/profile_dock.png`` — profile dock: two lines drawn with the map tool across the
-  strongest bowl, sampling the velocity raster and a point layer;
+  strongest bowl, sampling the sources the dock ticks by default (the visible velocity
+  layers); then the Pan tool takes over and the lines stay on the map;
 * ``docs/map_velocity.png`` — the styled velocity map with the profile lines.
 
 Without demo outputs (``make demo`` not run) it falls back to small synthetic outputs built
@@ -22,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
+sys.path.insert(0, str(ROOT / "tests" / "qgis"))  # synthetic outputs, real mouse events
 
 VELOCITY = [
     "sbas/velocity_vertical.tif",
@@ -52,6 +55,9 @@ class ScreenshotIface:
     def addDockWidget(self, area, dock):
         self.window.addDockWidget(area, dock)
 
+    def removeDockWidget(self, dock):
+        self.window.removeDockWidget(dock)
+
 
 def settle(app, seconds: float = 0.3, canvas=None) -> None:
     import time
@@ -65,33 +71,34 @@ def settle(app, seconds: float = 0.3, canvas=None) -> None:
         time.sleep(0.01)
 
 
-def forecast_layer(demo: Path):
-    """The first point layer under demo/forecast with FYYYYMMDD fields, if any."""
+def forecast_layer(project, demo: Path):
+    """The first point layer under demo/forecast with FYYYYMMDD fields, if any: the project's
+    (the demo project lists it, hidden) or, when it is not there, added hidden."""
     from qgis.core import QgsVectorLayer
 
     from insar_subsidence.core.timeseries.sampling import series_fields
 
-    for path in sorted((demo / "forecast").glob("*.gpkg")) if (demo / "forecast").is_dir() else []:
-        layer = QgsVectorLayer(str(path), path.stem, "ogr")
+    def has_forecasts(layer):
         roles = series_fields(layer.fields().names()) if layer.isValid() else None
-        if roles and roles["forecast"] and roles["observed"]:
+        return bool(roles and roles["forecast"] and roles["observed"])
+
+    folder = demo / "forecast"
+    paths = sorted(folder.glob("*.gpkg")) if folder.is_dir() else []
+    for layer in project.mapLayers().values():
+        source = Path(layer.source().split("|")[0])
+        if source in paths and isinstance(layer, QgsVectorLayer) and has_forecasts(layer):
+            return layer
+    for path in paths:
+        layer = QgsVectorLayer(str(path), path.stem, "ogr")
+        if has_forecasts(layer):
+            project.addMapLayer(layer, False)
+            project.layerTreeRoot().addLayer(layer).setItemVisibilityChecked(False)
             return layer
     return None
 
 
-def point_sources_for_profile(project) -> list:
-    """The first point layer with a VEL field (PS points), as a profile source."""
-    from qgis.core import QgsVectorLayer
-
-    for layer in project.mapLayers().values():
-        if isinstance(layer, QgsVectorLayer) and layer.fields().indexOf("VEL") >= 0:
-            return [layer]
-    return []
-
-
 def synthetic_demo(folder: Path) -> Path:
     """Lay synthetic outputs out like a demo folder (sbas/, ps/)."""
-    sys.path.insert(0, str(ROOT / "tests" / "qgis"))
     from ui_synthetic import write_synthetic_outputs
 
     written = write_synthetic_outputs(folder / "raw", size=128, n_dates=60)
@@ -120,10 +127,12 @@ def main(argv=None) -> int:
     app.initQgis()
 
     import numpy as np
-    from qgis.gui import QgsMapCanvas
+    from qgis.gui import QgsMapCanvas, QgsMapToolPan
     from qgis.PyQt.QtWidgets import QMainWindow
+    from ui_clicks import draw_line
 
     from insar_subsidence.core.io.geotiff import read_raster
+    from insar_subsidence.plugin.plugin import InsarSubsidencePlugin
     from insar_subsidence.plugin.project_builder import (
         add_demo_layers,
         find_first,
@@ -131,8 +140,7 @@ def main(argv=None) -> int:
         visible_layers,
     )
     from insar_subsidence.plugin.tasks import wait_for
-    from insar_subsidence.ui.profile_dock import ProfileDock
-    from insar_subsidence.ui.timeseries_dock import TimeSeriesDock
+    from insar_subsidence.ui.timeseries_dock import point_layer_has_series
 
     demo = args.demo.resolve()
     if find_first(demo, VELOCITY) is None or find_first(demo, TIMESERIES) is None:
@@ -165,12 +173,12 @@ def main(argv=None) -> int:
         points = QgsVectorLayer(str(points_path), points_path.stem, "ogr")
         style_layer(points, "velocity")
         project.addMapLayer(points)
-    forecasts = forecast_layer(demo)
+    forecasts = forecast_layer(project, demo)
 
     window = QMainWindow()
     window.setWindowTitle("InSAR Subsidence Toolkit")
     canvas = QgsMapCanvas()
-    canvas.setCanvasColor(Qt.white)
+    canvas.setCanvasColor(Qt.GlobalColor.white)
     window.setCentralWidget(canvas)
     window.resize(1500, 900)
     window.show()
@@ -178,6 +186,7 @@ def main(argv=None) -> int:
     canvas.setLayers(visible_layers(project))
     canvas.setExtent(velocity.extent())
     iface = ScreenshotIface(window, canvas)
+    pan = QgsMapToolPan(canvas)
     settle(app)
 
     data, grid = read_raster(velocity_path)
@@ -194,21 +203,19 @@ def main(argv=None) -> int:
         x, y = grid.xy(r, c)
         return QgsPointXY(float(x), float(y))
 
-    # ---------------------------------------------------------------- time-series dock
-    series = TimeSeriesDock(iface)
-    window.addDockWidget(Qt.RightDockWidgetArea, series)
+    # both docks opened from the plugin, as the toolbar does: they share one tabbed area
+    plugin = InsarSubsidencePlugin(iface)
+    profile = plugin.show_dock("profile")
+    profile.setMinimumWidth(760)
+    series = plugin.show_dock("timeseries")
     series.setMinimumWidth(700)
+
+    # ---------------------------------------------------------------- time-series dock
     series.add_file(str(timeseries_path))
     series.fit_combo.setCurrentIndex(2)
     series.radius.setValue(150.0)
-    series.activate_tool()
     series.add_point(at(row, col))
     series.add_point(at(ring_row, ring_col))
-    from insar_subsidence.ui.timeseries_dock import point_layer_has_series
-
-    if forecasts is not None:
-        project.addMapLayer(forecasts)
-    series.refresh_sources()
     point_sources = [
         layer for layer in project.mapLayers().values() if point_layer_has_series(layer)
     ]
@@ -221,37 +228,39 @@ def main(argv=None) -> int:
     if preferred is not None and preferred.fields().indexOf("VEL") >= 0:
         # a stable point of the point layer, so every curve has a reference sample
         stable_points = sorted(
-            (abs(f["VEL"]), f.geometry().asPoint())
-            for f in preferred.getFeatures()
-            if isinstance(f["VEL"], float)
+            (
+                (abs(f["VEL"]), f.geometry().asPoint())
+                for f in preferred.getFeatures()
+                if isinstance(f["VEL"], float)
+            ),
+            key=lambda pair: pair[0],
         )
         reference = QgsPointXY(stable_points[0][1]) if stable_points else reference
     series.set_reference(reference)
     settle(app, 0.8, canvas)
     window.grab().save(str(output / "timeseries_dock.png"))
     print(f"wrote {output / 'timeseries_dock.png'}: {series.status.text()}")
-    series.unload()
-    series.hide()
+    series.clear()
+    series.clear_reference()
 
     # ---------------------------------------------------------------- profile dock
-    profile = ProfileDock(iface)
-    window.addDockWidget(Qt.RightDockWidgetArea, profile)
-    profile.setMinimumWidth(760)
+    profile = plugin.show_dock("profile")  # its tab comes to the front, its tool is armed
     settle(app)
     canvas.setExtent(velocity.extent())
     settle(app)
-    profile.set_checked([velocity] + point_sources_for_profile(project))
-    profile.activate_tool()
+    ticked = [layer.name() for layer in profile.checked_layers()]
+    print(f"profile sources ticked by default: {', '.join(ticked)}")
     centre = at(row, col)
     half = 3500.0
     for dx, dy in ((half, 0.0), (half * 0.6, half * 0.8)):
-        _draw(
+        draw_line(
             profile.tool,
             canvas,
             [(centre.x() - dx, centre.y() - dy), (centre.x() + dx, centre.y() + dy)],
         )
         if profile.pending_task is not None:
             wait_for(profile.pending_task)
+    canvas.setMapTool(pan)  # another map tool: the lines stay, the button un-presses
     settle(app, 0.8, canvas)
     window.grab().save(str(output / "profile_dock.png"))
     print(
@@ -269,31 +278,13 @@ def main(argv=None) -> int:
         title=velocity.name(),
     )
     print(f"wrote {output / 'map_velocity.png'}")
-    profile.unload()
+    plugin.unload()
     window.close()
     project.clear()
     sys.stdout.flush()
     # PyQt and QGIS tear down in an order that segfaults after a standalone GUI session;
     # every file is written, so leave without running the destructors
     os._exit(0)
-
-
-def _draw(tool, canvas, vertices) -> None:
-    """Drive the polyline tool with real mouse events: press each vertex, right-click."""
-    from qgis.core import QgsPointXY
-    from qgis.gui import QgsMapMouseEvent
-    from qgis.PyQt.QtCore import QEvent, QPoint, Qt
-
-    def event(x, y, kind, button):
-        pixel = canvas.getCoordinateTransform().transform(QgsPointXY(x, y))
-        return QgsMapMouseEvent(
-            canvas, kind, QPoint(int(pixel.x()), int(pixel.y())), button, button, Qt.NoModifier
-        )
-
-    for x, y in vertices:
-        tool.canvasMoveEvent(event(x, y, QEvent.MouseMove, Qt.NoButton))
-        tool.canvasPressEvent(event(x, y, QEvent.MouseButtonPress, Qt.LeftButton))
-    tool.canvasPressEvent(event(*vertices[-1], QEvent.MouseButtonPress, Qt.RightButton))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """Map tools: pick a position, draw a polyline with a rubber band.
 
 Both emit map coordinates in the canvas CRS; the docks transform them to each source's CRS.
-Rubber bands belong to the tool and disappear when the tool is deactivated.
+The polyline tool draws only the line being drawn; a finished line is handed to the dock,
+which keeps it on the map until the user clears it (whatever map tool is active).
 """
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 from qgis.core import QgsPointXY, QgsWkbTypes
 from qgis.gui import QgsMapTool, QgsMapToolEmitPoint, QgsRubberBand
@@ -16,29 +17,44 @@ from qgis.PyQt.QtGui import QColor
 LINE_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628"]
 
 
+def line_band(canvas, points: List[QgsPointXY], colour: str) -> QgsRubberBand:
+    """A rubber band drawing ``points`` (canvas CRS) in ``colour``."""
+    band = QgsRubberBand(canvas, QgsWkbTypes.LineGeometry)
+    band.setColor(QColor(colour))
+    band.setWidth(2)
+    for point in points:
+        band.addPoint(point, True)
+    return band
+
+
+def remove_from_canvas(canvas, item) -> None:
+    if item is not None:
+        canvas.scene().removeItem(item)
+
+
 class PointPickTool(QgsMapToolEmitPoint):
-    """Left click: emit ``picked(QgsPointXY)``; the shift key sets ``with_shift``."""
+    """Left click: emit ``picked(QgsPointXY, shift)``; ``shift`` says the shift key was down."""
 
     picked = pyqtSignal(QgsPointXY, bool)
 
     def __init__(self, canvas):
         super().__init__(canvas)
-        self.setCursor(Qt.CrossCursor)
+        self.setCursor(Qt.CursorShape.CrossCursor)
 
     def canvasReleaseEvent(self, event):
-        if event.button() != Qt.LeftButton:
+        if event.button() != Qt.MouseButton.LeftButton:
             return
-        shift = bool(event.modifiers() & Qt.ShiftModifier)
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         self.picked.emit(QgsPointXY(self.toMapCoordinates(event.pos())), shift)
 
 
 class PolylineTool(QgsMapTool):
-    """Left clicks add vertices, a right click (or double click) ends the line; a shift-click
-    (before drawing) picks an existing line feature instead.
+    """Left clicks add vertices, a right click (or double click, or Enter) ends the line, Esc
+    drops it; a shift-click (before drawing) picks an existing line feature instead.
 
-    Emits ``line_finished(list of QgsPointXY)`` or ``feature_clicked(QgsPointXY)``; finished
-    lines stay drawn (one colour each) until the tool is deactivated, when every rubber band
-    is removed.
+    Emits ``line_finished(list of QgsPointXY)`` or ``feature_clicked(QgsPointXY)``. The line
+    being drawn has the colour in ``colour``; it disappears when it is finished (the dock
+    draws it from then on) or when the tool is deactivated.
     """
 
     line_finished = pyqtSignal(list)
@@ -46,32 +62,23 @@ class PolylineTool(QgsMapTool):
 
     def __init__(self, canvas):
         super().__init__(canvas)
-        self.setCursor(Qt.CrossCursor)
+        self.setCursor(Qt.CursorShape.CrossCursor)
         self.vertices: List[QgsPointXY] = []
-        self.finished_bands: List[QgsRubberBand] = []
-        self.band = None
-
-    def _new_band(self) -> QgsRubberBand:
-        band = QgsRubberBand(self.canvas(), QgsWkbTypes.LineGeometry)
-        band.setColor(QColor(LINE_COLOURS[len(self.finished_bands) % len(LINE_COLOURS)]))
-        band.setWidth(2)
-        return band
+        self.band: Optional[QgsRubberBand] = None
+        self.colour = LINE_COLOURS[0]
 
     def canvasPressEvent(self, event):
         point = QgsPointXY(self.toMapCoordinates(event.pos()))
-        if (
-            event.button() == Qt.LeftButton
-            and not self.vertices
-            and event.modifiers() & Qt.ShiftModifier
-        ):
+        left = event.button() == Qt.MouseButton.LeftButton
+        if left and not self.vertices and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             self.feature_clicked.emit(point)
-        elif event.button() == Qt.LeftButton:
+        elif left:
             if self.band is None:
-                self.band = self._new_band()
+                self.band = line_band(self.canvas(), [], self.colour)
             self.vertices.append(point)
             self.band.addPoint(point, True)
             self.band.addPoint(point, True)  # the floating vertex that follows the mouse
-        elif event.button() == Qt.RightButton:
+        elif event.button() == Qt.MouseButton.RightButton:
             self.finish()
 
     def canvasDoubleClickEvent(self, event):
@@ -82,9 +89,9 @@ class PolylineTool(QgsMapTool):
             self.band.movePoint(QgsPointXY(self.toMapCoordinates(event.pos())))
 
     def keyPressEvent(self, event):
-        if event.key() == Qt.Key_Escape:
+        if event.key() == Qt.Key.Key_Escape:
             self.clear_current()
-        elif event.key() in (Qt.Key_Return, Qt.Key_Enter):
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.finish()
 
     def finish(self) -> None:
@@ -92,26 +99,14 @@ class PolylineTool(QgsMapTool):
         vertices = [v for i, v in enumerate(self.vertices) if i == 0 or v != self.vertices[i - 1]]
         if len(vertices) < 2:
             return
-        self.band.reset(QgsWkbTypes.LineGeometry)
-        for v in vertices:
-            self.band.addPoint(v, True)
-        self.finished_bands.append(self.band)
-        self.band = None
-        self.vertices = []
+        self.clear_current()
         self.line_finished.emit(vertices)
 
     def clear_current(self) -> None:
-        if self.band is not None:
-            self.canvas().scene().removeItem(self.band)
+        remove_from_canvas(self.canvas(), self.band)
         self.band = None
         self.vertices = []
 
-    def remove_bands(self) -> None:
-        self.clear_current()
-        for band in self.finished_bands:
-            self.canvas().scene().removeItem(band)
-        self.finished_bands = []
-
     def deactivate(self):
-        self.remove_bands()
+        self.clear_current()
         super().deactivate()

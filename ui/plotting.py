@@ -1,4 +1,5 @@
-"""pyqtgraph loading, date axes and chart export shared by the docks."""
+"""pyqtgraph loading, date axes, the chart (plot + legend band) and its export, shared by the
+docks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Sequence
 import numpy as np
 
 PYQTGRAPH_MISSING = (
-    "The InSAR Subsidence plots need the Python package 'pyqtgraph' "
-    "(Debian/Ubuntu: apt install python3-pyqtgraph; Windows OSGeo4W shell: "
-    "python -m pip install pyqtgraph)."
+    "The InSAR Subsidence plots need the Python package 'pyqtgraph': install it with "
+    "Plugins > InSAR Subsidence > Check dependencies (on Debian/Ubuntu, apt install "
+    "python3-pyqtgraph works too)."
 )
 
 
@@ -33,18 +34,50 @@ def timestamps(dates: Sequence[dt.date]) -> np.ndarray:
     )
 
 
-def export_plot(plot_widget, path) -> Path:
-    """Save a pyqtgraph PlotWidget as PNG (raster grab) or SVG (vector), by suffix."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".svg":
-        from pyqtgraph.exporters import SVGExporter
+class Chart:
+    """A pyqtgraph plot with its legend in a band below the axes, so the legend never covers
+    a curve. ``widget`` goes into a layout; ``plot`` (a PlotItem) takes items, labels and
+    ranges; after adding entries to ``legend``, call :meth:`fit_legend`.
+    """
 
-        SVGExporter(plot_widget.plotItem).export(str(path))
-    else:
-        if not plot_widget.grab().save(str(path)):
+    LEGEND_COLUMNS = (3, 2, 1)
+
+    def __init__(self, pg, date_axis: bool = False):
+        self.widget = pg.GraphicsLayoutWidget()
+        self.widget.setBackground("w")
+        axes = {"bottom": pg.DateAxisItem()} if date_axis else {}
+        self.plot = self.widget.addPlot(row=0, col=0, axisItems=axes)
+        self.legend_band = pg.GraphicsWidget()
+        self.widget.addItem(self.legend_band, row=1, col=0)
+        self.legend = pg.LegendItem(offset=(1, 1), labelTextSize="8pt", verSpacing=-4)
+        self.legend.setParentItem(self.legend_band)
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 0))
+        self.legend.setPen(pg.mkPen(None))
+        self.fit_legend()
+
+    def fit_legend(self) -> None:
+        """Lay the legend out in as many columns as fit the plot's width (3 at most) and
+        give its band exactly the height it needs."""
+        width = max(self.widget.width() - 20, 100)
+        for columns in self.LEGEND_COLUMNS:
+            self.legend.setColumnCount(columns)
+            if self.legend.width() <= width or columns == 1:
+                break
+        height = self.legend.height() + 4 if self.legend.items else 0
+        self.legend_band.setMinimumHeight(height)
+        self.legend_band.setMaximumHeight(height)
+
+    def export(self, path) -> Path:
+        """Save the chart (plot and legend) as PNG (raster grab) or SVG (vector), by suffix."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".svg":
+            from pyqtgraph.exporters import SVGExporter
+
+            SVGExporter(self.widget.ci).export(str(path))
+        elif not self.widget.grab().save(str(path)):
             raise OSError(f"{path}: the chart could not be written.")
-    return path
+        return path
 
 
 def save_via_dialog(parent, title: str, default_name: str, file_filter: str, export) -> None:

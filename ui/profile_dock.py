@@ -17,7 +17,6 @@ from typing import Dict, List, Optional
 import numpy as np
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
     QgsFeature,
     QgsFeatureRequest,
     QgsField,
@@ -29,13 +28,11 @@ from qgis.core import (
     QgsRectangle,
     QgsVectorFileWriter,
     QgsVectorLayer,
-    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import (
     QComboBox,
-    QDockWidget,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
@@ -57,11 +54,41 @@ from ..core.analysis.profile import (
     write_profiles_csv,
 )
 from ..core.errors import InputError
+from ..plugin.bridge import (
+    epsg_and_wkt,
+    is_line_layer,
+    is_point_layer,
+    layer_file,
+    line_parts,
+    point_arrays,
+    to_crs,
+)
+from ..plugin.layer_roles import Role, axis_direction, layer_direction, layer_role
 from ..plugin.tasks import run_in_background
-from .map_tools import LINE_COLOURS, PolylineTool
-from .plotting import ItemPools, export_plot, require_pyqtgraph, save_via_dialog
+from .dock import MapToolDock
+from .map_tools import LINE_COLOURS, PolylineTool, line_band, remove_from_canvas
+from .plotting import ItemPools
 
 AXES = ["Distance (km)", "Distance (degrees)"]
+# one line = one colour (on the map and in the chart); its sources differ by dash pattern
+SOURCE_STYLES = [
+    Qt.PenStyle.SolidLine,
+    Qt.PenStyle.DashLine,
+    Qt.PenStyle.DotLine,
+    Qt.PenStyle.DashDotLine,
+]
+ROLE_ORDER = [
+    Role.VELOCITY,
+    Role.RATE,
+    Role.DISPLACEMENT,
+    Role.UNCERTAINTY,
+    Role.CLASSES,
+    Role.OTHER,
+]
+MINIMUM_SYMBOLS = ["t", "d", "s", "o"]
+CHECKED = Qt.CheckState.Checked
+UNCHECKED = Qt.CheckState.Unchecked
+LAYER_ID = Qt.ItemDataRole.UserRole
 
 
 @dataclass
@@ -78,22 +105,14 @@ class LoadedSource:
 
 @dataclass
 class ProfileLine:
-    """One drawn or picked line (canvas CRS vertices) and its profiles."""
+    """One drawn or picked line (vertices in ``crs``), its profiles and its band on the map."""
 
     name: str
     vertices: List[QgsPointXY]
     crs: QgsCoordinateReferenceSystem
     colour: str
     profiles: List[Profile] = field(default_factory=list)
-
-
-def _ogr_path(layer: QgsVectorLayer):
-    """(path, layer name) of an OGR-backed layer, else None."""
-    if layer.providerType() != "ogr":
-        return None
-    parts = layer.source().split("|")
-    layer_name = next((p.split("=", 1)[1] for p in parts[1:] if p.startswith("layername=")), None)
-    return parts[0], layer_name
+    band: object = None
 
 
 def load_source(
@@ -126,19 +145,15 @@ def _load_all(requests, progress) -> List[LoadedSource]:
     return loaded
 
 
-def _memory_point_source(layer: QgsVectorLayer, value_field: str) -> LoadedSource:
-    """Points of a non-file layer, read on the main thread (small memory layers)."""
-    xs, ys, vs = [], [], []
-    for feature in layer.getFeatures():
-        geometry = feature.geometry()
-        if geometry.isEmpty():
-            continue
-        point = geometry.asPoint()
-        value = feature[value_field]
-        xs.append(point.x())
-        ys.append(point.y())
-        vs.append(float(value) if isinstance(value, (int, float)) else np.nan)
-    return LoadedSource(layer.name(), layer.crs(), index=PointIndex(xs, ys), values=np.array(vs))
+def _points_through_qgis(layer: QgsVectorLayer, value_field: str) -> LoadedSource:
+    """Points of a layer that is not a whole file (memory, filtered), read on the main thread."""
+    arrays = point_arrays(layer, [value_field])
+    return LoadedSource(
+        layer.name(),
+        layer.crs(),
+        index=PointIndex(arrays.x, arrays.y),
+        values=arrays.values[value_field],
+    )
 
 
 def _long_gaps(valid: np.ndarray, shortest: int = 3) -> np.ndarray:
@@ -156,36 +171,40 @@ def _long_gaps(valid: np.ndarray, shortest: int = 3) -> np.ndarray:
     return gaps
 
 
-class ProfileDock(QDockWidget):
+def _is_visible(layer: QgsMapLayer) -> bool:
+    node = QgsProject.instance().layerTreeRoot().findLayer(layer.id())
+    return node is not None and node.isVisible()
+
+
+class ProfileDock(MapToolDock):
     """The profile dock; ``add_line`` is its entry point (tools and tests call it)."""
 
     def __init__(self, iface, parent=None):
-        super().__init__("InSAR profiles", parent)
-        self.setObjectName("InsarSubsidenceProfileDock")
-        self.iface = iface
-        self.canvas = iface.mapCanvas()
-        self.pg = require_pyqtgraph()
+        super().__init__(iface, "InSAR profiles", "InsarSubsidenceProfileDock", parent)
         self.lines: List[ProfileLine] = []
         self.drawn_curves = {}  # profile name -> its binned-mean curve
         self.cache: Dict[str, LoadedSource] = {}
         self.pending_task = None
-        self.tool = PolylineTool(self.canvas)
-        self.tool.line_finished.connect(self.add_line)
-        self.tool.feature_clicked.connect(self.pick_line_at)
-        self._build()
+        tool = PolylineTool(self.canvas)
+        tool.line_finished.connect(self.add_line)
+        tool.feature_clicked.connect(self.pick_line_at)
+        self._build(tool)
         self.refresh_sources()
-        QgsProject.instance().layersAdded.connect(self.refresh_sources)
-        QgsProject.instance().layersRemoved.connect(self.refresh_sources)
+        self.listen_to_project(after_tree=True)  # the defaults depend on visibility
+        self.listen(self.canvas.destinationCrsChanged, self._draw_lines_on_map)
 
     # ------------------------------------------------------------------ widgets
-    def _build(self) -> None:
+    def _build(self, tool) -> None:
         options = ProfileOptions()
         body = QWidget()
         layout = QVBoxLayout(body)
         row = QHBoxLayout()
         self.source_list = QListWidget()
         self.source_list.setMaximumHeight(80)
-        self.source_list.setToolTip("Checked rasters (rates, mm/yr) and point layers are sampled")
+        self.source_list.setToolTip(
+            "Sampled sources: velocity layers shown on the map are ticked when they appear; "
+            "tick others (rasters of rates in mm/yr, point layers with the rate field)"
+        )
         row.addWidget(self.source_list, 1)
         column = QVBoxLayout()
         self.field_combo = QComboBox()
@@ -226,95 +245,107 @@ class ProfileDock(QDockWidget):
         layout.addLayout(row)
 
         row = QHBoxLayout()
-        self.draw_button = QPushButton("Draw line")
-        self.draw_button.setCheckable(True)
-        self.draw_button.setToolTip(
-            "Left clicks add vertices, right click ends the line; shift-click picks a line feature"
+        row.addWidget(
+            self.tool_button(
+                tool,
+                "Draw line",
+                "Left clicks add vertices, right click ends the line; shift-click picks a line "
+                "feature. Lines stay on the map until Clear.",
+            )
         )
-        self.draw_button.toggled.connect(self._toggle_tool)
-        row.addWidget(self.draw_button)
         pick = QPushButton("Selected line")
         pick.setToolTip("Profile along the selected feature(s) of the active line layer")
         pick.clicked.connect(self.use_selected_features)
         row.addWidget(pick)
         clear = QPushButton("Clear")
+        clear.setToolTip("Remove the lines from the chart and the map")
         clear.clicked.connect(self.clear)
         row.addWidget(clear)
-        for text, kind in (("CSV…", "csv"), ("Image…", "image"), ("Save lines…", "lines")):
-            button = QPushButton(text)
-            button.clicked.connect(lambda _=False, k=kind: self._export_dialog(k))
+        for button in self.chart_export_buttons("profiles"):
             row.addWidget(button)
+        row.addWidget(
+            self.export_button(
+                "Save lines…",
+                "Save the lines and their metrics as a GeoPackage layer",
+                "Save lines",
+                "profile_lines.gpkg",
+                "GeoPackage (*.gpkg)",
+                self.save_lines,
+            )
+        )
         layout.addLayout(row)
 
         pg = self.pg
-        self.plot = pg.PlotWidget()
-        self.plot.setLabel("left", "Rate (mm/yr)")
+        chart = self.make_chart()
         self.plot.setLabel("bottom", AXES[0])
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = self.plot.addLegend(offset=(10, -10))  # bowls leave the corners free
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
-        self.plot.setMinimumHeight(220)
+        chart.widget.setMinimumHeight(260)
         self.pools = ItemPools(self.plot)
         self.pools.register("scatter", lambda: pg.ScatterPlotItem(size=3, pen=None))
         self.pools.register("curve", pg.PlotDataItem)
         self.pools.register(
             "fill", lambda: pg.FillBetweenItem(pg.PlotDataItem(), pg.PlotDataItem())
         )
-        self.threshold_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#555555", style=Qt.DashLine))
+        self.threshold_line = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine)
+        )
         self.plot.addItem(self.threshold_line)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(chart.widget, 1)
         self.metrics_label = QLabel("Draw a line across a subsidence bowl.")
         self.metrics_label.setWordWrap(True)
-        self.metrics_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.metrics_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.metrics_label)
         self.setWidget(body)
         for spin in (self.buffer, self.threshold, self.bin):
             spin.valueChanged.connect(self.compute_all)
         self.field_combo.currentTextChanged.connect(self.update_profiles)
         self.source_list.itemChanged.connect(self.update_profiles)
+        self._label_axes()
 
     # ------------------------------------------------------------------ sources
+    def _items(self) -> List[QListWidgetItem]:
+        return [self.source_list.item(i) for i in range(self.source_list.count())]
+
     def refresh_sources(self, *_args) -> None:
-        checked = {
-            self.source_list.item(i).data(Qt.UserRole)
-            for i in range(self.source_list.count())
-            if self.source_list.item(i).checkState() == Qt.Checked
-        }
-        known = {
-            self.source_list.item(i).data(Qt.UserRole) for i in range(self.source_list.count())
-        }
+        """List the project's rasters and point layers, velocity layers first. A layer ticks
+        itself when it first appears if it is a velocity layer shown on the map; the user's
+        ticks are kept."""
+        checked = {item.data(LAYER_ID) for item in self._items() if item.checkState() == CHECKED}
+        known = {item.data(LAYER_ID) for item in self._items()}
+        usable = [
+            (layer, layer_role(layer))
+            for layer in QgsProject.instance().mapLayers().values()
+            if isinstance(layer, QgsRasterLayer) or is_point_layer(layer)
+        ]
+        usable.sort(  # velocity first, rasters before points: a line's first curve is solid
+            key=lambda pair: (
+                ROLE_ORDER.index(pair[1]),
+                not isinstance(pair[0], QgsRasterLayer),
+                pair[0].name().lower(),
+            )
+        )
         self.source_list.blockSignals(True)
         self.source_list.clear()
-        for layer in QgsProject.instance().mapLayers().values():
-            usable = isinstance(layer, QgsRasterLayer) or (
-                isinstance(layer, QgsVectorLayer)
-                and layer.geometryType() == QgsWkbTypes.PointGeometry
-            )
-            if not usable:
-                continue
+        for layer, role in usable:
             item = QListWidgetItem(layer.name())
-            item.setData(Qt.UserRole, layer.id())
-            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            default_on = self._looks_like_rate(layer)
-            on = layer.id() in checked or (layer.id() not in known and default_on)
-            item.setCheckState(Qt.Checked if on else Qt.Unchecked)
+            item.setData(LAYER_ID, layer.id())
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setToolTip(f"{role.label}, {layer_direction(layer).label}")
+            if layer.id() in known:
+                on = layer.id() in checked
+            else:
+                on = role == Role.VELOCITY and _is_visible(layer)
+            item.setCheckState(CHECKED if on else UNCHECKED)
             self.source_list.addItem(item)
         self.source_list.blockSignals(False)
-
-    @staticmethod
-    def _looks_like_rate(layer: QgsMapLayer) -> bool:
-        if isinstance(layer, QgsVectorLayer):
-            return layer.fields().indexOf("VEL") >= 0
-        name = layer.name().lower()
-        return ("velocity" in name or "rate" in name) and "std" not in name
+        self._label_axes()
 
     def set_checked(self, layers: List[QgsMapLayer]) -> None:
         """Check exactly these layers as sources."""
         ids = {layer.id() for layer in layers}
         self.source_list.blockSignals(True)
-        for i in range(self.source_list.count()):
-            item = self.source_list.item(i)
-            item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ids else Qt.Unchecked)
+        for item in self._items():
+            item.setCheckState(CHECKED if item.data(LAYER_ID) in ids else UNCHECKED)
         self.source_list.blockSignals(False)
         if self.lines:
             self.update_profiles()
@@ -322,9 +353,9 @@ class ProfileDock(QDockWidget):
     def checked_layers(self) -> List[QgsMapLayer]:
         project = QgsProject.instance()
         return [
-            project.mapLayer(self.source_list.item(i).data(Qt.UserRole))
-            for i in range(self.source_list.count())
-            if self.source_list.item(i).checkState() == Qt.Checked
+            project.mapLayer(item.data(LAYER_ID))
+            for item in self._items()
+            if item.checkState() == CHECKED
         ]
 
     def _cache_key(self, layer: QgsMapLayer) -> str:
@@ -338,7 +369,8 @@ class ProfileDock(QDockWidget):
         name: Optional[str] = None,
         crs: Optional[QgsCoordinateReferenceSystem] = None,
     ) -> ProfileLine:
-        """Profile every checked source along ``vertices`` (canvas CRS unless ``crs``).
+        """Profile every checked source along ``vertices`` (canvas CRS unless ``crs``); the
+        line stays drawn on the map until :meth:`clear`.
 
         Sources not read yet are loaded in a background task first (``pending_task``).
         """
@@ -349,11 +381,24 @@ class ProfileDock(QDockWidget):
             LINE_COLOURS[len(self.lines) % len(LINE_COLOURS)],
         )
         self.lines.append(line)
+        self._draw_on_map(line)
+        self.tool.colour = LINE_COLOURS[len(self.lines) % len(LINE_COLOURS)]
         self.update_profiles()
         return line
 
+    def _draw_on_map(self, line: ProfileLine) -> None:
+        remove_from_canvas(self.canvas, line.band)
+        canvas_crs = self.canvas.mapSettings().destinationCrs()
+        line.band = line_band(self.canvas, to_crs(line.vertices, line.crs, canvas_crs), line.colour)
+
+    def _draw_lines_on_map(self, *_args) -> None:
+        """Redraw every line's band (after a change of the canvas CRS)."""
+        for line in self.lines:
+            self._draw_on_map(line)
+
     def update_profiles(self, *_args) -> None:
         """Load the checked sources not read yet (background task), then recompute."""
+        self._label_axes()
         layers = [layer for layer in self.checked_layers() if layer is not None]
         if not layers:
             self.metrics_label.setText("Check at least one velocity raster or point layer.")
@@ -364,15 +409,15 @@ class ProfileDock(QDockWidget):
             key = self._cache_key(layer)
             if key in self.cache:
                 continue
+            found = layer_file(layer)
             if isinstance(layer, QgsRasterLayer):
                 requests.append(("raster", layer.name(), layer.crs(), layer.source()))
-            elif _ogr_path(layer) is not None:
-                path, layer_name = _ogr_path(layer)
+            elif found is not None:
                 requests.append(
-                    ("points", layer.name(), layer.crs(), path, layer_name, value_field)
+                    ("points", layer.name(), layer.crs(), found.path, found.layer_name, value_field)
                 )
             else:
-                self.cache[key] = _memory_point_source(layer, value_field)
+                self.cache[key] = _points_through_qgis(layer, value_field)
                 continue
             missing_keys.append(key)
         if not requests:
@@ -398,21 +443,14 @@ class ProfileDock(QDockWidget):
     def use_selected_features(self) -> int:
         """Add a profile for each selected feature of the active line layer."""
         layer = self.iface.activeLayer()
-        if not (
-            isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.LineGeometry
-        ):
+        if not is_line_layer(layer):
             self.metrics_label.setText("Select line feature(s) in the active line layer.")
             return 0
         count = 0
         for feature in layer.selectedFeatures() or layer.getFeatures():
-            geometry = feature.geometry()
-            parts = (
-                geometry.asMultiPolyline() if geometry.isMultipart() else [geometry.asPolyline()]
-            )
-            for part in parts:
-                if len(part) >= 2:
-                    self.add_line([QgsPointXY(p) for p in part], crs=layer.crs())
-                    count += 1
+            for part in line_parts(feature.geometry()):
+                self.add_line(part, crs=layer.crs())
+                count += 1
             if not layer.selectedFeatureCount():
                 break  # nothing selected: the first feature only
         return count
@@ -420,19 +458,15 @@ class ProfileDock(QDockWidget):
     def pick_line_at(self, point: QgsPointXY, tolerance_px: float = 6.0) -> Optional[ProfileLine]:
         """Profile the line feature nearest to a canvas point (within a few pixels)."""
         canvas_crs = self.canvas.mapSettings().destinationCrs()
+        reach_px = tolerance_px * self.canvas.mapUnitsPerPixel()
         best = None
         for layer in QgsProject.instance().mapLayers().values():
-            if not (
-                isinstance(layer, QgsVectorLayer)
-                and layer.geometryType() == QgsWkbTypes.LineGeometry
-            ):
+            if not is_line_layer(layer):
                 continue
-            transform = QgsCoordinateTransform(canvas_crs, layer.crs(), QgsProject.instance())
-            local = transform.transform(point)
-            reach = tolerance_px * self.canvas.mapUnitsPerPixel()
-            if layer.crs().isValid() and canvas_crs.isValid() and layer.crs() != canvas_crs:
-                edge = transform.transform(QgsPointXY(point.x() + reach, point.y()))
-                reach = max(abs(edge.x() - local.x()), abs(edge.y() - local.y()))
+            local, edge = to_crs(
+                [point, QgsPointXY(point.x() + reach_px, point.y())], canvas_crs, layer.crs()
+            )
+            reach = max(abs(edge.x() - local.x()), abs(edge.y() - local.y()))
             area = QgsRectangle(
                 local.x() - reach, local.y() - reach, local.x() + reach, local.y() + reach
             )
@@ -441,21 +475,11 @@ class ProfileDock(QDockWidget):
                 distance = feature.geometry().distance(probe)
                 if distance <= reach and (best is None or distance < best[0]):
                     best = (distance, layer, feature)
-        if best is None:
+        parts = line_parts(best[2].geometry()) if best is not None else []
+        if not parts:
             self.metrics_label.setText("No line feature under the click (shift-click a line).")
             return None
-        _, layer, feature = best
-        geometry = feature.geometry()
-        parts = geometry.asMultiPolyline() if geometry.isMultipart() else [geometry.asPolyline()]
-        part = max(parts, key=len)
-        return self.add_line([QgsPointXY(p) for p in part], crs=layer.crs())
-
-    def _line_in(self, line: ProfileLine, crs: QgsCoordinateReferenceSystem) -> np.ndarray:
-        points = line.vertices
-        if crs.isValid() and line.crs.isValid() and crs != line.crs:
-            transform = QgsCoordinateTransform(line.crs, crs, QgsProject.instance())
-            points = [transform.transform(p) for p in points]
-        return np.array([(p.x(), p.y()) for p in points], dtype=float)
+        return self.add_line(max(parts, key=len), crs=best[1].crs())
 
     def compute_all(self) -> None:
         """(Re)compute every line's profiles from the cached sources and redraw."""
@@ -474,10 +498,8 @@ class ProfileDock(QDockWidget):
         self.redraw()
 
     def _profile(self, line: ProfileLine, source: LoadedSource, options: ProfileOptions) -> Profile:
-        xy = self._line_in(line, source.crs)
-        authid = source.crs.authid()
-        epsg = int(authid.split(":")[1]) if authid.upper().startswith("EPSG:") else None
-        wkt = None if epsg else (source.crs.toWkt() or None)
+        xy = np.array([(p.x(), p.y()) for p in to_crs(line.vertices, line.crs, source.crs)])
+        epsg, wkt = epsg_and_wkt(source.crs)
         if source.data is not None:
             samples = sample_raster_along(source.data, source.grid, xy, options.buffer_m)
             size, kind = options.bin_m or abs(source.grid.x_step), "raster"
@@ -501,6 +523,14 @@ class ProfileDock(QDockWidget):
             return np.interp(distance_m, profile.binned.centre_m, profile.degrees)
         return np.asarray(distance_m, float) / 1000.0
 
+    def _label_axes(self) -> None:
+        """'LOS rate', 'Vertical rate', 'LOS and vertical rate' from the ticked sources."""
+        named = axis_direction(
+            layer_direction(layer) for layer in self.checked_layers() if layer is not None
+        )
+        named = named or "LOS"
+        self.plot.setLabel("left", f"{named[0].upper()}{named[1:]} rate (mm/yr)")
+
     def redraw(self) -> None:
         self.pools.begin()
         self.drawn_curves = {}
@@ -511,13 +541,10 @@ class ProfileDock(QDockWidget):
         depth = max([10.0] + [abs(self.threshold.value() - v) for v in minima])
         k = 0
         for line in self.lines:
-            for profile in line.profiles:
-                colour = QColor(
-                    LINE_COLOURS[k % len(LINE_COLOURS)] if len(line.profiles) > 1 else line.colour
-                )
+            for s, profile in enumerate(line.profiles):
                 # affected bars stacked just below the threshold, one row per profile
                 bar_y = self.threshold.value() - (k + 0.6) * 0.03 * depth
-                self._draw_profile(profile, colour, bar_y)
+                self._draw_profile(profile, QColor(line.colour), s, bar_y)
                 k += 1
                 m = profile.metrics
                 texts.append(
@@ -527,12 +554,16 @@ class ProfileDock(QDockWidget):
                     f"{m.affected_length_m / 1000:.2f} of {m.line_length_m / 1000:.2f} km"
                 )
         self.pools.end()
+        self.chart.fit_legend()
         self.plot.setLabel("bottom", AXES[self.axis_combo.currentIndex()])
+        self._label_axes()
         self.plot.enableAutoRange()
         if texts:
             self.metrics_label.setText("<br>".join(texts))
 
-    def _draw_profile(self, profile: Profile, colour: QColor, bar_y: float) -> None:
+    def _draw_profile(self, profile: Profile, colour: QColor, source: int, bar_y: float) -> None:
+        """Samples, +-1 std band, binned mean, minimum and affected bars of one profile; the
+        ``source``-th source of a line gets its own dash pattern and minimum symbol."""
         pg = self.pg
         b, m = profile.binned, profile.metrics
         valid = b.count > 0
@@ -561,7 +592,7 @@ class ProfileDock(QDockWidget):
             self._x(profile, b.centre_m[shown]),
             b.mean[shown],
             connect="finite",
-            pen=pg.mkPen(colour, width=2),
+            pen=pg.mkPen(colour, width=2, style=SOURCE_STYLES[source % len(SOURCE_STYLES)]),
             symbol=None,
         )
         self.drawn_curves[profile.name] = curve
@@ -572,7 +603,7 @@ class ProfileDock(QDockWidget):
                 self._x(profile, [m.minimum_at_m]),
                 [m.minimum],
                 pen=None,
-                symbol="t",
+                symbol=MINIMUM_SYMBOLS[source % len(MINIMUM_SYMBOLS)],
                 symbolSize=12,
                 symbolBrush=colour,
                 symbolPen="k",
@@ -590,19 +621,19 @@ class ProfileDock(QDockWidget):
 
     # ------------------------------------------------------------------ housekeeping
     def clear(self) -> None:
+        """Remove every line, from the chart and from the map."""
+        self.remove_canvas_items()
         self.lines = []
-        self.tool.remove_bands()
+        self.tool.colour = LINE_COLOURS[0]
         self.redraw()
         self.metrics_label.setText("Draw a line across a subsidence bowl.")
 
-    def _toggle_tool(self, on: bool) -> None:
-        if on:
-            self.canvas.setMapTool(self.tool)
-        elif self.canvas.mapTool() is self.tool:
-            self.canvas.unsetMapTool(self.tool)
-
-    def activate_tool(self) -> None:
-        self.draw_button.setChecked(True)
+    def remove_canvas_items(self) -> None:
+        """Remove the lines' bands and the line being drawn from the map."""
+        self.tool.clear_current()
+        for line in self.lines:
+            remove_from_canvas(self.canvas, line.band)
+            line.band = None
 
     def profiles(self) -> List[Profile]:
         return [p for line in self.lines for p in line.profiles]
@@ -610,9 +641,6 @@ class ProfileDock(QDockWidget):
     # ------------------------------------------------------------------ export
     def export_csv(self, path) -> Path:
         return write_profiles_csv(path, self.profiles())
-
-    def export_image(self, path) -> Path:
-        return export_plot(self.plot, path)
 
     def lines_layer(self) -> QgsVectorLayer:
         """A memory layer with the lines and their metrics (canvas CRS)."""
@@ -633,10 +661,7 @@ class ProfileDock(QDockWidget):
         layer.updateFields()
         features = []
         for line in self.lines:
-            vertices = line.vertices
-            if line.crs.isValid() and crs.isValid() and line.crs != crs:
-                transform = QgsCoordinateTransform(line.crs, crs, QgsProject.instance())
-                vertices = [transform.transform(p) for p in vertices]
+            vertices = to_crs(line.vertices, line.crs, crs)
             for profile in line.profiles or [None]:
                 feature = QgsFeature(layer.fields())
                 feature.setGeometry(QgsGeometry.fromPolylineXY(vertices))
@@ -672,25 +697,3 @@ class ProfileDock(QDockWidget):
             layer = QgsVectorLayer(str(path), "profile lines", "ogr")
         QgsProject.instance().addMapLayer(layer)
         return layer
-
-    def _export_dialog(self, kind: str) -> None:
-        if kind == "csv":
-            save_via_dialog(self, "Export profiles", "profiles.csv", "CSV (*.csv)", self.export_csv)
-        elif kind == "image":
-            save_via_dialog(
-                self, "Export chart", "profiles.png", "PNG (*.png);;SVG (*.svg)", self.export_image
-            )
-        else:
-            save_via_dialog(
-                self, "Save lines", "profile_lines.gpkg", "GeoPackage (*.gpkg)", self.save_lines
-            )
-
-    def unload(self) -> None:
-        if self.canvas.mapTool() is self.tool:
-            self.canvas.unsetMapTool(self.tool)
-        self.tool.remove_bands()
-        for signal in (QgsProject.instance().layersAdded, QgsProject.instance().layersRemoved):
-            try:
-                signal.disconnect(self.refresh_sources)
-            except TypeError:
-                pass

@@ -12,14 +12,14 @@ picks a reference point: every curve, present and future, is shown relative to i
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
     QgsFeatureRequest,
     QgsMapLayer,
     QgsPointXY,
@@ -27,7 +27,6 @@ from qgis.core import (
     QgsRasterLayer,
     QgsRectangle,
     QgsVectorLayer,
-    QgsWkbTypes,
 )
 from qgis.gui import QgsVertexMarker
 from qgis.PyQt.QtCore import Qt
@@ -35,7 +34,6 @@ from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDockWidget,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
@@ -47,6 +45,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.atomic import atomic_output
 from ..core.errors import InputError
+from ..core.io.point_layers import PointSeries
 from ..core.timeseries.sampling import (
     DEFAULT_RADIUS_M,
     PointTable,
@@ -59,22 +58,33 @@ from ..core.timeseries.sampling import (
     sample_series_file,
     series_fields,
 )
-from .map_tools import LINE_COLOURS, PointPickTool
-from .plotting import ItemPools, export_plot, require_pyqtgraph, save_via_dialog, timestamps
+from ..plugin.bridge import h5_crs, is_point_layer, point_arrays, to_crs
+from ..plugin.layer_roles import Direction, axis_direction, file_direction, layer_direction
+from .dock import MapToolDock
+from .map_tools import LINE_COLOURS, PointPickTool, remove_from_canvas
+from .plotting import ItemPools, timestamps
 
 FIT_MODES = ["No fit", "Linear", "Linear + annual"]
 METRES_PER_DEGREE = 111_320.0  # radius conversion for layers in geographic CRS
 MAX_CURVES = 12
+PEN_STYLES = {
+    "solid": Qt.PenStyle.SolidLine,
+    "dash": Qt.PenStyle.DashLine,
+    "dot": Qt.PenStyle.DotLine,
+    "dashdot": Qt.PenStyle.DashDotLine,
+}
 
 
 @dataclass
 class SeriesSource:
-    """Where series come from: a file (``path``) or a point layer (``layer``)."""
+    """Where series come from: a file (``path``) or a point layer (``layer``); ``direction``
+    says what the series measure (LOS, vertical, east-west)."""
 
     name: str
     crs: QgsCoordinateReferenceSystem
     path: Optional[str] = None
     layer: Optional[QgsVectorLayer] = None
+    direction: Direction = Direction.LOS
 
     @property
     def key(self) -> str:
@@ -105,23 +115,85 @@ class PlottedSeries:
         return text
 
 
-def _h5_crs(path: str) -> QgsCoordinateReferenceSystem:
-    from ..core.io.mintpy import read_attrs
+class SeriesOverlay:
+    """Something drawn with every plotted series: GNSS station series, onset breakpoints, ...
 
-    epsg = read_attrs(path).get("EPSG", "")
-    return (
-        QgsCoordinateReferenceSystem(f"EPSG:{int(float(epsg))}")
-        if epsg
-        else QgsCoordinateReferenceSystem()
-    )
+    Subclass it, set ``name`` (the check box text) and ``tooltip``, implement :meth:`draw`,
+    and register an instance with :meth:`TimeSeriesDock.add_overlay`. While its check box is
+    ticked, each redraw calls ``draw(entry, painter)`` for every plotted series, after the
+    series itself is drawn; ``entry.shown`` is the series as plotted (mm, relative to the
+    reference point when one is set), ``entry.source.direction`` says LOS or vertical,
+    ``entry.map_point`` is the clicked position (canvas CRS) and ``entry.source.crs`` the CRS
+    of the source. Draw only through ``painter`` (items are pooled and reused: inside QGIS,
+    removing pyqtgraph items raises sip errors).
+    """
+
+    name = ""
+    tooltip = ""
+
+    def draw(self, entry: PlottedSeries, painter: "OverlayPainter") -> Optional[str]:
+        """Draw for one series; return a note for the status line, or None."""
+        raise NotImplementedError
+
+
+class OverlayPainter:
+    """Draws overlay items for one plotted series in the dock's chart (dates as
+    ``datetime.date``, values in mm; the colour defaults to the series' colour)."""
+
+    def __init__(self, dock: "TimeSeriesDock", entry: PlottedSeries):
+        self.dock = dock
+        self.entry = entry
+
+    def _pen(self, colour, width, style):
+        return self.dock.pg.mkPen(
+            QColor(colour or self.entry.colour), width=width, style=PEN_STYLES[style]
+        )
+
+    def curve(
+        self,
+        dates: Sequence[dt.date],
+        values_mm,
+        legend: Optional[str] = None,
+        colour: Optional[str] = None,
+        style: str = "dash",
+        width: float = 1.5,
+        symbol: Optional[str] = None,
+    ):
+        """A line (``style`` solid, dash, dot or dashdot), with ``symbol`` markers if given."""
+        brush = QColor(colour or self.entry.colour)
+        item = self.dock._curve(
+            timestamps(dates),
+            np.asarray(values_mm, float),
+            legend,
+            pen=self._pen(colour, width, style),
+            symbol=symbol,
+            symbolSize=6,
+            symbolBrush=brush,
+            symbolPen=None,
+        )
+        self.entry.items.append(item)
+        return item
+
+    def band(self, dates: Sequence[dt.date], low_mm, high_mm, colour: Optional[str] = None):
+        """A shaded band between ``low_mm`` and ``high_mm``."""
+        item = self.dock._band(timestamps(dates), low_mm, high_mm, colour or self.entry.colour)
+        self.entry.items.append(item)
+        return item
+
+    def date_line(
+        self, date: dt.date, label: str = "", colour: Optional[str] = None, style: str = "dot"
+    ):
+        """A vertical line at ``date`` with a short label at its top."""
+        line = self.dock.pools.take("date line")
+        line.setValue(float(timestamps([date])[0]))
+        line.setPen(self._pen(colour, 1.5, style))
+        line.label.setFormat(label)
+        self.entry.items.append(line)
+        return line
 
 
 def point_layer_has_series(layer: QgsMapLayer) -> bool:
-    return (
-        isinstance(layer, QgsVectorLayer)
-        and layer.geometryType() == QgsWkbTypes.PointGeometry
-        and bool(series_fields(layer.fields().names())["observed"])
-    )
+    return is_point_layer(layer) and bool(series_fields(layer.fields().names())["observed"])
 
 
 def raster_has_series(layer: QgsMapLayer) -> bool:
@@ -138,75 +210,55 @@ def sample_point_layer(layer: QgsVectorLayer, x: float, y: float, radius_m: floa
     """Series of the features within ``radius_m`` of (x, y) (layer CRS), via a rect request."""
     radius = radius_m / METRES_PER_DEGREE if layer.crs().isGeographic() else radius_m
     roles = series_fields(layer.fields().names())
-    names = [n for items in roles.values() for _, n in items]
     request = QgsFeatureRequest().setFilterRect(
         QgsRectangle(x - radius, y - radius, x + radius, y + radius)
     )
-    request.setSubsetOfAttributes(names, layer.fields())
-    xs, ys, rows = [], [], {n: [] for n in names}
-    for feature in layer.getFeatures(request):
-        point = feature.geometry().asPoint()
-        xs.append(point.x())
-        ys.append(point.y())
-        for n in names:
-            value = feature[n]
-            rows[n].append(float(value) if isinstance(value, (int, float)) else np.nan)
-
-    def column_block(role):
-        if not roles[role]:
-            return None
-        return np.array([rows[n] for _, n in roles[role]], dtype=float).T.reshape(
-            len(xs), len(roles[role])
-        )
-
-    table = PointTable(
-        np.array(xs),
-        np.array(ys),
+    extra = [n for role in ("forecast", "low", "high") for _, n in roles[role]]
+    observed = [n for _, n in roles["observed"]]
+    arrays = point_arrays(layer, observed + extra, request)
+    points = PointSeries(
+        arrays.x,
+        arrays.y,
+        None,
         [d for d, _ in roles["observed"]],
-        column_block("observed"),
-        [d for d, _ in roles["forecast"]],
-        column_block("forecast"),
-        source=layer.name(),
+        np.array([arrays.values[n] for n in observed], dtype=float).T.reshape(
+            len(arrays.x), len(observed)
+        ),
+        {n: arrays.values[n] for n in extra},
     )
-    if roles["low"] and len(roles["low"]) == len(roles["forecast"]):
-        table.low_mm = column_block("low")
-    if roles["high"] and len(roles["high"]) == len(roles["forecast"]):
-        table.high_mm = column_block("high")
-    return sample_points(table, x, y, radius)
+    return sample_points(PointTable.from_point_series(points, layer.name()), x, y, radius)
 
 
-class TimeSeriesDock(QDockWidget):
-    """The time-series viewer dock; ``add_point`` / ``set_reference`` are its entry points."""
+class TimeSeriesDock(MapToolDock):
+    """The time-series viewer dock; ``add_point`` / ``set_reference`` are its entry points,
+    ``add_overlay`` adds a :class:`SeriesOverlay`."""
 
     def __init__(self, iface, parent=None):
-        super().__init__("InSAR time series", parent)
-        self.setObjectName("InsarSubsidenceTimeSeriesDock")
-        self.iface = iface
-        self.canvas = iface.mapCanvas()
-        self.pg = require_pyqtgraph()
+        super().__init__(iface, "InSAR time series", "InsarSubsidenceTimeSeriesDock", parent)
         self.sources: Dict[str, SeriesSource] = {}
         self.file_sources: Dict[str, SeriesSource] = {}
         self.entries: List[PlottedSeries] = []
+        self.overlays: Dict[SeriesOverlay, QCheckBox] = {}
         self.reference_point: Optional[QgsPointXY] = None
         self.reference_marker = None
         self._reference_cache: Dict[str, SampledSeries] = {}
         self._picking_reference = False
         self._counter = 0
-        self.tool = PointPickTool(self.canvas)
-        self.tool.picked.connect(self._on_picked)
-        self._build()
+        tool = PointPickTool(self.canvas)
+        tool.picked.connect(self._on_picked)
+        self._build(tool)
         self.refresh_sources()
-        QgsProject.instance().layersAdded.connect(self.refresh_sources)
-        QgsProject.instance().layersRemoved.connect(self.refresh_sources)
+        self.listen_to_project()
 
     # ------------------------------------------------------------------ widgets
-    def _build(self) -> None:
+    def _build(self, tool) -> None:
         body = QWidget()
         layout = QVBoxLayout(body)
         row = QHBoxLayout()
         row.addWidget(QLabel("Source"))
         self.source_combo = QComboBox()
         self.source_combo.setToolTip("Time-series file or point layer with DYYYYMMDD fields")
+        self.source_combo.currentIndexChanged.connect(self._label_axes)
         row.addWidget(self.source_combo, 1)
         add_file = QPushButton("Add file…")
         add_file.setToolTip("Add a timeseries.h5 or a multi-band GeoTIFF with dated bands")
@@ -231,14 +283,15 @@ class TimeSeriesDock(QDockWidget):
         self.keep.setChecked(True)
         self.keep.setToolTip("Add each click as a new curve instead of replacing the last one")
         row.addWidget(self.keep)
+        self.overlay_row = row  # overlays add their check boxes here
         layout.addLayout(row)
 
         row = QHBoxLayout()
-        self.pick_button = QPushButton("Pick points")
-        self.pick_button.setCheckable(True)
-        self.pick_button.setToolTip("Click the map to plot; shift-click sets the reference")
-        self.pick_button.toggled.connect(self._toggle_tool)
-        row.addWidget(self.pick_button)
+        row.addWidget(
+            self.tool_button(
+                tool, "Pick points", "Click the map to plot; shift-click sets the reference"
+            )
+        )
         self.reference_button = QPushButton("Set reference")
         self.reference_button.setToolTip("The next click becomes the reference point")
         self.reference_button.clicked.connect(self._arm_reference)
@@ -249,23 +302,14 @@ class TimeSeriesDock(QDockWidget):
         clear = QPushButton("Clear")
         clear.clicked.connect(self.clear)
         row.addWidget(clear)
-        export_csv = QPushButton("CSV…")
-        export_csv.setToolTip("Export the plotted series as CSV")
-        export_csv.clicked.connect(lambda: self._export_dialog("csv"))
-        row.addWidget(export_csv)
-        export_image = QPushButton("Image…")
-        export_image.setToolTip("Export the chart as PNG or SVG")
-        export_image.clicked.connect(lambda: self._export_dialog("image"))
-        row.addWidget(export_image)
+        for button in self.chart_export_buttons("series"):
+            row.addWidget(button)
         layout.addLayout(row)
 
-        self.plot = self.pg.PlotWidget(axisItems={"bottom": self.pg.DateAxisItem()})
-        self.plot.setLabel("left", "Displacement", units="mm")
+        chart = self.make_chart(date_axis=True)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "Date")
         self.plot.showGrid(x=False, y=True, alpha=0.25)
-        self.legend = self.plot.addLegend(offset=(10, -10))  # subsidence leaves it free
-        self.legend.setBrush(self.pg.mkBrush(255, 255, 255, 210))
         pg = self.pg
         self.pools = ItemPools(self.plot)
         self.pools.register("curve", pg.PlotDataItem)
@@ -273,12 +317,17 @@ class TimeSeriesDock(QDockWidget):
         self.pools.register(
             "fill", lambda: pg.FillBetweenItem(pg.PlotDataItem(), pg.PlotDataItem())
         )
-        self.plot.setMinimumHeight(220)
-        layout.addWidget(self.plot, 1)
+        self.pools.register(
+            "date line",
+            lambda: pg.InfiniteLine(angle=90, label=" ", labelOpts={"position": 0.95}),
+        )
+        chart.widget.setMinimumHeight(260)
+        layout.addWidget(chart.widget, 1)
         self.status = QLabel("Pick points on the map.")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         self.setWidget(body)
+        self._label_axes()
 
     # ------------------------------------------------------------------ sources
     def refresh_sources(self, *_args) -> None:
@@ -287,10 +336,12 @@ class TimeSeriesDock(QDockWidget):
         self.sources = dict(self.file_sources)
         for layer in QgsProject.instance().mapLayers().values():
             if point_layer_has_series(layer):
-                self.sources[layer.name()] = SeriesSource(layer.name(), layer.crs(), layer=layer)
+                self.sources[layer.name()] = SeriesSource(
+                    layer.name(), layer.crs(), layer=layer, direction=layer_direction(layer)
+                )
             elif raster_has_series(layer):
                 self.sources[layer.name()] = SeriesSource(
-                    layer.name(), layer.crs(), path=layer.source()
+                    layer.name(), layer.crs(), path=layer.source(), direction=layer_direction(layer)
                 )
         self.source_combo.blockSignals(True)
         self.source_combo.clear()
@@ -298,16 +349,16 @@ class TimeSeriesDock(QDockWidget):
         if current in self.sources:
             self.source_combo.setCurrentText(current)
         self.source_combo.blockSignals(False)
+        self._label_axes()
 
     def add_file(self, path: str) -> SeriesSource:
         """Add a timeseries.h5 or dated multi-band GeoTIFF as a source and select it."""
         path = str(path)
         if Path(path).suffix.lower() in (".h5", ".he5", ".hdf5"):
-            crs = _h5_crs(path)
+            crs = h5_crs(path)
         else:
-            layer = QgsRasterLayer(path, Path(path).stem)
-            crs = layer.crs()
-        source = SeriesSource(Path(path).name, crs, path=path)
+            crs = QgsRasterLayer(path, Path(path).stem).crs()
+        source = SeriesSource(Path(path).name, crs, path=path, direction=file_direction(path))
         self.file_sources[source.name] = source
         self.refresh_sources()
         self.source_combo.setCurrentText(source.name)
@@ -324,16 +375,9 @@ class TimeSeriesDock(QDockWidget):
         return self.sources.get(self.source_combo.currentText())
 
     # ------------------------------------------------------------------ sampling
-    def _to_source(self, source: SeriesSource, point: QgsPointXY) -> QgsPointXY:
-        canvas_crs = self.canvas.mapSettings().destinationCrs()
-        if not source.crs.isValid() or not canvas_crs.isValid() or source.crs == canvas_crs:
-            return point
-        transform = QgsCoordinateTransform(canvas_crs, source.crs, QgsProject.instance())
-        return transform.transform(point)
-
     def sample(self, source: SeriesSource, point: QgsPointXY) -> SampledSeries:
         """Series at a canvas-CRS point from ``source`` (radius from the dock)."""
-        local = self._to_source(source, point)
+        (local,) = to_crs([point], self.canvas.mapSettings().destinationCrs(), source.crs)
         radius = self.radius.value()
         if source.layer is not None:
             return sample_point_layer(source.layer, local.x(), local.y(), radius)
@@ -380,17 +424,15 @@ class TimeSeriesDock(QDockWidget):
         """Show every series relative to the series at ``point``, for this and later clicks."""
         self.reference_point = point
         self._reference_cache = {}
-        if self.reference_marker is not None:
-            self.canvas.scene().removeItem(self.reference_marker)
+        remove_from_canvas(self.canvas, self.reference_marker)
         self.reference_marker = self._marker(point, "#000000", QgsVertexMarker.ICON_BOX)
         self.redraw()
 
     def clear_reference(self) -> None:
         self.reference_point = None
         self._reference_cache = {}
-        if self.reference_marker is not None:
-            self.canvas.scene().removeItem(self.reference_marker)
-            self.reference_marker = None
+        remove_from_canvas(self.canvas, self.reference_marker)
+        self.reference_marker = None
         self.redraw()
 
     def _reference_for(self, source: SeriesSource) -> Optional[SampledSeries]:
@@ -402,7 +444,7 @@ class TimeSeriesDock(QDockWidget):
 
     def _arm_reference(self) -> None:
         self._picking_reference = True
-        self.pick_button.setChecked(True)
+        self.activate_tool()
         self._message("Click the reference point.")
 
     # ------------------------------------------------------------------ drawing
@@ -438,7 +480,14 @@ class TimeSeriesDock(QDockWidget):
                 except InputError as exc:
                     notes.append(f"{entry.label}: {exc}")
             self._draw_entry(entry)
+            for overlay, box in self.overlays.items():
+                if box.isChecked():
+                    note = overlay.draw(entry, OverlayPainter(self, entry))
+                    if note:
+                        notes.append(note)
         self.pools.end()
+        self._label_axes()
+        self.chart.fit_legend()
         if self.reference_point is not None:
             hidden = any(e.raw.forecast is not None for e in self.entries)
             notes.insert(
@@ -452,6 +501,41 @@ class TimeSeriesDock(QDockWidget):
         )
         self.plot.enableAutoRange()
         self._message(" ".join(notes) or f"{len(self.entries)} point(s).")
+
+    def _label_axes(self, *_args) -> None:
+        """'LOS displacement', 'Vertical displacement', ... from what is plotted (or, before
+        the first click, from the chosen source)."""
+        sources = [e.source for e in self.entries] or [self.current_source()]
+        named = axis_direction(s.direction for s in sources if s is not None) or "LOS"
+        self.plot.setLabel("left", f"{named[0].upper()}{named[1:]} displacement", units="mm")
+
+    def add_overlay(self, overlay: SeriesOverlay, checked: bool = True) -> QCheckBox:
+        """Draw ``overlay`` with every series while its check box (added to the dock) is
+        ticked; returns the check box."""
+        box = QCheckBox(overlay.name)
+        box.setToolTip(overlay.tooltip)
+        box.setChecked(checked)
+        box.toggled.connect(self.redraw)
+        self.overlay_row.addWidget(box)
+        self.overlays[overlay] = box
+        self.redraw()
+        return box
+
+    def remove_overlay(self, overlay: SeriesOverlay) -> None:
+        box = self.overlays.pop(overlay)
+        self.overlay_row.removeWidget(box)
+        box.deleteLater()
+        self.redraw()
+
+    def _band(self, x, low, high, colour: str, alpha: int = 50):
+        band = self.pools.take("fill")
+        band.curves[0].setData(x, low)
+        band.curves[1].setData(x, high)
+        band_colour = QColor(colour)
+        band_colour.setAlpha(alpha)
+        band.setBrush(self.pg.mkBrush(band_colour))
+        band.setPen(self.pg.mkPen(None))
+        return band
 
     def _curve(self, x, y, legend: Optional[str] = None, **style):
         curve = self.pools.take("curve")
@@ -467,11 +551,12 @@ class TimeSeriesDock(QDockWidget):
         s = entry.shown
         x = timestamps(s.dates)
         colour = QColor(entry.colour)
+        mixed = len({e.source.direction for e in self.entries}) > 1
         entry.items.append(
             self._curve(
                 x,
                 s.values_mm,
-                entry.legend,
+                entry.legend + (f" [{entry.source.direction.label}]" if mixed else ""),
                 pen=pg.mkPen(colour, width=1.5),
                 symbol="o",
                 symbolSize=5,
@@ -495,7 +580,7 @@ class TimeSeriesDock(QDockWidget):
                 self._curve(
                     timestamps(dense),
                     entry.fit.evaluate(dense),
-                    pen=pg.mkPen(colour, width=1, style=Qt.DashLine),
+                    pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
                 )
             )
         forecast = s.forecast
@@ -506,7 +591,7 @@ class TimeSeriesDock(QDockWidget):
                     fx,
                     forecast.values_mm,
                     f"{entry.label} forecast",
-                    pen=pg.mkPen(colour, width=2, style=Qt.DotLine),
+                    pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DotLine),
                     symbol="t",
                     symbolSize=6,
                     symbolBrush=colour,
@@ -514,19 +599,11 @@ class TimeSeriesDock(QDockWidget):
                 )
             )
             if forecast.low_mm is not None and forecast.high_mm is not None:
-                band = self.pools.take("fill")
-                band.curves[0].setData(fx, forecast.low_mm)
-                band.curves[1].setData(fx, forecast.high_mm)
-                band_colour = QColor(colour)
-                band_colour.setAlpha(50)
-                band.setBrush(pg.mkBrush(band_colour))
-                band.setPen(pg.mkPen(None))
-                entry.items.append(band)
+                entry.items.append(self._band(fx, forecast.low_mm, forecast.high_mm, entry.colour))
 
     # ------------------------------------------------------------------ housekeeping
     def _remove_entry(self, entry: PlottedSeries) -> None:
-        if entry.marker is not None:
-            self.canvas.scene().removeItem(entry.marker)
+        remove_from_canvas(self.canvas, entry.marker)
         self.entries.remove(entry)
 
     def clear_points(self) -> None:
@@ -539,15 +616,6 @@ class TimeSeriesDock(QDockWidget):
 
     def _message(self, text: str) -> None:
         self.status.setText(text)
-
-    def _toggle_tool(self, on: bool) -> None:
-        if on:
-            self.canvas.setMapTool(self.tool)
-        elif self.canvas.mapTool() is self.tool:
-            self.canvas.unsetMapTool(self.tool)
-
-    def activate_tool(self) -> None:
-        self.pick_button.setChecked(True)
 
     # ------------------------------------------------------------------ export
     def export_csv(self, path) -> Path:
@@ -609,30 +677,11 @@ class TimeSeriesDock(QDockWidget):
                             )
         return Path(path)
 
-    def export_image(self, path) -> Path:
-        return export_plot(self.plot, path)
-
-    def _export_dialog(self, kind: str) -> None:
-        if kind == "csv":
-            save_via_dialog(self, "Export series", "series.csv", "CSV (*.csv)", self.export_csv)
-        else:
-            save_via_dialog(
-                self, "Export chart", "series.png", "PNG (*.png);;SVG (*.svg)", self.export_image
-            )
-
-    def unload(self) -> None:
-        """Remove the map tool, the markers and the project connections."""
-        if self.canvas.mapTool() is self.tool:
-            self.canvas.unsetMapTool(self.tool)
+    def remove_canvas_items(self) -> None:
+        """Remove the markers of the series and of the reference point."""
         self.clear_points()
-        if self.reference_marker is not None:
-            self.canvas.scene().removeItem(self.reference_marker)
-            self.reference_marker = None
-        for signal in (QgsProject.instance().layersAdded, QgsProject.instance().layersRemoved):
-            try:
-                signal.disconnect(self.refresh_sources)
-            except TypeError:
-                pass
+        remove_from_canvas(self.canvas, self.reference_marker)
+        self.reference_marker = None
 
 
 def _fmt(value: float) -> str:
@@ -640,8 +689,6 @@ def _fmt(value: float) -> str:
 
 
 def _dense_dates(dates):
-    import datetime as dt
-
     span = (dates[-1] - dates[0]).days
     step = max(1, span // 300)
     return [dates[0] + dt.timedelta(days=k) for k in range(0, span + 1, step)]

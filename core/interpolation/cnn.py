@@ -56,8 +56,8 @@ def _torch():
         raise InputError(
             "the CNN needs the Python package 'torch', which is not installed.",
             None,
-            "install it into QGIS's Python: pip install torch "
-            "(CPU wheels: --index-url https://download.pytorch.org/whl/cpu).",
+            "install it with Plugins > InSAR Subsidence > Check dependencies (a CPU-only "
+            "build is enough), or interpolate with kriging, IDW or RBF, which need no torch.",
         ) from None
     return torch
 

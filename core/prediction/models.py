@@ -49,11 +49,14 @@ def import_torch():
     try:
         import torch
     except ImportError:
+        from .hybrids import BASELINES, LABELS
+
+        baselines = ", ".join(f"{LABELS[name]} ({name})" for name in BASELINES)
         raise InputError(
             "the forecasting networks need the Python package torch, which is not installed.",
             None,
-            "install it (pip install torch) in the Python that "
-            "runs QGIS, or use the baseline models.",
+            "install it with Plugins > InSAR Subsidence > Check dependencies, or choose a "
+            f"baseline model, which needs no torch: {baselines}.",
         ) from None
     return torch
 

@@ -31,23 +31,8 @@ from qgis.PyQt.QtCore import QVariant
 
 from ...core.analysis.product_comparison import CrossValidationOptions, cross_validate
 from ...core.analysis.profile import ProfileOptions, profile_lines
+from ...plugin import bridge
 from ..base import SubsidenceAlgorithm, advanced, layer_file
-
-
-def _epsg_and_wkt(crs):
-    authid = crs.authid()
-    if authid.upper().startswith("EPSG:"):
-        return int(authid.split(":")[1]), None
-    return None, (crs.toWkt() or None)
-
-
-def _ogr_file(layer):
-    """(path, layer name) of a file-backed vector layer; None for memory layers."""
-    if layer.providerType() != "ogr":
-        return None
-    parts = layer.source().split("|")
-    name = next((p.split("=", 1)[1] for p in parts[1:] if p.startswith("layername=")), None)
-    return parts[0], name
 
 
 class Profile(SubsidenceAlgorithm):
@@ -140,7 +125,7 @@ class Profile(SubsidenceAlgorithm):
         ]
         points = []
         for layer in self.parameterAsLayerList(parameters, "POINTS", context):
-            found = _ogr_file(layer)
+            found = bridge.layer_file(layer)
             if found is None:
                 raise QgsProcessingException(
                     f"{layer.name()}: a point layer must be stored in a file (GeoPackage, "
@@ -150,12 +135,7 @@ class Profile(SubsidenceAlgorithm):
         name_field = self.parameterAsString(parameters, "NAME_FIELD", context)
         lines = []
         for feature in source.getFeatures():
-            geometry = feature.geometry()
-            if geometry.isEmpty():
-                continue
-            parts = (
-                geometry.asMultiPolyline() if geometry.isMultipart() else [geometry.asPolyline()]
-            )
+            parts = bridge.line_parts(feature.geometry())
             for k, part in enumerate(parts):
                 label = feature[name_field] if name_field else feature.id()
                 name = str(label) + (f"_{k + 1}" if len(parts) > 1 else "")
@@ -166,7 +146,7 @@ class Profile(SubsidenceAlgorithm):
             self.parameterAsDouble(parameters, "BIN", context),
         )
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
-        epsg, wkt = _epsg_and_wkt(source.sourceCrs())
+        epsg, wkt = bridge.epsg_and_wkt(source.sourceCrs())
         results, affected = self.run_core(
             feedback,
             profile_lines,

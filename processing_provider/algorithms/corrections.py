@@ -4,7 +4,6 @@ DEM-error correction of a time series."""
 from __future__ import annotations
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsProcessing,
     QgsProcessingException,
@@ -24,15 +23,10 @@ from ...core.corrections.reference import ReferenceOptions, set_reference
 from ...core.corrections.troposphere import correct_troposphere
 from ...core.io.geotiff import read_raster
 from ...core.io.mintpy import IfgramStack
+from ...plugin.bridge import grid_crs
 from ..base import SubsidenceAlgorithm
 
 H5_FILTER = "HDF5 files (*.h5)"
-
-
-def _stack_crs(stack: IfgramStack) -> QgsCoordinateReferenceSystem:
-    if stack.grid.epsg:
-        return QgsCoordinateReferenceSystem(f"EPSG:{stack.grid.epsg}")
-    return QgsCoordinateReferenceSystem(stack.grid.crs_wkt())
 
 
 class ReferencePoint(SubsidenceAlgorithm):
@@ -102,7 +96,7 @@ class ReferencePoint(SubsidenceAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         path = self.parameterAsFile(parameters, "INPUT", context)
         stack = self.run_core(feedback, lambda p, progress: IfgramStack.open(p), path)
-        crs = _stack_crs(stack)
+        crs = grid_crs(stack.grid)
         radius = self.parameterAsInt(parameters, "RADIUS", context)
         points = []
         if parameters.get("REFERENCE"):

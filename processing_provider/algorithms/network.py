@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import List, Optional
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
@@ -29,6 +28,7 @@ from ...core.network.selection import (
     modify_network,
     plan_network_files,
 )
+from ...plugin.bridge import grid_crs
 from ..base import SubsidenceAlgorithm
 
 H5_FILTER = "HDF5 files (*.h5)"
@@ -180,11 +180,7 @@ class ModifyNetwork(SubsidenceAlgorithm):
             stack = self.run_core(
                 feedback, lambda path, progress: IfgramStack.open(path), stack_path
             )
-            crs = (
-                QgsCoordinateReferenceSystem(f"EPSG:{stack.grid.epsg}")
-                if stack.grid.epsg
-                else QgsCoordinateReferenceSystem(stack.grid.crs_wkt())
-            )
+            crs = grid_crs(stack.grid)
             rect = self.parameterAsExtent(parameters, "AOI", context, crs)
             if not rect.isNull():
                 aoi = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())

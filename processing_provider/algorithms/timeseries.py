@@ -4,7 +4,6 @@ persistent scatterers from a coregistered SLC stack."""
 from __future__ import annotations
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFile,
@@ -30,6 +29,7 @@ from ...core.timeseries.velocity import (
     estimate_velocity,
     parse_thresholds,
 )
+from ...plugin.bridge import grid_crs
 from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
 from ..parameters import option_help, option_parameter, with_help
 
@@ -140,11 +140,7 @@ class SbasInversion(SubsidenceAlgorithm):
         reference = None
         if parameters.get(self.REFERENCE):
             stack = self.run_core(feedback, lambda p, progress: IfgramStack.open(p), path)
-            crs = (
-                QgsCoordinateReferenceSystem(f"EPSG:{stack.grid.epsg}")
-                if stack.grid.epsg
-                else QgsCoordinateReferenceSystem(stack.grid.crs_wkt())
-            )
+            crs = grid_crs(stack.grid)
             point = self.parameterAsPoint(parameters, self.REFERENCE, context, crs)
             row, col = stack.grid.rowcol(point.x(), point.y())
             reference = (int(row), int(col))

@@ -12,8 +12,10 @@ from qgis.core import (
     QgsRasterLayer,
     QgsVectorLayer,
 )
+from qgis.gui import QgsMapToolPan
+from qgis.PyQt.QtCore import QEvent, Qt
 
-from tests.qgis.ui_clicks import draw_line, prepare_canvas
+from tests.qgis.ui_clicks import click, draw_line, on_canvas, prepare_canvas, press
 from tests.qgis.ui_synthetic import write_synthetic_outputs
 
 
@@ -52,7 +54,7 @@ def test_drawn_line_profiles_the_bowl_and_exports(dock, qgis_canvas, outputs, tm
     line, velocity, (row, col) = _bowl_line(outputs)
     dock.buffer.setValue(30.0)  # the pixel row only (neighbour rows are 80 m away)
     draw_line(dock.tool, qgis_canvas, line)
-    assert len(dock.tool.finished_bands) == 1  # the rubber band stays while the tool is on
+    assert on_canvas(qgis_canvas, dock.lines[0].band) and dock.tool.band is None
     assert dock.pending_task is not None and wait_for(dock.pending_task)
     profiles = {p.name: p for p in dock.profiles()}
     assert set(profiles) == {"L1 velocity", "L1 ps_points"}
@@ -97,13 +99,18 @@ def test_drawn_line_profiles_the_bowl_and_exports(dock, qgis_canvas, outputs, tm
     assert saved.featureCount() == 2
     assert {f["source"] for f in saved.getFeatures()} == {"L1 velocity", "L1 ps_points"}
 
-    # a second line keeps the first; ending the tool removes the temporary lines
+    # a second line keeps the first; both stay on the map when the user switches to Pan,
+    # until Clear
     draw_line(
         dock.tool, qgis_canvas, [(line[0][0], line[0][1] + 800), (line[1][0], line[1][1] + 800)]
     )
     assert len(dock.lines) == 2 and len(dock.profiles()) == 4
-    qgis_canvas.unsetMapTool(dock.tool)
-    assert dock.tool.finished_bands == []
+    bands = [drawn.band for drawn in dock.lines]
+    assert bands[0].strokeColor() != bands[1].strokeColor()
+    qgis_canvas.setMapTool(QgsMapToolPan(qgis_canvas))
+    assert all(on_canvas(qgis_canvas, band) for band in bands)
+    dock.clear()
+    assert not any(on_canvas(qgis_canvas, band) for band in bands) and dock.lines == []
 
 
 def test_selected_line_feature(dock, qgis_iface, outputs):
@@ -177,10 +184,7 @@ def test_long_gaps_stay_open_short_ones_are_bridged():
 
 
 def test_shift_click_picks_the_nearest_line_feature(dock, qgis_canvas, outputs):
-    from qgis.PyQt.QtCore import QEvent, Qt
-
     from insar_subsidence.plugin.tasks import wait_for
-    from tests.qgis.ui_clicks import click
 
     line, _, _ = _bowl_line(outputs)
     layer = QgsVectorLayer("LineString?crs=EPSG:32649", "railway", "memory")
@@ -194,8 +198,8 @@ def test_shift_click_picks_the_nearest_line_feature(dock, qgis_canvas, outputs):
         qgis_canvas,
         line[0][0] + 900,
         line[0][1] + 20,
-        modifiers=Qt.ShiftModifier,
-        kind=QEvent.MouseButtonPress,
+        modifiers=Qt.KeyboardModifier.ShiftModifier,
+        kind=QEvent.Type.MouseButtonPress,
     )
     assert len(dock.lines) == 1 and dock.tool.vertices == []
     if dock.pending_task is not None:
@@ -206,8 +210,8 @@ def test_shift_click_picks_the_nearest_line_feature(dock, qgis_canvas, outputs):
         qgis_canvas,
         line[0][0] + 900,
         line[0][1] + 2000,
-        modifiers=Qt.ShiftModifier,
-        kind=QEvent.MouseButtonPress,
+        modifiers=Qt.KeyboardModifier.ShiftModifier,
+        kind=QEvent.Type.MouseButtonPress,
     )
     assert len(dock.lines) == 1 and "No line feature" in dock.metrics_label.text()
 
@@ -236,3 +240,104 @@ def test_save_dialog_exports_to_the_chosen_path_and_warns_on_write_errors(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: ("", ""))
     save_via_dialog(None, "Export chart", "chart.png", "PNG (*.png)", exported.append)
     assert exported == [chosen]  # cancelled dialog exports nothing
+
+
+def test_draw_button_follows_the_canvas_map_tool(dock, qgis_canvas, outputs):
+    dock.show()
+    assert dock.button.isChecked() and qgis_canvas.mapTool() is dock.tool
+    line, _, _ = _bowl_line(outputs)
+    click(dock.tool, qgis_canvas, *line[0], kind=QEvent.Type.MouseButtonPress)
+    drawing = dock.tool.band
+    assert on_canvas(qgis_canvas, drawing)
+    pan = QgsMapToolPan(qgis_canvas)
+    qgis_canvas.setMapTool(pan)  # the user picks Pan: the button un-presses
+    assert not dock.button.isChecked()
+    assert not on_canvas(qgis_canvas, drawing) and dock.tool.vertices == []  # half a line
+    press(dock.button)  # one click re-arms the tool
+    assert dock.button.isChecked() and qgis_canvas.mapTool() is dock.tool
+    draw_line(dock.tool, qgis_canvas, line)
+    assert len(dock.lines) == 1
+    press(dock.button)  # and one click hands the canvas back
+    assert qgis_canvas.mapTool() is None and on_canvas(qgis_canvas, dock.lines[0].band)
+
+
+def _write_rate(folder, name, values, grid, band, units=None):
+    from insar_subsidence.core.io.geotiff import write_geotiff
+
+    return str(write_geotiff(folder / name, values, grid, [band], units=units))
+
+
+def test_sources_default_to_visible_velocity_layers_and_name_the_direction(
+    dock, qgis_canvas, outputs, tmp_path
+):
+    from insar_subsidence.plugin.layer_roles import Role, layer_role
+
+    grid = outputs["scene"].grid
+    rate = (outputs["scene"].vertical_velocity() * 1000).astype(np.float32)
+    written = {
+        "vertical": _write_rate(
+            tmp_path, "velocity_vertical.tif", rate, grid, "vertical velocity (mm/yr)", "mm/yr"
+        ),
+        "hidden": _write_rate(
+            tmp_path, "velocity_2.tif", rate, grid, "LOS velocity (mm/yr)", "mm/yr"
+        ),
+        "std": _write_rate(
+            tmp_path,
+            "velocity_std.tif",
+            np.abs(rate) / 10,
+            grid,
+            "LOS velocity standard deviation (mm/yr)",
+            "mm/yr",
+        ),
+        "kriging": _write_rate(tmp_path, "velocity_kriging.tif", rate, grid, "VEL_kriging"),
+        "variance": _write_rate(
+            tmp_path, "velocity_kriging_variance.tif", rate**2, grid, "VEL_kriging_variance"
+        ),
+        "dem": _write_rate(tmp_path, "dem.tif", rate * 0 + 500, grid, "height (m)", "m"),
+    }
+    project = QgsProject.instance()
+    root = project.layerTreeRoot()
+    layers = {}
+    for key, path in written.items():  # as Processing loads outputs: project, then tree
+        layers[key] = QgsRasterLayer(path, key)
+        project.addMapLayer(layers[key], False)
+        root.addLayer(layers[key]).setItemVisibilityChecked(key != "hidden")
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    QCoreApplication.processEvents()
+    assert layer_role(layers["variance"]) == Role.UNCERTAINTY  # never taken as a rate
+    assert layer_role(layers["kriging"]) == Role.RATE
+    assert layer_role(layers["hidden"]) == Role.VELOCITY
+    ticked = {layer.name() for layer in dock.checked_layers()}
+    assert ticked == {"velocity", "ps_points", "vertical"}
+    listed = [dock.source_list.item(i).text() for i in range(dock.source_list.count())]
+    assert set(listed[:4]) == {"velocity", "ps_points", "vertical", "hidden"}  # velocity first
+    assert len(listed) == 8
+    assert dock.plot.getAxis("left").labelText == "LOS and vertical rate (mm/yr)"
+    dock.set_checked([layers["vertical"]])
+    dock.update_profiles()
+    assert dock.plot.getAxis("left").labelText == "Vertical rate (mm/yr)"
+    dock.set_checked([project.mapLayersByName("velocity")[0]])
+    dock.update_profiles()
+    assert dock.plot.getAxis("left").labelText == "LOS rate (mm/yr)"
+
+
+def test_legend_never_covers_the_curves(dock, qgis_canvas, outputs):
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    from insar_subsidence.plugin.tasks import wait_for
+
+    dock.resize(640, 800)
+    dock.show()
+    line, _, _ = _bowl_line(outputs)
+    for dy in (0, 400, 800):
+        draw_line(dock.tool, qgis_canvas, [(x, y + dy) for x, y in line])
+        if dock.pending_task is not None:
+            assert wait_for(dock.pending_task)
+    QCoreApplication.processEvents()
+    assert len(dock.legend.items) == len(dock.profiles()) == 6
+    legend = dock.legend.sceneBoundingRect()
+    axes = dock.plot.getViewBox().sceneBoundingRect()
+    assert legend.height() > 0 and not legend.intersects(axes)
+    assert dock.chart.widget.sceneRect().contains(legend)  # all of it is shown
+    assert axes.height() > 0.6 * dock.chart.widget.height()  # and the plot keeps its room

@@ -105,17 +105,25 @@ def test_add_layers_when_done_styles_on_the_main_thread(outputs, qgis_new_projec
     assert layer.renderer().type() == "singlebandpseudocolor"
 
 
-def test_plugin_dock_actions_and_unload(qgis_iface, qgis_canvas):
+def test_plugin_dock_actions_tabbed_docks_and_unload(qgis_iface, qgis_canvas, monkeypatch):
     import insar_subsidence
 
+    window = qgis_iface.mainWindow()
+    # pytest-qgis' iface drops docks; QGIS puts them in its main window, as this does
+    monkeypatch.setattr(qgis_iface, "addDockWidget", window.addDockWidget, raising=False)
     plugin = insar_subsidence.classFactory(qgis_iface)
     plugin.initProcessing = lambda: None  # keep the session's provider registered
     plugin.initGui()
-    assert len(plugin.actions) == 3
+    texts = [action.text() for action in plugin.actions]
+    assert len(texts) == 4 and texts[-1].startswith("Check dependencies")
+    assert len(plugin.toolbar.actions()) == 3  # the dependency check lives in the menu only
     timeseries = plugin.show_dock("timeseries")
-    assert qgis_canvas.mapTool() is timeseries.tool
+    assert qgis_canvas.mapTool() is timeseries.tool and timeseries.button.isChecked()
     profile = plugin.show_dock("profile")
     assert qgis_canvas.mapTool() is profile.tool
+    assert not timeseries.button.isChecked()  # the other dock's button follows the canvas
+    assert window.tabifiedDockWidgets(profile) == [timeseries]  # tabbed, not stacked
+    assert window.dockWidgetArea(profile) == window.dockWidgetArea(timeseries)
     assert plugin.show_dock("profile") is profile
     plugin.unload()
     assert plugin.docks == {} and plugin.actions == []

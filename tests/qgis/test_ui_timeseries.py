@@ -8,7 +8,7 @@ import pytest
 from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
 
-from tests.qgis.ui_clicks import click, prepare_canvas
+from tests.qgis.ui_clicks import click, on_canvas, prepare_canvas, press
 from tests.qgis.ui_synthetic import write_synthetic_outputs
 
 
@@ -78,7 +78,7 @@ def test_radius_average_error_bars_reference_and_forecast_from_points(
 
     # shift-click sets a reference; it holds for later clicks too
     rx, ry = grid.xy(60, 60)
-    click(dock.tool, qgis_canvas, float(rx), float(ry), modifiers=Qt.ShiftModifier)
+    click(dock.tool, qgis_canvas, float(rx), float(ry), modifiers=Qt.KeyboardModifier.ShiftModifier)
     reference = dock._reference_for(entry.source)
     np.testing.assert_allclose(entry.shown.values_mm, entry.raw.values_mm - reference.values_mm)
     click(dock.tool, qgis_canvas, float(px[k]), float(py[k]))
@@ -129,3 +129,110 @@ def test_click_far_from_points_says_so(dock, qgis_canvas, outputs):
     click(dock.tool, qgis_canvas, float(x), float(y))
     assert dock.entries == []
     assert "no point within 10 m" in dock.status.text()
+
+
+def test_pick_button_follows_the_canvas_map_tool_and_markers_stay(dock, qgis_canvas, outputs):
+    from qgis.gui import QgsMapToolPan
+
+    dock.show()
+    dock.add_file(str(outputs["timeseries"]))
+    x, y = outputs["scene"].grid.xy(20, 20)
+    click(dock.tool, qgis_canvas, float(x), float(y))
+    pan = QgsMapToolPan(qgis_canvas)
+    qgis_canvas.setMapTool(pan)  # the user picks Pan: the button un-presses
+    assert not dock.button.isChecked()
+    assert on_canvas(qgis_canvas, dock.entries[0].marker)  # the clicked point stays marked
+    press(dock.button)  # one click re-arms the tool
+    assert dock.button.isChecked() and qgis_canvas.mapTool() is dock.tool
+    click(dock.tool, qgis_canvas, float(x), float(y))
+    assert len(dock.entries) == 2
+    dock.close()  # closing the dock hands the canvas back
+    assert qgis_canvas.mapTool() is None and not dock.button.isChecked()
+
+
+def _copy_points(outputs, folder, name):
+    import shutil
+
+    target = folder / f"{name}.gpkg"
+    shutil.copy(outputs["points"], target)
+    return QgsVectorLayer(str(target), name, "ogr")
+
+
+def test_axis_says_los_or_vertical_from_the_source(dock, qgis_canvas, outputs, tmp_path):
+    axis = dock.plot.getAxis("left")
+    dock.add_file(str(outputs["timeseries"]))
+    assert axis.labelText == "LOS displacement" and axis.labelUnits == "mm"
+    egms = _copy_points(outputs, tmp_path, "EGMS_L3_E45N17_100km_U_2020_2024_1")
+    up = _copy_points(outputs, tmp_path, "decomposed_up")
+    QgsProject.instance().addMapLayers([egms, up])
+    for name in (egms.name(), up.name()):
+        dock.source_combo.setCurrentText(name)
+        assert axis.labelText == "Vertical displacement"
+    grid = outputs["scene"].grid
+    dock.radius.setValue(250.0)
+    x, y = grid.xy(21, 21)
+    click(dock.tool, qgis_canvas, float(x), float(y))
+    assert dock.entries[-1].source.direction.value == "vertical"
+    dock.source_combo.setCurrentText("timeseries.h5")
+    click(dock.tool, qgis_canvas, float(x), float(y))
+    assert axis.labelText == "LOS and vertical displacement"
+    labels = [label.text for _, label in dock.legend.items]
+    assert any(text.endswith("[vertical]") for text in labels)
+    assert any(text.endswith("[LOS]") for text in labels)
+
+
+def test_overlay_hook_draws_with_every_series_and_toggles(dock, qgis_canvas, outputs):
+    from insar_subsidence.ui.timeseries_dock import SeriesOverlay
+
+    class FirstDateOverlay(SeriesOverlay):
+        """A stand-in for a GNSS overlay: a line 5 mm above each series and its first date."""
+
+        name = "Shifted"
+        tooltip = "The series moved up by 5 mm"
+
+        def draw(self, entry, painter):
+            s = entry.shown
+            painter.curve(s.dates, s.values_mm + 5.0, legend=f"{entry.label} shifted")
+            painter.date_line(s.dates[0], "start")
+            return f"{entry.label} shifted"
+
+    dock.add_file(str(outputs["timeseries"]))
+    overlay = FirstDateOverlay()
+    box = dock.add_overlay(overlay)
+    grid = outputs["scene"].grid
+    for row in (20, 40):
+        x, y = grid.xy(row, 20)
+        click(dock.tool, qgis_canvas, float(x), float(y))
+    for entry in dock.entries:
+        curves = [i for i in entry.items if type(i).__name__ == "PlotDataItem"]
+        _, shifted = curves[-1].getData()
+        np.testing.assert_allclose(shifted, entry.shown.values_mm + 5.0)
+        assert any(type(i).__name__ == "InfiniteLine" and i.isVisible() for i in entry.items)
+    assert "P1 shifted" in dock.status.text()
+    assert "P2 shifted" in [label.text for _, label in dock.legend.items]
+    lines = [i for e in dock.entries for i in e.items if type(i).__name__ == "InfiniteLine"]
+    box.setChecked(False)  # the user unticks the overlay: its items are hidden
+    assert not any(line.isVisible() for line in lines)
+    assert "P2 shifted" not in [label.text for _, label in dock.legend.items]
+    dock.remove_overlay(overlay)
+    assert overlay not in dock.overlays
+
+
+def test_legend_never_covers_the_curves(dock, qgis_canvas, outputs):
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    dock.resize(640, 700)
+    dock.show()
+    dock.source_combo.setCurrentText("ps_points")  # forecasts: two legend entries a point
+    dock.radius.setValue(250.0)
+    grid = outputs["scene"].grid
+    for row in (12, 24, 36, 48):
+        x, y = grid.xy(row, row)
+        click(dock.tool, qgis_canvas, float(x), float(y))
+    QCoreApplication.processEvents()
+    assert len(dock.legend.items) == 8
+    legend = dock.legend.sceneBoundingRect()
+    axes = dock.plot.getViewBox().sceneBoundingRect()
+    assert legend.height() > 0 and not legend.intersects(axes)
+    assert dock.chart.widget.sceneRect().contains(legend)
+    assert axes.height() > 0.5 * dock.chart.widget.height()

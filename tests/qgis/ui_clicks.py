@@ -17,15 +17,15 @@ def click(
     canvas,
     x: float,
     y: float,
-    button=Qt.LeftButton,
-    modifiers=Qt.NoModifier,
-    kind=QEvent.MouseButtonRelease,
+    button=Qt.MouseButton.LeftButton,
+    modifiers=Qt.KeyboardModifier.NoModifier,
+    kind=QEvent.Type.MouseButtonRelease,
 ) -> None:
     event = QgsMapMouseEvent(canvas, kind, screen_point(canvas, x, y), button, button, modifiers)
     handler = {
-        QEvent.MouseButtonRelease: tool.canvasReleaseEvent,
-        QEvent.MouseButtonPress: tool.canvasPressEvent,
-        QEvent.MouseMove: tool.canvasMoveEvent,
+        QEvent.Type.MouseButtonRelease: tool.canvasReleaseEvent,
+        QEvent.Type.MouseButtonPress: tool.canvasPressEvent,
+        QEvent.Type.MouseMove: tool.canvasMoveEvent,
     }[kind]
     handler(event)
 
@@ -33,9 +33,15 @@ def click(
 def draw_line(tool, canvas, vertices) -> None:
     """Left-press each vertex, move the mouse, right-press to finish."""
     for x, y in vertices:
-        click(tool, canvas, x, y, kind=QEvent.MouseMove)
-        click(tool, canvas, x, y, kind=QEvent.MouseButtonPress)
-    click(tool, canvas, *vertices[-1], button=Qt.RightButton, kind=QEvent.MouseButtonPress)
+        click(tool, canvas, x, y, kind=QEvent.Type.MouseMove)
+        click(tool, canvas, x, y, kind=QEvent.Type.MouseButtonPress)
+    click(
+        tool,
+        canvas,
+        *vertices[-1],
+        button=Qt.MouseButton.RightButton,
+        kind=QEvent.Type.MouseButtonPress,
+    )
 
 
 def prepare_canvas(canvas, layer, size=(600, 600)) -> None:
@@ -54,3 +60,16 @@ def prepare_canvas(canvas, layer, size=(600, 600)) -> None:
     canvas.setExtent(layer.extent())
     QCoreApplication.processEvents()
     assert canvas.mapSettings().outputSize() == canvas.viewport().size()
+
+
+def press(button) -> None:
+    """A real left click on a Qt button (QTest), as the user gives it; the button's window
+    must be shown."""
+    from qgis.PyQt.QtTest import QTest
+
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def on_canvas(canvas, item) -> bool:
+    """Whether a canvas item (rubber band, marker) is drawn in the canvas scene."""
+    return any(other is item for other in canvas.scene().items())
