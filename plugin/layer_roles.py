@@ -26,6 +26,8 @@ from .bridge import layer_file
 
 
 class Role(Choice):
+    """What a layer's values are."""
+
     VELOCITY = "velocity", "velocity product"
     RATE = "rate", "other rate surface"
     UNCERTAINTY = "uncertainty", "uncertainty (not a rate)"
@@ -35,6 +37,8 @@ class Role(Choice):
 
 
 class Direction(Choice):
+    """Which motion the values measure."""
+
     LOS = "LOS", "LOS"
     VERTICAL = "vertical", "vertical"
     EAST = "east-west", "east-west"

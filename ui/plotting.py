@@ -53,11 +53,18 @@ class Chart:
         self.legend.setParentItem(self.legend_band)
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 0))
         self.legend.setPen(pg.mkPen(None))
+        self._fitted_width = None
+        self.plot.geometryChanged.connect(self._refit_when_wider_or_narrower)
         self.fit_legend()
+
+    def _refit_when_wider_or_narrower(self) -> None:
+        if self.plot.width() != self._fitted_width:
+            self.fit_legend()
 
     def fit_legend(self) -> None:
         """Lay the legend out in as many columns as fit the plot's width (3 at most) and
-        give its band exactly the height it needs."""
+        give its band exactly the height it needs (again whenever the width changes)."""
+        self._fitted_width = self.plot.width()
         width = max(self.widget.width() - 20, 100)
         for columns in self.LEGEND_COLUMNS:
             self.legend.setColumnCount(columns)

@@ -692,7 +692,7 @@ class ProfileDock(MapToolDock):
             error = QgsVectorFileWriter.writeAsVectorFormatV3(
                 layer, str(path), QgsProject.instance().transformContext(), options
             )
-            if error[0] != QgsVectorFileWriter.NoError:
+            if error[0] != QgsVectorFileWriter.WriterError.NoError:
                 raise OSError(f"{path}: {error[1]}")
             layer = QgsVectorLayer(str(path), "profile lines", "ogr")
         QgsProject.instance().addMapLayer(layer)

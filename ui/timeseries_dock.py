@@ -415,7 +415,7 @@ class TimeSeriesDock(MapToolDock):
             raw,
             colour=LINE_COLOURS[(self._counter - 1) % len(LINE_COLOURS)],
         )
-        entry.marker = self._marker(point, entry.colour, QgsVertexMarker.ICON_CIRCLE)
+        entry.marker = self._marker(point, entry.colour, QgsVertexMarker.IconType.ICON_CIRCLE)
         self.entries.append(entry)
         self.redraw()
         return entry
@@ -425,7 +425,7 @@ class TimeSeriesDock(MapToolDock):
         self.reference_point = point
         self._reference_cache = {}
         remove_from_canvas(self.canvas, self.reference_marker)
-        self.reference_marker = self._marker(point, "#000000", QgsVertexMarker.ICON_BOX)
+        self.reference_marker = self._marker(point, "#000000", QgsVertexMarker.IconType.ICON_BOX)
         self.redraw()
 
     def clear_reference(self) -> None:

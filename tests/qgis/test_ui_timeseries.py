@@ -236,3 +236,21 @@ def test_legend_never_covers_the_curves(dock, qgis_canvas, outputs):
     assert legend.height() > 0 and not legend.intersects(axes)
     assert dock.chart.widget.sceneRect().contains(legend)
     assert axes.height() > 0.5 * dock.chart.widget.height()
+
+
+def test_legend_columns_follow_the_dock_width(dock, qgis_canvas, outputs):
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    dock.resize(1500, 700)
+    dock.show()
+    dock.source_combo.setCurrentText("ps_points")
+    dock.radius.setValue(250.0)
+    for row in (12, 24, 36, 48):
+        x, y = outputs["scene"].grid.xy(row, row)
+        click(dock.tool, qgis_canvas, float(x), float(y))
+    QCoreApplication.processEvents()
+    wide = dock.legend.columnCount
+    dock.resize(600, 700)  # the user narrows the dock
+    QCoreApplication.processEvents()
+    assert dock.legend.columnCount < wide
+    assert dock.legend.sceneBoundingRect().right() <= dock.chart.widget.width()
