@@ -10,6 +10,13 @@ Noise: turbulent atmosphere (power-law random field per date), topography-correl
 date, an orbital ramp per pair, DEM errors at a few pixels times the perpendicular baseline,
 coherence-dependent decorrelation (vegetation decorrelates fast, water is masked) and
 unwrapping errors (a 2 pi jump over a patch) in a few pairs.
+
+Steep deformation (a longwall basin) is measured as a real processor would: the coherence of a
+pixel drops by ``|sinc(g / 2 pi)|`` where the deformation phase changes by ``g`` radians across
+it (the multilook window averages a phase ramp), and where neighbouring pixels differ by more
+than pi the deformation phase is wrapped and unwrapped again by unweighted least squares
+(Ghiglia & Romero 1994), which leaves the bowl too shallow, as unwrappers do when the fringes
+alias.
 """
 
 from __future__ import annotations
@@ -96,6 +103,50 @@ def _power_law_fields(
     fields -= fields.mean(axis=(1, 2), keepdims=True)
     fields *= std / (fields.std(axis=(1, 2), keepdims=True) + 1e-30)
     return fields.astype(np.float32)
+
+
+def gradient_decorrelation(deformation_phase: np.ndarray) -> np.ndarray:
+    """Coherence factor |sinc(g / 2 pi)| of a phase ramp of ``g`` radians across a pixel
+    (the magnitude of the per-pixel gradient of ``deformation_phase``, radians)."""
+    gy, gx = np.gradient(deformation_phase)
+    return np.abs(np.sinc(np.hypot(gx, gy) / (2 * np.pi))).astype(np.float32)
+
+
+def aliases(deformation_phase: np.ndarray) -> bool:
+    """True when neighbouring pixels differ by more than pi (the phase cannot be unwrapped)."""
+    return bool(
+        (np.abs(np.diff(deformation_phase, axis=0)) > np.pi).any()
+        or (np.abs(np.diff(deformation_phase, axis=1)) > np.pi).any()
+    )
+
+
+def least_squares_unwrap(wrapped: np.ndarray) -> np.ndarray:
+    """Unweighted least-squares phase unwrapping (Ghiglia & Romero 1994): the surface whose
+    gradients best match the wrapped phase differences, solved with a cosine transform
+    (Neumann boundaries). Exact, up to a constant, where no neighbours differ by more than
+    pi; too flat where they do."""
+    from scipy.fft import dctn, idctn
+
+    def wrap(values):
+        return (values + np.pi) % (2 * np.pi) - np.pi
+
+    length, width = wrapped.shape
+    dx = np.zeros((length, width))
+    dy = np.zeros((length, width))
+    dx[:, :-1] = wrap(np.diff(wrapped, axis=1))
+    dy[:-1, :] = wrap(np.diff(wrapped, axis=0))
+    rho = dx.copy()
+    rho[:, 1:] -= dx[:, :-1]
+    rho += dy
+    rho[1:, :] -= dy[:-1, :]
+    transform = dctn(rho, type=2, norm="ortho")
+    i = np.arange(length)[:, None]
+    j = np.arange(width)[None, :]
+    denominator = 2 * np.cos(np.pi * i / length) + 2 * np.cos(np.pi * j / width) - 4
+    denominator[0, 0] = 1.0
+    transform = transform / denominator
+    transform[0, 0] = 0.0
+    return idctn(transform, type=2, norm="ortho")
 
 
 def _coherence(scene: DemoScene, days: float, texture: np.ndarray) -> np.ndarray:
@@ -253,6 +304,7 @@ def write_hyp3_products(
     ranges = slant_range(scene.incidence, SPACECRAFT_HEIGHT, EARTH_RADIUS)
     topo_per_metre = dem_error(scene) / (ranges * np.sin(np.deg2rad(scene.incidence)))
     # phase of each date relative to a common origin; pairs are differences of these
+    deformation_phase = (to_phase * los).astype(np.float32)
     date_phase = (
         to_phase * (los - delay + scene.bperp[:, None, None] * topo_per_metre[None])
     ).astype(np.float32)
@@ -280,9 +332,14 @@ def write_hyp3_products(
     }
     for k, (i, j) in enumerate(pairs):
         days = (scene.dates[j] - scene.dates[i]).days
-        gamma = _coherence(scene, days, texture)
+        deformation = deformation_phase[j] - deformation_phase[i]
+        gamma = _coherence(scene, days, texture) * gradient_decorrelation(deformation)
+        gamma = np.maximum(gamma, 0.01)
         sigma = np.minimum(np.sqrt((1 - gamma**2) / (2 * LOOKS * gamma**2)), 2.5)
         phase = date_phase[j] - date_phase[i] + sigma * rng.standard_normal(shape, np.float32)
+        if aliases(deformation):
+            wrapped = np.angle(np.exp(1j * deformation))
+            phase += (least_squares_unwrap(wrapped) - deformation).astype(np.float32)
         phase += rng.normal(0, RAMP_STD) * (xx - 0.5) + rng.normal(0, RAMP_STD) * (yy - 0.5)
         if k in jump_pairs and veg_rows.size:
             pick = rng.integers(veg_rows.size)

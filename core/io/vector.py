@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -83,3 +83,40 @@ def point_coordinates(
         xs.append(point.GetX())
         ys.append(point.GetY())
     return np.asarray(xs), np.asarray(ys)
+
+
+def write_polygons(
+    path: PathLike,
+    epsg: int,
+    features: Sequence[Tuple[Sequence[Tuple[float, float]], Dict[str, Any]]],
+    layer_name: Optional[str] = None,
+) -> Path:
+    """Write a GeoPackage polygon layer; ``features`` are (exterior ring [(x, y), ...],
+    attributes). Field types follow the first feature's values (int, float, else text)."""
+    from osgeo import ogr, osr
+
+    from ..atomic import atomic_output
+
+    path = Path(path)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(int(epsg))
+    kinds = {int: ogr.OFTInteger, float: ogr.OFTReal}
+    with atomic_output(path) as temp:
+        ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(temp))
+        layer = ds.CreateLayer(layer_name or path.stem, srs, ogr.wkbPolygon)
+        for name, value in (features[0][1] if features else {}).items():
+            layer.CreateField(ogr.FieldDefn(name, kinds.get(type(value), ogr.OFTString)))
+        for ring_points, attributes in features:
+            ring = ogr.Geometry(ogr.wkbLinearRing)
+            points = [tuple(p) for p in ring_points]
+            for x, y in points + [points[0]]:
+                ring.AddPoint_2D(float(x), float(y))
+            polygon = ogr.Geometry(ogr.wkbPolygon)
+            polygon.AddGeometry(ring)
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetGeometry(polygon)
+            for name, value in attributes.items():
+                feature.SetField(name, value)
+            layer.CreateFeature(feature)
+        ds = None
+    return path

@@ -38,8 +38,8 @@ def _landuse(scene: DemoScene, rng: np.random.Generator) -> np.ndarray:
     landuse = np.full(scene.grid.shape, 2, dtype=np.uint8)
     towns = gaussian_filter(rng.normal(size=scene.grid.shape), sigma=max(2, scene.grid.width / 30))
     landuse[towns > np.percentile(towns, 85)] = 1
-    for bowl in scene.bowls:
-        landuse[scene.bowl_shape(bowl, (bowl.x, bowl.y)) > 0.35] = 5
+    for source in scene.bowls:
+        landuse[scene.footprint(source, scene.dates[-1]) > 0.35] = 5
     landuse[scene.vegetation] = 3
     landuse[scene.water] = 4
     return landuse

@@ -28,6 +28,7 @@ import numpy as np
 
 from ...conventions import DAYS_PER_YEAR
 from ...io.geotiff import write_geotiff
+from ...io.vector import write_polygons
 from ...progress import ProgressCallback, report
 from ..scene import DemoScene
 
@@ -48,14 +49,10 @@ def _smooth_noise(rng: np.random.Generator, shape: Tuple[int, int], sigma: float
 
 
 def _mining_footprint(scene: DemoScene, on: dt.date) -> np.ndarray:
-    """0..1: how strongly each pixel lies under a bowl mined by date ``on`` (trail included)."""
+    """0..1: how strongly each pixel lies under what the mines have extracted by ``on``."""
     footprint = np.zeros(scene.grid.shape)
-    for bowl in scene.bowls:
-        if bowl.onset > on:
-            continue
-        years = max((on - bowl.onset).days / DAYS_PER_YEAR, 0.0)
-        for t in np.linspace(0.0, years, 6):
-            footprint = np.maximum(footprint, scene.bowl_shape(bowl, bowl.centre(t)))
+    for source in scene.bowls:
+        footprint = np.maximum(footprint, scene.footprint(source, on))
     return footprint
 
 
@@ -70,14 +67,14 @@ def land_use(scene: DemoScene, rng: np.random.Generator) -> Tuple[np.ndarray, np
     before[town < 1] = BUILT
     idle = (np.abs(xx - 0.88) < 0.03) & (np.abs(yy - 0.12) < 0.03)
     before[idle] = MINING
-    before[_mining_footprint(scene, dt.date(2019, 6, 30)) > 0.75] = MINING
+    before[_mining_footprint(scene, dt.date(2019, 6, 30)) > 0.3] = MINING
 
     after = before.copy()
     grow = _smooth_noise(rng, scene.grid.shape, max(2.0, width / 40))
     after[(before == CROP) & (town < 1.5**2) & (grow > -0.5)] = BUILT
     afforest = _smooth_noise(rng, scene.grid.shape, max(2.0, width / 30)) > 1.3
     after[afforest & np.isin(before, (CROP, BARE))] = FOREST
-    mined = _mining_footprint(scene, dt.date(2021, 6, 30)) > 0.45
+    mined = _mining_footprint(scene, dt.date(2021, 6, 30)) > 0.02  # the basin to its edge
     after[mined & np.isin(before, (CROP, BARE, FOREST))] = MINING
     before[scene.water] = WATER
     after[scene.water] = WATER
@@ -88,58 +85,17 @@ def _finer(array: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(array, factor, axis=0), factor, axis=1)
 
 
-def _write_polygons(path: Path, epsg: int, features: Sequence[Tuple[List, Dict]]) -> Path:
-    """GeoPackage polygon layer; features are (exterior ring [(x, y)...], attributes)."""
-    from osgeo import ogr, osr
-
-    from ...atomic import atomic_output
-
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    with atomic_output(path) as temp:
-        ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(temp))
-        layer = ds.CreateLayer(path.stem, srs, ogr.wkbPolygon)
-        for name, value in features[0][1].items():
-            kind = ogr.OFTReal if isinstance(value, float) else ogr.OFTString
-            layer.CreateField(ogr.FieldDefn(name, kind))
-        for ring_points, attributes in features:
-            ring = ogr.Geometry(ogr.wkbLinearRing)
-            for x, y in list(ring_points) + [ring_points[0]]:
-                ring.AddPoint_2D(float(x), float(y))
-            polygon = ogr.Geometry(ogr.wkbPolygon)
-            polygon.AddGeometry(ring)
-            feature = ogr.Feature(layer.GetLayerDefn())
-            feature.SetGeometry(polygon)
-            for name, value in attributes.items():
-                feature.SetField(name, value)
-            layer.CreateFeature(feature)
-        ds = None
-    return path
-
-
 def _box(x0: float, y0: float, x1: float, y1: float) -> List[Tuple[float, float]]:
     return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
 
 def concessions(scene: DemoScene) -> List[Tuple[List, Dict]]:
-    """A rectangle around each bowl's mined footprint, and one idle (stable) concession."""
+    """A rectangle around the ground each mine affects, and one idle (stable) concession."""
     features = []
     end = scene.dates[-1]
-    for bowl in scene.bowls:
-        years = max((end - bowl.onset).days / DAYS_PER_YEAR, 0.0)
-        x_end, y_end = bowl.centre(years)
-        half_x = 2.0 * bowl.radius * (bowl.elongation if bowl.migration != (0.0, 0.0) else 1.0)
-        half_y = 2.0 * bowl.radius
+    for source in scene.bowls:
         features.append(
-            (
-                _box(
-                    min(bowl.x, x_end) - half_x,
-                    min(bowl.y, y_end) - half_y,
-                    max(bowl.x, x_end) + half_x,
-                    max(bowl.y, y_end) + half_y,
-                ),
-                {"name": bowl.name, "status": "active"},
-            )
+            (_box(*source.affected_extent(end)), {"name": source.name, "status": "active"})
         )
     xmin, ymin, xmax, ymax = scene.grid.extent
     size = xmax - xmin
@@ -262,9 +218,9 @@ def write(
     }
     report(progress, 0.5, "Land use written")
     epsg = scene.grid.epsg
-    paths["landuse_mining"] = _write_polygons(out / "mining.gpkg", epsg, concessions(scene))
-    paths["landuse_counties"] = _write_polygons(out / "counties.gpkg", epsg, counties(scene))
-    paths["landuse_groundwater_basin"] = _write_polygons(
+    paths["landuse_mining"] = write_polygons(out / "mining.gpkg", epsg, concessions(scene))
+    paths["landuse_counties"] = write_polygons(out / "counties.gpkg", epsg, counties(scene))
+    paths["landuse_groundwater_basin"] = write_polygons(
         out / "groundwater_basin.gpkg", epsg, basin_outline(scene)
     )
     dates, rainfall, tws = water_series(scene, rng)

@@ -127,7 +127,8 @@ def test_demo_extension_mining_land_spreads_where_the_ground_sinks(tmp_path):
     )
     names = result.names
     crop, mining = names.index("cropland"), names.index("mining/industrial")
-    # cropland turned to mining land: a few percent of the scene
-    assert result.matrix_km2[crop, mining] > 0.02 * result.matrix_km2.sum()
+    # cropland turned to mining land: about one percent of the scene (the longwall basins are
+    # compact probability-integral basins, about a third of the old Gaussian troughs' area)
+    assert result.matrix_km2[crop, mining] > 0.006 * result.matrix_km2.sum()
     assert result.mean_rate[crop, mining] < -10 < result.mean_rate[crop, crop]
     assert result.net_change_km2[mining] > 0 > result.net_change_km2[crop]
