@@ -103,6 +103,14 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def option_default(options_class: type, name: str, default: Any) -> Any:
+    """The field ``name`` of ``options_class`` again, with another default (same help, unit and
+    bounds): for a subclass whose use needs other defaults (planning vs selecting a network)."""
+    return dataclasses.field(
+        default=default, metadata=options_class.__dataclass_fields__[name].metadata
+    )
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     """What the schema says of one option (see :func:`option`)."""

@@ -1,4 +1,4 @@
-"""Cross-validation of two deformation-rate products (PS vs SBAS, two tracks, InSAR vs EGMS).
+"""Comparison of two deformation-rate products (PS vs SBAS, two tracks, InSAR vs EGMS).
 
 Papers 000 and 001: both products go onto one grid of ``cell_size`` metres (default 50 m) in a
 common projected CRS, values are averaged per cell, each product is turned into VERTICAL rates
@@ -24,6 +24,7 @@ import numpy as np
 from ..atomic import atomic_output, check_outputs
 from ..errors import InputError
 from ..grid import Grid
+from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -31,15 +32,30 @@ RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".nc", ".h5")
 
 
 @dataclass
-class CrossValidationOptions:
-    cell_size_m: float = 50.0
-    incidence_a: Optional[str] = None  # degrees, raster path or field name; None = no conversion
-    incidence_b: Optional[str] = None
-    field_a: str = "VEL"  # value field of a point layer
-    field_b: str = "VEL"
-    epsg: Optional[int] = None  # common projected CRS; None = A's (or B's, or UTM)
-    label_a: str = "A"
-    label_b: str = "B"
+class ProductComparisonOptions(Options):
+    cell_size_m: float = option(
+        50.0,
+        help="Side of the square cells both products are averaged on before comparing",
+        unit="m",
+        minimum=0.01,
+    )
+    incidence_a: Optional[str] = option(
+        None,
+        help="Incidence of A from vertical, to turn LOS into vertical: degrees, a raster path "
+        "or a field of the point layer (empty = A is vertical already)",
+    )
+    incidence_b: Optional[str] = option(
+        None,
+        help="Incidence of B from vertical, to turn LOS into vertical: degrees, a raster path "
+        "or a field of the point layer (empty = B is vertical already)",
+    )
+    field_a: str = option("VEL", help="Rate field of A when it is a point layer")
+    field_b: str = option("VEL", help="Rate field of B when it is a point layer")
+    epsg: Optional[int] = option(
+        None, help="EPSG code of the common projected CRS (empty = A's, else B's, else UTM)"
+    )
+    label_a: str = option("A", help="Name of A in the table and the plot")
+    label_b: str = option("B", help="Name of B in the table and the plot")
 
 
 @dataclass
@@ -54,7 +70,7 @@ class Samples:
 
 
 @dataclass
-class CrossValidationResult:
+class ProductComparisonResult:
     stats: Dict[str, float]
     table: Optional[Path] = None
     plot: Optional[Path] = None
@@ -265,25 +281,19 @@ def _prepared(
 
 
 # ----------------------------------------------------------------------------- public API
-def cross_validate(
+def compare_products(
     input_a: PathLike,
     input_b: PathLike,
-    options: Optional[CrossValidationOptions] = None,
+    options: Optional[ProductComparisonOptions] = None,
     table: Optional[PathLike] = None,
     plot: Optional[PathLike] = None,
     difference: Optional[PathLike] = None,
     progress: ProgressCallback = silent,
-) -> CrossValidationResult:
+) -> ProductComparisonResult:
     """Compare two rate products on a common grid; write the statistics table (CSV), the
     scatter/histogram plot (PNG) and the difference layer (GeoTIFF, or GeoPackage points of the
     cell centres when ``difference`` ends with .gpkg) when paths are given."""
-    options = options or CrossValidationOptions()
-    if options.cell_size_m <= 0:
-        raise InputError(
-            f"cell size {options.cell_size_m} m is not positive.",
-            None,
-            "give a cell size in metres, e.g. 50.",
-        )
+    options = options or ProductComparisonOptions()
     check_outputs([p for p in (table, plot, difference) if p], [input_a, input_b])
     a = _prepared(input_a, options.field_a, options.incidence_a, options.label_a)
     b = _prepared(input_b, options.field_b, options.incidence_b, options.label_b)
@@ -310,7 +320,7 @@ def cross_validate(
             input_b,
             "check that they overlap, or use a larger cell size.",
         )
-    result = CrossValidationResult(stats, grid=grid, cell_a=cell_a, cell_b=cell_b)
+    result = ProductComparisonResult(stats, grid=grid, cell_a=cell_a, cell_b=cell_b)
     if table:
         result.table = write_stats_table(table, stats, options)
     if difference:
@@ -352,7 +362,7 @@ def _overlap_grid(a: Samples, b: Samples, cell: float, wkt: str, input_a, input_
 
 
 def write_stats_table(
-    path: PathLike, stats: Dict[str, float], options: CrossValidationOptions
+    path: PathLike, stats: Dict[str, float], options: ProductComparisonOptions
 ) -> Path:
     with atomic_output(path) as temp:
         with open(temp, "w", newline="") as f:
@@ -393,7 +403,7 @@ def write_plot(
     a: np.ndarray,
     b: np.ndarray,
     stats: Dict[str, float],
-    options: CrossValidationOptions,
+    options: ProductComparisonOptions,
     unit: str = "mm/yr",
 ) -> Path:
     """Scatter of the common cells (with the 1:1 line) beside the histogram of differences."""

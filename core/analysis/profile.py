@@ -24,23 +24,35 @@ from ..atomic import atomic_output
 from ..errors import InputError
 from ..grid import Grid
 from ..io.vector import crs_of, field_names, open_vector
+from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
 
 
 @dataclass
-class ProfileOptions:
-    """Defaults shared by the profile dock and ``subsidence:profile``.
+class ProfileOptions(Options):
+    """Defaults shared by the profile dock and ``subsidence:profile``."""
 
-    ``buffer_m``: half-width of the corridor around the line (m); ``threshold_mm_yr``: rates
-    below it (more negative) count as affected (paper 002's class limit); ``bin_m``: spacing
-    of the binned profile (0 = raster pixel size, or buffer for point layers).
-    """
-
-    buffer_m: float = 100.0
-    threshold_mm_yr: float = -10.0
-    bin_m: float = 0.0
+    buffer_m: float = option(
+        100.0,
+        help="Half-width of the corridor sampled on each side of the line",
+        unit="m",
+        minimum=0.001,
+    )
+    threshold_mm_yr: float = option(
+        -10.0,
+        help="Rates below this (subsidence is negative) count as affected (paper 002's class "
+        "limit)",
+        unit="mm/yr",
+    )
+    bin_m: float = option(
+        0.0,
+        help="Spacing of the binned profile along the line (0 = the raster pixel size, or the "
+        "buffer for point layers)",
+        unit="m",
+        minimum=0.0,
+    )
 
 
 @dataclass

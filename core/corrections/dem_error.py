@@ -35,6 +35,7 @@ from ..io.mintpy import (
     read_timeseries_dates,
     timeseries_writer,
 )
+from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -43,9 +44,16 @@ SENTINEL1_ALTITUDE = 693_000.0  # m (when the file has no HEIGHT)
 
 
 @dataclass
-class DemErrorOptions:
-    poly_order: int = 2  # deformation polynomial order (MintPy default 2)
-    memory_mb: float = 256.0
+class DemErrorOptions(Options):
+    poly_order: int = option(
+        2,
+        help="Order of the polynomial deformation model fitted with the DEM error (MintPy: 2)",
+        minimum=1,
+        maximum=3,
+    )
+    memory_mb: float = option(
+        256.0, help="Memory budget of the row blocks", unit="MiB", minimum=0.001
+    )
 
 
 def design_matrix(bperp: np.ndarray, years: np.ndarray, poly_order: int) -> np.ndarray:

@@ -21,35 +21,56 @@ from ..atomic import check_outputs
 from ..errors import InputError
 from ..grid import Grid
 from ..io.mintpy import open_h5, read_attrs, read_timeseries_dates, timeseries_writer
+from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
-RAMPS = ("linear", "quadratic")
+
+
+class Ramp(Choice):
+    """Surface fitted to each date on stable pixels and removed."""
+
+    LINEAR = "linear", "plane a + b x + c y"
+    QUADRATIC = "quadratic", "quadratic surface, plus x^2, y^2 and xy"
 
 
 @dataclass
-class DerampOptions:
-    ramp: str = "linear"  # "linear" or "quadratic"
-    mask_threshold: float = 0.5  # stable where mask value >= threshold (e.g. 0.7 for tcoh)
-    robust: bool = True  # refit without pixels > 3 robust sigmas off the ramp
-    #: also leave out pixels whose linear LOS rate differs from the scene median by more than
-    #: this (mm/yr; 0 = off): broad deformation (a groundwater basin) is not an outlier of the
-    #: fit but would be taken for a ramp
-    max_rate: float = 3.0
-    memory_mb: float = 256.0
+class DerampOptions(Options):
+    ramp: Ramp = option(Ramp.LINEAR, help="Surface removed from each date")
+    mask_threshold: float = option(
+        0.5,
+        help="Pixels are stable where the mask value is at least this (e.g. 0.7 for temporal "
+        "coherence)",
+    )
+    robust: bool = option(
+        True,
+        help="Refit without pixels more than 3 robust sigmas off the ramp, so bowls inside the "
+        "mask do not tilt it",
+    )
+    #: broad deformation (a groundwater basin) is not an outlier of the fit but would be taken
+    #: for a ramp
+    max_rate: float = option(
+        3.0,
+        help="Also leave out pixels whose linear LOS rate differs from the scene median by more "
+        "than this (0 = off)",
+        unit="mm/yr",
+        minimum=0.0,
+    )
+    memory_mb: float = option(
+        256.0, help="Memory budget of the row blocks", unit="MiB", minimum=0.001
+    )
 
 
-def ramp_design(shape, ramp: str = "linear", rows=None, cols=None) -> np.ndarray:
+def ramp_design(shape, ramp: str = Ramp.LINEAR, rows=None, cols=None) -> np.ndarray:
     """Design matrix (N, 3 or 6) of the ramp at pixels (rows, cols) (all pixels if None)."""
-    if ramp not in RAMPS:
-        raise InputError(f"unknown ramp '{ramp}'.", None, f"use one of {', '.join(RAMPS)}.")
+    ramp = Ramp.parse(ramp, "ramp")
     length, width = shape
     if rows is None:
         rows, cols = np.indices(shape)
     y = np.asarray(rows, np.float64).ravel() / max(length - 1, 1)
     x = np.asarray(cols, np.float64).ravel() / max(width - 1, 1)
     columns = [np.ones_like(x), x, y]
-    if ramp == "quadratic":
+    if ramp is Ramp.QUADRATIC:
         columns += [x * x, y * y, x * y]
     return np.column_stack(columns)
 
@@ -57,7 +78,7 @@ def ramp_design(shape, ramp: str = "linear", rows=None, cols=None) -> np.ndarray
 def fit_ramp(
     image: np.ndarray,
     stable: np.ndarray,
-    ramp: str = "linear",
+    ramp: str = Ramp.LINEAR,
     robust: bool = False,
     iterations: int = 3,
 ) -> np.ndarray:
@@ -68,7 +89,7 @@ def fit_ramp(
     does not tilt the ramp.
     """
     use = stable & np.isfinite(image)
-    needed = 3 if ramp == "linear" else 6
+    needed = 3 if ramp == Ramp.LINEAR else 6
     if use.sum() < needed:
         return np.zeros(image.shape)
     full = ramp_design(image.shape, ramp)
@@ -140,8 +161,6 @@ def deramp_timeseries(
     """Remove a ramp per date; write a NEW time series. Returns the ramp RMS per date (m)."""
     options = options or DerampOptions()
     check_outputs([output], [timeseries, mask])
-    if options.ramp not in RAMPS:
-        raise InputError(f"unknown ramp '{options.ramp}'.", None, f"use one of {RAMPS}.")
     attrs = read_attrs(timeseries)
     grid = Grid.from_attrs(attrs)
     dates = read_timeseries_dates(timeseries)
@@ -163,7 +182,7 @@ def deramp_timeseries(
     with open_h5(timeseries, required=("timeseries",)) as src:
         bperp = src["bperp"][()] if "bperp" in src else None
         out_attrs = {k: v for k, v in attrs.items() if k != "FILE_TYPE"}
-        out_attrs["DERAMP"] = options.ramp
+        out_attrs["DERAMP"] = options.ramp.value
         with timeseries_writer(output, grid, dates, bperp, out_attrs) as dst:
             for k in range(len(dates)):
                 image = src["timeseries"][k].astype(np.float64)

@@ -24,6 +24,7 @@ from ..atomic import atomic_output, check_outputs
 from ..blocks import row_blocks
 from ..errors import InputError
 from ..io.mintpy import IfgramStack, open_h5
+from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
 
 PathLike = Union[str, Path]
@@ -31,14 +32,34 @@ Area = Tuple[int, int, int]  # row, col, radius in pixels (0 = the single pixel)
 
 
 @dataclass
-class ReferenceOptions:
+class ReferenceOptions(Options):
     """``areas`` given by the user (row, col, radius) or chosen automatically (``None``)."""
 
-    areas: Optional[Sequence[Area]] = None
-    num_areas: int = 1  # automatic: how many areas to average
-    radius: int = 2  # automatic: half-size of each area, pixels
-    min_separation: int = 20  # automatic: pixels between area centres
-    memory_mb: float = 256.0
+    areas: Optional[Sequence[Area]] = option(
+        None,
+        help="Reference areas (row, column, half-size in pixels) averaged together (empty = "
+        "chosen automatically: valid in every pair, coherent, no broken loop closure)",
+    )
+    num_areas: int = option(
+        1,
+        help="Automatic reference: number of separate stable areas averaged (less noise than "
+        "one pixel)",
+        minimum=1,
+        maximum=20,
+    )
+    radius: int = option(
+        2,
+        help="Half-size of each reference area (0 = a single pixel)",
+        unit="pixels",
+        minimum=0,
+        maximum=50,
+    )
+    min_separation: int = option(
+        20, help="Automatic reference: distance between area centres", unit="pixels", minimum=0
+    )
+    memory_mb: float = option(
+        256.0, help="Memory budget of the row blocks", unit="MiB", minimum=0.001
+    )
 
 
 def _scan_pixels(

@@ -41,12 +41,11 @@ from ..dates import years_since
 from ..errors import InputError
 from ..io.point_layers import point_layer_writer
 from ..io.vector import point_coordinates
+from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
 
-FORMATS = ("auto", "egms", "stamps", "depsi", "mintpy", "generic")
-UNITS_TO_MM = {"m": 1000.0, "cm": 10.0, "mm": 1.0}
 EGMS_EPSG = 3035
 WGS84 = 4326
 DEFAULT_DATE_PATTERN = r"^(?:[dD]_?)?(\d{4}-?\d{2}-?\d{2})$"
@@ -59,19 +58,63 @@ _GEOGRAPHIC = {"lon", "longitude", "lng", "long", "lat", "latitude", "pnt_lon", 
 _DATENUM_OFFSET = 366
 
 
-@dataclass
-class PointImportOptions:
-    """How to read a point product. Fields for ``generic`` only are marked."""
+class PointFormat(Choice):
+    """Format of a point product."""
 
-    format: str = "auto"
-    date_pattern: str = DEFAULT_DATE_PATTERN  # generic: regex; group 1 (or all) is the date
-    unit: str = "mm"  # generic: displacement unit (m, cm, mm)
-    x_field: str = ""  # generic: x / longitude column (blank = guess)
-    y_field: str = ""  # generic: y / latitude column (blank = guess)
-    epsg: Optional[int] = None  # generic: CRS of x/y (lon/lat default 4326)
-    chunk_rows: int = 5_000  # points per chunk (bounds memory)
-    coherence_threshold: float = 0.7  # mintpy: keep pixels with TCOH >= this
-    sample_points: Optional[str] = None  # mintpy: vector layer to sample at instead
+    AUTO = "auto", "auto-detect from the header (MintPy by the .h5 suffix)"
+    EGMS = "egms", "EGMS L2a/L2b/L3 CSV, CSV.GZ or zip"
+    STAMPS = "stamps", "StaMPS export CSV"
+    DEPSI = "depsi", "DePSI / stmtools CSV"
+    MINTPY = "mintpy", "MintPy time series (HDF5)"
+    GENERIC = "generic", "any CSV with coordinate and date columns"
+
+
+class DisplacementUnit(Choice):
+    """Unit of the displacement columns of a generic CSV."""
+
+    MM = "mm", "millimetres"
+    CM = "cm", "centimetres"
+    M = "m", "metres"
+
+    @property
+    def to_mm(self) -> float:
+        """Factor from this unit to millimetres."""
+        return {"mm": 1.0, "cm": 10.0, "m": 1000.0}[self.value]
+
+
+@dataclass
+class PointImportOptions(Options):
+    """How to read a point product. Options named "Generic CSV" or "MintPy" apply to that
+    format only."""
+
+    format: PointFormat = option(
+        PointFormat.AUTO, help="Format of the point product; auto detects it from the header"
+    )
+    date_pattern: str = option(
+        DEFAULT_DATE_PATTERN,
+        help="Generic CSV: regular expression of the date columns; group 1 (or the whole name) "
+        "is the date, YYYYMMDD or YYYY-MM-DD",
+    )
+    unit: DisplacementUnit = option(
+        DisplacementUnit.MM, help="Generic CSV: unit of the displacement columns (stored as mm)"
+    )
+    x_field: str = option("", help="Generic CSV: x or longitude column (empty = guess by name)")
+    y_field: str = option("", help="Generic CSV: y or latitude column (empty = guess by name)")
+    epsg: Optional[int] = option(
+        None, help="Generic CSV: EPSG code of the x/y columns (empty = WGS 84 longitude/latitude)"
+    )
+    chunk_rows: int = option(
+        5_000, help="Points read at a time (bounds the memory)", unit="points", minimum=1
+    )
+    coherence_threshold: float = option(
+        0.7,
+        help="MintPy: keep pixels whose temporal coherence is at least this",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    sample_points: Optional[str] = option(
+        None, help="MintPy: point layer to sample the time series at, instead of every pixel"
+    )
 
 
 @dataclass
@@ -349,9 +392,6 @@ def _layout_generic(header, options: PointImportOptions, path) -> _Layout:
             "edit DATE_PATTERN so that it matches the date columns, e.g. "
             r"^D(\d{8})$ for D20200103.",
         )
-    unit = options.unit.lower()
-    if unit not in UNITS_TO_MM:
-        raise InputError(f"unknown unit '{options.unit}'.", path, "use m, cm or mm.")
     epsg = options.epsg
     if not epsg:
         if lowered[x] in _GEOGRAPHIC and lowered[y] in _GEOGRAPHIC:
@@ -379,7 +419,7 @@ def _layout_generic(header, options: PointImportOptions, path) -> _Layout:
         int(epsg),
         cols,
         dates,
-        UNITS_TO_MM[unit],
+        options.unit.to_mm,
         velocity,
         1.0,
         velocity_std,
@@ -471,12 +511,10 @@ def import_points(
     options = options or PointImportOptions()
     path, output = Path(path), Path(output)
     check_outputs([output], [path])
-    fmt = options.format.lower()
-    if fmt not in FORMATS:
-        raise InputError(
-            f"unknown format '{options.format}'.", path, f"use one of {', '.join(FORMATS)}."
-        )
-    if fmt == "mintpy" or (fmt == "auto" and path.suffix.lower() in (".h5", ".he5", ".hdf5")):
+    fmt = options.format
+    if fmt is PointFormat.MINTPY or (
+        fmt is PointFormat.AUTO and path.suffix.lower() in (".h5", ".he5", ".hdf5")
+    ):
         return _import_mintpy(path, output, options, progress)
     header, rows, stream = _reader(path)
     try:
@@ -540,9 +578,7 @@ def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSum
             line * _bytes_per_line(chunk),
         )
 
-    chunks = _chunks(
-        rows, len(header), max(1, options.chunk_rows), path, 2 if layout.skip_first_row else 1
-    )
+    chunks = _chunks(rows, len(header), options.chunk_rows, path, 2 if layout.skip_first_row else 1)
     first = next(chunks, None)
     if first is None:
         raise InputError(

@@ -25,6 +25,7 @@ from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import grid_of, open_raster
 from ..io.mintpy import ifgram_stack_writer
+from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -32,12 +33,26 @@ Extent = Tuple[float, float, float, float]  # xmin, ymin, xmax, ymax
 
 
 @dataclass
-class IngestOptions:
-    """Options shared by the ingests (algorithm defaults are read from here)."""
+class IngestOptions(Options):
+    """Options shared by the ingests."""
 
-    multilook: int = 1
-    memory_mb: float = DEFAULT_MEMORY_BUDGET_MB
-    wavelength: float = SENTINEL1_WAVELENGTH  # m
+    multilook: int = option(
+        1,
+        help="Average N x N pixels into one (1 = full resolution); fewer, less noisy pixels",
+        unit="pixels",
+        minimum=1,
+        maximum=50,
+    )
+    memory_mb: float = option(
+        DEFAULT_MEMORY_BUDGET_MB, help="Memory budget of the row blocks", unit="MiB", minimum=0.001
+    )
+    wavelength: float = option(
+        SENTINEL1_WAVELENGTH,
+        help="Radar wavelength that converts phase to displacement (default: Sentinel-1 C band)",
+        unit="m",
+        minimum=0.001,
+        maximum=1.0,
+    )
 
 
 @dataclass

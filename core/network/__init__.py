@@ -4,8 +4,9 @@ processing) and check triplet loop closure for unwrapping errors.
 
 from .loop_closure import LoopClosureOptions, LoopClosureResult, run_loop_closure, worst_pairs
 from .selection import (
-    NetworkOptions,
+    NetworkPlanOptions,
     NetworkReport,
+    PairSelectionOptions,
     connected_components,
     modify_network,
     plan_network,
@@ -15,8 +16,9 @@ from .selection import (
 __all__ = [
     "LoopClosureOptions",
     "LoopClosureResult",
-    "NetworkOptions",
+    "NetworkPlanOptions",
     "NetworkReport",
+    "PairSelectionOptions",
     "connected_components",
     "modify_network",
     "plan_network",

@@ -32,6 +32,7 @@ from ..dates import format_yyyymmdd
 from ..errors import InputError
 from ..io.geotiff import write_geotiff
 from ..io.mintpy import IfgramStack, Pair, copy_stack_with_keep
+from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 from .selection import connected_components
 
@@ -39,10 +40,21 @@ PathLike = Union[str, Path]
 
 
 @dataclass
-class LoopClosureOptions:
-    drop_fraction: float = 0.0  # drop pairs whose broken-closure fraction exceeds this (0 = off)
-    remove_plane: bool = True  # subtract a plane fitted to each triplet's closure phase
-    memory_mb: float = 256.0
+class LoopClosureOptions(Options):
+    drop_fraction: float = option(
+        0.0,
+        help="Drop pairs whose share of broken triplet closures exceeds this (0 = keep all)",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    remove_plane: bool = option(
+        True,
+        help="Subtract a plane fitted to each triplet's closure phase before counting (orbital "
+        "ramps); off = MintPy's plain rounding",
+    )
+    memory_mb: float = option(
+        256.0, help="Memory budget of the row blocks", unit="MiB", minimum=0.001
+    )
 
 
 @dataclass

@@ -19,6 +19,7 @@ coherence 0..1.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from ..dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd
 from ..errors import InputError
 from ..grid import Grid
 from ..io.mintpy import IfgramStack, Pair, copy_stack_with_keep
+from ..options import Options, option, option_default
 from ..progress import ProgressCallback, report, scaled, silent
 
 PathLike = Union[str, Path]
@@ -45,25 +47,63 @@ DROPPED_COHERENCE = "coherence below threshold"
 
 
 @dataclass
-class NetworkOptions:
+class PairSelectionOptions(Options):
     """Pair selection rules. ``None``/0 switches a rule off."""
 
-    max_temporal_baseline: Optional[float] = None  # days
-    max_perp_baseline: Optional[float] = None  # metres, |bperp| of the pair
-    max_connections: int = 0  # keep pairs at most this many acquisitions apart
-    start_date: Optional[dt.date] = None
-    end_date: Optional[dt.date] = None
-    exclude_dates: Sequence[dt.date] = ()
-    min_coherence: float = 0.1  # mean coherence threshold (paper 002)
-    keep_mst: bool = True  # keep the maximum-coherence spanning tree
-    aoi: Optional[Extent] = None  # where mean coherence is measured (stack CRS)
-    memory_mb: float = 256.0
+    max_temporal_baseline: Optional[float] = option(
+        None,
+        help="Pairs spanning more days than this are not used",
+        unit="days",
+        minimum=0.0,
+    )
+    max_perp_baseline: Optional[float] = option(
+        None,
+        help="Pairs whose perpendicular baseline |bperp| exceeds this are not used",
+        unit="m",
+        minimum=0.0,
+    )
+    max_connections: int = option(
+        0,
+        help="Pair each acquisition with at most its N next acquisitions (0 = no limit)",
+        minimum=0,
+    )
+    start_date: Optional[dt.date] = option(None, help="First acquisition used (empty = all)")
+    end_date: Optional[dt.date] = option(None, help="Last acquisition used (empty = all)")
+    exclude_dates: Sequence[dt.date] = option(
+        (), help="Acquisitions left out with every pair they are in (e.g. snow, a bad orbit)"
+    )
+    min_coherence: float = option(
+        0.1,
+        help="Pairs whose mean coherence is below this are dropped (0 = keep all), except "
+        "those on the spanning tree when it is kept",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    keep_mst: bool = option(
+        True,
+        help="Keep the most coherent spanning tree, so every acquisition stays connected",
+    )
+    aoi: Optional[Extent] = option(
+        None, help="Area where mean coherence is measured, in the stack CRS (empty = all)"
+    )
+    memory_mb: float = option(
+        256.0, help="Memory budget of the row blocks", unit="MiB", minimum=0.001
+    )
 
 
-#: Planning defaults: 84 days / 150 m (paper 001), three connections per acquisition.
-PLAN_DEFAULTS = NetworkOptions(
-    max_temporal_baseline=84.0, max_perp_baseline=150.0, max_connections=3, min_coherence=0.0
-)
+@dataclass
+class NetworkPlanOptions(PairSelectionOptions):
+    """Pair selection when planning a network before any processing (no coherence yet):
+    84 days / 150 m (paper 001), three connections per acquisition."""
+
+    max_temporal_baseline: Optional[float] = option_default(
+        PairSelectionOptions, "max_temporal_baseline", 84.0
+    )
+    max_perp_baseline: Optional[float] = option_default(
+        PairSelectionOptions, "max_perp_baseline", 150.0
+    )
+    max_connections: int = option_default(PairSelectionOptions, "max_connections", 3)
+    min_coherence: float = option_default(PairSelectionOptions, "min_coherence", 0.0)
 
 
 @dataclass
@@ -195,7 +235,7 @@ def acquisition_bperp(
 
 
 # ----------------------------------------------------------------------------- selection
-def selected_dates(pairs: Sequence[Pair], options: NetworkOptions) -> List[dt.date]:
+def selected_dates(pairs: Sequence[Pair], options: PairSelectionOptions) -> List[dt.date]:
     """Acquisition dates of ``pairs`` inside the date range and not excluded, sorted."""
     excluded = set(options.exclude_dates or ())
     return [
@@ -208,7 +248,7 @@ def selected_dates(pairs: Sequence[Pair], options: NetworkOptions) -> List[dt.da
 
 
 def baseline_selection(
-    pairs: Sequence[Pair], bperp: Sequence[float], options: NetworkOptions
+    pairs: Sequence[Pair], bperp: Sequence[float], options: PairSelectionOptions
 ) -> List[str]:
     """Reason each pair fails the baseline/date rules ('' when it passes)."""
     excluded = set(options.exclude_dates or ())
@@ -283,7 +323,7 @@ def select_network(
     pairs: Sequence[Pair],
     bperp: Sequence[float],
     coherence: np.ndarray,
-    options: NetworkOptions,
+    options: PairSelectionOptions,
     input_keep: Optional[np.ndarray] = None,
 ) -> NetworkReport:
     """Apply the rules to pairs with known mean ``coherence`` and build the report.
@@ -465,14 +505,14 @@ def plot_network(
 def modify_network(
     stack_path: PathLike,
     output: PathLike,
-    options: Optional[NetworkOptions] = None,
+    options: Optional[PairSelectionOptions] = None,
     pairs_csv: Optional[PathLike] = None,
     plot_png: Optional[PathLike] = None,
     progress: ProgressCallback = silent,
 ) -> NetworkReport:
     """Select pairs of the stack at ``stack_path``; write a NEW stack with the updated
     ``dropIfgram`` to ``output`` (input untouched), plus the optional pair CSV and plot."""
-    options = options or NetworkOptions()
+    options = options or PairSelectionOptions()
     check_outputs([output, pairs_csv, plot_png], [stack_path])
     stack = IfgramStack.open(stack_path)
     if stack.num_pairs == 0:
@@ -578,13 +618,14 @@ def read_acquisitions(path: PathLike) -> List[Acquisition]:
 
 
 def plan_network(
-    acquisitions: Sequence[Acquisition], options: NetworkOptions = PLAN_DEFAULTS
+    acquisitions: Sequence[Acquisition], options: Optional[PairSelectionOptions] = None
 ) -> NetworkReport:
     """All pairs of ``acquisitions`` passing the baseline/date rules (no coherence yet).
 
     When the rules split the network, the shortest-time pair joining consecutive parts is added
     (reason ``kept: bridge``) so the planned network is connected.
     """
+    options = options or NetworkPlanOptions()
     acquisitions = sorted(acquisitions, key=lambda a: a.date)
     pairs, bperp = [], []
     for i, a in enumerate(acquisitions):
@@ -592,7 +633,7 @@ def plan_network(
             pairs.append((a.date, b.date))
             bperp.append(b.bperp - a.bperp)
     no_coherence = np.full(len(pairs), np.nan)
-    rules = NetworkOptions(**{**options.__dict__, "min_coherence": 0.0, "keep_mst": False})
+    rules = dataclasses.replace(options, min_coherence=0.0, keep_mst=False)
     result = select_network(pairs, bperp, no_coherence, rules)
     lookup = {p: k for k, p in enumerate(pairs)}
     for a, b, _ in result.bridges:
@@ -646,7 +687,7 @@ def plan_network_files(
     acquisitions_path: PathLike,
     pairs_csv: PathLike,
     plot_png: Optional[PathLike] = None,
-    options: NetworkOptions = PLAN_DEFAULTS,
+    options: Optional[PairSelectionOptions] = None,
     progress: ProgressCallback = silent,
 ) -> NetworkReport:
     """Read an acquisition list, plan the network, write the pair CSV (and plot)."""

@@ -46,33 +46,106 @@ from ..dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd, years_since
 from ..errors import InputError
 from ..grid import Grid
 from ..io.point_layers import point_layer_writer
+from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
 
 PathLike = Union[str, Path]
 
 
 @dataclass
-class PsOptions:
+class PsOptions(Options):
     """Settings of :func:`run_psinsar` (units in the names)."""
 
-    da_threshold: float = 0.25  # amplitude dispersion of PS candidates
-    tcoh_threshold: float = 0.8  # final selection by temporal coherence
-    velocity_range_m_per_year: float = 0.12  # search +- this differential LOS velocity per arc
-    velocity_step_m_per_year: float = 0.001
-    height_range_m: float = 40.0  # search +- this differential height error per arc
-    height_step_m: float = 2.0
-    arc_coherence_threshold: float = 0.6  # arcs below are not used in the integration
-    max_arc_length_m: float = 3000.0  # longer Delaunay edges are dropped (atmosphere)
-    aps_radius_m: float = 1000.0  # Gaussian sigma of the spatial low-pass (APS)
-    temporal_filter_days: float = 120.0  # Gaussian sigma of the temporal low-pass
-    reference_xy: Optional[Tuple[float, float]] = None  # map x, y; None = automatic
-    wavelength_m: float = SENTINEL1_WAVELENGTH
-    slant_range_m: float = 850_000.0
-    incidence_deg: float = 39.0
-    distributed: bool = False  # add distributed scatterers (SHP filtering)
-    shp_window: Tuple[int, int] = (19, 13)  # rows (azimuth) x cols (range), paper 001
-    ds_coherence_threshold: float = 0.5  # mean SHP-averaged coherence of a DS candidate
-    max_candidates: int = 20_000
+    da_threshold: float = option(
+        0.25,
+        help="Pixels whose amplitude dispersion (std / mean of the amplitude) is below this "
+        "are PS candidates; lower = fewer, more stable scatterers",
+        minimum=0.01,
+        maximum=1.0,
+    )
+    tcoh_threshold: float = option(
+        0.8,
+        help="Final scatterers keep a temporal coherence of at least this",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    velocity_range_m_per_year: float = option(
+        0.12,
+        help="Differential LOS velocity searched per arc, plus or minus",
+        unit="m/yr",
+        minimum=0.001,
+    )
+    velocity_step_m_per_year: float = option(
+        0.001, help="Step of the velocity search per arc", unit="m/yr", minimum=1e-6
+    )
+    height_range_m: float = option(
+        40.0, help="Differential DEM error searched per arc, plus or minus", unit="m", minimum=0.0
+    )
+    height_step_m: float = option(
+        2.0, help="Step of the DEM-error search per arc", unit="m", minimum=1e-3
+    )
+    arc_coherence_threshold: float = option(
+        0.6,
+        help="Arcs with a lower temporal coherence are not used in the integration",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    max_arc_length_m: float = option(
+        3000.0,
+        help="Longer arcs of the Delaunay network are dropped (the atmosphere differs)",
+        unit="m",
+        minimum=1.0,
+    )
+    aps_radius_m: float = option(
+        1000.0,
+        help="Spatial low-pass (Gaussian sigma) of the atmospheric phase estimate",
+        unit="m",
+        minimum=1.0,
+    )
+    temporal_filter_days: float = option(
+        120.0,
+        help="Temporal low-pass (Gaussian sigma) separating atmosphere from motion",
+        unit="days",
+        minimum=1.0,
+    )
+    reference_xy: Optional[Tuple[float, float]] = option(
+        None, help="Reference point (map x, y of the SLC grid); empty = chosen automatically"
+    )
+    wavelength_m: float = option(
+        SENTINEL1_WAVELENGTH, help="Radar wavelength", unit="m", minimum=0.001, maximum=1.0
+    )
+    slant_range_m: float = option(
+        850_000.0,
+        help="Slant range, for the phase of a DEM error",
+        unit="m",
+        minimum=1.0,
+    )
+    incidence_deg: float = option(
+        39.0,
+        help="Incidence angle from vertical, for the phase of a DEM error",
+        unit="degrees",
+        minimum=1.0,
+        maximum=89.0,
+    )
+    distributed: bool = option(
+        False,
+        help="Add distributed scatterers: pixels averaged over statistically homogeneous "
+        "neighbours (KS test)",
+    )
+    shp_window: Tuple[int, int] = option(
+        (19, 13), help="Window searched for homogeneous pixels, rows (azimuth) x columns (range)"
+    )
+    ds_coherence_threshold: float = option(
+        0.5,
+        help="Distributed scatterer candidates need this mean coherence after averaging",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    max_candidates: int = option(
+        20_000,
+        help="At most this many candidates (PS by lowest amplitude dispersion first)",
+        minimum=3,
+    )
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Cross-validation of two rate products against hand-computed statistics."""
+"""Comparison of two rate products against hand-computed statistics."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from insar_subsidence.core.analysis.product_comparison import (
-    CrossValidationOptions,
-    cross_validate,
+    ProductComparisonOptions,
+    compare_products,
 )
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.grid import Grid
@@ -45,10 +45,10 @@ def products(tmp_path):
 
 def test_hand_computed_statistics(products, tmp_path):
     a, b = products
-    result = cross_validate(
+    result = compare_products(
         a,
         b,
-        CrossValidationOptions(cell_size_m=50),
+        ProductComparisonOptions(cell_size_m=50),
         table=tmp_path / "stats.csv",
         plot=tmp_path / "plot.png",
         difference=tmp_path / "difference.tif",
@@ -71,9 +71,9 @@ def test_hand_computed_statistics(products, tmp_path):
 
 def test_incidence_constant_and_field_convert_to_vertical(products):
     a, b = products
-    constant = cross_validate(a, b, CrossValidationOptions(incidence_a="60")).stats
+    constant = compare_products(a, b, ProductComparisonOptions(incidence_a="60")).stats
     assert constant["mean_a"] == pytest.approx((30 + 8 - 4) / 3)
-    from_field = cross_validate(a, b, CrossValidationOptions(incidence_a="INC")).stats
+    from_field = compare_products(a, b, ProductComparisonOptions(incidence_a="INC")).stats
     assert from_field["mean_a"] == pytest.approx(constant["mean_a"])
 
 
@@ -92,10 +92,10 @@ def test_raster_against_points_in_another_crs(tmp_path):
             np.array(lon), np.array(lat), 4326, [], np.zeros((2, 0)), {"VEL": np.array([4.0, -2.0])}
         ),
     )
-    result = cross_validate(
+    result = compare_products(
         tmp_path / "p.gpkg",
         tmp_path / "rate.tif",
-        CrossValidationOptions(cell_size_m=50),
+        ProductComparisonOptions(cell_size_m=50),
         difference=tmp_path / "d.gpkg",
     )
     assert result.grid.epsg == 32649  # the raster's projected CRS is the common one
@@ -109,12 +109,12 @@ def test_raster_against_points_in_another_crs(tmp_path):
 def test_bad_inputs(products, tmp_path):
     a, b = products
     with pytest.raises(InputError, match="no field 'SPEED'") as error:
-        cross_validate(a, b, CrossValidationOptions(field_a="SPEED"))
+        compare_products(a, b, ProductComparisonOptions(field_a="SPEED"))
     assert str(a) in str(error.value)
     far = _layer(tmp_path / "far.gpkg", [(90000, 90000, 1), (90010, 90000, 2)])
     with pytest.raises(InputError, match="does not overlap"):
-        cross_validate(a, far)
+        compare_products(a, far)
     with pytest.raises(InputError, match="file not found"):
-        cross_validate(tmp_path / "missing.gpkg", b)
+        compare_products(tmp_path / "missing.gpkg", b)
     with pytest.raises(InputError, match="no field 'nonsense'"):
-        cross_validate(a, b, CrossValidationOptions(incidence_b="nonsense"))
+        compare_products(a, b, ProductComparisonOptions(incidence_b="nonsense"))

@@ -8,7 +8,7 @@ import pytest
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.io.mintpy import IfgramStack
 from insar_subsidence.core.network.selection import (
-    NetworkOptions,
+    PairSelectionOptions,
     acquisition_bperp,
     connected_components,
     granule_dates,
@@ -27,7 +27,7 @@ def test_baseline_rules_drop_long_and_large_pairs():
     pairs = all_pairs(acq, max_gap=4)
     bperp = {d: b for d, b in zip(acq, [0, 100, -50, 300, 20], strict=True)}
     pair_bperp = [bperp[b] - bperp[a] for a, b in pairs]
-    options = NetworkOptions(max_temporal_baseline=24, max_perp_baseline=200, min_coherence=0)
+    options = PairSelectionOptions(max_temporal_baseline=24, max_perp_baseline=200, min_coherence=0)
     result = select_network(pairs, pair_bperp, np.ones(len(pairs)), options)
     kept = {p for p, k in zip(pairs, result.keep, strict=True) if k}
     # 12/24-day pairs with |dB| <= 200 m only: (0,1) 100, (0,2) 50, (1,2) 150, (2,4) 70,
@@ -48,7 +48,7 @@ def test_baseline_rules_drop_long_and_large_pairs():
 def test_max_connections_date_range_and_excluded_dates():
     acq = dates(6)
     pairs = all_pairs(acq, max_gap=5)
-    options = NetworkOptions(
+    options = PairSelectionOptions(
         max_connections=2, start_date=acq[1], exclude_dates=[acq[3]], min_coherence=0
     )
     result = select_network(pairs, np.zeros(len(pairs)), np.ones(len(pairs)), options)
@@ -75,7 +75,7 @@ def test_low_coherence_drop_keeps_spanning_tree_connectivity(tmp_path):
     with_tree = modify_network(
         stack,
         out,
-        NetworkOptions(min_coherence=0.1),
+        PairSelectionOptions(min_coherence=0.1),
         tmp_path / "pairs.csv",
         tmp_path / "network.png",
     )
@@ -92,7 +92,7 @@ def test_low_coherence_drop_keeps_spanning_tree_connectivity(tmp_path):
     assert len(rows) == len(pairs) + 1 and "spanning tree" in "".join(rows)
 
     no_tree = modify_network(
-        stack, tmp_path / "out2.h5", NetworkOptions(min_coherence=0.1, keep_mst=False)
+        stack, tmp_path / "out2.h5", PairSelectionOptions(min_coherence=0.1, keep_mst=False)
     )
     assert len(no_tree.components) == 2
     assert [acq[3]] in no_tree.components
@@ -129,22 +129,22 @@ def test_aoi_restricts_the_coherence_measure(tmp_path):
         coh[0, :, :6] = 0.0  # pair 0 incoherent in the western half only
         f["coherence"][...] = coh
     opts = dict(min_coherence=0.3, keep_mst=False)
-    whole = modify_network(stack, tmp_path / "a.h5", NetworkOptions(**opts))
+    whole = modify_network(stack, tmp_path / "a.h5", PairSelectionOptions(**opts))
     east = modify_network(
         stack,
         tmp_path / "b.h5",
-        NetworkOptions(aoi=(500650.0, 3999000.0, 501200.0, 4000000.0), **opts),
+        PairSelectionOptions(aoi=(500650.0, 3999000.0, 501200.0, 4000000.0), **opts),
     )
     west = modify_network(
         stack,
         tmp_path / "c.h5",
-        NetworkOptions(aoi=(500000.0, 3999000.0, 500550.0, 4000000.0), **opts),
+        PairSelectionOptions(aoi=(500000.0, 3999000.0, 500550.0, 4000000.0), **opts),
     )
     assert whole.mean_coherence[0] == pytest.approx(0.25)
     assert east.keep.tolist() == [True, True, True]
     assert west.keep.tolist() == [False, True, True]
     with pytest.raises(InputError, match="does not overlap"):
-        modify_network(stack, tmp_path / "d.h5", NetworkOptions(aoi=(0, 0, 10, 10)))
+        modify_network(stack, tmp_path / "d.h5", PairSelectionOptions(aoi=(0, 0, 10, 10)))
 
 
 def test_output_may_not_overwrite_input(tmp_path):
@@ -162,7 +162,8 @@ def test_plan_from_csv_and_granules(tmp_path):
     acq = read_acquisitions(csv_path)
     assert [a.bperp for a in acq] == [0, 40, -200, 10, 30]
     result = plan_network(
-        acq, NetworkOptions(max_temporal_baseline=24, max_perp_baseline=150, max_connections=2)
+        acq,
+        PairSelectionOptions(max_temporal_baseline=24, max_perp_baseline=150, max_connections=2),
     )
     kept = {
         (a.strftime("%m%d"), b.strftime("%m%d"))
