@@ -222,7 +222,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         row,
         {
             "INPUT": from_child(*series),
-            "RAMP": static(0),
+            "RAMP": static("linear"),
             "MASK": from_child("inversion", "OUTPUT_TCOH"),
             "MASK_THRESHOLD": static(0.7),
         },

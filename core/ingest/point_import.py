@@ -98,8 +98,12 @@ class PointImportOptions(Options):
     unit: DisplacementUnit = option(
         DisplacementUnit.MM, help="Generic CSV: unit of the displacement columns (stored as mm)"
     )
-    x_field: str = option("", help="Generic CSV: x or longitude column (empty = guess by name)")
-    y_field: str = option("", help="Generic CSV: y or latitude column (empty = guess by name)")
+    x_field: Optional[str] = option(
+        None, help="Generic CSV: x or longitude column (empty = guess by name)"
+    )
+    y_field: Optional[str] = option(
+        None, help="Generic CSV: y or latitude column (empty = guess by name)"
+    )
     epsg: Optional[int] = option(
         None, help="Generic CSV: EPSG code of the x/y columns (empty = WGS 84 longitude/latitude)"
     )
@@ -369,7 +373,8 @@ def _layout_stamps(header, first_row: List[str], path) -> _Layout:
 def _layout_generic(header, options: PointImportOptions, path) -> _Layout:
     lowered = [h.lower() for h in header]
 
-    def pick(given: str, candidates, what: str) -> int:
+    def pick(given: Optional[str], candidates, what: str) -> int:
+        given = (given or "").strip()
         if given:
             return _require(header, given, path, what)
         for name in candidates:

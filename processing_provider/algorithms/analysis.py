@@ -1,5 +1,5 @@
 """Analysis algorithms: rates along profile lines, and the comparison of two rate products
-(cross-validation of PS, SBAS, EGMS or a second track on a common grid)."""
+(PS, SBAS, EGMS or a second track) on a common grid."""
 
 from __future__ import annotations
 
@@ -22,17 +22,17 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMapLayer,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ...core.analysis.product_comparison import CrossValidationOptions, cross_validate
+from ...core.analysis.product_comparison import ProductComparisonOptions, compare_products
 from ...core.analysis.profile import ProfileOptions, profile_lines
 from ...plugin import bridge
-from ..base import SubsidenceAlgorithm, advanced, layer_file
+from ..base import SubsidenceAlgorithm, layer_file
+from ..parameters import option_help, option_parameter, with_help
 
 
 class Profile(SubsidenceAlgorithm):
@@ -47,84 +47,126 @@ class Profile(SubsidenceAlgorithm):
         "Writes a CSV and a PNG chart per line in the output folder and a line layer of the "
         "affected segments."
     )
-    defaults = ProfileOptions()
+    INPUT = "INPUT"
+    NAME_FIELD = "NAME_FIELD"
+    RASTERS = "RASTERS"
+    POINTS = "POINTS"
+    FIELD = "FIELD"
+    BUFFER = "BUFFER"
+    THRESHOLD = "THRESHOLD"
+    BIN = "BIN"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+    OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                "INPUT", "Profile lines", [QgsProcessing.TypeVectorLine]
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.INPUT, "Profile lines", [QgsProcessing.SourceType.TypeVectorLine]
+                ),
+                "Lines to profile along (cross-sections of a bowl, a railway, a road); each "
+                "part of a multi-line is profiled on its own.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterField(
-                "NAME_FIELD",
-                "Field naming each line (default: the feature id)",
-                parentLayerParameterName="INPUT",
-                optional=True,
+            with_help(
+                QgsProcessingParameterField(
+                    self.NAME_FIELD,
+                    "Field naming each line (default: the feature id)",
+                    parentLayerParameterName=self.INPUT,
+                    optional=True,
+                ),
+                "Attribute used to name each line in the file names, the table and the chart "
+                "(empty = the feature id).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                "RASTERS", "Velocity rasters (mm/yr)", QgsProcessing.TypeRaster, optional=True
+            with_help(
+                QgsProcessingParameterMultipleLayers(
+                    self.RASTERS,
+                    "Velocity rasters (mm/yr)",
+                    QgsProcessing.SourceType.TypeRaster,
+                    optional=True,
+                ),
+                "Velocity rasters in mm/yr (band 1) sampled along each line.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                "POINTS",
-                "Point layers with a rate field (file-based, e.g. GeoPackage)",
-                QgsProcessing.TypeVectorPoint,
-                optional=True,
+            with_help(
+                QgsProcessingParameterMultipleLayers(
+                    self.POINTS,
+                    "Point layers with a rate field (file-based, e.g. GeoPackage)",
+                    QgsProcessing.SourceType.TypeVectorPoint,
+                    optional=True,
+                ),
+                "Point layers (PS, EGMS) stored in files; their points within the buffer are "
+                "projected onto each line.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterString("FIELD", "Rate field of the point layers (mm/yr)", "VEL")
-        )
-        self.addParameter(
-            QgsProcessingParameterDistance(
-                "BUFFER",
-                "Buffer: half-width of the corridor sampled around each line",
-                self.defaults.buffer_m,
-                "INPUT",
-                minValue=0.001,
+            with_help(
+                QgsProcessingParameterString(
+                    self.FIELD, "Rate field of the point layers (mm/yr)", "VEL"
+                ),
+                "Field of the point layers holding the rate in mm/yr.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "THRESHOLD",
+            with_help(
+                QgsProcessingParameterDistance(
+                    self.BUFFER,
+                    "Buffer: half-width of the corridor sampled around each line",
+                    ProfileOptions().buffer_m,
+                    self.INPUT,
+                    minValue=0.001,
+                ),
+                option_help(ProfileOptions, "buffer_m") + " In the units of the line layer's CRS.",
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.THRESHOLD,
+                ProfileOptions,
+                "threshold_mm_yr",
                 "Threshold (mm/yr): rates below it count as affected",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.threshold_mm_yr,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "BIN",
+            option_parameter(
+                self.BIN,
+                ProfileOptions,
+                "bin_m",
                 "Bin spacing along the line (m; 0 = pixel size or buffer)",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.bin_m,
-                minValue=0,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", "Folder for the profile CSV and PNG of each line"
+            with_help(
+                QgsProcessingParameterFolderDestination(
+                    self.OUTPUT_FOLDER, "Folder for the profile CSV and PNG of each line"
+                ),
+                "Receives profile_<line>.csv (binned rate against distance, km and degrees) "
+                "and profile_<line>.png per line.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFeatureSink(
-                "OUTPUT", "Affected segments", QgsProcessing.TypeVectorLine
+            with_help(
+                QgsProcessingParameterFeatureSink(
+                    self.OUTPUT, "Affected segments", QgsProcessing.SourceType.TypeVectorLine
+                ),
+                "Parts of each line where the binned rate is below the threshold, with their "
+                "length (m) and minimum rate (mm/yr).",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        source = self.parameterAsSource(parameters, "INPUT", context)
+        source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException("The profile line layer could not be read.")
         rasters = [
-            layer.source() for layer in self.parameterAsLayerList(parameters, "RASTERS", context)
+            layer.source() for layer in self.parameterAsLayerList(parameters, self.RASTERS, context)
         ]
         points = []
-        for layer in self.parameterAsLayerList(parameters, "POINTS", context):
+        for layer in self.parameterAsLayerList(parameters, self.POINTS, context):
             found = bridge.layer_file(layer)
             if found is None:
                 raise QgsProcessingException(
@@ -132,7 +174,7 @@ class Profile(SubsidenceAlgorithm):
                     "Shapefile...). Fix: save it to a file first."
                 )
             points.append(found)
-        name_field = self.parameterAsString(parameters, "NAME_FIELD", context)
+        name_field = self.parameterAsString(parameters, self.NAME_FIELD, context)
         lines = []
         for feature in source.getFeatures():
             parts = bridge.line_parts(feature.geometry())
@@ -140,12 +182,13 @@ class Profile(SubsidenceAlgorithm):
                 label = feature[name_field] if name_field else feature.id()
                 name = str(label) + (f"_{k + 1}" if len(parts) > 1 else "")
                 lines.append((name, [(p.x(), p.y()) for p in part]))
-        options = ProfileOptions(
-            self.parameterAsDouble(parameters, "BUFFER", context),
-            self.parameterAsDouble(parameters, "THRESHOLD", context),
-            self.parameterAsDouble(parameters, "BIN", context),
+        options = self.read_options(
+            parameters,
+            context,
+            ProfileOptions,
+            buffer_m=self.parameterAsDouble(parameters, self.BUFFER, context),
         )
-        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
         epsg, wkt = bridge.epsg_and_wkt(source.sourceCrs())
         results, affected = self.run_core(
             feedback,
@@ -155,7 +198,7 @@ class Profile(SubsidenceAlgorithm):
             points,
             folder,
             options,
-            self.parameterAsString(parameters, "FIELD", context) or "VEL",
+            self.parameterAsString(parameters, self.FIELD, context) or "VEL",
             epsg,
             wkt,
         )
@@ -171,7 +214,7 @@ class Profile(SubsidenceAlgorithm):
         ):
             fields.append(QgsField(name, kind))
         sink, dest_id = self.parameterAsSink(
-            parameters, "OUTPUT", context, fields, QgsWkbTypes.LineString, source.sourceCrs()
+            parameters, self.OUTPUT, context, fields, QgsWkbTypes.LineString, source.sourceCrs()
         )
         for segment in affected:
             feature = QgsFeature(fields)
@@ -199,14 +242,14 @@ class Profile(SubsidenceAlgorithm):
                     f"{m.line_length_m:.0f} m"
                 )
         return {
-            "OUTPUT": dest_id,
-            "OUTPUT_FOLDER": folder,
+            self.OUTPUT: dest_id,
+            self.OUTPUT_FOLDER: folder,
             "CSV_FILES": [str(r.csv_path) for r in results],
             "CHART_FILES": [str(r.chart_path) for r in results],
         }
 
 
-class CrossValidate(SubsidenceAlgorithm):
+class CompareProducts(SubsidenceAlgorithm):
     ALGORITHM_ID = "crossvalidate"
     DISPLAY_NAME = "Cross-validate two rate products (PS vs SBAS, two tracks)"
     GROUP = "analysis"
@@ -217,97 +260,118 @@ class CrossValidate(SubsidenceAlgorithm):
         "N common cells, Pearson r, RMSE, mean and std of the differences (CSV), a "
         "difference raster, and a scatter plot with a histogram (PNG)."
     )
-    defaults = CrossValidationOptions()
+    INPUT_A = "INPUT_A"
+    INPUT_B = "INPUT_B"
+    CELL_SIZE = "CELL_SIZE"
+    INCIDENCE_A = "INCIDENCE_A"
+    INCIDENCE_B = "INCIDENCE_B"
+    FIELD_A = "FIELD_A"
+    FIELD_B = "FIELD_B"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+    OUTPUT_PLOT = "OUTPUT_PLOT"
+    OUTPUT_DIFFERENCE = "OUTPUT_DIFFERENCE"
 
     def initAlgorithm(self, config=None):
+        for name, description in (
+            (self.INPUT_A, "Product A (raster or point layer, e.g. PS points)"),
+            (self.INPUT_B, "Product B (raster or point layer, e.g. SBAS velocity)"),
+        ):
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterMapLayer(name, description),
+                    "A rate product stored in a file: a raster (band 1) or a point layer, in "
+                    "mm/yr like everything this toolkit writes.",
+                )
+            )
         self.addParameter(
-            QgsProcessingParameterMapLayer(
-                "INPUT_A", "Product A (raster or point layer, e.g. PS points)"
+            option_parameter(
+                self.CELL_SIZE, ProductComparisonOptions, "cell_size_m", "Cell size (m)"
             )
         )
         self.addParameter(
-            QgsProcessingParameterMapLayer(
-                "INPUT_B", "Product B (raster or point layer, e.g. SBAS velocity)"
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "CELL_SIZE",
-                "Cell size (m)",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.cell_size_m,
-                minValue=0.01,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(
-                "INCIDENCE_A",
+            option_parameter(
+                self.INCIDENCE_A,
+                ProductComparisonOptions,
+                "incidence_a",
                 "Incidence of A: degrees, raster path or field (empty = vertical already)",
-                optional=True,
             )
         )
         self.addParameter(
-            QgsProcessingParameterString(
-                "INCIDENCE_B",
+            option_parameter(
+                self.INCIDENCE_B,
+                ProductComparisonOptions,
+                "incidence_b",
                 "Incidence of B: degrees, raster path or field (empty = vertical already)",
-                optional=True,
             )
         )
         self.addParameter(
-            advanced(
-                QgsProcessingParameterString(
-                    "FIELD_A", "Velocity field of A when it is a point layer", self.defaults.field_a
-                )
+            option_parameter(
+                self.FIELD_A,
+                ProductComparisonOptions,
+                "field_a",
+                "Velocity field of A when it is a point layer",
+                advanced=True,
             )
         )
         self.addParameter(
-            advanced(
-                QgsProcessingParameterString(
-                    "FIELD_B", "Velocity field of B when it is a point layer", self.defaults.field_b
-                )
+            option_parameter(
+                self.FIELD_B,
+                ProductComparisonOptions,
+                "field_b",
+                "Velocity field of B when it is a point layer",
+                advanced=True,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_TABLE", "Statistics (CSV)", "CSV files (*.csv)"
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_TABLE, "Statistics (CSV)", "CSV files (*.csv)"
+                ),
+                "N common cells, Pearson r, RMSE, mean and standard deviation of A - B (in the "
+                "products' unit, mm/yr).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_PLOT", "Scatter plot and histogram (PNG)", "PNG images (*.png)"
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_PLOT, "Scatter plot and histogram (PNG)", "PNG images (*.png)"
+                ),
+                "A against B per common cell, and the histogram of the differences.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_DIFFERENCE",
-                "Difference A - B per cell",
-                optional=True,
-                createByDefault=False,
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT_DIFFERENCE,
+                    "Difference A - B per cell",
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "A - B per common cell on the comparison grid (vertical when incidences are "
+                "given).",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        input_a = layer_file(self, parameters, "INPUT_A", context)
-        input_b = layer_file(self, parameters, "INPUT_B", context)
-        options = CrossValidationOptions(
-            cell_size_m=self.parameterAsDouble(parameters, "CELL_SIZE", context),
-            incidence_a=self.parameterAsString(parameters, "INCIDENCE_A", context) or None,
-            incidence_b=self.parameterAsString(parameters, "INCIDENCE_B", context) or None,
-            field_a=self.parameterAsString(parameters, "FIELD_A", context) or "VEL",
-            field_b=self.parameterAsString(parameters, "FIELD_B", context) or "VEL",
+        input_a = layer_file(self, parameters, self.INPUT_A, context)
+        input_b = layer_file(self, parameters, self.INPUT_B, context)
+        options = self.read_options(
+            parameters,
+            context,
+            ProductComparisonOptions,
             label_a=Path(input_a).stem,
             label_b=Path(input_b).stem,
         )
-        table = self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context)
-        plot = self.parameterAsFileOutput(parameters, "OUTPUT_PLOT", context)
+        table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context)
+        plot = self.parameterAsFileOutput(parameters, self.OUTPUT_PLOT, context)
         difference = None
-        if parameters.get("OUTPUT_DIFFERENCE"):
+        if parameters.get(self.OUTPUT_DIFFERENCE):
             difference = (
-                self.parameterAsOutputLayer(parameters, "OUTPUT_DIFFERENCE", context) or None
+                self.parameterAsOutputLayer(parameters, self.OUTPUT_DIFFERENCE, context) or None
             )
         result = self.run_core(
             feedback,
-            cross_validate,
+            compare_products,
             input_a,
             input_b,
             options,
@@ -322,9 +386,9 @@ class CrossValidate(SubsidenceAlgorithm):
             f"std = {stats['std_difference']:.3f}"
         )
         outputs = {
-            "OUTPUT_TABLE": table,
-            "OUTPUT_PLOT": plot,
-            "OUTPUT_DIFFERENCE": difference,
+            self.OUTPUT_TABLE: table,
+            self.OUTPUT_PLOT: plot,
+            self.OUTPUT_DIFFERENCE: difference,
             "N": stats["n"],
             "PEARSON_R": stats["pearson_r"],
             "RMSE": stats["rmse"],

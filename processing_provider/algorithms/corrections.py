@@ -7,26 +7,29 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsProcessing,
     QgsProcessingException,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterPoint,
     QgsProcessingParameterRasterDestination,
 )
 
 from ...core.corrections.dem_error import DemErrorOptions, correct_dem_error
-from ...core.corrections.deramp import RAMPS, DerampOptions, deramp_timeseries
+from ...core.corrections.deramp import DerampOptions, deramp_timeseries
 from ...core.corrections.reference import ReferenceOptions, set_reference
 from ...core.corrections.troposphere import correct_troposphere
 from ...core.io.geotiff import read_raster
 from ...core.io.mintpy import IfgramStack
 from ...plugin.bridge import grid_crs
 from ..base import SubsidenceAlgorithm
+from ..parameters import option_parameter, with_help
 
 H5_FILTER = "HDF5 files (*.h5)"
+SERIES_HELP = (
+    "MintPy-compatible time series: LOS displacement per date in metres, positive toward the "
+    "satellite (from the SBAS inversion or an earlier correction)."
+)
+CORRECTED_HELP = "A new time series (metres, same dates and grid); the input is not changed."
 
 
 class ReferencePoint(SubsidenceAlgorithm):
@@ -39,70 +42,90 @@ class ReferencePoint(SubsidenceAlgorithm):
         "pixels valid in every pair with high average coherence and no broken loop closure. "
         "Writes a new stack with REF_Y/REF_X (MintPy convention); the input is untouched."
     )
-    defaults = ReferenceOptions()
+    INPUT = "INPUT"
+    REFERENCE = "REFERENCE"
+    REFERENCE_POINTS = "REFERENCE_POINTS"
+    NUM_AREAS = "NUM_AREAS"
+    RADIUS = "RADIUS"
+    LOOP_CLOSURE = "LOOP_CLOSURE"
+    OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile(
-                "INPUT", "Interferogram stack (ifgramStack.h5)", extension="h5"
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
+                ),
+                "MintPy-compatible interferogram stack, from the ingest or network steps.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterPoint(
-                "REFERENCE", "Reference point (empty = automatic)", optional=True
+            with_help(
+                QgsProcessingParameterPoint(
+                    self.REFERENCE, "Reference point (empty = automatic)", optional=True
+                ),
+                "A stable point, clicked on the map in any CRS; every displacement is relative "
+                "to it. Empty = chosen automatically (or the points below).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                "REFERENCE_POINTS",
-                "Several reference points, averaged (point layer)",
-                [QgsProcessing.TypeVectorPoint],
-                optional=True,
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.REFERENCE_POINTS,
+                    "Several reference points, averaged (point layer)",
+                    [QgsProcessing.SourceType.TypeVectorPoint],
+                    optional=True,
+                ),
+                "Stable points whose areas (half-size RADIUS) are averaged into one reference, "
+                "less noisy than a single pixel.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "NUM_AREAS",
+            option_parameter(
+                self.NUM_AREAS,
+                ReferenceOptions,
+                "num_areas",
                 "Automatic: number of reference areas to average",
-                QgsProcessingParameterNumber.Integer,
-                self.defaults.num_areas,
-                minValue=1,
-                maxValue=20,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "RADIUS",
+            option_parameter(
+                self.RADIUS,
+                ReferenceOptions,
+                "radius",
                 "Half-size of each reference area (pixels; 0 = single pixel)",
-                QgsProcessingParameterNumber.Integer,
-                self.defaults.radius,
-                minValue=0,
-                maxValue=50,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFile(
-                "LOOP_CLOSURE",
-                "Broken-triplet raster from 'Triplet loop closure' (automatic only)",
-                optional=True,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.LOOP_CLOSURE,
+                    "Broken-triplet raster from 'Triplet loop closure' (automatic only)",
+                    optional=True,
+                ),
+                "The automatic choice avoids pixels with a broken triplet closure in this "
+                "raster (output of 'Triplet loop closure').",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT", "Referenced stack (new ifgramStack .h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Referenced stack (new ifgramStack .h5)", H5_FILTER
+                ),
+                "A new stack with REF_Y/REF_X set (MintPy convention); the input is not changed.",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        path = self.parameterAsFile(parameters, "INPUT", context)
+        path = self.parameterAsFile(parameters, self.INPUT, context)
         stack = self.run_core(feedback, lambda p, progress: IfgramStack.open(p), path)
         crs = grid_crs(stack.grid)
-        radius = self.parameterAsInt(parameters, "RADIUS", context)
+        radius = self.parameterAsInt(parameters, self.RADIUS, context)
         points = []
-        if parameters.get("REFERENCE"):
-            point = self.parameterAsPoint(parameters, "REFERENCE", context, crs)
+        if parameters.get(self.REFERENCE):
+            point = self.parameterAsPoint(parameters, self.REFERENCE, context, crs)
             points.append((point.x(), point.y()))
-        source = self.parameterAsSource(parameters, "REFERENCE_POINTS", context)
+        source = self.parameterAsSource(parameters, self.REFERENCE_POINTS, context)
         if source is not None:
             transform = QgsCoordinateTransform(source.sourceCrs(), crs, context.transformContext())
             for feature in source.getFeatures():
@@ -119,20 +142,16 @@ class ReferencePoint(SubsidenceAlgorithm):
                 row, col = stack.grid.rowcol(x, y)
                 areas.append((int(row), int(col), radius if len(points) > 1 else 0))
         closure = None
-        closure_path = self.parameterAsFile(parameters, "LOOP_CLOSURE", context)
+        closure_path = self.parameterAsFile(parameters, self.LOOP_CLOSURE, context)
         if closure_path and not areas:
             closure, _ = self.run_core(feedback, lambda p, progress: read_raster(p), closure_path)
-        options = ReferenceOptions(
-            areas=areas,
-            num_areas=self.parameterAsInt(parameters, "NUM_AREAS", context),
-            radius=radius,
-        )
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        options = self.read_options(parameters, context, ReferenceOptions, areas=areas)
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         used = self.run_core(feedback, set_reference, path, output, options, closure)
         feedback.pushInfo(
             f"Reference pixel row {used[0][0]}, column {used[0][1]}; {len(used)} area(s) averaged."
         )
-        return {"OUTPUT": output, "REF_Y": used[0][0], "REF_X": used[0][1]}
+        return {self.OUTPUT: output, "REF_Y": used[0][0], "REF_X": used[0][1]}
 
 
 class Troposphere(SubsidenceAlgorithm):
@@ -145,52 +164,77 @@ class Troposphere(SubsidenceAlgorithm):
         "the time-series grid, mapped to the line of sight with the incidence angle and "
         "subtracted relative to the reference date and pixel."
     )
+    INPUT = "INPUT"
+    GEOMETRY = "GEOMETRY"
+    GACOS_FOLDER = "GACOS_FOLDER"
+    OUTPUT = "OUTPUT"
+    OUTPUT_DELAY = "OUTPUT_DELAY"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile("INPUT", "Time series (timeseries.h5)", extension="h5")
-        )
-        self.addParameter(
-            QgsProcessingParameterFile(
-                "GEOMETRY", "Geometry with incidence angle (geometryGeo.h5)", extension="h5"
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Time series (timeseries.h5)", extension="h5"
+                ),
+                SERIES_HELP,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFile(
-                "GACOS_FOLDER",
-                "Folder of GACOS delays (YYYYMMDD.ztd + .rsc, or .ztd.tif)",
-                behavior=QgsProcessingParameterFile.Folder,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.GEOMETRY, "Geometry with incidence angle (geometryGeo.h5)", extension="h5"
+                ),
+                "Geometry of the stack (from the ingest): its incidence angle maps the zenith "
+                "delay to the line of sight.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT", "Corrected time series (new timeseries .h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFile(
+                    self.GACOS_FOLDER,
+                    "Folder of GACOS delays (YYYYMMDD.ztd + .rsc, or .ztd.tif)",
+                    behavior=QgsProcessingParameterFile.Behavior.Folder,
+                ),
+                "Folder of GACOS zenith total delays (metres), one per acquisition date; the "
+                "missing dates are listed if any.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_DELAY",
-                "Tropospheric delay series (.h5)",
-                H5_FILTER,
-                optional=True,
-                createByDefault=False,
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Corrected time series (new timeseries .h5)", H5_FILTER
+                ),
+                CORRECTED_HELP,
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_DELAY,
+                    "Tropospheric delay series (.h5)",
+                    H5_FILTER,
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "The apparent LOS displacement removed per date (metres), referenced like the "
+                "series.",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        delay = self.parameterAsFileOutput(parameters, "OUTPUT_DELAY", context) or None
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        delay = self.parameterAsFileOutput(parameters, self.OUTPUT_DELAY, context) or None
         rms = self.run_core(
             feedback,
             correct_troposphere,
-            self.parameterAsFile(parameters, "INPUT", context),
-            self.parameterAsFile(parameters, "GEOMETRY", context),
-            self.parameterAsFile(parameters, "GACOS_FOLDER", context),
+            self.parameterAsFile(parameters, self.INPUT, context),
+            self.parameterAsFile(parameters, self.GEOMETRY, context),
+            self.parameterAsFile(parameters, self.GACOS_FOLDER, context),
             output,
             delay,
         )
         feedback.pushInfo(f"Mean RMS of the removed delay: {1000 * rms.mean():.1f} mm")
-        return {"OUTPUT": output, "OUTPUT_DELAY": delay}
+        return {self.OUTPUT: output, self.OUTPUT_DELAY: delay}
 
 
 class Deramp(SubsidenceAlgorithm):
@@ -204,70 +248,79 @@ class Deramp(SubsidenceAlgorithm):
         "median) and removes it, keeping the reference pixel at zero. Deformation left in "
         "the fit is taken for a ramp: exclude bowls and basins."
     )
-    defaults = DerampOptions()
+    INPUT = "INPUT"
+    RAMP = "RAMP"
+    MASK = "MASK"
+    MASK_THRESHOLD = "MASK_THRESHOLD"
+    ROBUST = "ROBUST"
+    MAX_RATE = "MAX_RATE"
+    OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile("INPUT", "Time series (timeseries.h5)", extension="h5")
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Time series (timeseries.h5)", extension="h5"
+                ),
+                SERIES_HELP,
+            )
         )
+        self.addParameter(option_parameter(self.RAMP, DerampOptions, "ramp", "Ramp"))
         self.addParameter(
-            QgsProcessingParameterEnum(
-                "RAMP", "Ramp", options=list(RAMPS), defaultValue=RAMPS.index(self.defaults.ramp)
+            with_help(
+                QgsProcessingParameterFile(
+                    self.MASK, "Stable-pixel mask (GeoTIFF or .h5 on the same grid)", optional=True
+                ),
+                "Raster on the time-series grid (e.g. temporalCoherence.h5); pixels where it "
+                "reaches the threshold are fitted. Empty = every valid pixel.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFile(
-                "MASK", "Stable-pixel mask (GeoTIFF or .h5 on the same grid)", optional=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "MASK_THRESHOLD",
+            option_parameter(
+                self.MASK_THRESHOLD,
+                DerampOptions,
+                "mask_threshold",
                 "Stable where the mask value is at least",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.mask_threshold,
             )
         )
         self.addParameter(
-            QgsProcessingParameterBoolean(
-                "ROBUST",
+            option_parameter(
+                self.ROBUST,
+                DerampOptions,
+                "robust",
                 "Refit without outliers (keeps bowls inside the mask from tilting it)",
-                self.defaults.robust,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "MAX_RATE",
+            option_parameter(
+                self.MAX_RATE,
+                DerampOptions,
+                "max_rate",
                 "Leave out pixels whose rate differs from the median by more than (mm/yr; 0 = off)",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.max_rate,
-                minValue=0,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT", "Deramped time series (new timeseries .h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Deramped time series (new timeseries .h5)", H5_FILTER
+                ),
+                CORRECTED_HELP,
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        options = DerampOptions(
-            ramp=RAMPS[self.parameterAsEnum(parameters, "RAMP", context)],
-            mask_threshold=self.parameterAsDouble(parameters, "MASK_THRESHOLD", context),
-            robust=self.parameterAsBool(parameters, "ROBUST", context),
-            max_rate=self.parameterAsDouble(parameters, "MAX_RATE", context),
-        )
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        options = self.read_options(parameters, context, DerampOptions)
         rms = self.run_core(
             feedback,
             deramp_timeseries,
-            self.parameterAsFile(parameters, "INPUT", context),
+            self.parameterAsFile(parameters, self.INPUT, context),
             output,
             options,
-            self.parameterAsFile(parameters, "MASK", context) or None,
+            self.parameterAsFile(parameters, self.MASK, context) or None,
         )
         feedback.pushInfo(f"Mean RMS of the removed ramps: {1000 * rms.mean():.2f} mm")
-        return {"OUTPUT": output}
+        return {self.OUTPUT: output}
 
 
 class DemError(SubsidenceAlgorithm):
@@ -279,53 +332,75 @@ class DemError(SubsidenceAlgorithm):
         "caused by DEM height errors (Fattahi & Amelung 2013), fitting it together with a "
         "polynomial deformation model per pixel. Optionally writes the DEM error (m)."
     )
-    defaults = DemErrorOptions()
+    INPUT = "INPUT"
+    GEOMETRY = "GEOMETRY"
+    STACK = "STACK"
+    POLY_ORDER = "POLY_ORDER"
+    OUTPUT = "OUTPUT"
+    OUTPUT_DEM_ERROR = "OUTPUT_DEM_ERROR"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile("INPUT", "Time series (timeseries.h5)", extension="h5")
-        )
-        self.addParameter(
-            QgsProcessingParameterFile(
-                "GEOMETRY",
-                "Geometry (geometryGeo.h5; needed for the DEM error in metres)",
-                extension="h5",
-                optional=True,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Time series (timeseries.h5)", extension="h5"
+                ),
+                SERIES_HELP,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFile(
-                "STACK",
-                "Interferogram stack, if the time series has no baselines",
-                extension="h5",
-                optional=True,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.GEOMETRY,
+                    "Geometry (geometryGeo.h5; needed for the DEM error in metres)",
+                    extension="h5",
+                    optional=True,
+                ),
+                "Geometry of the stack (from the ingest): incidence angle and slant range turn "
+                "the fitted term into a height error in metres.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "POLY_ORDER",
+            with_help(
+                QgsProcessingParameterFile(
+                    self.STACK,
+                    "Interferogram stack, if the time series has no baselines",
+                    extension="h5",
+                    optional=True,
+                ),
+                "The stack the series was inverted from: its perpendicular baselines are used "
+                "when the time series carries none.",
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.POLY_ORDER,
+                DemErrorOptions,
+                "poly_order",
                 "Polynomial order of the deformation model",
-                QgsProcessingParameterNumber.Integer,
-                self.defaults.poly_order,
-                minValue=1,
-                maxValue=3,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT", "Corrected time series (new timeseries .h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Corrected time series (new timeseries .h5)", H5_FILTER
+                ),
+                CORRECTED_HELP,
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_DEM_ERROR", "DEM error (m)", optional=True, createByDefault=False
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT_DEM_ERROR, "DEM error (m)", optional=True, createByDefault=False
+                ),
+                "Estimated DEM height error per pixel in metres (needs the geometry).",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        dem_error = self.parameterAsOutputLayer(parameters, "OUTPUT_DEM_ERROR", context) or None
-        geometry = self.parameterAsFile(parameters, "GEOMETRY", context) or None
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        dem_error = self.parameterAsOutputLayer(parameters, self.OUTPUT_DEM_ERROR, context) or None
+        geometry = self.parameterAsFile(parameters, self.GEOMETRY, context) or None
         if dem_error and not geometry:
             raise QgsProcessingException(
                 "The DEM error raster needs the geometry file (GEOMETRY) for the incidence angle."
@@ -333,11 +408,11 @@ class DemError(SubsidenceAlgorithm):
         self.run_core(
             feedback,
             correct_dem_error,
-            self.parameterAsFile(parameters, "INPUT", context),
+            self.parameterAsFile(parameters, self.INPUT, context),
             output,
             geometry,
             dem_error,
-            self.parameterAsFile(parameters, "STACK", context) or None,
-            DemErrorOptions(poly_order=self.parameterAsInt(parameters, "POLY_ORDER", context)),
+            self.parameterAsFile(parameters, self.STACK, context) or None,
+            self.read_options(parameters, context, DemErrorOptions),
         )
-        return {"OUTPUT": output, "OUTPUT_DEM_ERROR": dem_error}
+        return {self.OUTPUT: output, self.OUTPUT_DEM_ERROR: dem_error}

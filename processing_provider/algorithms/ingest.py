@@ -10,7 +10,6 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterCrs,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
@@ -23,15 +22,16 @@ from qgis.core import (
 from ...core.demo import create_demo
 from ...core.ingest.from_geotiff import DEFAULT_PATTERN, ingest_geotiff
 from ...core.ingest.from_hyp3 import ingest_hyp3
-from ...core.ingest.point_import import (
-    DEFAULT_DATE_PATTERN,
-    PointImportOptions,
-    import_points,
-)
+from ...core.ingest.point_import import PointImportOptions, import_points
 from ...core.ingest.stack_builder import IngestOptions
 from ..base import SubsidenceAlgorithm, advanced, layer_file, vector_file_destination
+from ..parameters import option_parameter, with_help
 
 H5_FILTER = "HDF5 files (*.h5)"
+STACK_HELP = (
+    "MintPy-compatible interferogram stack: unwrapped phase (rad), coherence and dates of every "
+    "pair, for the network and inversion steps."
+)
 
 
 def _aoi(algorithm, parameters, context, name):
@@ -52,13 +52,8 @@ def _aoi(algorithm, parameters, context, name):
 
 
 def _multilook_parameter(name):
-    return QgsProcessingParameterNumber(
-        name,
-        "Multilook factor (integer averaging of N x N pixels)",
-        QgsProcessingParameterNumber.Integer,
-        IngestOptions().multilook,
-        minValue=1,
-        maxValue=50,
+    return option_parameter(
+        name, IngestOptions, "multilook", "Multilook factor (integer averaging of N x N pixels)"
     )
 
 
@@ -73,45 +68,57 @@ class IngestHyp3(SubsidenceAlgorithm):
         "to their common overlap or to the area of interest, and can be multilooked. "
         "Duplicate pairs are skipped with a warning."
     )
-    INPUT, AOI, MULTILOOK, OUTPUT, OUTPUT_GEOMETRY = (
-        "INPUT",
-        "AOI",
-        "MULTILOOK",
-        "OUTPUT",
-        "OUTPUT_GEOMETRY",
-    )
+    INPUT = "INPUT"
+    AOI = "AOI"
+    MULTILOOK = "MULTILOOK"
+    OUTPUT = "OUTPUT"
+    OUTPUT_GEOMETRY = "OUTPUT_GEOMETRY"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile(
-                self.INPUT,
-                "Folder with HyP3 products (zips or unzipped folders)",
-                behavior=QgsProcessingParameterFile.Folder,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT,
+                    "Folder with HyP3 products (zips or unzipped folders)",
+                    behavior=QgsProcessingParameterFile.Behavior.Folder,
+                ),
+                "Folder holding the HyP3 InSAR product zips as downloaded, or their unzipped "
+                "folders (one product per pair).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterExtent(
-                self.AOI,
-                "Area of interest (default: common overlap of all products)",
-                optional=True,
+            with_help(
+                QgsProcessingParameterExtent(
+                    self.AOI,
+                    "Area of interest (default: common overlap of all products)",
+                    optional=True,
+                ),
+                "Crop the stack to this extent (any CRS); empty = the area every product covers.",
             )
         )
         self.addParameter(_multilook_parameter(self.MULTILOOK))
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                self.OUTPUT, "Interferogram stack (ifgramStack.h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Interferogram stack (ifgramStack.h5)", H5_FILTER
+                ),
+                STACK_HELP,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                self.OUTPUT_GEOMETRY, "Geometry (geometryGeo.h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_GEOMETRY, "Geometry (geometryGeo.h5)", H5_FILTER
+                ),
+                "Height (m), incidence and azimuth angles (degrees) and water mask on the stack "
+                "grid, for vertical velocities and corrections.",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
         folder = self.parameterAsFile(parameters, self.INPUT, context)
         aoi, aoi_crs = _aoi(self, parameters, context, self.AOI)
-        options = IngestOptions(multilook=self.parameterAsInt(parameters, self.MULTILOOK, context))
+        options = self.read_options(parameters, context, IngestOptions)
         stack = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         geometry = self.parameterAsFileOutput(parameters, self.OUTPUT_GEOMETRY, context)
         result = self.run_core(
@@ -143,61 +150,69 @@ class IngestGeoTiff(SubsidenceAlgorithm):
         "when present (names containing 'coh' or 'cor'). Pair dates are parsed from file "
         "names with PATTERN; perpendicular baselines come from an optional CSV."
     )
-    INPUT, PATTERN, BASELINES, WAVELENGTH, MULTILOOK, OUTPUT = (
-        "INPUT",
-        "PATTERN",
-        "BASELINES",
-        "WAVELENGTH",
-        "MULTILOOK",
-        "OUTPUT",
-    )
+    INPUT = "INPUT"
+    PATTERN = "PATTERN"
+    BASELINES = "BASELINES"
+    WAVELENGTH = "WAVELENGTH"
+    MULTILOOK = "MULTILOOK"
+    OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile(
-                self.INPUT,
-                "Folder with interferogram GeoTIFFs",
-                behavior=QgsProcessingParameterFile.Folder,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT,
+                    "Folder with interferogram GeoTIFFs",
+                    behavior=QgsProcessingParameterFile.Behavior.Folder,
+                ),
+                "Folder (searched with its sub-folders) of unwrapped-phase GeoTIFFs in radians, "
+                "all on one grid, with coherence GeoTIFFs named like them.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterString(
-                self.PATTERN,
-                "Date pattern: regular expression with two YYYYMMDD groups "
-                "(default: the first two dates in the name)",
-                DEFAULT_PATTERN,
+            with_help(
+                QgsProcessingParameterString(
+                    self.PATTERN,
+                    "Date pattern: regular expression with two YYYYMMDD groups "
+                    "(default: the first two dates in the name)",
+                    DEFAULT_PATTERN,
+                ),
+                "Regular expression applied to each file name; its two groups are the reference "
+                "and secondary dates (YYYYMMDD).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFile(
-                self.BASELINES,
-                "Perpendicular baselines CSV (date,bperp or date1,date2,bperp; m)",
-                extension="csv",
-                optional=True,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.BASELINES,
+                    "Perpendicular baselines CSV (date,bperp or date1,date2,bperp; m)",
+                    extension="csv",
+                    optional=True,
+                ),
+                "Perpendicular baseline in metres per acquisition (date,bperp) or per pair "
+                "(date1,date2,bperp); empty = 0 m for every pair.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
+            option_parameter(
                 self.WAVELENGTH,
+                IngestOptions,
+                "wavelength",
                 "Radar wavelength (m; default Sentinel-1 C band)",
-                QgsProcessingParameterNumber.Double,
-                IngestOptions().wavelength,
-                minValue=0.001,
-                maxValue=1.0,
             )
         )
         self.addParameter(_multilook_parameter(self.MULTILOOK))
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                self.OUTPUT, "Interferogram stack (ifgramStack.h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Interferogram stack (ifgramStack.h5)", H5_FILTER
+                ),
+                STACK_HELP,
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        options = IngestOptions(
-            multilook=self.parameterAsInt(parameters, self.MULTILOOK, context),
-            wavelength=self.parameterAsDouble(parameters, self.WAVELENGTH, context),
-        )
+        options = self.read_options(parameters, context, IngestOptions)
         result = self.run_core(
             feedback,
             ingest_geotiff,
@@ -221,38 +236,59 @@ class CreateDemo(SubsidenceAlgorithm):
         "zips (Sentinel-1, 12-day sampling, small-baseline network) with subsidence bowls, "
         "groundwater motion and realistic noise, plus truth velocity and time series."
     )
-    OUTPUT_FOLDER, SEED, SIZE, ACQUISITIONS = "OUTPUT_FOLDER", "SEED", "SIZE", "ACQUISITIONS"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+    SEED = "SEED"
+    SIZE = "SIZE"
+    ACQUISITIONS = "ACQUISITIONS"
 
     def initAlgorithm(self, config=None):
         defaults = inspect.signature(create_demo).parameters
         self.addParameter(
-            QgsProcessingParameterFolderDestination(
-                self.OUTPUT_FOLDER, "Output folder for the demo study area"
+            with_help(
+                QgsProcessingParameterFolderDestination(
+                    self.OUTPUT_FOLDER, "Output folder for the demo study area"
+                ),
+                "Folder that receives the HyP3 product zips (hyp3/), the truth rasters and "
+                "series (truth/) and the other demo inputs.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                self.SEED,
-                "Random seed (same seed, same scene)",
-                QgsProcessingParameterNumber.Integer,
-                defaults["seed"].default,
-                minValue=0,
+            with_help(
+                QgsProcessingParameterNumber(
+                    self.SEED,
+                    "Random seed (same seed, same scene)",
+                    QgsProcessingParameterNumber.Type.Integer,
+                    defaults["seed"].default,
+                    minValue=0,
+                ),
+                "Seed of the random noise and layout: the same seed writes the same scene.",
             )
         )
-        for name, key, description, minimum in (
-            (self.SIZE, "size", "Scene size (pixels per side, 80 m each)", 16),
-            (self.ACQUISITIONS, "n_acquisitions", "Number of Sentinel-1 acquisitions", 4),
+        for name, key, description, minimum, text in (
+            (
+                self.SIZE,
+                "size",
+                "Scene size (pixels per side, 80 m each)",
+                16,
+                "Pixels per side of the square scene; each pixel is 80 m.",
+            ),
+            (
+                self.ACQUISITIONS,
+                "n_acquisitions",
+                "Number of Sentinel-1 acquisitions",
+                4,
+                "Number of acquisitions, 12 days apart.",
+            ),
         ):
             parameter = QgsProcessingParameterNumber(
                 name,
                 description,
-                QgsProcessingParameterNumber.Integer,
+                QgsProcessingParameterNumber.Type.Integer,
                 defaults[key].default,
                 minValue=minimum,
                 maxValue=2048,
             )
-            advanced(parameter)
-            self.addParameter(parameter)
+            self.addParameter(advanced(with_help(parameter, text)))
 
     def processAlgorithm(self, parameters, context, feedback):
         folder = self.parameterAsFileOutput(parameters, self.OUTPUT_FOLDER, context)
@@ -269,18 +305,6 @@ class CreateDemo(SubsidenceAlgorithm):
         return results
 
 
-FORMAT_CHOICES = [
-    "Auto-detect",
-    "EGMS (L2a/L2b/L3 CSV or zip)",
-    "StaMPS export CSV",
-    "DePSI / stmtools CSV",
-    "MintPy time series (HDF5)",
-    "Generic CSV",
-]
-FORMAT_KEYS = ["auto", "egms", "stamps", "depsi", "mintpy", "generic"]
-UNIT_CHOICES = ["mm", "cm", "m"]
-
-
 class ImportPoints(SubsidenceAlgorithm):
     ALGORITHM_ID = "importpoints"
     DISPLAY_NAME = "Import point product (EGMS, StaMPS, DePSI, MintPy, CSV)"
@@ -293,83 +317,112 @@ class ImportPoints(SubsidenceAlgorithm):
         "and date columns. Fields: VEL and VEL_STD (mm/yr), one DYYYYMMDD field per date "
         "(mm) and the source's quality fields. Large files stream in bounded memory."
     )
-    defaults = PointImportOptions()
+    INPUT = "INPUT"
+    FORMAT = "FORMAT"
+    DATE_PATTERN = "DATE_PATTERN"
+    UNIT = "UNIT"
+    X_FIELD = "X_FIELD"
+    Y_FIELD = "Y_FIELD"
+    CRS = "CRS"
+    MIN_COHERENCE = "MIN_COHERENCE"
+    SAMPLE_POINTS = "SAMPLE_POINTS"
+    OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile("INPUT", "Point product (CSV, CSV.GZ, ZIP or timeseries.h5)")
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Point product (CSV, CSV.GZ, ZIP or timeseries.h5)"
+                ),
+                "The product file: a CSV (also gzip'ed, or the EGMS zip as downloaded) or a "
+                "MintPy timeseries.h5.",
+            )
+        )
+        self.addParameter(option_parameter(self.FORMAT, PointImportOptions, "format", "Format"))
+        self.addParameter(
+            option_parameter(
+                self.DATE_PATTERN,
+                PointImportOptions,
+                "date_pattern",
+                "Generic CSV: regular expression of date columns (group 1 = date, "
+                "YYYYMMDD or YYYY-MM-DD)",
+                advanced=True,
+            )
         )
         self.addParameter(
-            QgsProcessingParameterEnum("FORMAT", "Format", FORMAT_CHOICES, defaultValue=0)
+            option_parameter(
+                self.UNIT,
+                PointImportOptions,
+                "unit",
+                "Generic CSV: unit of the displacement columns",
+                advanced=True,
+            )
         )
         self.addParameter(
-            advanced(
-                QgsProcessingParameterString(
-                    "DATE_PATTERN",
-                    "Generic CSV: regular expression of date columns (group 1 = date, "
-                    "YYYYMMDD or YYYY-MM-DD)",
-                    DEFAULT_DATE_PATTERN,
-                )
+            option_parameter(
+                self.X_FIELD,
+                PointImportOptions,
+                "x_field",
+                "Generic CSV: x / longitude column (empty = guess)",
+                advanced=True,
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.Y_FIELD,
+                PointImportOptions,
+                "y_field",
+                "Generic CSV: y / latitude column (empty = guess)",
+                advanced=True,
             )
         )
         self.addParameter(
             advanced(
-                QgsProcessingParameterEnum(
-                    "UNIT",
-                    "Generic CSV: unit of the displacement columns",
-                    UNIT_CHOICES,
-                    defaultValue=0,
+                with_help(
+                    QgsProcessingParameterCrs(
+                        self.CRS,
+                        "Generic CSV: CRS of x/y (empty = WGS 84 for lon/lat)",
+                        optional=True,
+                    ),
+                    "Generic CSV: CRS of the x/y columns, with an EPSG code (empty = WGS 84 "
+                    "longitude/latitude).",
                 )
             )
         )
         self.addParameter(
-            advanced(
-                QgsProcessingParameterString(
-                    "X_FIELD", "Generic CSV: x / longitude column (empty = guess)", optional=True
-                )
+            option_parameter(
+                self.MIN_COHERENCE,
+                PointImportOptions,
+                "coherence_threshold",
+                "MintPy: keep pixels whose temporal coherence is at least",
+                advanced=True,
             )
         )
         self.addParameter(
             advanced(
-                QgsProcessingParameterString(
-                    "Y_FIELD", "Generic CSV: y / latitude column (empty = guess)", optional=True
+                with_help(
+                    QgsProcessingParameterVectorLayer(
+                        self.SAMPLE_POINTS,
+                        "MintPy: sample at these points instead of every coherent pixel",
+                        [QgsProcessing.SourceType.TypeVectorPoint],
+                        optional=True,
+                    ),
+                    "MintPy: a file-based point layer; the series are read at its points "
+                    "instead of at every coherent pixel.",
                 )
             )
         )
         self.addParameter(
-            advanced(
-                QgsProcessingParameterCrs(
-                    "CRS", "Generic CSV: CRS of x/y (empty = WGS 84 for lon/lat)", optional=True
-                )
+            with_help(
+                vector_file_destination(self.OUTPUT, "Points (GeoPackage)"),
+                "GeoPackage point layer: VEL and VEL_STD (mm/yr), one DYYYYMMDD field per date "
+                "(mm) and the source's quality fields.",
             )
         )
-        self.addParameter(
-            advanced(
-                QgsProcessingParameterNumber(
-                    "MIN_COHERENCE",
-                    "MintPy: keep pixels whose temporal coherence is at least",
-                    QgsProcessingParameterNumber.Double,
-                    self.defaults.coherence_threshold,
-                    minValue=0,
-                    maxValue=1,
-                )
-            )
-        )
-        self.addParameter(
-            advanced(
-                QgsProcessingParameterVectorLayer(
-                    "SAMPLE_POINTS",
-                    "MintPy: sample at these points instead of every coherent pixel",
-                    [QgsProcessing.TypeVectorPoint],
-                    optional=True,
-                )
-            )
-        )
-        self.addParameter(vector_file_destination("OUTPUT", "Points (GeoPackage)"))
 
     def processAlgorithm(self, parameters, context, feedback):
-        source = self.parameterAsFile(parameters, "INPUT", context)
-        crs = self.parameterAsCrs(parameters, "CRS", context)
+        source = self.parameterAsFile(parameters, self.INPUT, context)
+        crs = self.parameterAsCrs(parameters, self.CRS, context)
         epsg = None
         if crs.isValid():
             authority = crs.authid()
@@ -377,24 +430,16 @@ class ImportPoints(SubsidenceAlgorithm):
                 raise QgsProcessingException("CRS: give a CRS with an EPSG code.")
             epsg = int(authority.split(":")[1])
         sample = None
-        if parameters.get("SAMPLE_POINTS"):
-            sample = layer_file(self, parameters, "SAMPLE_POINTS", context)
-        options = PointImportOptions(
-            format=FORMAT_KEYS[self.parameterAsEnum(parameters, "FORMAT", context)],
-            date_pattern=self.parameterAsString(parameters, "DATE_PATTERN", context)
-            or DEFAULT_DATE_PATTERN,
-            unit=UNIT_CHOICES[self.parameterAsEnum(parameters, "UNIT", context)],
-            x_field=self.parameterAsString(parameters, "X_FIELD", context).strip(),
-            y_field=self.parameterAsString(parameters, "Y_FIELD", context).strip(),
-            epsg=epsg,
-            coherence_threshold=self.parameterAsDouble(parameters, "MIN_COHERENCE", context),
-            sample_points=sample,
+        if parameters.get(self.SAMPLE_POINTS):
+            sample = layer_file(self, parameters, self.SAMPLE_POINTS, context)
+        options = self.read_options(
+            parameters, context, PointImportOptions, epsg=epsg, sample_points=sample
         )
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         summary = self.run_core(feedback, import_points, source, output, options)
         feedback.pushInfo(
             f"{summary.count:,} points, {len(summary.dates)} dates, format "
             f"{summary.format}, EPSG:{summary.epsg}"
         )
         self.style_on_load(context, output, "velocity")
-        return {"OUTPUT": output, "COUNT": summary.count, "FORMAT": summary.format}
+        return {self.OUTPUT: output, "COUNT": summary.count, "FORMAT": summary.format}

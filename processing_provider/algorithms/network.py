@@ -3,14 +3,12 @@ and triplet loop closure."""
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Type
 
 from qgis.core import (
-    QgsProcessingParameterBoolean,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
 )
@@ -23,17 +21,22 @@ from ...core.network.loop_closure import (
     worst_pairs,
 )
 from ...core.network.selection import (
-    PLAN_DEFAULTS,
-    NetworkOptions,
+    NetworkPlanOptions,
+    PairSelectionOptions,
     modify_network,
     plan_network_files,
 )
 from ...plugin.bridge import grid_crs
 from ..base import SubsidenceAlgorithm
+from ..parameters import option_help, option_parameter, with_help
 
 H5_FILTER = "HDF5 files (*.h5)"
 CSV_FILTER = "CSV files (*.csv)"
 PNG_FILTER = "PNG images (*.png)"
+STACK_HELP = "MintPy-compatible interferogram stack, from the ingest or an earlier network step."
+PLOT_HELP = (
+    "Acquisition time against perpendicular baseline (m), with the pairs drawn between them."
+)
 
 
 def _date(text: str, name: str):
@@ -44,77 +47,85 @@ def _dates(text: str, name: str) -> List:
     return [_date(part, name) for part in (text or "").replace(";", ",").split(",") if part.strip()]
 
 
-def _optional_number(value: float) -> Optional[float]:
-    return value if value and value > 0 else None
-
-
-def add_selection_parameters(algorithm, defaults: NetworkOptions) -> None:
+class _PairSelectionAlgorithm(SubsidenceAlgorithm):
     """Baseline, connection and date parameters shared by 'network' and 'plannetwork'."""
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "MAX_TEMPORAL_BASELINE",
-            "Maximum temporal baseline (days; 0 = no limit)",
-            QgsProcessingParameterNumber.Double,
-            defaults.max_temporal_baseline or 0,
-            minValue=0,
+
+    MAX_TEMPORAL_BASELINE = "MAX_TEMPORAL_BASELINE"
+    MAX_PERP_BASELINE = "MAX_PERP_BASELINE"
+    MAX_CONNECTIONS = "MAX_CONNECTIONS"
+    START_DATE = "START_DATE"
+    END_DATE = "END_DATE"
+    EXCLUDE_DATES = "EXCLUDE_DATES"
+
+    def add_selection_parameters(self, options_class: Type[PairSelectionOptions]) -> None:
+        """The selection parameters, with the defaults of ``options_class``."""
+        self.addParameter(
+            option_parameter(
+                self.MAX_TEMPORAL_BASELINE,
+                options_class,
+                "max_temporal_baseline",
+                "Maximum temporal baseline (days; 0 = no limit)",
+                zero_is_none=True,
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "MAX_PERP_BASELINE",
-            "Maximum perpendicular baseline (m; 0 = no limit)",
-            QgsProcessingParameterNumber.Double,
-            defaults.max_perp_baseline or 0,
-            minValue=0,
+        self.addParameter(
+            option_parameter(
+                self.MAX_PERP_BASELINE,
+                options_class,
+                "max_perp_baseline",
+                "Maximum perpendicular baseline (m; 0 = no limit)",
+                zero_is_none=True,
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "MAX_CONNECTIONS",
-            "Maximum connections: pair each acquisition with at most its N "
-            "next acquisitions (0 = no limit)",
-            QgsProcessingParameterNumber.Integer,
-            defaults.max_connections,
-            minValue=0,
+        self.addParameter(
+            option_parameter(
+                self.MAX_CONNECTIONS,
+                options_class,
+                "max_connections",
+                "Maximum connections: pair each acquisition with at most its N "
+                "next acquisitions (0 = no limit)",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterString(
-            "START_DATE", "First date to use (YYYYMMDD; empty = all)", optional=True
+        for name, field, description in (
+            (self.START_DATE, "start_date", "First date to use (YYYYMMDD; empty = all)"),
+            (self.END_DATE, "end_date", "Last date to use (YYYYMMDD; empty = all)"),
+        ):
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterString(name, description, optional=True),
+                    option_help(options_class, field) + " As YYYYMMDD or YYYY-MM-DD.",
+                )
+            )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterString(
+                    self.EXCLUDE_DATES,
+                    "Dates to exclude (YYYYMMDD, comma separated)",
+                    optional=True,
+                ),
+                option_help(options_class, "exclude_dates")
+                + " As YYYYMMDD or YYYY-MM-DD, separated by commas.",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterString(
-            "END_DATE", "Last date to use (YYYYMMDD; empty = all)", optional=True
+
+    def read_selection(self, parameters, context, options_class, **given):
+        """``options_class`` from the selection parameters and any other option parameters."""
+
+        def text(name):
+            return self.parameterAsString(parameters, name, context)
+
+        return self.read_options(
+            parameters,
+            context,
+            options_class,
+            start_date=_date(text(self.START_DATE), self.START_DATE),
+            end_date=_date(text(self.END_DATE), self.END_DATE),
+            exclude_dates=_dates(text(self.EXCLUDE_DATES), self.EXCLUDE_DATES),
+            **given,
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterString(
-            "EXCLUDE_DATES", "Dates to exclude (YYYYMMDD, comma separated)", optional=True
-        )
-    )
 
 
-def read_selection(algorithm, parameters, context, **extra) -> NetworkOptions:
-    def text(name):
-        return algorithm.parameterAsString(parameters, name, context)
-
-    return NetworkOptions(
-        max_temporal_baseline=_optional_number(
-            algorithm.parameterAsDouble(parameters, "MAX_TEMPORAL_BASELINE", context)
-        ),
-        max_perp_baseline=_optional_number(
-            algorithm.parameterAsDouble(parameters, "MAX_PERP_BASELINE", context)
-        ),
-        max_connections=algorithm.parameterAsInt(parameters, "MAX_CONNECTIONS", context),
-        start_date=_date(text("START_DATE"), "START_DATE"),
-        end_date=_date(text("END_DATE"), "END_DATE"),
-        exclude_dates=_dates(text("EXCLUDE_DATES"), "EXCLUDE_DATES"),
-        **extra,
-    )
-
-
-class ModifyNetwork(SubsidenceAlgorithm):
+class ModifyNetwork(_PairSelectionAlgorithm):
     ALGORITHM_ID = "network"
     DISPLAY_NAME = "Select interferogram network"
     GROUP = "network"
@@ -126,84 +137,102 @@ class ModifyNetwork(SubsidenceAlgorithm):
         "untouched), a pair table and a baseline plot, and reports split networks, "
         "acquisitions in fewer than two pairs, and pairs that would bridge a split."
     )
-    defaults = NetworkOptions()
+    INPUT = "INPUT"
+    MIN_COHERENCE = "MIN_COHERENCE"
+    KEEP_MST = "KEEP_MST"
+    AOI = "AOI"
+    OUTPUT = "OUTPUT"
+    OUTPUT_PAIRS = "OUTPUT_PAIRS"
+    OUTPUT_PLOT = "OUTPUT_PLOT"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile(
-                "INPUT", "Interferogram stack (ifgramStack.h5)", extension="h5"
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
+                ),
+                STACK_HELP,
             )
         )
-        add_selection_parameters(self, self.defaults)
+        self.add_selection_parameters(PairSelectionOptions)
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "MIN_COHERENCE",
+            option_parameter(
+                self.MIN_COHERENCE,
+                PairSelectionOptions,
+                "min_coherence",
                 "Drop pairs whose mean coherence is below (0 = keep all)",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.min_coherence,
-                minValue=0,
-                maxValue=1,
             )
         )
         self.addParameter(
-            QgsProcessingParameterBoolean(
-                "KEEP_MST",
+            option_parameter(
+                self.KEEP_MST,
+                PairSelectionOptions,
+                "keep_mst",
                 "Keep the most coherent spanning tree (network stays connected)",
-                self.defaults.keep_mst,
             )
         )
         self.addParameter(
-            QgsProcessingParameterExtent(
-                "AOI", "Area where mean coherence is measured (default: whole stack)", optional=True
+            with_help(
+                QgsProcessingParameterExtent(
+                    self.AOI,
+                    "Area where mean coherence is measured (default: whole stack)",
+                    optional=True,
+                ),
+                "Mean coherence of each pair is measured inside this extent (any CRS), e.g. "
+                "around the mine; empty = the whole stack.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT", "Stack with the selected network (new ifgramStack .h5)", H5_FILTER
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Stack with the selected network (new ifgramStack .h5)", H5_FILTER
+                ),
+                "A new stack with dropIfgram updated (True = pair kept); the input stack is not "
+                "changed.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_PAIRS", "Pair table (CSV)", CSV_FILTER, optional=True
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_PAIRS, "Pair table (CSV)", CSV_FILTER, optional=True
+                ),
+                "One row per pair: dates, temporal (days) and perpendicular (m) baselines, mean "
+                "coherence, kept or not and why.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_PLOT", "Baseline plot (PNG)", PNG_FILTER, optional=True
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_PLOT, "Baseline plot (PNG)", PNG_FILTER, optional=True
+                ),
+                PLOT_HELP + " Kept and dropped pairs are told apart.",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        stack_path = self.parameterAsFile(parameters, "INPUT", context)
+        stack_path = self.parameterAsFile(parameters, self.INPUT, context)
         aoi = None
-        if parameters.get("AOI"):
+        if parameters.get(self.AOI):
             stack = self.run_core(
                 feedback, lambda path, progress: IfgramStack.open(path), stack_path
             )
             crs = grid_crs(stack.grid)
-            rect = self.parameterAsExtent(parameters, "AOI", context, crs)
+            rect = self.parameterAsExtent(parameters, self.AOI, context, crs)
             if not rect.isNull():
                 aoi = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
-        options = read_selection(
-            self,
-            parameters,
-            context,
-            min_coherence=self.parameterAsDouble(parameters, "MIN_COHERENCE", context),
-            keep_mst=self.parameterAsBool(parameters, "KEEP_MST", context),
-            aoi=aoi,
-        )
+        options = self.read_selection(parameters, context, PairSelectionOptions, aoi=aoi)
         outputs = {
             name: self.parameterAsFileOutput(parameters, name, context)
-            for name in ("OUTPUT", "OUTPUT_PAIRS", "OUTPUT_PLOT")
+            for name in (self.OUTPUT, self.OUTPUT_PAIRS, self.OUTPUT_PLOT)
         }
         result = self.run_core(
             feedback,
             modify_network,
             stack_path,
-            outputs["OUTPUT"],
+            outputs[self.OUTPUT],
             options,
-            outputs["OUTPUT_PAIRS"] or None,
-            outputs["OUTPUT_PLOT"] or None,
+            outputs[self.OUTPUT_PAIRS] or None,
+            outputs[self.OUTPUT_PLOT] or None,
         )
         for line in result.summary().splitlines():
             feedback.pushInfo(line)
@@ -221,7 +250,7 @@ class ModifyNetwork(SubsidenceAlgorithm):
         }
 
 
-class PlanNetwork(SubsidenceAlgorithm):
+class PlanNetwork(_PairSelectionAlgorithm):
     ALGORITHM_ID = "plannetwork"
     DISPLAY_NAME = "Plan interferogram network (pairs to order from HyP3)"
     GROUP = "network"
@@ -231,38 +260,57 @@ class PlanNetwork(SubsidenceAlgorithm):
         "Writes the pair list to submit to ASF HyP3 (reference and secondary granules) and "
         "a baseline plot; a bridging pair is added where the rules would split the network."
     )
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"
+    OUTPUT_PLOT = "OUTPUT_PLOT"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile(
-                "INPUT", "Acquisitions: CSV (date,bperp[,granule]) or text file of granule names"
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT,
+                    "Acquisitions: CSV (date,bperp[,granule]) or text file of granule names",
+                ),
+                "The acquisitions to pair: a CSV of date, perpendicular baseline (m) and "
+                "optional granule name, or a text file of Sentinel-1 granule names (one a line).",
             )
         )
-        add_selection_parameters(self, PLAN_DEFAULTS)
+        self.add_selection_parameters(NetworkPlanOptions)
         self.addParameter(
-            QgsProcessingParameterFileDestination("OUTPUT", "Pairs to order (CSV)", CSV_FILTER)
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT, "Pairs to order (CSV)", CSV_FILTER
+                ),
+                "reference_granule,secondary_granule per pair (the inputs of an ASF HyP3 "
+                "INSAR_GAMMA job), with dates and baselines.",
+            )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_PLOT", "Baseline plot (PNG)", PNG_FILTER, optional=True
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_PLOT, "Baseline plot (PNG)", PNG_FILTER, optional=True
+                ),
+                PLOT_HELP,
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        options = read_selection(self, parameters, context, min_coherence=0.0, keep_mst=False)
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        plot = self.parameterAsFileOutput(parameters, "OUTPUT_PLOT", context)
+        options = self.read_selection(
+            parameters, context, NetworkPlanOptions, min_coherence=0.0, keep_mst=False
+        )
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        plot = self.parameterAsFileOutput(parameters, self.OUTPUT_PLOT, context)
         result = self.run_core(
             feedback,
             plan_network_files,
-            self.parameterAsFile(parameters, "INPUT", context),
+            self.parameterAsFile(parameters, self.INPUT, context),
             output,
             plot or None,
             options,
         )
         for line in result.summary().splitlines():
             feedback.pushInfo(line)
-        return {"OUTPUT": output, "OUTPUT_PLOT": plot or None, "PAIRS": result.num_kept}
+        return {self.OUTPUT: output, self.OUTPUT_PLOT: plot or None, "PAIRS": result.num_kept}
 
 
 class LoopClosure(SubsidenceAlgorithm):
@@ -275,49 +323,67 @@ class LoopClosure(SubsidenceAlgorithm):
         "broken triplets per pixel (band 2: triplets tested), a per-pair table, and "
         "optionally a new stack without the pairs that fail most."
     )
-    defaults = LoopClosureOptions()
+    INPUT = "INPUT"
+    DROP_FRACTION = "DROP_FRACTION"
+    OUTPUT = "OUTPUT"
+    OUTPUT_STATS = "OUTPUT_STATS"
+    OUTPUT_STACK = "OUTPUT_STACK"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile(
-                "INPUT", "Interferogram stack (ifgramStack.h5)", extension="h5"
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
+                ),
+                STACK_HELP,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "DROP_FRACTION",
+            option_parameter(
+                self.DROP_FRACTION,
+                LoopClosureOptions,
+                "drop_fraction",
                 "Drop pairs whose share of broken closures exceeds (0 = keep all)",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.drop_fraction,
-                minValue=0,
-                maxValue=1,
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterDestination("OUTPUT", "Broken triplets per pixel")
-        )
-        self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_STATS", "Per-pair closure statistics (CSV)", CSV_FILTER, optional=True
+            with_help(
+                QgsProcessingParameterRasterDestination(self.OUTPUT, "Broken triplets per pixel"),
+                "GeoTIFF: band 1 = triplets whose closure is a non-zero number of 2 pi cycles, "
+                "band 2 = triplets tested, per pixel.",
             )
         )
-        stack_out = QgsProcessingParameterFileDestination(
-            "OUTPUT_STACK",
-            "Cleaned stack (new ifgramStack .h5)",
-            H5_FILTER,
-            optional=True,
-            createByDefault=False,
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_STATS,
+                    "Per-pair closure statistics (CSV)",
+                    CSV_FILTER,
+                    optional=True,
+                ),
+                "Per pair: closures tested, closures broken and their share.",
+            )
         )
-        self.addParameter(stack_out)
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_STACK,
+                    "Cleaned stack (new ifgramStack .h5)",
+                    H5_FILTER,
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "A new stack without the pairs that fail most (dropIfgram updated); the input "
+                "is not changed.",
+            )
+        )
 
     def processAlgorithm(self, parameters, context, feedback):
-        stack = self.parameterAsFile(parameters, "INPUT", context)
-        raster = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        stats = self.parameterAsFileOutput(parameters, "OUTPUT_STATS", context)
-        cleaned = self.parameterAsFileOutput(parameters, "OUTPUT_STACK", context) or None
-        options = LoopClosureOptions(
-            drop_fraction=self.parameterAsDouble(parameters, "DROP_FRACTION", context)
-        )
+        stack = self.parameterAsFile(parameters, self.INPUT, context)
+        raster = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        stats = self.parameterAsFileOutput(parameters, self.OUTPUT_STATS, context)
+        cleaned = self.parameterAsFileOutput(parameters, self.OUTPUT_STACK, context) or None
+        options = self.read_options(parameters, context, LoopClosureOptions)
         result = self.run_core(
             feedback, run_loop_closure, stack, raster, stats or None, cleaned, options
         )
@@ -327,9 +393,9 @@ class LoopClosure(SubsidenceAlgorithm):
             feedback.pushInfo(f"  {d1:%Y%m%d}_{d2:%Y%m%d}: {100 * fraction:.2f} % broken")
         dropped = int((result.keep != ifgrams.keep).sum())
         return {
-            "OUTPUT": raster,
-            "OUTPUT_STATS": stats or None,
-            "OUTPUT_STACK": cleaned,
+            self.OUTPUT: raster,
+            self.OUTPUT_STATS: stats or None,
+            self.OUTPUT_STACK: cleaned,
             "TRIPLETS": len(result.triplets),
             "DROPPED": dropped,
             "PIXELS_WITH_ERRORS": int((result.count > 0).sum()),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingException,
-    QgsProcessingParameterBoolean,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -18,6 +17,7 @@ from qgis.core import (
 
 from ...core.dates import parse_yyyymmdd
 from ...core.io.mintpy import IfgramStack
+from ...core.options import option_spec
 from ...core.timeseries.psinsar import PsOptions, run_psinsar
 from ...core.timeseries.sbas.inversion import (
     InversionOptions,
@@ -34,6 +34,10 @@ from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
 from ..parameters import option_help, option_parameter, with_help
 
 H5_FILTER = "HDF5 files (*.h5)"
+SERIES_HELP = (
+    "MintPy-compatible time series: LOS displacement per date in metres, positive toward the "
+    "satellite (from the SBAS inversion or a correction step)."
+)
 
 
 class SbasInversion(SubsidenceAlgorithm):
@@ -170,38 +174,69 @@ class Velocity(SubsidenceAlgorithm):
         "deformation classes and the cumulative displacement at a date, masked by temporal "
         "coherence."
     )
+    INPUT = "INPUT"
+    GEOMETRY = "GEOMETRY"
+    TCOH = "TCOH"
+    MIN_TCOH = "MIN_TCOH"
+    MODEL = "MODEL"
+    CLASS_THRESHOLDS = "CLASS_THRESHOLDS"
+    CUMULATIVE_DATE = "CUMULATIVE_DATE"
+    OUTPUT = "OUTPUT"
+    OUTPUT_STD = "OUTPUT_STD"
+    OUTPUT_VERTICAL = "OUTPUT_VERTICAL"
+    OUTPUT_CLASSES = "OUTPUT_CLASSES"
+    OUTPUT_CUMULATIVE = "OUTPUT_CUMULATIVE"
+    OUTPUT_H5 = "OUTPUT_H5"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterFile("INPUT", "Time series (timeseries.h5)", extension="h5")
-        )
-        self.addParameter(
-            QgsProcessingParameterFile(
-                "GEOMETRY",
-                "Geometry (geometryGeo.h5) for the vertical velocity",
-                extension="h5",
-                optional=True,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Time series (timeseries.h5)", extension="h5"
+                ),
+                SERIES_HELP,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFile(
-                "TCOH",
-                "Temporal coherence (temporalCoherence.h5) to mask unreliable pixels",
-                extension="h5",
-                optional=True,
+            with_help(
+                QgsProcessingParameterFile(
+                    self.GEOMETRY,
+                    "Geometry (geometryGeo.h5) for the vertical velocity",
+                    extension="h5",
+                    optional=True,
+                ),
+                "Geometry of the stack (from the ingest): its incidence angle turns LOS into "
+                "vertical velocity (LOS / cos(incidence), no horizontal motion assumed).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.TCOH,
+                    "Temporal coherence (temporalCoherence.h5) to mask unreliable pixels",
+                    extension="h5",
+                    optional=True,
+                ),
+                "Temporal coherence from the SBAS inversion; pixels below the minimum are left "
+                "empty. Empty = no mask.",
             )
         )
         self.addParameter(
             option_parameter(
-                "MIN_TCOH", VelocityOptions, "min_temporal_coherence", "Minimum temporal coherence"
+                self.MIN_TCOH,
+                VelocityOptions,
+                "min_temporal_coherence",
+                "Minimum temporal coherence",
             )
         )
-        self.addParameter(option_parameter("MODEL", VelocityOptions, "model", "Displacement model"))
+        self.addParameter(
+            option_parameter(self.MODEL, VelocityOptions, "model", "Displacement model")
+        )
         defaults = VelocityOptions()
         self.addParameter(
             with_help(
                 QgsProcessingParameterString(
-                    "CLASS_THRESHOLDS",
+                    self.CLASS_THRESHOLDS,
                     "Deformation class limits (mm/yr, increasing)",
                     ",".join(f"{v:g}" for v in defaults.class_thresholds),
                 ),
@@ -211,81 +246,95 @@ class Velocity(SubsidenceAlgorithm):
         self.addParameter(
             with_help(
                 QgsProcessingParameterString(
-                    "CUMULATIVE_DATE",
+                    self.CUMULATIVE_DATE,
                     "Date of the cumulative displacement (YYYY-MM-DD; nearest acquisition)",
                     optional=True,
                 ),
                 option_help(VelocityOptions, "cumulative_date"),
             )
         )
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "LOS velocity (mm/yr)"))
         self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_STD",
+            with_help(
+                QgsProcessingParameterRasterDestination(self.OUTPUT, "LOS velocity (mm/yr)"),
+                "Mean LOS velocity per pixel in mm/yr, positive toward the satellite "
+                "(subsidence is negative).",
+            )
+        )
+        optional_rasters = (
+            (
+                self.OUTPUT_STD,
                 "LOS velocity standard deviation (mm/yr)",
-                optional=True,
-                createByDefault=False,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_VERTICAL",
+                "Standard deviation of the LOS velocity from the fit residuals, mm/yr.",
+            ),
+            (
+                self.OUTPUT_VERTICAL,
                 "Vertical velocity (mm/yr; needs the geometry)",
-                optional=True,
-                createByDefault=False,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_CLASSES", "Deformation classes", optional=True, createByDefault=False
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_CUMULATIVE",
+                "Vertical velocity in mm/yr (LOS / cos(incidence)); subsidence is negative.",
+            ),
+            (
+                self.OUTPUT_CLASSES,
+                "Deformation classes",
+                "Class of each pixel's LOS velocity between the class limits (1 = fastest "
+                "subsidence; 0 = no data).",
+            ),
+            (
+                self.OUTPUT_CUMULATIVE,
                 "Cumulative LOS displacement (mm)",
-                optional=True,
-                createByDefault=False,
-            )
+                "LOS displacement at the cumulative date, mm, relative to the first date.",
+            ),
         )
+        for name, description, text in optional_rasters:
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterRasterDestination(
+                        name, description, optional=True, createByDefault=False
+                    ),
+                    text,
+                )
+            )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_H5",
-                "MintPy velocity.h5 (m/yr)",
-                H5_FILTER,
-                optional=True,
-                createByDefault=False,
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_H5,
+                    "MintPy velocity.h5 (m/yr)",
+                    H5_FILTER,
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "The velocity and its standard deviation in m/yr as MintPy's velocity.h5.",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
         def output(name):
-            if name == "OUTPUT_H5":
+            if name == self.OUTPUT_H5:
                 return self.parameterAsFileOutput(parameters, name, context) or None
             return self.parameterAsOutputLayer(parameters, name, context) or None
 
-        date_text = (self.parameterAsString(parameters, "CUMULATIVE_DATE", context) or "").strip()
+        date_text = (
+            self.parameterAsString(parameters, self.CUMULATIVE_DATE, context) or ""
+        ).strip()
         thresholds = self.run_core(
             feedback,
             lambda text, progress: parse_thresholds(text),
-            self.parameterAsString(parameters, "CLASS_THRESHOLDS", context),
+            self.parameterAsString(parameters, self.CLASS_THRESHOLDS, context),
         )
         cumulative_date = (
             self.run_core(
                 feedback,
-                lambda text, progress: parse_yyyymmdd(text.replace("-", ""), "CUMULATIVE_DATE"),
+                lambda text, progress: parse_yyyymmdd(text.replace("-", ""), self.CUMULATIVE_DATE),
                 date_text,
             )
             if date_text
             else None
         )
         outputs = VelocityOutputs(
-            los=output("OUTPUT"),
-            std=output("OUTPUT_STD"),
-            vertical=output("OUTPUT_VERTICAL"),
-            classes=output("OUTPUT_CLASSES"),
-            cumulative=output("OUTPUT_CUMULATIVE") if cumulative_date else None,
-            h5=output("OUTPUT_H5"),
+            los=output(self.OUTPUT),
+            std=output(self.OUTPUT_STD),
+            vertical=output(self.OUTPUT_VERTICAL),
+            classes=output(self.OUTPUT_CLASSES),
+            cumulative=output(self.OUTPUT_CUMULATIVE) if cumulative_date else None,
+            h5=output(self.OUTPUT_H5),
         )
         options = self.read_options(
             parameters,
@@ -297,30 +346,30 @@ class Velocity(SubsidenceAlgorithm):
         result = self.run_core(
             feedback,
             estimate_velocity,
-            self.parameterAsFile(parameters, "INPUT", context),
+            self.parameterAsFile(parameters, self.INPUT, context),
             outputs,
-            self.parameterAsFile(parameters, "GEOMETRY", context) or None,
-            self.parameterAsFile(parameters, "TCOH", context) or None,
+            self.parameterAsFile(parameters, self.GEOMETRY, context) or None,
+            self.parameterAsFile(parameters, self.TCOH, context) or None,
             options,
         )
         for message in result.messages:
             feedback.pushInfo(message)
         styles = {
-            "OUTPUT": "velocity",
-            "OUTPUT_VERTICAL": "velocity",
-            "OUTPUT_CLASSES": "classes",
-            "OUTPUT_CUMULATIVE": "displacement",
+            self.OUTPUT: "velocity",
+            self.OUTPUT_VERTICAL: "velocity",
+            self.OUTPUT_CLASSES: "classes",
+            self.OUTPUT_CUMULATIVE: "displacement",
         }
         for name, kind in styles.items():
             if parameters.get(name) and output(name):
                 self.style_on_load(context, output(name), kind)
         keys = {
-            "los": "OUTPUT",
-            "std": "OUTPUT_STD",
-            "vertical": "OUTPUT_VERTICAL",
-            "classes": "OUTPUT_CLASSES",
-            "cumulative": "OUTPUT_CUMULATIVE",
-            "h5": "OUTPUT_H5",
+            "los": self.OUTPUT,
+            "std": self.OUTPUT_STD,
+            "vertical": self.OUTPUT_VERTICAL,
+            "classes": self.OUTPUT_CLASSES,
+            "cumulative": self.OUTPUT_CUMULATIVE,
+            "h5": self.OUTPUT_H5,
         }
         results = {name: None for name in keys.values()}
         results.update({keys[k]: str(v) for k, v in result.outputs.items()})
@@ -340,126 +389,153 @@ class PsInsar(SubsidenceAlgorithm):
         "by temporal coherence. Optional distributed scatterers by KS-test homogeneous "
         "pixels. Output: points with VEL (LOS mm/yr), TCOH, DA and a series per date."
     )
-    defaults = PsOptions()
+    INPUT = "INPUT"
+    DATES = "DATES"
+    HEIGHT = "HEIGHT"
+    DA_THRESHOLD = "DA_THRESHOLD"
+    TCOH_THRESHOLD = "TCOH_THRESHOLD"
+    DS = "DS"
+    SHP_WINDOW = "SHP_WINDOW"
+    INCIDENCE = "INCIDENCE"
+    SLANT_RANGE = "SLANT_RANGE"
+    MAX_VELOCITY = "MAX_VELOCITY"
+    OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
+        defaults = PsOptions()
         self.addParameter(
-            QgsProcessingParameterFile(
-                "INPUT", "Coregistered SLC stack (complex GeoTIFF/VRT, bands = dates)"
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Coregistered SLC stack (complex GeoTIFF/VRT, bands = dates)"
+                ),
+                "Coregistered single-look complex images: one multi-band complex GeoTIFF or VRT "
+                "(one band per date), or a folder of one file per date.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFile(
-                "DATES",
-                "Dates and perpendicular baselines (CSV: date,bperp; band order)",
-                extension="csv",
+            with_help(
+                QgsProcessingParameterFile(
+                    self.DATES,
+                    "Dates and perpendicular baselines (CSV: date,bperp; band order)",
+                    extension="csv",
+                ),
+                "One row per band, in band order: acquisition date (YYYYMMDD) and perpendicular "
+                "baseline in metres.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                "HEIGHT",
-                "DEM on the SLC grid (m; adds HEIGHT = DEM + estimated error)",
-                optional=True,
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.HEIGHT,
+                    "DEM on the SLC grid (m; adds HEIGHT = DEM + estimated error)",
+                    optional=True,
+                ),
+                "DEM heights in metres on the SLC grid; the points get HEIGHT = DEM + their "
+                "estimated DEM error.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "DA_THRESHOLD",
+            option_parameter(
+                self.DA_THRESHOLD,
+                PsOptions,
+                "da_threshold",
                 "Amplitude dispersion threshold of PS candidates",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.da_threshold,
-                minValue=0.01,
-                maxValue=1,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "TCOH_THRESHOLD",
+            option_parameter(
+                self.TCOH_THRESHOLD,
+                PsOptions,
+                "tcoh_threshold",
                 "Temporal coherence threshold of the final PS",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.tcoh_threshold,
-                minValue=0,
-                maxValue=1,
             )
         )
         self.addParameter(
-            QgsProcessingParameterBoolean(
-                "DS",
+            option_parameter(
+                self.DS,
+                PsOptions,
+                "distributed",
                 "Add distributed scatterers (homogeneous pixels, adaptive averaging)",
-                self.defaults.distributed,
             )
         )
         self.addParameter(
-            QgsProcessingParameterString(
-                "SHP_WINDOW",
-                "Homogeneous-pixel window, rows x cols (azimuth x range)",
-                "{}x{}".format(*self.defaults.shp_window),
+            with_help(
+                QgsProcessingParameterString(
+                    self.SHP_WINDOW,
+                    "Homogeneous-pixel window, rows x cols (azimuth x range)",
+                    "{}x{}".format(*defaults.shp_window),
+                ),
+                option_help(PsOptions, "shp_window") + " As rows x columns, e.g. 19x13.",
             )
         )
+        self.addParameter(
+            option_parameter(
+                self.INCIDENCE,
+                PsOptions,
+                "incidence_deg",
+                "Incidence angle (degrees, for the height-error phase)",
+                advanced=True,
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.SLANT_RANGE,
+                PsOptions,
+                "slant_range_m",
+                "Slant range (m, for the height-error phase)",
+                advanced=True,
+            )
+        )
+        velocity_range = option_spec(PsOptions, "velocity_range_m_per_year")
         self.addParameter(
             advanced(
-                QgsProcessingParameterNumber(
-                    "INCIDENCE",
-                    "Incidence angle (degrees, for the height-error phase)",
-                    QgsProcessingParameterNumber.Double,
-                    self.defaults.incidence_deg,
-                    minValue=1,
-                    maxValue=89,
+                with_help(
+                    QgsProcessingParameterNumber(
+                        self.MAX_VELOCITY,
+                        "Velocity search range per arc (+- mm/yr)",
+                        QgsProcessingParameterNumber.Type.Double,
+                        velocity_range.default * 1000,
+                        minValue=velocity_range.minimum * 1000,
+                    ),
+                    f"{velocity_range.help}. Unit: mm/yr. At least "
+                    f"{velocity_range.minimum * 1000:g}.",
                 )
             )
         )
         self.addParameter(
-            advanced(
-                QgsProcessingParameterNumber(
-                    "SLANT_RANGE",
-                    "Slant range (m, for the height-error phase)",
-                    QgsProcessingParameterNumber.Double,
-                    self.defaults.slant_range_m,
-                    minValue=1,
-                )
+            with_help(
+                vector_file_destination(self.OUTPUT, "Persistent scatterers (GeoPackage)"),
+                "GeoPackage points: VEL (LOS mm/yr, positive toward the satellite), TCOH, DA, "
+                "DEM error and one DYYYYMMDD field per date (mm).",
             )
         )
-        self.addParameter(
-            advanced(
-                QgsProcessingParameterNumber(
-                    "MAX_VELOCITY",
-                    "Velocity search range per arc (+- mm/yr)",
-                    QgsProcessingParameterNumber.Double,
-                    self.defaults.velocity_range_m_per_year * 1000,
-                    minValue=1,
-                )
-            )
-        )
-        self.addParameter(vector_file_destination("OUTPUT", "Persistent scatterers (GeoPackage)"))
 
     def processAlgorithm(self, parameters, context, feedback):
-        window_text = self.parameterAsString(parameters, "SHP_WINDOW", context)
+        window_text = self.parameterAsString(parameters, self.SHP_WINDOW, context)
         try:
             rows, cols = (int(v) for v in window_text.lower().replace(",", "x").split("x"))
         except ValueError:
             raise QgsProcessingException(
-                f"SHP_WINDOW '{window_text}': give rows x cols, e.g. 19x13."
+                f"{self.SHP_WINDOW} '{window_text}': give rows x cols, e.g. 19x13."
             ) from None
         height = None
-        if parameters.get("HEIGHT"):
-            layer = self.parameterAsRasterLayer(parameters, "HEIGHT", context)
+        if parameters.get(self.HEIGHT):
+            layer = self.parameterAsRasterLayer(parameters, self.HEIGHT, context)
             height = layer.source() if isinstance(layer, QgsRasterLayer) else None
-        options = PsOptions(
-            da_threshold=self.parameterAsDouble(parameters, "DA_THRESHOLD", context),
-            tcoh_threshold=self.parameterAsDouble(parameters, "TCOH_THRESHOLD", context),
-            distributed=self.parameterAsBool(parameters, "DS", context),
+        options = self.read_options(
+            parameters,
+            context,
+            PsOptions,
             shp_window=(rows, cols),
-            incidence_deg=self.parameterAsDouble(parameters, "INCIDENCE", context),
-            slant_range_m=self.parameterAsDouble(parameters, "SLANT_RANGE", context),
-            velocity_range_m_per_year=self.parameterAsDouble(parameters, "MAX_VELOCITY", context)
+            velocity_range_m_per_year=self.parameterAsDouble(parameters, self.MAX_VELOCITY, context)
             / 1000,
         )
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         result = self.run_core(
             feedback,
             run_psinsar,
-            self.parameterAsFile(parameters, "INPUT", context),
-            self.parameterAsFile(parameters, "DATES", context),
+            self.parameterAsFile(parameters, self.INPUT, context),
+            self.parameterAsFile(parameters, self.DATES, context),
             output,
             height=height,
             options=options,
@@ -471,4 +547,4 @@ class PsInsar(SubsidenceAlgorithm):
             f"reference date {result.reference_date}"
         )
         self.style_on_load(context, output, "velocity")
-        return {"OUTPUT": output, "COUNT": result.n_ps, "CANDIDATES": result.n_candidates}
+        return {self.OUTPUT: output, "COUNT": result.n_ps, "CANDIDATES": result.n_candidates}

@@ -20,7 +20,7 @@ def run(ctx):
         "deramp",
         {
             "INPUT": tropo["OUTPUT"],
-            "RAMP": 0,  # linear
+            "RAMP": "linear",
             "MASK": str(folder / "temporalCoherence.h5"),
             "MASK_THRESHOLD": 0.7,
             "ROBUST": True,

@@ -154,7 +154,13 @@ def test_deramp_and_dem_error(tmp_path, run_algorithm):
     ramped = make_timeseries(tmp_path / "ramped.h5", deformation + ramps, acq, bperp=bperp)
     # uniform deformation is part of the fitted constant: nothing is left without a reference
     run_algorithm(
-        "deramp", {"INPUT": str(ramped), "RAMP": 1, "MAX_RATE": 0, "OUTPUT": str(tmp_path / "d.h5")}
+        "deramp",
+        {
+            "INPUT": str(ramped),
+            "RAMP": "quadratic",
+            "MAX_RATE": 0,
+            "OUTPUT": str(tmp_path / "d.h5"),
+        },
     )
     assert np.allclose(read_timeseries(tmp_path / "d.h5").data, 0, atol=1e-6)
     ts = make_timeseries(

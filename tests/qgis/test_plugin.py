@@ -91,3 +91,29 @@ def test_readme_lists_every_algorithm_and_both_commands():
     ]
     assert missing == []
     assert "make demo" in readme and "make test" in readme
+
+
+#: groups whose parameters are built from the options schema (the others follow)
+SCHEMA_GROUPS = {"ingest", "network", "corrections", "timeseries", "analysis"}
+
+
+def test_every_parameter_has_help_and_enums_use_static_strings(qgis_processing):
+    from qgis.core import QgsProcessingParameterEnum
+
+    missing_help, index_enums = [], []
+    for algorithm in register_provider().algorithms():
+        if algorithm.groupId() not in SCHEMA_GROUPS:
+            continue
+        for parameter in algorithm.parameterDefinitions():
+            where = f"{algorithm.id()} {parameter.name()}"
+            if not parameter.help().strip():
+                missing_help.append(where)
+            if isinstance(parameter, QgsProcessingParameterEnum):
+                if not parameter.usesStaticStrings():
+                    index_enums.append(where)
+                # the default is one of the names, so models and scripts store a name
+                default = parameter.defaultValue()
+                if default is not None:
+                    assert default in parameter.options(), where
+    assert missing_help == []
+    assert index_enums == []

@@ -19,14 +19,18 @@ DEPSI = "points/depsi_amsterdam_trim.csv"
 def test_importpoints_egms_and_depsi(run_algorithm, test_data, tmp_path):
     result = run_algorithm(
         "importpoints",
-        {"INPUT": str(test_data / L3), "FORMAT": 0, "OUTPUT": str(tmp_path / "l3.gpkg")},
+        {"INPUT": str(test_data / L3), "FORMAT": "auto", "OUTPUT": str(tmp_path / "l3.gpkg")},
     )
     assert result["COUNT"] == 300 and result["FORMAT"] == "egms"
     points = read_points(tmp_path / "l3.gpkg")
     assert points.epsg == 3035 and len(points.dates) == 304
     result = run_algorithm(
         "importpoints",
-        {"INPUT": str(test_data / DEPSI), "FORMAT": 3, "OUTPUT": str(tmp_path / "depsi.gpkg")},
+        {
+            "INPUT": str(test_data / DEPSI),
+            "FORMAT": "depsi",
+            "OUTPUT": str(tmp_path / "depsi.gpkg"),
+        },
     )
     assert result["COUNT"] == 200
 
@@ -38,11 +42,11 @@ def test_importpoints_generic_with_crs_and_bad_input(run_algorithm, tmp_path):
         "importpoints",
         {
             "INPUT": str(path),
-            "FORMAT": 5,
+            "FORMAT": "generic",
             "X_FIELD": "E",
             "Y_FIELD": "N",
             "CRS": "EPSG:32649",
-            "UNIT": 2,
+            "UNIT": "m",
             "DATE_PATTERN": r"^(\d{4}-\d{2}-\d{2})$",
             "OUTPUT": str(tmp_path / "g.gpkg"),
         },

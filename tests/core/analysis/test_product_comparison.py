@@ -118,3 +118,8 @@ def test_bad_inputs(products, tmp_path):
         compare_products(tmp_path / "missing.gpkg", b)
     with pytest.raises(InputError, match="no field 'nonsense'"):
         compare_products(a, b, ProductComparisonOptions(incidence_b="nonsense"))
+
+
+def test_cell_size_must_be_positive():
+    with pytest.raises(InputError, match=r"'cell size m' = 0 m is below its minimum 0.01 m"):
+        ProductComparisonOptions(cell_size_m=0)

@@ -173,3 +173,11 @@ def test_read_point_values_matches_read_points(tmp_path):
     assert fast.epsg == 32649
     with pytest.raises(InputError, match="p.gpkg: has no field 'RATE'"):
         read_point_values(path, "RATE")
+
+
+def test_profile_options_are_bounded():
+    assert ProfileOptions(50, -5, 10) == ProfileOptions(buffer_m=50, threshold_mm_yr=-5, bin_m=10)
+    with pytest.raises(InputError, match=r"'buffer m' = 0 m is below its minimum 0.001 m"):
+        ProfileOptions(buffer_m=0)
+    with pytest.raises(InputError, match=r"'bin m' = -1 m is below its minimum 0 m"):
+        ProfileOptions(bin_m=-1)

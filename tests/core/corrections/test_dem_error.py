@@ -6,6 +6,7 @@ import pytest
 from insar_subsidence.core.corrections.dem_error import (
     EARTH_RADIUS,
     SENTINEL1_ALTITUDE,
+    DemErrorOptions,
     correct_dem_error,
 )
 from insar_subsidence.core.dates import years_since
@@ -60,3 +61,10 @@ def test_baselines_taken_from_the_stack_when_the_series_has_none(tmp_path):
     assert np.abs(read_timeseries(tmp_path / "out.h5").data).max() < 1e-6
     with pytest.raises(InputError, match="geometry"):
         correct_dem_error(path, tmp_path / "o2.h5", dem_error_tif=tmp_path / "dz.tif", stack=stack)
+
+
+def test_polynomial_order_is_bounded():
+    with pytest.raises(InputError, match=r"'poly order' = 4 is above its maximum 3"):
+        DemErrorOptions(poly_order=4)
+    with pytest.raises(InputError, match=r"'poly order' = 0 is below its minimum 1"):
+        DemErrorOptions(poly_order=0)

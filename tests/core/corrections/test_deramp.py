@@ -5,6 +5,7 @@ import pytest
 
 from insar_subsidence.core.corrections.deramp import (
     DerampOptions,
+    Ramp,
     deramp_timeseries,
     ramp_design,
 )
@@ -76,3 +77,13 @@ def test_broad_deformation_left_out_by_rate(tmp_path):
         error_plain = np.abs(plain[k] - plain[k][far].mean() - signal[k]).max()
         # pixels within 3 mm/yr of the median rate stay in the fit: ~1 mm left, 8x less
         assert error_by_rate < 1.5e-3 and error_plain > 5 * error_by_rate
+
+
+def test_ramp_is_a_choice_named_in_errors():
+    assert DerampOptions(ramp="Quadratic").ramp is Ramp.QUADRATIC
+    with pytest.raises(InputError, match=r"unknown ramp 'cubic'.*linear \(plane.*quadratic"):
+        DerampOptions(ramp="cubic")
+    with pytest.raises(InputError, match="unknown ramp 'cubic'"):
+        ramp_design(GRID.shape, "cubic")
+    with pytest.raises(InputError, match=r"'max rate' = -1 mm/yr is below its minimum 0 mm/yr"):
+        DerampOptions(max_rate=-1)

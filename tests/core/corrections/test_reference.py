@@ -102,3 +102,10 @@ def test_automatic_choice_avoids_a_coherent_subsiding_area(tmp_path):
     areas = set_reference(stack, tmp_path / "ref.h5", ReferenceOptions(radius=1))
     r, c, _ = areas[0]
     assert not (r < 6 and c < 6)
+
+
+def test_reference_area_counts_and_sizes_are_bounded():
+    with pytest.raises(InputError, match=r"'num areas' = 0 is below its minimum 1"):
+        ReferenceOptions(num_areas=0)
+    with pytest.raises(InputError, match=r"'radius' = -1 pixels is below its minimum 0 pixels"):
+        ReferenceOptions(radius=-1)

@@ -316,3 +316,10 @@ def test_cancelling_leaves_no_output(products, tmp_path):
     with pytest.raises(Cancelled):
         ingest_hyp3(folder, tmp_path / "out" / "s.h5", tmp_path / "out" / "g.h5", progress=progress)
     assert _left(tmp_path / "out") == []
+
+
+def test_multilook_and_wavelength_bounds():
+    with pytest.raises(InputError, match=r"'multilook' = 0 pixels is below its minimum 1"):
+        IngestOptions(multilook=0)
+    with pytest.raises(InputError, match=r"'wavelength' = 2 m is above its maximum 1 m"):
+        IngestOptions(wavelength=2.0)

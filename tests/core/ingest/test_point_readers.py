@@ -12,6 +12,8 @@ import pytest
 
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.ingest.point_import import (
+    DisplacementUnit,
+    PointFormat,
     PointImportOptions,
     detect_format,
     fit_velocity,
@@ -229,3 +231,17 @@ def test_mintpy_timeseries_all_pixels_and_points(tmp_path):
     assert import_points(tmp_path / "timeseries.h5", tmp_path / "one.gpkg", options).count == 1
     one = read_points(tmp_path / "one.gpkg")
     np.testing.assert_allclose(one.displacement_mm[0], data[:, 2, 3] * 1000, rtol=1e-6)
+
+
+def test_format_and_unit_are_choices_named_in_errors():
+    assert PointImportOptions(format="EGMS", unit="cm").format is PointFormat.EGMS
+    assert PointImportOptions(unit="cm").unit is DisplacementUnit.CM
+    assert [unit.to_mm for unit in DisplacementUnit] == [1.0, 10.0, 1000.0]
+    with pytest.raises(InputError, match=r"unknown format 'shapefile'.*egms \(EGMS.*generic"):
+        PointImportOptions(format="shapefile")
+    with pytest.raises(InputError, match=r"unknown unit 'inch'.*mm \(millimetres\), cm"):
+        PointImportOptions(unit="inch")
+    with pytest.raises(InputError, match=r"'coherence threshold' = 1.5 is above its maximum 1"):
+        PointImportOptions(coherence_threshold=1.5)
+    with pytest.raises(InputError, match=r"'chunk rows' = 0 points is below its minimum 1"):
+        PointImportOptions(chunk_rows=0)

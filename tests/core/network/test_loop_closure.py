@@ -80,3 +80,8 @@ def test_nan_pixels_do_not_count_and_no_triplets_is_an_error(tmp_path):
     chain = make_stack(tmp_path / "chain.h5", all_pairs(acq, max_gap=1))
     with pytest.raises(InputError, match="chain.h5"):
         loop_closure(chain)
+
+
+def test_drop_fraction_is_a_share():
+    with pytest.raises(InputError, match=r"'drop fraction' = 1.5 is above its maximum 1"):
+        LoopClosureOptions(drop_fraction=1.5)

@@ -212,3 +212,25 @@ def test_bad_acquisition_list_names_the_file(tmp_path):
     one.write_text("date,bperp\n20200101,0\n")
     with pytest.raises(InputError, match="one.csv"):
         read_acquisitions(one)
+
+
+def test_selection_options_are_bounded_and_planning_keeps_the_help():
+    from insar_subsidence.core.network.selection import NetworkPlanOptions
+    from insar_subsidence.core.options import option_spec
+
+    with pytest.raises(InputError, match=r"'min coherence' = 1.2 is above its maximum 1"):
+        PairSelectionOptions(min_coherence=1.2)
+    with pytest.raises(InputError, match=r"'max connections' = -1 is below its minimum 0"):
+        PairSelectionOptions(max_connections=-1)
+    plan = NetworkPlanOptions()
+    assert (plan.max_temporal_baseline, plan.max_perp_baseline, plan.max_connections) == (
+        84,
+        150,
+        3,
+    )
+    assert PairSelectionOptions().max_temporal_baseline is None
+    for name in ("max_temporal_baseline", "max_perp_baseline", "max_connections"):
+        spec = option_spec(NetworkPlanOptions, name)
+        assert spec.help_text() == option_spec(PairSelectionOptions, name).help_text()
+    with pytest.raises(InputError, match=r"'max perp baseline' = -5 m is below its minimum 0 m"):
+        NetworkPlanOptions(max_perp_baseline=-5)

@@ -178,3 +178,10 @@ def test_one_file_per_date_reads_like_the_multiband_stack(simulated, tmp_path):
     (tmp_path / f"slc_{sim.dates[3]:%Y%m%d}.tif").unlink()
     with pytest.raises(InputError, match="no SLC file for 1 date"):
         read_slc_stack(tmp_path, dates)
+
+
+def test_thresholds_and_geometry_are_bounded():
+    with pytest.raises(InputError, match=r"'da threshold' = 0 is below its minimum 0.01"):
+        PsOptions(da_threshold=0)
+    with pytest.raises(InputError, match=r"'incidence deg' = 90 degrees is above its maximum 89"):
+        PsOptions(incidence_deg=90)
