@@ -5,14 +5,22 @@ into a GeoPackage point layer.
 
 from .from_geotiff import ingest_geotiff, pair_from_name
 from .from_hyp3 import ingest_hyp3
-from .point_import import ImportSummary, PointImportOptions, import_points
+from .point_import import (
+    DisplacementUnit,
+    ImportSummary,
+    PointFormat,
+    PointImportOptions,
+    import_points,
+)
 from .stack_builder import IngestOptions, IngestResult, PairSource
 
 __all__ = [
+    "DisplacementUnit",
     "ImportSummary",
     "IngestOptions",
     "IngestResult",
     "PairSource",
+    "PointFormat",
     "PointImportOptions",
     "import_points",
     "ingest_geotiff",

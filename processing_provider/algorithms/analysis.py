@@ -30,9 +30,10 @@ from qgis.PyQt.QtCore import QVariant
 
 from ...core.analysis.product_comparison import ProductComparisonOptions, compare_products
 from ...core.analysis.profile import ProfileOptions, profile_lines
+from ...core.options import option_spec
 from ...plugin import bridge
 from ..base import SubsidenceAlgorithm, layer_file
-from ..parameters import option_help, option_parameter, with_help
+from ..parameters import option_parameter, with_help
 
 
 class Profile(SubsidenceAlgorithm):
@@ -120,7 +121,8 @@ class Profile(SubsidenceAlgorithm):
                     self.INPUT,
                     minValue=0.001,
                 ),
-                option_help(ProfileOptions, "buffer_m") + " In the units of the line layer's CRS.",
+                option_spec(ProfileOptions, "buffer_m").help
+                + ", in the units of the line layer's CRS (metres when projected).",
             )
         )
         self.addParameter(
