@@ -4,7 +4,7 @@ velocity.
     .venv/bin/python benchmarks/corrections_effect.py [demo_output]
 
 Needs demo_output/sbas/ifgramStack_network.h5 and ifgramStack_ref.h5 (demo step 30_network)
-and the SBAS inversion (core.sbas_inversion). Inverts both stacks, applies GACOS (demo files
+and the SBAS inversion (core.timeseries.sbas). Inverts both stacks, applies GACOS (demo files
 in scene/gacos), deramp (mask: temporal coherence >= 0.7, robust, rate within 3 mm/yr of the
 median) and DEM-error correction, fits a linear LOS rate and prints
 its RMSE against the truth (scene/truth/truth_velocity_los.tif) per region, after removing the
@@ -24,10 +24,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
+from insar_subsidence.core.conventions import years_since  # noqa: E402
 from insar_subsidence.core.corrections.dem_error import correct_dem_error  # noqa: E402
 from insar_subsidence.core.corrections.deramp import DerampOptions, deramp_timeseries  # noqa: E402
 from insar_subsidence.core.corrections.troposphere import correct_troposphere  # noqa: E402
-from insar_subsidence.core.dates import years_since  # noqa: E402
 from insar_subsidence.core.demo.scene import make_scene  # noqa: E402
 from insar_subsidence.core.io.geotiff import read_raster  # noqa: E402
 from insar_subsidence.core.io.mintpy import read_dataset, read_timeseries  # noqa: E402

@@ -2,7 +2,7 @@
 command line, by default the shared test data of this project).
 
 Value: ``mean_velocity`` (mm/yr; L3 = vertical, L2b = LOS). Baselines (kriging, IDW, RBF) use
-the point values only. The CNN needs driving forces and EGMS ships none, so its drivers are
+the point values only. The CNN needs driving forces and EGMS ships none, so its driving forces are
 terrain only: a DEM interpolated (IDW) from the points' own ``height_ortho`` onto a regular
 grid in EPSG:3035, then altitude, slope, aspect, SPI and TWI. That DEM is derived from the
 same points, so the CNN here tests the method, not the paper's nine-driver setting.
@@ -30,7 +30,7 @@ from insar_subsidence.core.grid import Grid  # noqa: E402
 from insar_subsidence.core.interpolation.cnn import CnnOptions  # noqa: E402
 from insar_subsidence.core.interpolation.evaluation import (  # noqa: E402
     CompareOptions,
-    Drivers,
+    DrivingForces,
     compare_interpolators,
     write_comparison,
 )
@@ -56,7 +56,7 @@ def read_egms(path: Path):
     )
 
 
-def height_drivers(xy, height, cell):
+def height_driving_forces(xy, height, cell):
     xmin, ymin = xy.min(0) - cell
     xmax, ymax = xy.max(0) + cell
     grid = Grid(
@@ -76,7 +76,7 @@ def height_drivers(xy, height, cell):
     indices = terrain_indices(dem, grid)
     names = ["altitude", "slope", "aspect", "spi", "twi"]
     indices["altitude"] = dem.astype(np.float32)
-    return Drivers(np.stack([indices[n] for n in names]), grid, names)
+    return DrivingForces(np.stack([indices[n] for n in names]), grid, names)
 
 
 def main(argv=None) -> int:
@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     for product in args.products:
         name, cell, patch, block = PRODUCTS[product]
         xy, velocity, height = read_egms(args.data / name)
-        drivers = height_drivers(xy, height, cell)
+        driving_forces = height_driving_forces(xy, height, cell)
         options = CompareOptions(
             split="both",
             folds=args.folds,
@@ -110,12 +110,13 @@ def main(argv=None) -> int:
             ),
         )
         started = time.time()
-        comparison = compare_interpolators(xy, velocity, drivers, options)
+        comparison = compare_interpolators(xy, velocity, driving_forces, options)
         folder = args.output / product
         write_comparison(comparison, folder / "comparison.csv", folder, 3035)
         print(
             f"\n{product}: {len(velocity)} points, velocity std {velocity.std():.2f} mm/yr, "
-            f"DEM {drivers.grid.width}x{drivers.grid.length} @ {cell:g} m, patch {patch}, "
+            f"DEM {driving_forces.grid.width}x{driving_forces.grid.length} @ {cell:g} m, "
+            f"patch {patch}, "
             f"block {block:g} m, {args.folds} folds, {time.time() - started:.0f} s"
         )
         print(f"{'method':8s} {'split':6s} {'rmse':>7s} {'mae':>7s} {'r2':>7s}")

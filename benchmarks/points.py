@@ -74,9 +74,12 @@ def write_egms_csv(
     path: Path, n_points: int, n_dates: int, seed: int = 0, chunk: int = 10_000
 ) -> float:
     """Write the synthetic CSV in chunks (bounded memory); return its size in MiB."""
+    sys.path.insert(0, str(PLUGINS))
+    from insar_subsidence.core.conventions import years_since
+
     rng = np.random.default_rng(seed)
     dates = [dt.date(2020, 1, 3) + dt.timedelta(days=6 * k) for k in range(n_dates)]
-    years = np.arange(n_dates) * 6 / 365.25
+    years = years_since(dates)
     with open(path, "w") as f:
         f.write(",".join(ATTRIBUTES + [d.strftime("%Y%m%d") for d in dates]) + "\n")
         for start in range(0, n_points, chunk):

@@ -118,6 +118,22 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
         yield temp
 
 
+@contextlib.contextmanager
+def csv_output(path: PathLike, fieldnames: Optional[Sequence[str]] = None, **options):
+    """A CSV writer on a temporary sibling of ``path``, renamed to ``path`` when the block
+    completes: a ``csv.writer``, or with ``fieldnames`` a ``csv.DictWriter`` (``options``
+    pass on to it) whose header is already written."""
+    import csv
+
+    with atomic_output(path) as temp, open(temp, "w", newline="") as handle:
+        if fieldnames is None:
+            yield csv.writer(handle)
+        else:
+            writer = csv.DictWriter(handle, fieldnames, **options)
+            writer.writeheader()
+            yield writer
+
+
 def same_file(a: PathLike, b: PathLike) -> bool:
     """True when two paths name the same existing file (guards against overwriting inputs)."""
     try:

@@ -1,7 +1,7 @@
 """Acquisition dates: parsing, formatting and time axes.
 
 Dates are ``datetime.date``; files and HDF5 use ``YYYYMMDD`` strings; time axes for fitting
-are in decimal years or days since the first date.
+are in days since the first date here, in years since a date in :mod:`.conventions`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Iterable, List, Sequence
 
 import numpy as np
 
-from .conventions import DAYS_PER_YEAR
 from .errors import InputError
 
 _YYYYMMDD = re.compile(r"(?<!\d)(\d{8})(?!\d)")
@@ -60,11 +59,6 @@ def days_since(dates: Sequence[dt.date], origin: dt.date = None) -> np.ndarray:
     """Days since ``origin`` (default: the first date) as float64."""
     origin = origin or dates[0]
     return np.asarray([(d - origin).days for d in dates], dtype=np.float64)
-
-
-def years_since(dates: Sequence[dt.date], origin: dt.date = None) -> np.ndarray:
-    """Years (365.25 d) since ``origin`` (default: the first date), the time axis for rates."""
-    return days_since(dates, origin) / DAYS_PER_YEAR
 
 
 def to_bytes(dates: Iterable[dt.date]) -> np.ndarray:

@@ -14,17 +14,20 @@ a field name; none means the product is already vertical (or both are LOS of one
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import check_outputs, csv_output
+from ..conventions import los_to_vertical
+from ..crs import transform_xy
 from ..errors import InputError
 from ..grid import Grid
+from ..io.point_layers import read_points
 from ..options import Options, option
+from ..plotting import save_figure
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -99,63 +102,21 @@ def read_samples(
         rows, cols = np.nonzero(np.isfinite(data))
         x, y = grid.xy(rows, cols)
         return Samples(x, y, data[rows, cols].astype(float), grid.crs_wkt())
-    return _read_point_layer(path, value_field, incidence_field)
-
-
-def _read_point_layer(path: Path, value_field: str, incidence_field: Optional[str]) -> Samples:
-    from osgeo import ogr
-
-    ogr.UseExceptions()
-    try:
-        ds = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise InputError(
-            f"neither GDAL nor OGR can read it ({exc}).",
-            path,
-            "give a GeoTIFF raster or a point layer (GeoPackage).",
-        ) from None
-    layer = ds.GetLayer(0)
-    defn = layer.GetLayerDefn()
-    names = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
-    for wanted in filter(None, (value_field, incidence_field)):
-        if wanted not in names:
-            raise InputError(
-                f"the point layer has no field '{wanted}' (fields: "
-                f"{', '.join(names[:10])}{'...' if len(names) > 10 else ''}).",
-                path,
-                "name the velocity field, or the incidence field, that it has.",
-            )
-    srs = layer.GetSpatialRef()
-    if srs is None:
+    wanted = [value_field] + ([incidence_field] if incidence_field else [])
+    points = read_points(path, wanted, dates=False)
+    if not points.crs_wkt():
         raise InputError("the point layer has no CRS.", path, "assign its CRS in QGIS first.")
-    xs, ys, values, incidence = [], [], [], []
-    for feature in layer:
-        geometry = feature.GetGeometryRef()
-        value = feature.GetField(value_field)
-        if geometry is None or value is None:
-            continue
-        xs.append(geometry.GetX())
-        ys.append(geometry.GetY())
-        values.append(value)
-        if incidence_field:
-            angle = feature.GetField(incidence_field)
-            incidence.append(np.nan if angle is None else angle)
+    value = points.fields[value_field]
+    if value.dtype.kind != "f":
+        raise InputError(f"field '{value_field}' is not numeric.", path, "pick the rate field.")
+    keep = np.isfinite(value)
     return Samples(
-        np.asarray(xs, float),
-        np.asarray(ys, float),
-        np.asarray(values, float),
-        srs.ExportToWkt(),
-        np.asarray(incidence, float) if incidence_field else None,
+        points.x[keep],
+        points.y[keep],
+        value[keep],
+        points.crs_wkt(),
+        points.fields[incidence_field][keep] if incidence_field else None,
     )
-
-
-def _transformer(source_wkt: str, target_wkt: str):
-    from pyproj import CRS, Transformer
-
-    source, target = CRS.from_wkt(source_wkt), CRS.from_wkt(target_wkt)
-    if source == target:
-        return None
-    return Transformer.from_crs(source, target, always_xy=True)
 
 
 def _common_crs(a: Samples, b: Samples, epsg: Optional[int]) -> str:
@@ -196,12 +157,7 @@ def _incidence(spec: Optional[str], samples: Samples, which: str) -> Optional[np
         from ..io.geotiff import read_raster
 
         data, grid = read_raster(text)
-        transform = _transformer(samples.wkt, grid.crs_wkt()) if grid.crs_wkt() else None
-        x, y = (
-            (samples.x, samples.y)
-            if transform is None
-            else transform.transform(samples.x, samples.y)
-        )
+        x, y = transform_xy(samples.x, samples.y, samples.wkt, grid.crs_wkt() or None)
         rows, cols = grid.rowcol(x, y)
         inside = grid.contains(rows, cols)
         out = np.full(len(samples.value), np.nan)
@@ -276,7 +232,7 @@ def _prepared(
         raise InputError("holds no valid values.", path, "check the layer or raster.")
     angle = _incidence(incidence, samples, which)
     if angle is not None:
-        samples.value = samples.value / np.cos(np.deg2rad(angle))
+        samples.value = los_to_vertical(samples.value, angle)
     return samples
 
 
@@ -304,10 +260,8 @@ def compare_products(
     )
     target = _common_crs(a, b, options.epsg)
     for samples in (a, b):
-        transform = _transformer(samples.wkt, target)
-        if transform is not None:
-            samples.x, samples.y = transform.transform(samples.x, samples.y)
-            samples.wkt = target
+        samples.x, samples.y = transform_xy(samples.x, samples.y, samples.wkt, target)
+        samples.wkt = target
     grid = _overlap_grid(a, b, options.cell_size_m, target, input_a, input_b)
     cell_a = cell_means(a.x, a.y, a.value, grid)
     cell_b = cell_means(b.x, b.y, b.value, grid)
@@ -364,23 +318,21 @@ def _overlap_grid(a: Samples, b: Samples, cell: float, wkt: str, input_a, input_
 def write_stats_table(
     path: PathLike, stats: Dict[str, float], options: ProductComparisonOptions
 ) -> Path:
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["statistic", "value", "description"])
-            described = {
-                "n": "common cells",
-                "pearson_r": "Pearson correlation of the cell means",
-                "rmse": f"root mean square of {options.label_a} - {options.label_b}",
-                "mean_difference": f"mean of {options.label_a} - {options.label_b}",
-                "std_difference": f"standard deviation of {options.label_a} - {options.label_b}",
-                "mean_a": f"mean of {options.label_a}",
-                "mean_b": f"mean of {options.label_b}",
-                "cell_size_m": "cell size (m)",
-            }
-            for key, text in described.items():
-                value = stats[key]
-                writer.writerow([key, value if key == "n" else f"{value:.6g}", text])
+    with csv_output(path) as writer:
+        writer.writerow(["statistic", "value", "description"])
+        described = {
+            "n": "common cells",
+            "pearson_r": "Pearson correlation of the cell means",
+            "rmse": f"root mean square of {options.label_a} - {options.label_b}",
+            "mean_difference": f"mean of {options.label_a} - {options.label_b}",
+            "std_difference": f"standard deviation of {options.label_a} - {options.label_b}",
+            "mean_a": f"mean of {options.label_a}",
+            "mean_b": f"mean of {options.label_b}",
+            "cell_size_m": "cell size (m)",
+        }
+        for key, text in described.items():
+            value = stats[key]
+            writer.writerow([key, value if key == "n" else f"{value:.6g}", text])
     return Path(path)
 
 
@@ -407,9 +359,6 @@ def write_plot(
     unit: str = "mm/yr",
 ) -> Path:
     """Scatter of the common cells (with the 1:1 line) beside the histogram of differences."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     both = np.isfinite(a) & np.isfinite(b)
@@ -432,6 +381,4 @@ def write_plot(
     histogram.set_title(f"mean {stats['mean_difference']:.2f}, std {stats['std_difference']:.2f}")
     figure.suptitle(f"Cross-validation on {stats['cell_size_m']:g} m cells")
     figure.tight_layout()
-    with atomic_output(path) as temp:
-        figure.savefig(temp, format="png")
-    return Path(path)
+    return save_figure(figure, path)

@@ -13,18 +13,19 @@ a second. Distances are in the units of the line's CRS (metres for projected CRS
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output
+from ..atomic import csv_output
+from ..crs import pyproj_crs, transform_xy
 from ..errors import InputError
 from ..grid import Grid
-from ..io.vector import crs_of, field_names, open_vector
+from ..io.point_layers import read_points
 from ..options import Options, option
+from ..plotting import pyplot, save_figure
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -145,21 +146,17 @@ def degree_distance(
     Vertices are transformed to WGS 84 and the chain is measured in degrees of
     sqrt(dlon^2 + dlat^2); positions between vertices are interpolated linearly.
     """
-    from pyproj import CRS, Transformer
-
     line = _as_line(line_xy)
     if epsg is None and not wkt:
         raise InputError(
             "the line has no CRS, so degrees cannot be computed.", None, "give the layer a CRS."
         )
-    source = CRS.from_epsg(int(epsg)) if epsg else CRS.from_wkt(wkt)
+    source = pyproj_crs(epsg, wkt)
     chain = cumulative_length(line)
     if source.is_geographic:
         return np.interp(distance_m, chain, chain)
     dense = point_at(line, np.linspace(0.0, chain[-1], max(2, min(2000, len(line) * 20))))
-    lon, lat = Transformer.from_crs(source, "EPSG:4326", always_xy=True).transform(
-        dense[:, 0], dense[:, 1]
-    )
+    lon, lat = transform_xy(dense[:, 0], dense[:, 1], source, "EPSG:4326")
     dense_chain = np.r_[0.0, np.cumsum(np.hypot(np.diff(lon), np.diff(lat)))]
     return np.interp(distance_m, np.linspace(0.0, chain[-1], len(dense)), dense_chain)
 
@@ -245,7 +242,7 @@ def sample_points_along(
 
 @dataclass
 class PointValues:
-    """Coordinates and one numeric field of a point layer, as arrays."""
+    """The points of a layer that have a value of one numeric field: a point profile's input."""
 
     x: np.ndarray
     y: np.ndarray
@@ -257,61 +254,14 @@ class PointValues:
 def read_point_values(
     path: PathLike, field: str = "VEL", layer: Optional[str] = None
 ) -> PointValues:
-    """Read x, y and ``field`` of a point layer (any OGR format) without a per-point loop.
-
-    Uses GDAL's Arrow stream (GDAL >= 3.6) and decodes 2-D point WKB in bulk, so a million
-    points read in about a second; falls back to feature iteration otherwise.
-    """
-    dataset, lyr = open_vector(path, layer, "a point layer")
-    names = field_names(lyr)
-    if field not in names:
-        raise InputError(
-            f"has no field '{field}' (fields: {', '.join(names[:12])}).",
-            path,
-            "choose the rate field (VEL for our point layers).",
-        )
-    epsg, wkt = crs_of(lyr.GetSpatialRef())
-    lyr.SetIgnoredFields([n for n in names if n != field])
-    xs, ys, vals = [], [], []
-    if hasattr(lyr, "GetArrowStreamAsNumPy"):
-        geometry_name = lyr.GetGeometryColumn() or "wkb_geometry"
-        for batch in lyr.GetArrowStreamAsNumPy(options=["USE_MASKED_ARRAYS=NO"]):
-            x, y = _decode_point_wkb(batch[geometry_name])
-            xs.append(x)
-            ys.append(y)
-            vals.append(np.asarray(batch[field], dtype=float))
-    else:  # pragma: no cover - GDAL < 3.6
-        rows = [
-            (f.GetGeometryRef().GetX(), f.GetGeometryRef().GetY(), f.GetField(field))
-            for f in lyr
-            if f.GetGeometryRef() is not None
-        ]
-        array = np.array([(a, b, np.nan if v is None else v) for a, b, v in rows], float)
-        xs, ys, vals = [array[:, 0]], [array[:, 1]], [array[:, 2]]
-    if not xs:
-        empty = np.array([], dtype=float)
-        return PointValues(empty, empty, empty, epsg, wkt)
-    return PointValues(np.concatenate(xs), np.concatenate(ys), np.concatenate(vals), epsg, wkt)
-
-
-def _decode_point_wkb(geometries: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """x, y of an array of point WKB blobs (2-D little-endian in bulk, others one by one)."""
-    from osgeo import ogr
-
-    geometries = np.asarray(geometries)
-    if geometries.dtype.kind == "V" and geometries.dtype.itemsize == 21:  # all 2-D points
-        raw = geometries.view(np.uint8).reshape(-1, 21)
-        if np.all(raw[:, 0] == 1) and np.all(raw[:, 1] == 1):  # little-endian wkbPoint
-            xy = raw[:, 5:21].copy().view("<f8")
-            return xy[:, 0].copy(), xy[:, 1].copy()
-    x = np.full(len(geometries), np.nan)
-    y = np.full(len(geometries), np.nan)
-    for i, blob in enumerate(geometries):
-        blob = blob.tobytes() if hasattr(blob, "tobytes") else blob
-        if blob:
-            geometry = ogr.CreateGeometryFromWkb(bytes(blob))
-            x[i], y[i] = geometry.GetX(), geometry.GetY()
-    return x, y
+    """x, y and ``field`` of the points of a layer where the field is set (a null rate is no
+    sample), through :func:`~core.io.point_layers.read_points`."""
+    points = read_points(path, [field], layer=layer, dates=False)
+    values = points.fields[field]
+    if values.dtype.kind != "f":
+        raise InputError(f"field '{field}' is not numeric.", path, "choose the rate field.")
+    keep = np.isfinite(values)
+    return PointValues(points.x[keep], points.y[keep], values[keep], points.epsg, points.wkt)
 
 
 # ----------------------------------------------------------------------------- rasters
@@ -476,33 +426,39 @@ def profile_sources(
     """Profiles of every raster (name, data mm/yr, grid) and point set (name, index, values)
     along one line. Bin size: ``options.bin_m``, else the pixel size / the buffer."""
     options = options or ProfileOptions()
+    sources = [("raster", name, (data, grid)) for name, data, grid in rasters]
+    sources += [("points", name, (index, values)) for name, index, values in point_sets]
     profiles = []
-    total = max(1, len(rasters) + len(point_sets))
-    for k, (name, data, grid) in enumerate(rasters):
-        report(progress, k / total, f"Sampling {name}")
-        samples = sample_raster_along(data, grid, line_xy, options.buffer_m)
-        size = options.bin_m or abs(grid.x_step)
-        profiles.append(
-            make_profile(name, samples, line_xy, size, options.threshold_mm_yr, epsg=epsg, wkt=wkt)
-        )
-    for k, (name, index, values) in enumerate(point_sets, start=len(rasters)):
-        report(progress, k / total, f"Sampling {name}")
-        samples = sample_points_along(index, values, line_xy, options.buffer_m)
-        size = options.bin_m or options.buffer_m
-        profiles.append(
-            make_profile(
-                name,
-                samples,
-                line_xy,
-                size,
-                options.threshold_mm_yr,
-                epsg=epsg,
-                wkt=wkt,
-                kind="points",
-            )
-        )
+    for k, (kind, name, payload) in enumerate(sources):
+        report(progress, k / max(1, len(sources)), f"Sampling {name}")
+        profiles.append(profile_source(kind, name, payload, line_xy, options, epsg, wkt))
     report(progress, 1.0, "Profiles sampled")
     return profiles
+
+
+def profile_source(
+    kind: str,
+    name: str,
+    payload: tuple,
+    line_xy,
+    options: ProfileOptions,
+    epsg: Optional[int] = None,
+    wkt: Optional[str] = None,
+) -> Profile:
+    """The profile of one source along a line in the source's CRS: ``kind`` "raster" with
+    ``payload`` (data mm/yr, grid), binned by ``options.bin_m`` else the pixel size, or
+    "points" with (PointIndex, values), binned by ``options.bin_m`` else the buffer."""
+    if kind == "raster":
+        data, grid = payload
+        samples = sample_raster_along(data, grid, line_xy, options.buffer_m)
+        size = options.bin_m or abs(grid.x_step)
+    else:
+        index, values = payload
+        samples = sample_points_along(index, values, line_xy, options.buffer_m)
+        size = options.bin_m or options.buffer_m
+    return make_profile(
+        name, samples, line_xy, size, options.threshold_mm_yr, epsg=epsg, wkt=wkt, kind=kind
+    )
 
 
 PROFILE_CSV_COLUMNS = [
@@ -521,45 +477,33 @@ PROFILE_CSV_COLUMNS = [
 
 def write_profiles_csv(path: PathLike, profiles: Sequence[Profile]) -> Path:
     """Binned profiles as CSV (one row per source and bin); empty bins are left out."""
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(PROFILE_CSV_COLUMNS)
-            for profile in profiles:
-                b = profile.binned
-                for i in np.flatnonzero(b.count > 0):
-                    degrees = "" if profile.degrees is None else f"{profile.degrees[i]:.6f}"
-                    writer.writerow(
-                        [
-                            profile.name,
-                            f"{b.centre_m[i]:.2f}",
-                            f"{b.centre_m[i] / 1000:.5f}",
-                            degrees,
-                            f"{b.mean[i]:.4f}",
-                            f"{b.std[i]:.4f}",
-                            f"{b.minimum[i]:.4f}",
-                            f"{b.maximum[i]:.4f}",
-                            int(b.count[i]),
-                            profile.unit,
-                        ]
-                    )
+    with csv_output(path) as writer:
+        writer.writerow(PROFILE_CSV_COLUMNS)
+        for profile in profiles:
+            b = profile.binned
+            for i in np.flatnonzero(b.count > 0):
+                degrees = "" if profile.degrees is None else f"{profile.degrees[i]:.6f}"
+                writer.writerow(
+                    [
+                        profile.name,
+                        f"{b.centre_m[i]:.2f}",
+                        f"{b.centre_m[i] / 1000:.5f}",
+                        degrees,
+                        f"{b.mean[i]:.4f}",
+                        f"{b.std[i]:.4f}",
+                        f"{b.minimum[i]:.4f}",
+                        f"{b.maximum[i]:.4f}",
+                        int(b.count[i]),
+                        profile.unit,
+                    ]
+                )
     return Path(path)
 
 
 def plot_profiles_png(path: PathLike, profiles: Sequence[Profile], title: str = "") -> Path:
     """A matplotlib chart (PNG or SVG by suffix): samples, binned mean +- std, threshold,
     minimum and affected intervals. matplotlib is imported lazily."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError(
-            "matplotlib is not installed.",
-            None,
-            "install python3-matplotlib to write profile charts.",
-        ) from None
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(9, 4.5), dpi=110)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, profile in enumerate(profiles):
@@ -610,10 +554,7 @@ def plot_profiles_png(path: PathLike, profiles: Sequence[Profile], title: str = 
     axis.legend(loc="best", fontsize=8)
     axis.grid(alpha=0.3)
     figure.tight_layout()
-    with atomic_output(path) as temp:
-        figure.savefig(temp, format=Path(path).suffix.lstrip(".").lower() or "png")
-    plt.close(figure)
-    return Path(path)
+    return save_figure(figure, path)
 
 
 # ----------------------------------------------------------------------------- files
@@ -639,21 +580,8 @@ class LineProfiles:
     chart_path: Optional[Path] = None
 
 
-def _crs(epsg: Optional[int], wkt: Optional[str]):
-    from pyproj import CRS
-
-    if epsg:
-        return CRS.from_epsg(int(epsg))
-    return CRS.from_wkt(wkt) if wkt else None
-
-
 def _reproject(xy: np.ndarray, source, target) -> np.ndarray:
-    if source is None or target is None or source == target:
-        return np.asarray(xy, float)
-    from pyproj import Transformer
-
-    x, y = Transformer.from_crs(source, target, always_xy=True).transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
+    return np.column_stack(transform_xy(xy[:, 0], xy[:, 1], source, target))
 
 
 def _safe_name(text: str) -> str:
@@ -686,12 +614,12 @@ def profile_lines(
             None,
             "give at least one velocity raster or point layer.",
         )
-    line_crs = _crs(line_epsg, line_wkt)
+    line_crs = pyproj_crs(line_epsg, line_wkt)
     sources = []
     for k, path in enumerate(rasters):
         report(progress, 0.3 * k / max(1, len(rasters) + len(points)), f"Reading {path}")
         data, grid = read_raster(path)
-        sources.append(("raster", Path(path).stem, _crs(grid.epsg, grid.wkt), (data, grid)))
+        sources.append(("raster", Path(path).stem, pyproj_crs(grid.epsg, grid.wkt), (data, grid)))
     for path, layer in points:
         report(progress, 0.3, f"Reading {path}")
         values = read_point_values(path, value_field, layer)
@@ -699,7 +627,7 @@ def profile_lines(
             (
                 "points",
                 layer or Path(path).stem,
-                _crs(values.epsg, values.wkt),
+                pyproj_crs(values.epsg, values.wkt),
                 (PointIndex(values.x, values.y), values.values),
             )
         )
@@ -714,24 +642,8 @@ def profile_lines(
             xy = _reproject(vertices, line_crs, source_crs)
             epsg = source_crs.to_epsg() if source_crs is not None else None
             wkt = None if epsg or source_crs is None else source_crs.to_wkt()
-            if kind == "raster":
-                data, grid = payload
-                samples = sample_raster_along(data, grid, xy, options.buffer_m)
-                size = options.bin_m or abs(grid.x_step)
-            else:
-                index, values = payload
-                samples = sample_points_along(index, values, xy, options.buffer_m)
-                size = options.bin_m or options.buffer_m
-            profile = make_profile(
-                source_name,
-                samples,
-                xy,
-                size,
-                options.threshold_mm_yr,
-                epsg=epsg,
-                wkt=wkt,
-                kind=kind,
-            )
+            profile = profile_source(kind, source_name, payload, xy, options, epsg, wkt)
+            samples = profile.samples
             profiles.append(profile)
             for start, end in profile.metrics.affected:
                 part = _reproject(line_substring(xy, start, end), source_crs, line_crs)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..atomic import check_outputs
 from ..blocks import row_blocks
-from ..dates import years_since
+from ..conventions import years_since
 from ..errors import InputError
 from ..grid import Grid
 from ..io.hyp3 import slant_range
@@ -30,7 +30,7 @@ from ..io.mintpy import (
     IfgramStack,
     open_h5,
     read_attrs,
-    read_dataset,
+    read_incidence,
     read_timeseries,
     read_timeseries_dates,
     timeseries_writer,
@@ -131,13 +131,7 @@ def correct_dem_error(
         )
     scale = None
     if geometry is not None:
-        incidence, geo_grid = read_dataset(geometry, "incidenceAngle")
-        if not geo_grid.same_as(grid):
-            raise InputError(
-                f"geometry grid {geo_grid.shape} does not match the time series {grid.shape}.",
-                geometry,
-                "give the geometry of this stack.",
-            )
+        incidence = read_incidence(geometry, grid)
         with open_h5(geometry) as f:
             rng = (
                 f["slantRangeDistance"][()]

@@ -136,18 +136,21 @@ def read_mask(path: PathLike, grid: Grid, threshold: float) -> np.ndarray:
     return np.nan_to_num(data, nan=-np.inf) >= threshold
 
 
-def linear_rate(timeseries: PathLike, dates, grid: Grid, memory_mb: float) -> np.ndarray:
-    """(L, W) least-squares linear rate of the series (m/yr; NaN where a date is NaN)."""
+def complete_series_rate(timeseries: PathLike, dates, grid: Grid, memory_mb: float) -> np.ndarray:
+    """(L, W) least-squares linear rate (m/yr) of the pixels with a value at every date; NaN
+    elsewhere (a pixel missing dates is not trusted as stable)."""
     from ..blocks import row_blocks
-    from ..dates import years_since
+    from ..conventions import years_since
     from ..io.mintpy import read_timeseries
+    from ..timeseries.rate_fit import linear_rate
 
     t = years_since(dates)
-    solve = np.linalg.pinv(np.column_stack([t, np.ones_like(t)]))[0]
     rate = np.full(grid.shape, np.nan)
     for rows in row_blocks(grid.length, 8 * len(dates) * grid.width, memory_mb):
-        data = read_timeseries(timeseries, rows).data.astype(np.float64)
-        rate[rows] = np.tensordot(solve, data, axes=(0, 0))
+        data = read_timeseries(timeseries, rows).data.astype(np.float64).reshape(len(dates), -1)
+        block = linear_rate(t, data)[0]
+        block[~np.isfinite(data).all(axis=0)] = np.nan
+        rate[rows] = block.reshape(rows.stop - rows.start, grid.width)
     return rate
 
 
@@ -168,7 +171,7 @@ def deramp_timeseries(
         np.ones(grid.shape, bool) if mask is None else read_mask(mask, grid, options.mask_threshold)
     )
     if options.max_rate > 0:
-        rate = linear_rate(timeseries, dates, grid, options.memory_mb)
+        rate = complete_series_rate(timeseries, dates, grid, options.memory_mb)
         deviation = np.abs(rate - np.nanmedian(rate[stable]))
         stable &= deviation <= options.max_rate / 1000.0
     if stable.sum() < 6:

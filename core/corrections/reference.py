@@ -22,6 +22,7 @@ import numpy as np
 
 from ..atomic import atomic_output, check_outputs
 from ..blocks import row_blocks
+from ..conventions import DAYS_PER_YEAR
 from ..errors import InputError
 from ..io.mintpy import IfgramStack, open_h5
 from ..options import Options, option
@@ -78,7 +79,7 @@ def _scan_pixels(
     valid = np.zeros((length, width), bool)
     coherence = np.zeros((length, width), np.float32)
     rate = np.full((length, width), np.nan, np.float32)
-    years = sum((stack.pairs[k][1] - stack.pairs[k][0]).days for k in kept) / 365.25
+    years = sum((stack.pairs[k][1] - stack.pairs[k][0]).days for k in kept) / DAYS_PER_YEAR
     has_coh = "coherence" in stack.datasets
     has_cc = "connectComponent" in stack.datasets
     blocks = list(row_blocks(length, 12 * len(kept) * width, memory_mb))

@@ -23,7 +23,13 @@ from ..atomic import check_outputs
 from ..dates import format_yyyymmdd, parse_yyyymmdd
 from ..errors import InputError
 from ..grid import Grid
-from ..io.mintpy import open_h5, read_attrs, read_dataset, read_timeseries_dates, timeseries_writer
+from ..io.mintpy import (
+    open_h5,
+    read_attrs,
+    read_incidence,
+    read_timeseries_dates,
+    timeseries_writer,
+)
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -171,13 +177,7 @@ def correct_troposphere(
     attrs = read_attrs(timeseries)
     grid = Grid.from_attrs(attrs)
     dates = read_timeseries_dates(timeseries)
-    incidence, geo_grid = read_dataset(geometry, "incidenceAngle")
-    if not geo_grid.same_as(grid):
-        raise InputError(
-            f"geometry grid {geo_grid.shape} does not match the time series {grid.shape}.",
-            geometry,
-            "give the geometry of this stack.",
-        )
+    incidence = read_incidence(geometry, grid)
     files = find_ztd_files(gacos_folder, dates)
     ref_date = parse_yyyymmdd(attrs["REF_DATE"]) if "REF_DATE" in attrs else dates[0]
     if ref_date not in files:

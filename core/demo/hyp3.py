@@ -30,7 +30,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from ..atomic import atomic_output
-from ..conventions import SENTINEL1_WAVELENGTH
+from ..conventions import los_to_phase
 from ..grid import Grid
 from ..io.hyp3 import slant_range
 from ..progress import ProgressCallback, report, silent
@@ -296,7 +296,6 @@ def write_hyp3_products(
     grid = scene.grid
     shape = grid.shape
     n = len(scene.dates)
-    to_phase = -4.0 * np.pi / SENTINEL1_WAVELENGTH
     report(progress, 0.0, "Simulating interferometric phase...")
 
     los = (scene.vertical_displacement() * scene.los_factor()[None]).astype(np.float32)
@@ -304,9 +303,9 @@ def write_hyp3_products(
     ranges = slant_range(scene.incidence, SPACECRAFT_HEIGHT, EARTH_RADIUS)
     topo_per_metre = dem_error(scene) / (ranges * np.sin(np.deg2rad(scene.incidence)))
     # phase of each date relative to a common origin; pairs are differences of these
-    deformation_phase = (to_phase * los).astype(np.float32)
+    deformation_phase = los_to_phase(los).astype(np.float32)
     date_phase = (
-        to_phase * (los - delay + scene.bperp[:, None, None] * topo_per_metre[None])
+        los_to_phase(los - delay + scene.bperp[:, None, None] * topo_per_metre[None])
     ).astype(np.float32)
     del los, delay
 

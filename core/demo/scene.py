@@ -26,8 +26,9 @@ import numpy as np
 
 from ..analysis.pim import Panel, PimParameters, horizontal_displacement, rectangle_ring
 from ..analysis.pim import subsidence as pim_subsidence
-from ..conventions import DAYS_PER_YEAR
+from ..conventions import DAYS_PER_YEAR, vertical_to_los, years_since
 from ..grid import Grid
+from ..timeseries.rate_fit import linear_rate
 
 DEMO_EPSG = 32649
 #: step of the calendar on which the Knothe time function is integrated (days)
@@ -275,7 +276,7 @@ class DemoScene:
         return np.meshgrid(self.x, self.y)
 
     def years(self) -> np.ndarray:
-        return np.array([(d - self.dates[0]).days for d in self.dates]) / DAYS_PER_YEAR
+        return years_since(self.dates)
 
     def _window(self, source: Source) -> Tuple[slice, slice]:
         """Rows and columns of the grid where ``source`` moves the ground."""
@@ -324,7 +325,7 @@ class DemoScene:
         """Truth vertical displacement (n, L, W) in metres relative to the first date."""
         dates = dates or self.dates
         out = self.mining_displacement(dates)
-        t = np.array([(d - self.dates[0]).days for d in dates]) / DAYS_PER_YEAR
+        t = years_since(dates, self.dates[0])
         t = t - t[0]
         seasonal = np.sin(2 * np.pi * (t + dates[0].timetuple().tm_yday / DAYS_PER_YEAR))
         seasonal = seasonal - seasonal[0]
@@ -357,14 +358,12 @@ class DemoScene:
 
     def linear_rate(self, series: np.ndarray) -> np.ndarray:
         """Least-squares rate (per year) through an (n, L, W) series on the scene dates."""
-        t = self.years()
-        design = np.column_stack([t, np.ones_like(t)])
-        coef, *_ = np.linalg.lstsq(design, series.reshape(len(t), -1), rcond=None)
-        return coef[0].reshape(self.grid.shape)
+        rate, _ = linear_rate(self.years(), series.reshape(len(self.dates), -1))
+        return rate.reshape(self.grid.shape)
 
     def los_factor(self) -> np.ndarray:
         """LOS displacement = vertical * cos(incidence) (no horizontal motion)."""
-        return np.cos(np.deg2rad(self.incidence))
+        return vertical_to_los(1.0, self.incidence)
 
 
 def _terrain(grid: Grid, rng: np.random.Generator) -> np.ndarray:

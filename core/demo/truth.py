@@ -19,13 +19,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Dict
 
 import numpy as np
 
-from ..atomic import atomic_output
+from ..atomic import csv_output
 from ..conventions import SENTINEL1_WAVELENGTH
 from ..io.geotiff import write_geotiff
 from ..io.mintpy import TimeSeries, write_timeseries
@@ -101,54 +100,52 @@ def write_truth(scene: DemoScene, folder: Path) -> Dict[str, Path]:
 
 def _write_sources(scene: DemoScene, velocity_mm: np.ndarray, path: Path) -> Path:
     x, y = scene.mesh()
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as handle:
-            writer = csv.writer(handle)
+    with csv_output(path) as writer:
+        writer.writerow(
+            [
+                "name",
+                "x",
+                "y",
+                "epsg",
+                "radius_m",
+                "rate_mm_yr",
+                "onset",
+                "stop",
+                "acceleration_mm_yr2",
+                "migration_x_m_yr",
+                "migration_y_m_yr",
+                "elongation",
+                "kind",
+            ]
+        )
+        for source in scene.bowls:
+            near = np.hypot(x - source.x, y - source.y) <= 2 * source.radius
+            peak = float(np.min(np.where(near, velocity_mm, np.inf)))
+            if source.kind == "panel":
+                a = np.deg2rad(source.advance_azimuth_deg)
+                advance = (source.advance_m_yr * np.sin(a), source.advance_m_yr * np.cos(a))
+                elongation = (source.length / 2 + 1.2 * source.influence_radius) / source.radius
+                acceleration = 0.0
+            else:
+                advance, elongation = (0.0, 0.0), 1.0
+                acceleration = source.acceleration * 1000
             writer.writerow(
                 [
-                    "name",
-                    "x",
-                    "y",
-                    "epsg",
-                    "radius_m",
-                    "rate_mm_yr",
-                    "onset",
-                    "stop",
-                    "acceleration_mm_yr2",
-                    "migration_x_m_yr",
-                    "migration_y_m_yr",
-                    "elongation",
-                    "kind",
+                    source.name,
+                    f"{source.x:.1f}",
+                    f"{source.y:.1f}",
+                    scene.grid.epsg,
+                    f"{source.radius:.1f}",
+                    f"{peak:.1f}",
+                    f"{source.onset:%Y-%m-%d}",
+                    f"{source.stop:%Y-%m-%d}" if source.stop else "",
+                    f"{acceleration:.1f}",
+                    f"{advance[0]:.1f}",
+                    f"{advance[1]:.1f}",
+                    f"{elongation:.2f}",
+                    source.kind,
                 ]
             )
-            for source in scene.bowls:
-                near = np.hypot(x - source.x, y - source.y) <= 2 * source.radius
-                peak = float(np.min(np.where(near, velocity_mm, np.inf)))
-                if source.kind == "panel":
-                    a = np.deg2rad(source.advance_azimuth_deg)
-                    advance = (source.advance_m_yr * np.sin(a), source.advance_m_yr * np.cos(a))
-                    elongation = (source.length / 2 + 1.2 * source.influence_radius) / source.radius
-                    acceleration = 0.0
-                else:
-                    advance, elongation = (0.0, 0.0), 1.0
-                    acceleration = source.acceleration * 1000
-                writer.writerow(
-                    [
-                        source.name,
-                        f"{source.x:.1f}",
-                        f"{source.y:.1f}",
-                        scene.grid.epsg,
-                        f"{source.radius:.1f}",
-                        f"{peak:.1f}",
-                        f"{source.onset:%Y-%m-%d}",
-                        f"{source.stop:%Y-%m-%d}" if source.stop else "",
-                        f"{acceleration:.1f}",
-                        f"{advance[0]:.1f}",
-                        f"{advance[1]:.1f}",
-                        f"{elongation:.2f}",
-                        source.kind,
-                    ]
-                )
     return path
 
 
@@ -193,14 +190,9 @@ def write_panels(scene: DemoScene, folder: Path) -> Dict[str, Path]:
     rows = [panel_attributes(panel, scene) for panel in panels]
     out = {}
     path = folder / "panels.csv"
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(
-                    {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()}
-                )
+    with csv_output(path, list(rows[0])) as writer:
+        for row in rows:
+            writer.writerow({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()})
     out["panels_table"] = path
     out["panels"] = write_polygons(
         folder / "panels.gpkg",

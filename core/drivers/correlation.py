@@ -28,12 +28,14 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import check_outputs, csv_output
 from ..conventions import DAYS_PER_YEAR
 from ..dates import decimal_years
 from ..errors import InputError
 from ..io.vector import open_vector
+from ..plotting import pyplot, save_figure
 from ..progress import ProgressCallback, report, silent
+from ..timeseries.rate_fit import fit_design, rate_design
 
 PathLike = Union[str, Path]
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m", "%Y/%m", "%Y%m")
@@ -146,10 +148,10 @@ def read_series_csv(path: PathLike, value_column: Optional[str] = None) -> Serie
 
 def displacement_from_timeseries(
     path: PathLike,
-    x: Optional[float] = None,
-    y: Optional[float] = None,
-    region_path: Optional[PathLike] = None,
-    radius_m: float = 0.0,
+    x: Optional[float],
+    y: Optional[float],
+    region_path: Optional[PathLike],
+    radius_m: float,
 ) -> Series:
     """Mean displacement (mm) of the pixels at/around ``x, y`` (within ``radius_m``; nearest
     pixel when 0), inside the polygons of ``region_path``, or of all pixels. Read one date at
@@ -157,6 +159,7 @@ def displacement_from_timeseries(
     from ..dates import from_bytes
     from ..grid import Grid
     from ..io.mintpy import open_h5
+    from ..timeseries.sampling import pixels_within
     from .zonal import read_polygons, union_mask
 
     with open_h5(path, required=("timeseries", "date")) as f:
@@ -168,19 +171,15 @@ def displacement_from_timeseries(
             mask = union_mask(region.in_crs(grid.crs_wkt() or None), grid)
             where = f"inside {Path(region_path).name}"
         elif x is not None and y is not None:
-            xs, _ = grid.xy(0, np.arange(grid.width))
-            _, ys = grid.xy(np.arange(grid.length), 0)
-            distance = np.hypot(*np.meshgrid(xs - x, ys - y))
-            mask = distance <= max(radius_m, 0.0)
-            if not mask.any():
-                row, col = grid.rowcol(x, y)
-                if not grid.contains(row, col):
-                    raise InputError(
-                        f"the point ({x:.1f}, {y:.1f}) is outside the data.",
-                        path,
-                        "pick a location inside the time-series extent.",
-                    )
-                mask[int(row), int(col)] = True
+            rows, cols = pixels_within(grid, x, y, max(radius_m, 0.0))
+            if rows.size == 0:
+                raise InputError(
+                    f"the point ({x:.1f}, {y:.1f}) is outside the data.",
+                    path,
+                    "pick a location inside the time-series extent.",
+                )
+            mask = np.zeros(grid.shape, dtype=bool)
+            mask[rows, cols] = True
             where = f"at ({x:.0f}, {y:.0f})"
         else:
             mask = np.ones(grid.shape, dtype=bool)
@@ -229,13 +228,7 @@ def displacement_from_points(
         )
     if region_path:
         region = read_polygons(region_path)
-        wkt = points.wkt
-        if wkt is None and points.epsg:
-            from osgeo import osr
-
-            srs = osr.SpatialReference()
-            srs.ImportFromEPSG(int(points.epsg))
-            wkt = srs.ExportToWkt()
+        wkt = points.crs_wkt()
         inside = np.zeros(len(points), dtype=bool)
         for geometry in region.in_crs(wkt):
             inside |= points_in_polygon(geometry, points.x, points.y)
@@ -400,11 +393,8 @@ def pick_best(results: Sequence[LagResult], best: str = "positive") -> LagResult
 
 def seasonal_fit(dates: Sequence[dt.date], values: np.ndarray) -> Seasonal:
     """Annual harmonic of v = a + b t + c cos(2 pi t) + d sin(2 pi t) (t decimal years)."""
-    t = decimal_years(dates)
-    design = np.column_stack(
-        [np.ones_like(t), t - t.mean(), np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)]
-    )
-    coef, *_ = np.linalg.lstsq(design, np.asarray(values, float), rcond=None)
+    design, _ = rate_design(decimal_years(dates), harmonics=1)
+    coef = fit_design(np.asarray(values, float)[:, None], design)[0][:, 0]
     c, d = coef[2], coef[3]
     fraction = (np.arctan2(d, c) / (2 * np.pi)) % 1.0
     return Seasonal(float(np.hypot(c, d)), float(1 + fraction * DAYS_PER_YEAR))
@@ -501,28 +491,23 @@ def write_tables(
     lags_path: Optional[PathLike] = None,
 ) -> None:
     """Summary CSV (one row per driver) and, optionally, the full r-by-lag CSV."""
-    with atomic_output(table_path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.DictWriter(f, SUMMARY_FIELDS)
-            writer.writeheader()
-            writer.writerows(summary_rows(results, alpha))
+    with csv_output(table_path, SUMMARY_FIELDS) as writer:
+        writer.writerows(summary_rows(results, alpha))
     if lags_path:
-        with atomic_output(lags_path) as temp:
-            with open(temp, "w", newline="") as f:
-                writer = csv.writer(f)
-                writer.writerow(["driver", "lag_months", "n", "r", "n_eff", "p_value"])
-                for res in results:
-                    for lag in res.lags:
-                        writer.writerow(
-                            [
-                                res.driver.name,
-                                lag.lag,
-                                lag.n,
-                                f"{lag.r:.4f}",
-                                f"{lag.n_eff:.1f}",
-                                f"{lag.p_value:.3g}",
-                            ]
-                        )
+        with csv_output(lags_path) as writer:
+            writer.writerow(["driver", "lag_months", "n", "r", "n_eff", "p_value"])
+            for res in results:
+                for lag in res.lags:
+                    writer.writerow(
+                        [
+                            res.driver.name,
+                            lag.lag,
+                            lag.n,
+                            f"{lag.r:.4f}",
+                            f"{lag.n_eff:.1f}",
+                            f"{lag.p_value:.3g}",
+                        ]
+                    )
 
 
 def plot_correlations(
@@ -530,10 +515,7 @@ def plot_correlations(
 ) -> Path:
     """Top: detrended monthly series scaled to unit variance; bottom: r by lag per driver
     (filled markers = significant at ``alpha``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7))
     shown = False
@@ -569,9 +551,7 @@ def plot_correlations(
     bottom.set_ylabel("Pearson r")
     bottom.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_output(path) as temp:
-        fig.savefig(temp, dpi=110, format=Path(path).suffix.lstrip(".") or "png")
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return Path(path)
 
 

@@ -20,10 +20,11 @@ from typing import Dict, List, Optional, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import check_outputs, csv_output
 from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import grid_of, open_raster, read_raster
+from ..plotting import pyplot, save_figure
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -229,12 +230,10 @@ def compute_transitions(
 def _write_square(
     path: PathLike, result: TransitionResult, values: np.ndarray, corner: str
 ) -> Path:
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow([corner] + result.names)
-            for name, row in zip(result.names, values, strict=True):
-                writer.writerow([name] + ["" if not np.isfinite(v) else f"{v:.6g}" for v in row])
+    with csv_output(path) as writer:
+        writer.writerow([corner] + result.names)
+        for name, row in zip(result.names, values, strict=True):
+            writer.writerow([name] + ["" if not np.isfinite(v) else f"{v:.6g}" for v in row])
     return Path(path)
 
 
@@ -250,14 +249,10 @@ def write_rates(path: PathLike, result: TransitionResult) -> Path:
 
 def write_summary(path: PathLike, result: TransitionResult) -> Path:
     rows = result.summary()
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(list(rows[0]))
-            for row in rows:
-                writer.writerow(
-                    [v if isinstance(v, (int, str)) else f"{v:.6g}" for v in row.values()]
-                )
+    with csv_output(path) as writer:
+        writer.writerow(list(rows[0]))
+        for row in rows:
+            writer.writerow([v if isinstance(v, (int, str)) else f"{v:.6g}" for v in row.values()])
     return Path(path)
 
 
@@ -289,10 +284,7 @@ def sankey_plot(
     """Two-column Sankey diagram (PNG or SVG by suffix): earlier classes left, later right,
     one bezier band per transition with width proportional to its area. Transitions smaller
     than ``min_fraction`` of the total are not drawn (they stay in the table)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.patches import PathPatch, Rectangle
     from matplotlib.path import Path as MplPath
 
@@ -376,11 +368,7 @@ def sankey_plot(
     ax.set_ylim(height * 1.04, -0.04 * height)
     ax.axis("off")
     ax.set_title(title or "Land-use transitions (band width = area)")
-    with atomic_output(path) as temp:
-        fig.savefig(
-            temp, dpi=120, bbox_inches="tight", format=Path(path).suffix.lstrip(".") or "png"
-        )
-    plt.close(fig)
+    save_figure(fig, path, dpi=120, bbox_inches="tight")
     return Path(path)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from ..atomic import atomic_output, check_outputs
 from ..errors import InputError
 from ..io.vector import field_names, open_vector
+from ..plotting import pyplot
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -99,9 +100,7 @@ def image_tag(path: PathLike, caption: str = "") -> str:
 def _figure_tag(fig, caption: str) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    pyplot().close(fig)
     return (
         f'<figure><img src="{_data_uri(buffer.getvalue(), "image/png")}" '
         f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption>'
@@ -127,10 +126,7 @@ def _outlines(path: PathLike, wkt: Optional[str]) -> List[np.ndarray]:
 
 def velocity_map(path: PathLike, bowls: Optional[PathLike] = None) -> str:
     """The velocity GeoTIFF (mm/yr) on a diverging ramp centred on zero, km axes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from ..io.geotiff import read_raster
 
@@ -181,8 +177,7 @@ def class_map(path: PathLike, names_path: Optional[PathLike] = None) -> str:
     from the raster's metadata, else the class values)."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 

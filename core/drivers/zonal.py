@@ -17,14 +17,13 @@ For points, counts of points replace areas.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import atomic_output, check_outputs, csv_output
 from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import read_raster
@@ -299,22 +298,19 @@ def load_rates(
         return RateData(values.astype(float), grid.crs_wkt() or None, grid=grid, path=str(velocity))
     from ..io.point_layers import read_points
 
-    layer = read_points(points)
+    layer = read_points(points, dates=False)
     if rate_field not in layer.fields:
         raise InputError(
             f"has no '{rate_field}' field (fields: {', '.join(layer.fields)}).",
             points,
             "choose the field that holds the rate in mm/yr.",
         )
-    wkt = layer.wkt
-    if wkt is None and layer.epsg:
-        from osgeo import osr
-
-        srs = osr.SpatialReference()
-        srs.ImportFromEPSG(int(layer.epsg))
-        wkt = srs.ExportToWkt()
     return RateData(
-        np.asarray(layer.fields[rate_field], float), wkt, x=layer.x, y=layer.y, path=str(points)
+        np.asarray(layer.fields[rate_field], float),
+        layer.crs_wkt(),
+        x=layer.x,
+        y=layer.y,
+        path=str(points),
     )
 
 
@@ -376,13 +372,11 @@ def write_mining_table(
         "subsiding_inside": unit,
         "subsiding_outside": unit,
     }
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["measure", "value", "unit"])
-            writer.writerow(["threshold", threshold, "mm/yr"])
-            for key, value in measures.items():
-                writer.writerow([key, f"{value:.6g}", units.get(key, "ratio")])
+    with csv_output(path) as writer:
+        writer.writerow(["measure", "value", "unit"])
+        writer.writerow(["threshold", threshold, "mm/yr"])
+        for key, value in measures.items():
+            writer.writerow([key, f"{value:.6g}", units.get(key, "ratio")])
     return Path(path)
 
 
@@ -390,12 +384,10 @@ def write_zonal(path: PathLike, polygons: Polygons, result: ZonalResult) -> Path
     """The polygons with their statistics: a GeoPackage layer, or a CSV table for ``.csv``."""
     stat_names = list(result.stats[0]) if result.stats else []
     if str(path).lower().endswith(".csv"):
-        with atomic_output(path) as temp:
-            with open(temp, "w", newline="") as f:
-                writer = csv.writer(f)
-                writer.writerow(["name"] + stat_names)
-                for name, row in zip(result.names, result.stats, strict=True):
-                    writer.writerow([name] + [f"{row[k]:.6g}" for k in stat_names])
+        with csv_output(path) as writer:
+            writer.writerow(["name"] + stat_names)
+            for name, row in zip(result.names, result.stats, strict=True):
+                writer.writerow([name] + [f"{row[k]:.6g}" for k in stat_names])
         return Path(path)
     from osgeo import osr
 

@@ -37,12 +37,12 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..atomic import check_outputs
-from ..dates import years_since
+from ..conventions import years_since
 from ..errors import InputError
-from ..io.point_layers import point_layer_writer
-from ..io.vector import point_coordinates
+from ..io.point_layers import point_layer_writer, read_points
 from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
+from ..timeseries.rate_fit import linear_rate
 
 PathLike = Union[str, Path]
 
@@ -434,31 +434,6 @@ def _layout_generic(header, options: PointImportOptions, path) -> _Layout:
 
 
 # ----------------------------------------------------------------------------- chunk maths
-def fit_velocity(years: np.ndarray, displacement: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Least-squares rate and its standard deviation per row of ``displacement`` (N, n).
-
-    NaN samples are ignored; rows with fewer than 3 samples get NaN. Units: displacement unit
-    per year.
-    """
-    valid = np.isfinite(displacement)
-    y = np.where(valid, displacement, 0.0)
-    w = valid.astype(float)
-    n = w.sum(1)
-    st, stt = w @ years, w @ (years**2)
-    sy, sty = y.sum(1), y @ years
-    denominator = n * stt - st**2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = (n * sty - st * sy) / denominator
-        intercept = (sy - slope * st) / n
-        residual = np.where(valid, displacement - intercept[:, None] - slope[:, None] * years, 0.0)
-        variance = (residual**2).sum(1) / (n - 2)
-        slope_std = np.sqrt(variance * n / denominator)
-    bad = n < 3
-    slope[bad] = np.nan
-    slope_std[bad] = np.nan
-    return slope, slope_std
-
-
 def _to_float(strings: np.ndarray, path: Path, line: int) -> np.ndarray:
     try:
         return strings.astype(np.float64)  # the common case: every cell a number
@@ -563,7 +538,7 @@ def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSum
         y = _to_float(chunk[:, layout.y], path, line)
         keep = np.isfinite(x) & np.isfinite(y)
         displacement = _to_float(chunk[:, date_cols], path, line) * layout.to_mm
-        fitted, fitted_std = fit_velocity(years, displacement)
+        fitted, fitted_std = linear_rate(years, displacement.T)
         fields: Dict[str, np.ndarray] = {"VEL": fitted, "VEL_STD": fitted_std}
         if layout.velocity is not None:
             fields["VEL"] = _to_float(chunk[:, layout.velocity], path, line) * layout.velocity_to_mm
@@ -662,9 +637,8 @@ def _import_mintpy(
         output, grid.epsg, dates, field_types, _layer_name(output), wkt=grid.wkt
     ) as writer:
         if options.sample_points:
-            px, py = point_coordinates(
-                options.sample_points, grid.crs_wkt(), "the point layer to sample at"
-            )
+            sample_at = read_points(options.sample_points, [], grid.crs_wkt(), dates=False)
+            px, py = sample_at.x, sample_at.y
             rows, cols = grid.rowcol(px, py)
             inside = grid.contains(rows, cols)
             rows, cols = rows[inside], cols[inside]
@@ -693,7 +667,7 @@ def _import_mintpy(
                 rr_abs, cc, rr = rows, cols, rows
                 displacement = _sample_pixels(path, rows, cols) * 1000.0
             x, y = grid.xy(rr_abs, cc)
-            velocity, velocity_std = fit_velocity(years, displacement)
+            velocity, velocity_std = linear_rate(years, displacement.T)
             writer.write(
                 x,
                 y,

@@ -7,7 +7,7 @@ tests, error maps). :mod:`.common` holds what they share.
 """
 
 from .cnn import CnnOptions, train_cnn
-from .driving_forces import DriverInputs, driving_force_stack, write_driving_forces
+from .driving_forces import DrivingForceInputs, driving_force_stack, write_driving_forces
 from .evaluation import CompareOptions, compare_interpolators
 from .idw import IdwOptions
 from .kriging import KrigingOptions, OrdinaryKriging, fit_variogram
@@ -18,7 +18,7 @@ from .terrain import TerrainOptions, terrain_indices, write_terrain_indices
 __all__ = [
     "CnnOptions",
     "CompareOptions",
-    "DriverInputs",
+    "DrivingForceInputs",
     "IdwOptions",
     "InterpolateOptions",
     "KrigingOptions",

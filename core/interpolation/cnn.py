@@ -17,13 +17,13 @@ Cells outside the grid or on nodata read 0 after normalisation. Torch is importe
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..accelerator import default_threads, import_torch, torch_device
 from ..errors import InputError
 from ..grid import Grid
 from ..progress import ProgressCallback, report, silent
@@ -50,16 +50,8 @@ class CnnOptions:
 
 
 def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise InputError(
-            "the CNN needs the Python package 'torch', which is not installed.",
-            None,
-            "install it with Plugins > InSAR Subsidence > Check dependencies (a CPU-only "
-            "build is enough), or interpolate with kriging, IDW or RBF, which need no torch.",
-        ) from None
-    return torch
+    """torch for the CNN; the message names the interpolators that need none."""
+    return import_torch("the CNN", "interpolate with kriging, IDW or RBF, which need no torch")
 
 
 def band_ranges(stack: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -163,16 +155,8 @@ def build_network(n_bands: int, options: CnnOptions):
     return nn.Sequential(features, nn.Sequential(*head))
 
 
-def _device(options: CnnOptions):
-    """The torch device; also caps CPU threads (torch's default of every core collapses
-    when the cores are shared: 10x slower measured on 2 busy cores)."""
-    torch = _torch()
-    threads = options.threads or max(1, (os.cpu_count() or 2) // 2)
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-    if options.device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(options.device)
+def _threads(options: CnnOptions) -> int:
+    return options.threads or default_threads()
 
 
 @dataclass
@@ -191,7 +175,7 @@ class CnnModel:
 
     def _forward(self, patches: np.ndarray) -> np.ndarray:
         torch = _torch()
-        device = _device(self.options)
+        device = torch_device(torch, self.options.device, _threads(self.options))
         self.network.to(device).eval()
         out = np.empty(len(patches))
         step = self.options.inference_batch
@@ -204,7 +188,7 @@ class CnnModel:
     def _check_stack(self, stack: np.ndarray) -> None:
         if stack.shape[0] != len(self.mins):
             raise InputError(
-                f"the driver stack has {stack.shape[0]} bands; the model was "
+                f"the driving-force stack has {stack.shape[0]} bands; the model was "
                 f"trained on {len(self.mins)} ({', '.join(self.band_names)}).",
                 None,
                 "use the same driving-force stack as for training.",
@@ -269,9 +253,9 @@ def train_cnn(
     )
     if len(labels) < 10:
         raise InputError(
-            f"only {len(labels)} points fall on the driver grid with a value.",
+            f"only {len(labels)} points fall on the driving-force grid with a value.",
             None,
-            "check that the points and the driver stack overlap (same CRS).",
+            "check that the points and the driving-force stack overlap (same CRS).",
         )
     torch.manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)
@@ -280,7 +264,7 @@ def train_cnn(
     val, train = order[:n_val], order[n_val:]
     mean, std = float(labels[train].mean()), float(labels[train].std()) or 1.0
     target = ((labels - mean) / std).astype(np.float32)
-    device = _device(options)
+    device = torch_device(torch, options.device, _threads(options))
     network = build_network(stack.shape[0], options).to(device)
     optimiser = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
     loss_fn = torch.nn.MSELoss()
@@ -380,12 +364,3 @@ def load_model(path: PathLike) -> CnnModel:
         [tuple(h) for h in payload["history"]],
         int(payload["best_epoch"]),
     )
-
-
-def model_summary(model: CnnModel) -> Dict[str, object]:
-    return {
-        "best_epoch": model.best_epoch,
-        "epochs_run": len(model.history),
-        "bands": ", ".join(model.band_names),
-        "patch_size": model.options.patch_size,
-    }

@@ -31,15 +31,10 @@ def merge_duplicates(xy: np.ndarray, values: np.ndarray) -> Tuple[np.ndarray, np
     return unique, sums / counts
 
 
-def read_point_values(path: PathLike, field: str, layer: Optional[str] = None):
-    """(xy (n, 2), values (n,), PointSeries) of a point layer's numeric ``field``."""
-    points = read_points(path, layer)
-    if field not in points.fields:
-        raise InputError(
-            f"has no field '{field}' (fields: {', '.join(points.fields)}).",
-            path,
-            "pick the field holding the value to interpolate, e.g. VEL.",
-        )
+def read_point_samples(path: PathLike, field: str):
+    """The known values to interpolate: (xy (n, 2), values (n,), the PointSeries read with
+    ``field`` only) of a point layer's numeric ``field``; InputError below 3 valid values."""
+    points = read_points(path, [field], dates=False)
     values = np.asarray(points.fields[field])
     if values.dtype.kind not in "fiu":
         raise InputError(f"field '{field}' is not numeric.", path, "pick a numeric field.")

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import grid_of, open_raster, write_geotiff
-from ..io.vector import point_coordinates
+from ..io.point_layers import read_points
 from ..progress import ProgressCallback, report, scaled, silent
 from .terrain import TerrainOptions, cell_size_metres, terrain_indices
 
@@ -26,7 +26,7 @@ TERRAIN_BANDS = ("altitude", "slope", "aspect", "spi", "twi")
 
 
 @dataclass
-class DriverInputs:
+class DrivingForceInputs:
     """Paths of the user rasters (any may be None) and the wells layer."""
 
     reference: Optional[PathLike] = None  # grid to align on; default: the DEM
@@ -119,7 +119,7 @@ def distance_to_points(grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def driving_force_stack(
-    inputs: DriverInputs, progress: ProgressCallback = silent
+    inputs: DrivingForceInputs, progress: ProgressCallback = silent
 ) -> Tuple[np.ndarray, Grid, List[str]]:
     """(stack (bands, rows, cols) float32, reference grid, band names)."""
     reference = (
@@ -167,7 +167,8 @@ def driving_force_stack(
         names.append(name)
     if inputs.wells:
         report(progress, 0.8, "Distance from wells")
-        wells_x, wells_y = point_coordinates(inputs.wells, grid.crs_wkt(), "a layer of well points")
+        wells = read_points(inputs.wells, [], grid.crs_wkt(), dates=False)
+        wells_x, wells_y = wells.x, wells.y
         if wells_x.size == 0:
             raise InputError(
                 "the layer has no features.", inputs.wells, "give a layer with well points."
@@ -184,7 +185,7 @@ def driving_force_stack(
 
 
 def write_driving_forces(
-    inputs: DriverInputs, output: PathLike, progress: ProgressCallback = silent
+    inputs: DrivingForceInputs, output: PathLike, progress: ProgressCallback = silent
 ) -> Path:
     """Build the stack and write it as one multi-band GeoTIFF with band names."""
     from ..atomic import check_outputs
@@ -207,8 +208,8 @@ def write_driving_forces(
     return path
 
 
-def read_stack(path: PathLike) -> Tuple[np.ndarray, Grid, List[str]]:
-    """A multi-band driver GeoTIFF as (stack float32 with NaN nodata, grid, band names)."""
+def read_driving_forces(path: PathLike) -> Tuple[np.ndarray, Grid, List[str]]:
+    """A multi-band driving-force GeoTIFF as (stack float32 with NaN nodata, grid, band names)."""
     ds = open_raster(path)
     grid = grid_of(ds)
     bands, names = [], []

@@ -16,7 +16,6 @@ mean of the observed values), and a Wilcoxon signed-rank test on paired absolute
 
 from __future__ import annotations
 
-import csv
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +51,7 @@ class CompareOptions:
 
 
 @dataclass
-class Drivers:
+class DrivingForces:
     """A driving-force stack (bands, rows, cols) on ``grid``."""
 
     stack: np.ndarray
@@ -105,8 +104,8 @@ def block_folds(xy: np.ndarray, block_size: float, folds: int, seed: int) -> np.
 
 
 def default_block_size(xy: np.ndarray, options: CompareOptions, grid: Optional[Grid]) -> float:
-    """``block_patch_widths`` CNN patch widths on the driver grid; without drivers, one
-    eighth of the larger side of the points' extent."""
+    """``block_patch_widths`` CNN patch widths on the driving-force grid; without driving
+    forces, one eighth of the larger side of the points' extent."""
     if options.block_size:
         return float(options.block_size)
     if grid is not None:
@@ -153,7 +152,10 @@ def paired_tests(observed: np.ndarray, predictions: Dict[str, np.ndarray]) -> Li
 
 
 def _fitter(
-    method: str, options: CompareOptions, drivers: Optional[Drivers], progress: ProgressCallback
+    method: str,
+    options: CompareOptions,
+    driving_forces: Optional[DrivingForces],
+    progress: ProgressCallback,
 ) -> Callable:
     """``fit(xy, values) -> predict(query_xy)`` for one method."""
     if method == "kriging":
@@ -167,9 +169,15 @@ def _fitter(
 
         def fit(xy, v):
             model = train_cnn(
-                drivers.stack, drivers.grid, xy, v, options.cnn, drivers.names, progress
+                driving_forces.stack,
+                driving_forces.grid,
+                xy,
+                v,
+                options.cnn,
+                driving_forces.names,
+                progress,
             )
-            return lambda q: model.predict_points(drivers.stack, drivers.grid, q)
+            return lambda q: model.predict_points(driving_forces.stack, driving_forces.grid, q)
 
         return fit
     raise InputError(f"unknown method '{method}'.", None, f"use some of {METHODS}.")
@@ -201,33 +209,33 @@ class Comparison:
 def compare_interpolators(
     xy: np.ndarray,
     values: np.ndarray,
-    drivers: Optional[Drivers] = None,
+    driving_forces: Optional[DrivingForces] = None,
     options: Optional[CompareOptions] = None,
     progress: ProgressCallback = silent,
 ) -> Comparison:
     """Out-of-fold predictions of every method on identical folds, per split kind.
 
-    With drivers, only points on the driver grid are used (by every method, so the sets stay
-    identical); without drivers the CNN is skipped.
+    With driving forces, only points on the driving-force grid are used (by every method, so
+    the sets stay identical); without them the CNN is skipped.
     """
     options = options or CompareOptions()
     xy = np.asarray(xy, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     keep = np.isfinite(values) & np.isfinite(xy).all(axis=1)
-    methods = [m for m in options.methods if m != "cnn" or drivers is not None]
-    if drivers is not None:
-        rows, cols = drivers.grid.rowcol(xy[:, 0], xy[:, 1])
-        keep &= drivers.grid.contains(rows, cols)
+    methods = [m for m in options.methods if m != "cnn" or driving_forces is not None]
+    if driving_forces is not None:
+        rows, cols = driving_forces.grid.rowcol(xy[:, 0], xy[:, 1])
+        keep &= driving_forces.grid.contains(rows, cols)
     xy, values = xy[keep], values[keep]
     if len(values) < 5 * options.folds:
         raise InputError(
             f"only {len(values)} usable points for {options.folds} folds.",
             None,
-            "give more points (inside the driver grid) or fewer folds.",
+            "give more points (inside the driving-force grid) or fewer folds.",
         )
     if not methods:
         raise InputError("no method to compare.", None, "choose at least one method.")
-    block_size = default_block_size(xy, options, drivers.grid if drivers else None)
+    block_size = default_block_size(xy, options, driving_forces.grid if driving_forces else None)
     kinds = split_kinds(options.split)
     folds = {}
     for kind in kinds:
@@ -243,23 +251,20 @@ def compare_interpolators(
         report(part, 0.0, f"{kind} split, fold {fold + 1}/{options.folds}: {method}")
         test = folds[kind] == fold
         out = predictions[kind].setdefault(method, np.full(len(values), np.nan))
-        predict = _fitter(method, options, drivers, part)(xy[~test], values[~test])
+        predict = _fitter(method, options, driving_forces, part)(xy[~test], values[~test])
         out[test] = predict(xy[test])
     report(progress, 1.0, "Comparison done")
     return Comparison(xy, values, folds, predictions, block_size)
 
 
 def _write_csv(path: PathLike, rows: Sequence[Dict], columns: Sequence[str]) -> Path:
-    from ..atomic import atomic_output
+    from ..atomic import csv_output
 
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(
-                    {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
-                )
+    with csv_output(path, fieldnames=list(columns), extrasaction="ignore") as writer:
+        for row in rows:
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
     return Path(path)
 
 

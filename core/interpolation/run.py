@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import check_outputs, csv_output
 from ..errors import InputError
 from ..io.geotiff import write_geotiff
 from ..progress import ProgressCallback, report, scaled, silent
 from .cnn import CnnOptions, save_model, train_cnn
-from .common import grid_for_points, predict_grid, read_point_values
+from .common import grid_for_points, predict_grid, read_point_samples
+from .driving_forces import read_driving_forces
 from .evaluation import (
     CompareOptions,
-    Drivers,
+    DrivingForces,
     compare_interpolators,
     metrics,
     random_folds,
@@ -55,7 +55,7 @@ def interpolate_points(
     """
     options = options or InterpolateOptions()
     check_outputs([output, variance_output], [points])
-    xy, values, layer = read_point_values(points, value_field)
+    xy, values, layer = read_point_samples(points, value_field)
     grid = grid_for_points(xy, options.cell_size, layer.epsg, options.extent, layer.wkt)
     report(
         progress,
@@ -101,17 +101,10 @@ def interpolate_points(
     return written
 
 
-def _drivers(path: PathLike) -> Drivers:
-    from .driving_forces import read_stack
-
-    stack, grid, names = read_stack(path)
-    return Drivers(stack, grid, names)
-
-
 def cnn_interpolate(
     points: PathLike,
     value_field: str,
-    drivers: PathLike,
+    driving_forces: PathLike,
     model_output: PathLike,
     raster_output: Optional[PathLike] = None,
     metrics_output: Optional[PathLike] = None,
@@ -127,16 +120,16 @@ def cnn_interpolate(
     from ..io.point_layers import PointSeries, write_points
 
     outputs = [model_output, raster_output, metrics_output, errors_output]
-    check_outputs(outputs, [points, drivers])
-    xy, values, layer = read_point_values(points, value_field)
-    stack = _drivers(drivers)
+    check_outputs(outputs, [points, driving_forces])
+    xy, values, layer = read_point_samples(points, value_field)
+    stack = DrivingForces(*read_driving_forces(driving_forces))
     rows, cols = stack.grid.rowcol(xy[:, 0], xy[:, 1])
     on_grid = stack.grid.contains(rows, cols) & np.isfinite(values)
     if on_grid.sum() < 20:
         raise InputError(
-            f"only {int(on_grid.sum())} points fall on the driver grid.",
+            f"only {int(on_grid.sum())} points fall on the driving-force grid.",
             points,
-            "give points in the CRS and extent of the driver stack.",
+            "give points in the CRS and extent of the driving-force stack.",
         )
     xy, values = xy[on_grid], values[on_grid]
     test = (
@@ -160,16 +153,12 @@ def cnn_interpolate(
             dict(subset="train", **metrics(values[~test], pred_train)),
             dict(subset="test", **metrics(values[test], pred_test)),
         ]
-        with atomic_output(metrics_output) as temp:
-            with open(temp, "w", newline="") as handle:
-                writer = csv.DictWriter(
-                    handle, ["subset", "rmse", "mae", "r2", "n", "best_epoch", "epochs_run"]
+        columns = ["subset", "rmse", "mae", "r2", "n", "best_epoch", "epochs_run"]
+        with csv_output(metrics_output, columns) as writer:
+            for row in rows_out:
+                writer.writerow(
+                    dict(row, best_epoch=model.best_epoch, epochs_run=len(model.history))
                 )
-                writer.writeheader()
-                for row in rows_out:
-                    writer.writerow(
-                        dict(row, best_epoch=model.best_epoch, epochs_run=len(model.history))
-                    )
         written["metrics"] = Path(metrics_output)
     if errors_output:
         held = PointSeries(
@@ -196,15 +185,15 @@ def compare_points(
     value_field: str,
     table_output: PathLike,
     folder: Optional[PathLike] = None,
-    drivers: Optional[PathLike] = None,
+    driving_forces: Optional[PathLike] = None,
     options: Optional[CompareOptions] = None,
     progress: ProgressCallback = silent,
 ) -> Dict[str, Path]:
     """Run :func:`compare_interpolators` on a point layer and write its table and maps."""
     options = options or CompareOptions()
-    check_outputs([table_output], [points, drivers])
-    xy, values, layer = read_point_values(points, value_field)
-    stack = _drivers(drivers) if drivers else None
+    check_outputs([table_output], [points, driving_forces])
+    xy, values, layer = read_point_samples(points, value_field)
+    stack = DrivingForces(*read_driving_forces(driving_forces)) if driving_forces else None
     comparison = compare_interpolators(xy, values, stack, options, progress)
     written = write_comparison(comparison, table_output, folder, layer.epsg, layer.wkt)
     for row in comparison.table():

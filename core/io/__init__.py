@@ -22,7 +22,7 @@ from .mintpy import (
     write_velocity,
 )
 from .point_layers import PointSeries, date_field, point_layer_writer, read_points, write_points
-from .vector import crs_of, field_names, open_vector, point_coordinates
+from .vector import crs_of, field_names, open_vector
 
 __all__ = [
     "Hyp3Product",
@@ -40,7 +40,6 @@ __all__ = [
     "open_raster",
     "open_vector",
     "parse_product_name",
-    "point_coordinates",
     "point_layer_writer",
     "read_attrs",
     "read_dataset",

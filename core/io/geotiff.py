@@ -55,10 +55,6 @@ def grid_of(ds) -> Grid:
     )
 
 
-def read_grid(path: PathLike) -> Grid:
-    return grid_of(open_raster(path))
-
-
 def read_raster(
     path: PathLike,
     band: int = 1,

@@ -132,14 +132,9 @@ class IfgramStack:
             shape = f["unwrapPhase"].shape
         if "WIDTH" not in attrs:
             attrs.update(LENGTH=str(shape[1]), WIDTH=str(shape[2]))
-        try:
-            grid = Grid.from_attrs(attrs)
-        except KeyError as exc:
-            raise InputError(
-                f"lacks the georeferencing attribute {exc}.",
-                path,
-                "geocode the stack (X_FIRST, Y_FIRST, X_STEP, Y_STEP).",
-            ) from None
+        grid = georeferenced_grid(
+            attrs, path, "geocode the stack (X_FIRST, Y_FIRST, X_STEP, Y_STEP)."
+        )
         return cls(Path(path), attrs, grid, pairs, bperp, keep, datasets)
 
     @property
@@ -377,6 +372,28 @@ def read_dataset(path: PathLike, name: str, rows: slice = slice(None)) -> Tuple[
         start = rows.start or 0
         grid = grid.window(start, start + data.shape[-2], 0, grid.width)
     return data, grid
+
+
+def read_incidence(geometry: PathLike, grid: Grid) -> np.ndarray:
+    """``incidenceAngle`` (L, W) of a geometry file (degrees from the vertical, as stored);
+    InputError naming the file when it lies on another grid than ``grid``."""
+    incidence, geo_grid = read_dataset(geometry, "incidenceAngle")
+    if not geo_grid.same_as(grid):
+        raise InputError(
+            f"geometry grid {geo_grid.shape} does not match the time series {grid.shape}.",
+            geometry,
+            "give the geometry of this stack.",
+        )
+    return incidence
+
+
+def georeferenced_grid(attrs: Mapping, path: PathLike, fix: str) -> Grid:
+    """The grid of a file's attributes; InputError naming the file (and ``fix``) when a
+    georeferencing attribute (X_FIRST, Y_FIRST, X_STEP, Y_STEP...) is missing."""
+    try:
+        return Grid.from_attrs(attrs)
+    except KeyError as exc:
+        raise InputError(f"lacks the georeferencing attribute {exc}.", path, fix) from None
 
 
 def write_geometry(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
-
 from ..errors import InputError
 
 PathLike = Union[str, Path]
@@ -53,36 +51,6 @@ def crs_of(srs) -> Tuple[Optional[int], Optional[str]]:
     srs.AutoIdentifyEPSG()
     code = srs.GetAuthorityCode(None)
     return (int(code), None) if code else (None, srs.ExportToWkt() or None)
-
-
-def point_coordinates(
-    path: PathLike, target_wkt: Optional[str], expected: str = "a point layer"
-) -> Tuple[np.ndarray, np.ndarray]:
-    """x, y of every feature of the first layer (centroids for non-points), transformed into
-    the CRS ``target_wkt`` (no transform when either CRS is unknown)."""
-    from osgeo import ogr, osr
-
-    dataset, layer = open_vector(path, expected=expected)
-    transform = None
-    source = layer.GetSpatialRef()
-    if source is not None and target_wkt:
-        target = osr.SpatialReference(wkt=target_wkt)
-        for srs in (source, target):
-            srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        if not source.IsSame(target):
-            transform = osr.CoordinateTransformation(source, target)
-    xs, ys = [], []
-    for feature in layer:
-        geometry = feature.GetGeometryRef()
-        if geometry is None:
-            continue
-        geometry = geometry.Clone()
-        if transform is not None:
-            geometry.Transform(transform)
-        point = geometry.Centroid() if geometry.GetGeometryType() != ogr.wkbPoint else geometry
-        xs.append(point.GetX())
-        ys.append(point.GetY())
-    return np.asarray(xs), np.asarray(ys)
 
 
 def write_polygons(

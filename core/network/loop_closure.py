@@ -18,7 +18,6 @@ are local patches and survive it. Set ``remove_plane=False`` for MintPy's plain 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import check_outputs, csv_output
 from ..blocks import row_blocks
 from ..dates import format_yyyymmdd
 from ..errors import InputError
@@ -255,35 +254,33 @@ def write_pair_statistics(
 ) -> Path:
     """CSV per pair: triplets it is in, tested and broken closures, broken fraction, keep."""
     in_triplets = np.bincount(result.triplets.ravel(), minlength=len(pairs))
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
+    with csv_output(path) as writer:
+        writer.writerow(
+            [
+                "reference_date",
+                "secondary_date",
+                "triplets",
+                "closures_tested",
+                "closures_broken",
+                "broken_fraction",
+                "keep_before",
+                "keep",
+            ]
+        )
+        fraction = result.pair_fraction
+        for k, (a, b) in enumerate(pairs):
             writer.writerow(
                 [
-                    "reference_date",
-                    "secondary_date",
-                    "triplets",
-                    "closures_tested",
-                    "closures_broken",
-                    "broken_fraction",
-                    "keep_before",
-                    "keep",
+                    format_yyyymmdd(a),
+                    format_yyyymmdd(b),
+                    int(in_triplets[k]),
+                    int(result.pair_tested[k]),
+                    int(result.pair_broken[k]),
+                    f"{fraction[k]:.5f}" if np.isfinite(fraction[k]) else "",
+                    int(bool(input_keep[k])),
+                    int(bool(result.keep[k])),
                 ]
             )
-            fraction = result.pair_fraction
-            for k, (a, b) in enumerate(pairs):
-                writer.writerow(
-                    [
-                        format_yyyymmdd(a),
-                        format_yyyymmdd(b),
-                        int(in_triplets[k]),
-                        int(result.pair_tested[k]),
-                        int(result.pair_broken[k]),
-                        f"{fraction[k]:.5f}" if np.isfinite(fraction[k]) else "",
-                        int(bool(input_keep[k])),
-                        int(bool(result.keep[k])),
-                    ]
-                )
     return Path(path)
 
 

@@ -28,13 +28,14 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import check_outputs, csv_output
 from ..blocks import row_blocks
 from ..dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd
 from ..errors import InputError
 from ..grid import Grid
 from ..io.mintpy import IfgramStack, Pair, copy_stack_with_keep
 from ..options import Options, option, option_default
+from ..plotting import pyplot, save_figure
 from ..progress import ProgressCallback, report, scaled, silent
 
 PathLike = Union[str, Path]
@@ -410,39 +411,37 @@ def propose_bridges(
 # ----------------------------------------------------------------------------- outputs
 def write_pairs_csv(path: PathLike, result: NetworkReport) -> Path:
     """CSV with one row per pair: dates, baselines, mean coherence, keep flag and reason."""
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
+    with csv_output(path) as writer:
+        writer.writerow(
+            [
+                "reference_date",
+                "secondary_date",
+                "temporal_baseline_days",
+                "perp_baseline_m",
+                "mean_coherence",
+                "keep",
+                "reason",
+            ]
+        )
+        for (a, b), bp, coh, keep, reason in zip(
+            result.pairs,
+            result.bperp,
+            result.mean_coherence,
+            result.keep,
+            result.reasons,
+            strict=True,
+        ):
             writer.writerow(
                 [
-                    "reference_date",
-                    "secondary_date",
-                    "temporal_baseline_days",
-                    "perp_baseline_m",
-                    "mean_coherence",
-                    "keep",
-                    "reason",
+                    format_yyyymmdd(a),
+                    format_yyyymmdd(b),
+                    (b - a).days,
+                    f"{bp:.2f}" if np.isfinite(bp) else "",
+                    f"{coh:.4f}" if np.isfinite(coh) else "",
+                    int(bool(keep)),
+                    reason,
                 ]
             )
-            for (a, b), bp, coh, keep, reason in zip(
-                result.pairs,
-                result.bperp,
-                result.mean_coherence,
-                result.keep,
-                result.reasons,
-                strict=True,
-            ):
-                writer.writerow(
-                    [
-                        format_yyyymmdd(a),
-                        format_yyyymmdd(b),
-                        (b - a).days,
-                        f"{bp:.2f}" if np.isfinite(bp) else "",
-                        f"{coh:.4f}" if np.isfinite(coh) else "",
-                        int(bool(keep)),
-                        reason,
-                    ]
-                )
     return Path(path)
 
 
@@ -456,10 +455,7 @@ def plot_network(
 ) -> Path:
     """Baseline plot PNG: acquisition time vs perpendicular baseline, kept pairs blue, pairs
     rescued by the spanning tree orange, dropped pairs grey dashed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     reasons = reasons or [""] * len(pairs)
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
@@ -496,9 +492,7 @@ def plot_network(
     ax.legend(loc="best", fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
-    with atomic_output(path) as temp:
-        fig.savefig(temp, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
     return Path(path)
 
 
@@ -655,31 +649,29 @@ def write_plan_csv(
     """The pairs to order: ``reference_granule,secondary_granule`` (HyP3 ``INSAR_GAMMA`` job
     inputs) with dates and baselines; kept pairs only."""
     granules = {a.date: a.granule for a in acquisitions}
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(
-                [
-                    "reference_granule",
-                    "secondary_granule",
-                    "reference_date",
-                    "secondary_date",
-                    "temporal_baseline_days",
-                    "perp_baseline_m",
-                ]
-            )
-            for (a, b), bp, keep in zip(result.pairs, result.bperp, result.keep, strict=True):
-                if keep:
-                    writer.writerow(
-                        [
-                            granules.get(a, ""),
-                            granules.get(b, ""),
-                            format_yyyymmdd(a),
-                            format_yyyymmdd(b),
-                            (b - a).days,
-                            f"{bp:.2f}" if np.isfinite(bp) else "",
-                        ]
-                    )
+    with csv_output(path) as writer:
+        writer.writerow(
+            [
+                "reference_granule",
+                "secondary_granule",
+                "reference_date",
+                "secondary_date",
+                "temporal_baseline_days",
+                "perp_baseline_m",
+            ]
+        )
+        for (a, b), bp, keep in zip(result.pairs, result.bperp, result.keep, strict=True):
+            if keep:
+                writer.writerow(
+                    [
+                        granules.get(a, ""),
+                        granules.get(b, ""),
+                        format_yyyymmdd(a),
+                        format_yyyymmdd(b),
+                        (b - a).days,
+                        f"{bp:.2f}" if np.isfinite(bp) else "",
+                    ]
+                )
     return Path(path)
 
 

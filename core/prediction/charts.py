@@ -9,17 +9,8 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-from ..atomic import atomic_output
+from ..plotting import pyplot, save_figure
 from .hybrids import LABELS
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def prediction_chart(
@@ -32,7 +23,7 @@ def prediction_chart(
     title: str = "",
 ) -> Path:
     """Observed series, each model's one-step predictions and its forecast band."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 5))
     ax.plot(dates, observed, "k.-", lw=1, ms=3, label="Target (observed)")
     for name, pred in predictions.items():
@@ -47,7 +38,7 @@ def prediction_chart(
     ax.set_title(f"One-step predictions and forecasts {title}")
     ax.legend(fontsize=7, ncol=2)
     fig.autofmt_xdate()
-    return _save(fig, plt, path)
+    return save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
 def error_chart(
@@ -59,7 +50,7 @@ def error_chart(
     title: str = "",
 ) -> Path:
     """Prediction error (mm) of each model over the test samples."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 4))
     index = np.arange(len(dates) - n_train) + 1
     for name, pred in predictions.items():
@@ -69,11 +60,4 @@ def error_chart(
     ax.set_ylabel("prediction error (mm)")
     ax.set_title(f"Test-period errors {title}")
     ax.legend(fontsize=7, ncol=2)
-    return _save(fig, plt, path)
-
-
-def _save(fig, plt, path: Path) -> Path:
-    with atomic_output(path) as temp:
-        fig.savefig(temp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=110, bbox_inches="tight")

@@ -20,10 +20,11 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, atomic_outputs
-from ..dates import format_yyyymmdd, years_since
+from ..atomic import atomic_outputs, csv_output
+from ..conventions import years_since
+from ..dates import days_since, format_yyyymmdd
 from ..errors import InputError
-from ..io.point_layers import PointSeries, point_layer_writer
+from ..io.point_layers import PointSeries, write_points
 from ..progress import ProgressCallback, report, scaled, silent
 from .hybrids import LABELS, MODELS, ModelOptions, check_model, forecast, one_step
 
@@ -88,7 +89,7 @@ def error_metrics(target: np.ndarray, predicted: np.ndarray) -> Dict[str, float]
 
 def fill_gaps(dates: Sequence[dt.date], displacement: np.ndarray) -> tuple:
     """Interpolate NaN linearly in time; returns (filled (M, N), usable (M,) bool)."""
-    days = np.asarray([(d - dates[0]).days for d in dates], dtype=float)
+    days = days_since(dates)
     y = np.array(displacement, dtype=float, ndmin=2)
     valid = np.isfinite(y)
     usable = valid.sum(axis=1) >= max(2, y.shape[1] // 2)
@@ -299,14 +300,11 @@ def write_compare_outputs(
             options,
             scaled(progress, 0.7 + 0.25 * k / len(models), 0.7 + 0.25 * (k + 1) / len(models)),
         )
-    with atomic_output(output_table) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.DictWriter(f, ["point", "model", "split", "rmse", "mae", "mape"])
-            writer.writeheader()
-            for row in result.rows:
-                writer.writerow(
-                    {k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()}
-                )
+    with csv_output(output_table, ["point", "model", "split", "rmse", "mae", "mape"]) as writer:
+        for row in result.rows:
+            writer.writerow(
+                {k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
     outputs = {"OUTPUT_TABLE": str(output_table)}
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -413,15 +411,7 @@ def write_forecast_layer(
             column[usable] = values[:, h]
             fields[forecast_field(d, bound)] = column
     fields["FMODEL"] = np.array([model] * len(points))
-    with point_layer_writer(output, points.epsg, points.dates, fields, wkt=points.wkt) as writer:
-        for start in range(0, len(points), 50_000):
-            part = slice(start, start + 50_000)
-            writer.write(
-                points.x[part],
-                points.y[part],
-                points.displacement_mm[part],
-                {k: v[part] for k, v in fields.items()},
-            )
+    write_points(output, replace(points, fields=fields))
     report(progress, 1.0, f"forecast {int(usable.sum())} points")
     return {
         "OUTPUT": str(output),

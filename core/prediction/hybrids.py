@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..progress import ProgressCallback, report, silent
+from ..timeseries.rate_fit import rate_design
 from .models import NetworkOptions, fit_networks, windows
 from .sparrow_search import SparrowOptions, sparrow_search
 from .ssa_decomposition import SSAOptions, ssa_denoise
@@ -95,10 +96,8 @@ def check_model(name: str) -> str:
 
 # ----------------------------------------------------------------------------- baselines
 def _design(name: str, years: np.ndarray) -> np.ndarray:
-    columns = [np.ones_like(years), years]
-    if name == "harmonic":
-        columns += [np.sin(2 * np.pi * years), np.cos(2 * np.pi * years)]
-    return np.stack(columns, axis=1)
+    """Offset and rate (linear trend), plus the annual term (harmonic), against ``years``."""
+    return rate_design(years, harmonics=1 if name == "harmonic" else 0, centred=False)[0]
 
 
 def _baseline_one_step(name: str, y: np.ndarray, years: np.ndarray, n_train: int) -> np.ndarray:

@@ -23,6 +23,8 @@ from typing import Optional
 
 import numpy as np
 
+from .. import accelerator
+from ..accelerator import torch_device
 from ..errors import InputError
 
 CELLS = ("lstm", "gru")
@@ -46,19 +48,13 @@ class NetworkOptions:
 
 
 def import_torch():
-    try:
-        import torch
-    except ImportError:
-        from .hybrids import BASELINES, LABELS
+    """torch for the forecasting networks; the message names the baselines that need none."""
+    from .hybrids import BASELINES, LABELS
 
-        baselines = ", ".join(f"{LABELS[name]} ({name})" for name in BASELINES)
-        raise InputError(
-            "the forecasting networks need the Python package torch, which is not installed.",
-            None,
-            "install it with Plugins > InSAR Subsidence > Check dependencies, or choose a "
-            f"baseline model, which needs no torch: {baselines}.",
-        ) from None
-    return torch
+    baselines = ", ".join(f"{LABELS[name]} ({name})" for name in BASELINES)
+    return accelerator.import_torch(
+        "the forecasting networks", f"choose a baseline model, which needs no torch: {baselines}"
+    )
 
 
 def windows(series: np.ndarray, window: int) -> tuple:
@@ -166,12 +162,6 @@ def _transform(
     return x, y
 
 
-def _device(torch, options: NetworkOptions):
-    if options.device:
-        return torch.device(options.device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def fit_networks(
     train_series: np.ndarray, options: NetworkOptions = None, progress=None
 ) -> FittedNetworks:
@@ -182,7 +172,7 @@ def fit_networks(
     if options.cell not in CELLS:
         raise InputError(f"unknown network cell '{options.cell}'.", None, "use lstm or gru.")
     torch = import_torch()
-    device = _device(torch, options)
+    device = torch_device(torch, options.device)
     series = np.atleast_2d(np.asarray(train_series, dtype=float))
     if not np.all(np.isfinite(series)):
         raise InputError("network training series contain NaN.", None, "fill gaps first.")

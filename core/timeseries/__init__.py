@@ -1,9 +1,11 @@
 """Time series: SBAS inversion of an interferogram stack, persistent scatterers from an SLC
-stack, the velocity of a series, and series sampled at a map position.
+stack, the velocity of a series, the one rate fit every step uses, and series sampled at a map
+position.
 """
 
 from .homogeneous_pixels import HomogeneousPixels, adaptive_average, homogeneous_pixels
 from .psinsar import PsOptions, PsResult, run_psinsar
+from .rate_fit import fit_design, linear_rate, rate_design
 from .sampling import (
     PointTable,
     SampledSeries,
@@ -30,9 +32,12 @@ __all__ = [
     "VelocityResult",
     "adaptive_average",
     "estimate_velocity",
+    "fit_design",
     "fit_series",
     "homogeneous_pixels",
     "invert_stack",
+    "linear_rate",
+    "rate_design",
     "rereference",
     "run_psinsar",
     "sample_points",

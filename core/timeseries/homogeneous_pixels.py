@@ -4,7 +4,7 @@ Paper 001 (after Ferretti et al. 2011, Goel & Adam 2011): pixel ``q`` in a windo
 ``p`` is homogeneous with ``p`` when a two-sample Kolmogorov-Smirnov test on their amplitude
 time series does not reject equal distributions at level ``alpha`` (0.05). The window is
 19 x 13 pixels given as (rows, cols) = (azimuth, range) for data in radar geometry; on a map
-grid rows run north-south. Interferograms are averaged over the SHP only where a pixel has
+grid rows run north-south. Interferograms are averaged over them only where a pixel has
 more than 18 of them (so isolated point scatterers keep their own phase).
 
 Vectorised over the image: one pass per window offset (half of them, by symmetry), each
@@ -20,13 +20,14 @@ import numpy as np
 
 from ..progress import ProgressCallback, report, silent
 
-MIN_SHP_TO_FILTER = 18
+MIN_HOMOGENEOUS_TO_FILTER = 18
 
 
 @dataclass
 class HomogeneousPixels:
-    """``mask`` (n_offsets, L, W) bool: offset ``offsets[i]`` (drow, dcol) is an SHP of the
-    pixel; ``count`` (L, W): number of SHP including the pixel itself."""
+    """``mask`` (n_offsets, L, W) bool: the pixel at offset ``offsets[i]`` (drow, dcol) is
+    homogeneous with the pixel; ``count`` (L, W): homogeneous pixels, the pixel itself
+    included."""
 
     offsets: np.ndarray
     mask: np.ndarray
@@ -65,8 +66,8 @@ def homogeneous_pixels(
     alpha: float = 0.05,
     progress: ProgressCallback = silent,
 ) -> HomogeneousPixels:
-    """SHP of every pixel of an amplitude stack (n_dates, L, W) in a ``window`` (rows, cols)
-    by the two-sample KS test at level ``alpha``."""
+    """Homogeneous pixels of every pixel of an amplitude stack (n_dates, L, W) in a ``window``
+    (rows, cols) by the two-sample KS test at level ``alpha``."""
     n, length, width = amplitude.shape
     half_r, half_c = window[0] // 2, window[1] // 2
     offsets = np.array(
@@ -95,20 +96,21 @@ def homogeneous_pixels(
 def adaptive_average(
     interferograms: np.ndarray,
     slc: np.ndarray,
-    shp: HomogeneousPixels,
+    homogeneous: HomogeneousPixels,
     ref: int,
-    min_shp: int = MIN_SHP_TO_FILTER,
+    min_homogeneous: int = MIN_HOMOGENEOUS_TO_FILTER,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Average complex interferograms (n, L, W), formed against date index ``ref`` of the
-    ``slc`` stack, over each pixel's SHP where it has more than ``min_shp`` of them (elsewhere
-    unchanged). Also returns the mean over dates of the SHP coherence estimate
+    ``slc`` stack, over each pixel's homogeneous pixels where it has more than
+    ``min_homogeneous`` of them (elsewhere unchanged). Also returns the mean over dates of the
+    coherence estimate over them
     |sum ifg| / sqrt(sum |s_k|^2 sum |s_ref|^2) (NaN where not filtered)."""
     power = np.abs(slc) ** 2
     total = np.zeros_like(interferograms)
     power_k = np.zeros(power.shape, np.float64)
     power_ref = np.zeros(power.shape[1:], np.float64)
-    for i, (dr, dc) in enumerate(shp.offsets):
-        weight = shp.mask[i]
+    for i, (dr, dc) in enumerate(homogeneous.offsets):
+        weight = homogeneous.mask[i]
         if not weight.any():
             continue
         shifted = np.moveaxis(_shift(np.moveaxis(interferograms, 0, -1), dr, dc, 0), -1, 0)
@@ -116,7 +118,7 @@ def adaptive_average(
         shifted_power = np.moveaxis(_shift(np.moveaxis(power, 0, -1), dr, dc, 0), -1, 0)
         power_k += shifted_power * weight[None]
         power_ref += shifted_power[ref] * weight
-    filter_here = shp.count > min_shp
+    filter_here = homogeneous.count > min_homogeneous
     filtered = np.where(filter_here[None], total, interferograms)
     with np.errstate(invalid="ignore", divide="ignore"):
         coherence = np.abs(total) / np.sqrt(power_k * power_ref[None])

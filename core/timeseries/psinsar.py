@@ -6,7 +6,7 @@ D_A 0.2 and temporal coherence 0.8):
 1. amplitude calibration: each image is divided by its median amplitude over the scene, so that
    radiometric changes between dates do not raise the dispersion;
 2. PS candidates: amplitude dispersion ``D_A = sigma_A / mu_A`` below a threshold (0.25);
-   optionally distributed scatterers (DS) from :mod:`.shp` join them;
+   optionally distributed scatterers (DS) from :mod:`.homogeneous_pixels` join them;
 3. interferograms of every date against one reference date (the one closest to the centre of
    the time / perpendicular-baseline cloud);
 4. a sparse network of arcs between candidates (Delaunay triangulation);
@@ -41,13 +41,21 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..atomic import atomic_output, check_outputs
-from ..conventions import SENTINEL1_WAVELENGTH
-from ..dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd, years_since
+from ..conventions import (
+    DAYS_PER_YEAR,
+    SENTINEL1_WAVELENGTH,
+    los_to_phase,
+    phase_per_metre,
+    phase_to_los,
+    years_since,
+)
+from ..dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd
 from ..errors import InputError
 from ..grid import Grid
 from ..io.point_layers import point_layer_writer
 from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
+from .rate_fit import linear_rate
 
 PathLike = Union[str, Path]
 
@@ -463,7 +471,7 @@ def filter_residuals(
     (everything is relative to it). Returns (aps, nonlinear, noise), radians.
     """
     phasor = np.exp(1j * residual)
-    sigma_years = temporal_filter_days / 365.25
+    sigma_years = temporal_filter_days / DAYS_PER_YEAR
     kernel = np.exp(-0.5 * ((years[:, None] - years[None, :]) / sigma_years) ** 2)
     kernel /= kernel.sum(1, keepdims=True)
     low_t = np.angle(phasor @ kernel.T)
@@ -514,16 +522,24 @@ def run_psinsar(
     candidate = np.isfinite(dispersion) & (dispersion < options.da_threshold)
     kind = np.zeros(stack.grid.shape, np.uint8)
     kind[candidate] = 1
-    n_shp = np.zeros(stack.grid.shape, np.int32)
+    homogeneous_count = np.zeros(stack.grid.shape, np.int32)
     if options.distributed:
-        from .homogeneous_pixels import adaptive_average, homogeneous_pixels
+        from .homogeneous_pixels import (
+            MIN_HOMOGENEOUS_TO_FILTER,
+            adaptive_average,
+            homogeneous_pixels,
+        )
 
-        shp = homogeneous_pixels(
+        homogeneous = homogeneous_pixels(
             np.abs(stack.data), options.shp_window, progress=scaled(progress, 0.05, 0.25)
         )
-        n_shp = shp.count
-        filtered, ds_coherence = adaptive_average(ifg, stack.data, shp, ref_date)
-        is_ds = (~candidate) & (n_shp > 18) & (ds_coherence >= options.ds_coherence_threshold)
+        homogeneous_count = homogeneous.count
+        filtered, ds_coherence = adaptive_average(ifg, stack.data, homogeneous, ref_date)
+        is_ds = (
+            ~candidate
+            & (homogeneous_count > MIN_HOMOGENEOUS_TO_FILTER)
+            & (ds_coherence >= options.ds_coherence_threshold)
+        )
         ifg = np.where(is_ds[None], filtered, ifg)
         kind[is_ds] = 2
     rows, cols = np.nonzero(kind > 0)
@@ -543,10 +559,10 @@ def run_psinsar(
     report(progress, 0.3, f"{len(rows)} candidates; reference date {stack.dates[ref_date]}")
 
     years = years_since(stack.dates, stack.dates[ref_date])
-    four_pi = 4 * np.pi / options.wavelength_m
-    time_factor = -four_pi * years
+    # phase of a 1 m/yr LOS rate at each date, and of 1 m of DEM error
+    time_factor = los_to_phase(years, options.wavelength_m)
     height_factor = (
-        four_pi
+        phase_per_metre(options.wavelength_m)
         * (stack.bperp - stack.bperp[ref_date])
         / (options.slant_range_m * np.sin(np.deg2rad(options.incidence_deg)))
     )
@@ -599,13 +615,11 @@ def run_psinsar(
     )
     tcoh = np.abs(np.exp(1j * noise).mean(1))
     report(progress, 0.85, "atmosphere filtered")
-    # LOS displacement = -phase * lambda / (4 pi); motion phase = linear model + non-linear part
+    # motion phase = linear model + non-linear part
     motion_phase = np.outer(velocity, time_factor) + np.unwrap(nonlinear, axis=1)
-    displacement_mm = -motion_phase / four_pi * 1000.0
+    displacement_mm = phase_to_los(motion_phase, options.wavelength_m) * 1000.0
     displacement_mm -= displacement_mm[:, :1]
-    from ..ingest.point_import import fit_velocity
-
-    vel_mm, vel_std_mm = fit_velocity(years_since(stack.dates), displacement_mm)
+    vel_mm, vel_std_mm = linear_rate(years_since(stack.dates), displacement_mm.T)
     selected = tcoh >= options.tcoh_threshold
     selected[ref_in] = True
     pick = idx[selected]
@@ -617,7 +631,7 @@ def run_psinsar(
         "AMP": mean_amplitude[rows[pick], cols[pick]].astype(float),
         "HGT_ERR": dem_error[selected],
         "TYPE": np.where(kind[rows[pick], cols[pick]] == 1, "PS", "DS").astype(object),
-        "NSHP": n_shp[rows[pick], cols[pick]].astype(np.int64),
+        "NSHP": homogeneous_count[rows[pick], cols[pick]].astype(np.int64),
         "ROW": rows[pick].astype(np.int64),
         "COL": cols[pick].astype(np.int64),
         "IS_REF": (pick == reference).astype(np.int64),

@@ -30,9 +30,11 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..dates import dates_in_text, parse_yyyymmdd, years_since
+from ..conventions import years_since
+from ..dates import dates_in_text, parse_yyyymmdd
 from ..errors import InputError
 from ..io.point_layers import DATE_FIELD, PointSeries
+from .rate_fit import fit_design, rate_design
 
 PathLike = Union[str, Path]
 
@@ -68,10 +70,12 @@ class SampledSeries:
 
 @dataclass
 class SeriesFit:
-    """Least-squares fit ``offset + rate*t (+ annual sine/cosine)``, t in years.
+    """Least-squares fit ``offset + rate*t (+ annual cosine/sine)`` of one series, t in years
+    since ``origin`` (:mod:`.rate_fit`).
 
     ``rate_mm_yr`` and its 1-sigma ``rate_std_mm_yr`` (from the residual scatter);
-    ``amplitude_mm`` of the annual term (0 without it).
+    ``offset_mm`` the fitted value at ``origin``; ``amplitude_mm`` of the annual term (0
+    without it).
     """
 
     rate_mm_yr: float
@@ -81,19 +85,16 @@ class SeriesFit:
     coefficients: np.ndarray
     origin: dt.date
     seasonal: bool
-    residual_std_mm: float = float("nan")
 
     def evaluate(self, dates: Sequence[dt.date]) -> np.ndarray:
         """The fitted curve (mm) at ``dates``."""
-        return _design(years_since(list(dates), self.origin), self.seasonal) @ self.coefficients
+        return _design(list(dates), self.origin, self.seasonal) @ self.coefficients
 
 
 # ----------------------------------------------------------------------------- fitting
-def _design(t: np.ndarray, seasonal: bool) -> np.ndarray:
-    columns = [np.ones_like(t), t]
-    if seasonal:
-        columns += [np.sin(2 * np.pi * t), np.cos(2 * np.pi * t)]
-    return np.column_stack(columns)
+def _design(dates: Sequence[dt.date], origin: dt.date, seasonal: bool) -> np.ndarray:
+    years = years_since(dates, origin)
+    return rate_design(years, harmonics=1 if seasonal else 0, centred=False)[0]
 
 
 def fit_series(
@@ -113,23 +114,17 @@ def fit_series(
             f"{'seasonal' if seasonal else 'linear'} fit needs {n_params + 1}."
         )
     origin = dates[0]
-    t = years_since(dates, origin)
-    design = _design(t[valid], seasonal)
-    coefficients, *_ = np.linalg.lstsq(design, values[valid], rcond=None)
-    residual = values[valid] - design @ coefficients
-    dof = max(1, valid.sum() - n_params)
-    sigma2 = float(residual @ residual) / dof
-    covariance = sigma2 * np.linalg.pinv(design.T @ design)
+    params, std = fit_design(values[:, None], _design(dates, origin, seasonal))
+    coefficients = params[:, 0]
     amplitude = float(np.hypot(coefficients[2], coefficients[3])) if seasonal else 0.0
     return SeriesFit(
         float(coefficients[1]),
-        float(np.sqrt(covariance[1, 1])),
+        float(std[1, 0]),
         float(coefficients[0]),
         amplitude,
         coefficients,
         origin,
         seasonal,
-        float(np.sqrt(sigma2)),
     )
 
 
@@ -223,18 +218,10 @@ def sample_timeseries_h5(
 ) -> SampledSeries:
     """Series (mm) at (x, y) of a MintPy ``timeseries.h5``, averaged within ``radius`` m."""
     from ..dates import from_bytes
-    from ..grid import Grid
-    from ..io.mintpy import open_h5, read_attrs
+    from ..io.mintpy import georeferenced_grid, open_h5, read_attrs
 
     attrs = read_attrs(path)
-    try:
-        grid = Grid.from_attrs(attrs)
-    except KeyError as exc:
-        raise InputError(
-            f"lacks the georeferencing attribute {exc}.",
-            path,
-            "use a geocoded time series (X_FIRST, Y_FIRST...).",
-        ) from None
+    grid = georeferenced_grid(attrs, path, "use a geocoded time series (X_FIRST, Y_FIRST...).")
     with open_h5(path, required=("timeseries", "date")) as f:
         rows, cols = pixels_within(grid, x, y, radius)
         if rows.size == 0:

@@ -1,7 +1,7 @@
 """Velocity of a displacement time series: linear rate, optional acceleration and seasonal terms.
 
 Per pixel, the LOS displacement d(t) (m, positive toward the satellite) is fitted by least
-squares with
+squares (:mod:`.rate_fit`) with
 
     d(t) = c_part + v (t - t_mid) [+ a/2 (t - t_mid)^2] [+ annual + semi-annual sine/cosine]
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from ..atomic import check_outputs
 from ..blocks import row_blocks
-from ..conventions import DEFAULT_MEMORY_BUDGET_MB
+from ..conventions import DEFAULT_MEMORY_BUDGET_MB, los_to_vertical, years_since
 from ..dates import format_yyyymmdd
 from ..errors import InputError
 from ..grid import Grid
@@ -37,12 +37,14 @@ from ..io.mintpy import (
     open_h5,
     read_attrs,
     read_dataset,
+    read_incidence,
     read_timeseries,
     read_timeseries_dates,
     write_velocity,
 )
 from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
+from .rate_fit import fit_design, rate_design
 
 PathLike = Union[str, Path]
 
@@ -140,66 +142,18 @@ def classify(velocity_mm: np.ndarray, thresholds: Sequence[float]) -> np.ndarray
     return classes
 
 
-def design_matrix(
+def velocity_design(
     years: np.ndarray, model: str, part_of_date: Optional[np.ndarray] = None
 ) -> Tuple[np.ndarray, List[str]]:
-    """(n, q) design matrix and parameter names; the rate is the column named 'velocity'."""
+    """(n, q) design matrix of a :class:`VelocityModel` and its parameter names (see
+    :func:`.rate_fit.rate_design`; the rate is the column named 'velocity')."""
     model = VelocityModel.parse(model, "velocity model")
-    parts = np.zeros(len(years), int) if part_of_date is None else np.asarray(part_of_date)
-    centred = years - 0.5 * (years.min() + years.max())
-    columns = [(parts == p).astype(float) for p in np.unique(parts)]
-    names = [f"offset_part{p}" for p in np.unique(parts)]
-    columns.append(centred)
-    names.append("velocity")
-    if "acceleration" in model:
-        columns.append(0.5 * centred**2)
-        names.append("acceleration")
-    if "seasonal" in model:
-        for k, label in ((1, "annual"), (2, "semiannual")):
-            columns += [np.cos(2 * np.pi * k * years), np.sin(2 * np.pi * k * years)]
-            names += [f"{label}_cos", f"{label}_sin"]
-    return np.column_stack(columns), names
-
-
-def fit_series(data: np.ndarray, design: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Least-squares fit of ``design`` (n, q) to each column of ``data`` (n, P), NaN = missing.
-
-    Returns (parameters (q, P), standard deviations (q, P)), batched over pixels. A parameter
-    without any data (the offset of a network part with no valid date there) is NaN; pixels
-    with no more valid dates than parameters are NaN.
-    """
-    n, q = design.shape
-    valid = np.isfinite(data)
-    y = np.where(valid, data, 0.0).T  # (P, n)
-    w = valid.T.astype(np.float64)
-    outer = np.einsum("ni,nj->nij", design, design).reshape(n, q * q)
-    normal = (w @ outer).reshape(-1, q, q)
-    diagonal = np.einsum("pii->pi", normal)
-    empty = diagonal == 0
-    diagonal += empty  # pin unobserved parameters to zero
-    free = q - empty.sum(axis=1)
-    count = w.sum(axis=1)
-    enough = count > free
-    inverse = np.linalg.inv(np.where(enough[:, None, None], normal, np.eye(q)))
-    params = np.einsum("pij,pj->pi", inverse, (w * y) @ design)
-    residual = np.where(valid.T, y - params @ design.T, 0.0)
-    sigma2 = (residual**2).sum(axis=1) / np.maximum(count - free, 1)
-    std = np.sqrt(np.einsum("pii->pi", inverse) * sigma2[:, None])
-    bad = empty | ~enough[:, None]
-    params[bad] = np.nan
-    std[bad] = np.nan
-    return params.T, std.T
-
-
-def _read_incidence(geometry: PathLike, grid) -> np.ndarray:
-    incidence, geo_grid = read_dataset(geometry, "incidenceAngle")
-    if incidence.shape != grid.shape:
-        raise InputError(
-            f"incidenceAngle is {incidence.shape}, the time series is {grid.shape}.",
-            geometry,
-            "give the geometry file of the same stack.",
-        )
-    return incidence.astype(np.float64)
+    return rate_design(
+        years,
+        acceleration="acceleration" in model,
+        harmonics=2 if "seasonal" in model else 0,
+        part_of_date=part_of_date,
+    )
 
 
 def _read_tcoh(path: PathLike, grid) -> np.ndarray:
@@ -251,16 +205,16 @@ def estimate_velocity(
             "invert a longer stack.",
         )
     grid = Grid.from_attrs(attrs)
-    incidence = _read_incidence(geometry, grid) if geometry else None
+    incidence = read_incidence(geometry, grid).astype(np.float64) if geometry else None
     tcoh = _read_tcoh(temporal_coherence, grid) if temporal_coherence else None
-    years = np.array([(d - dates[0]).days for d in dates], np.float64) / 365.25
+    years = years_since(dates)
     part_text = attrs.get("NETWORK_PART_OF_DATE", "")
     part_of_date = (
         np.array([int(v) for v in part_text.split(",")])
         if part_text and len(part_text.split(",")) == len(dates)
         else None
     )
-    design, names = design_matrix(years, options.model, part_of_date)
+    design, names = velocity_design(years, options.model, part_of_date)
     rate = names.index("velocity")
     messages = [
         f"Model {options.model}: {', '.join(names)} over {len(dates)} dates "
@@ -297,7 +251,7 @@ def estimate_velocity(
         report(progress, 0.9 * rows.start / grid.length, "Fitting rates")
         data = read_timeseries(timeseries_path, rows).data.astype(np.float64)
         block = data.reshape(len(dates), -1)
-        p, s = fit_series(block, design)
+        p, s = fit_design(block, design)
         params[:, rows] = p.reshape((len(names), rows.stop - rows.start, grid.width))
         stds[:, rows] = s.reshape((len(names), rows.stop - rows.start, grid.width))
         if cumulative_index is not None and (
@@ -338,10 +292,8 @@ def estimate_velocity(
         )
     extra: Dict[str, np.ndarray] = {}
     if incidence is not None:
-        cos_inc = np.cos(np.deg2rad(incidence))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vertical_mm = np.where(cos_inc > 0.05, velocity_mm / cos_inc, np.nan).astype(np.float32)
-            vertical_std = np.where(cos_inc > 0.05, std_mm / cos_inc, np.nan).astype(np.float32)
+        vertical_mm = los_to_vertical(velocity_mm, incidence).astype(np.float32)
+        vertical_std = los_to_vertical(std_mm, incidence).astype(np.float32)
         extra["velocityVertical"] = vertical_mm / 1000
         extra["velocityVerticalStd"] = vertical_std / 1000
         if outputs.vertical:

@@ -22,7 +22,7 @@ from qgis.core import (
 )
 
 from ...core.interpolation.cnn import CnnOptions
-from ...core.interpolation.driving_forces import DriverInputs, write_driving_forces
+from ...core.interpolation.driving_forces import DrivingForceInputs, write_driving_forces
 from ...core.interpolation.evaluation import CompareOptions, split_kinds
 from ...core.interpolation.idw import IdwOptions
 from ...core.interpolation.kriging import MODELS, KrigingOptions
@@ -309,7 +309,7 @@ class DrivingForces(SubsidenceAlgorithm):
         def raster(name):
             return self.raster_path(parameters, name, context)
 
-        inputs = DriverInputs(
+        inputs = DrivingForceInputs(
             reference=raster("REFERENCE"),
             dem=raster("DEM"),
             red=raster("RED"),

@@ -7,7 +7,7 @@ import pytest
 
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.options import Choice, Options, option, option_spec, option_specs
-from insar_subsidence.core.timeseries.sbas.inversion import InversionOptions, Weight
+from insar_subsidence.core.timeseries.sbas import InversionOptions, Weight
 
 
 class Colour(Choice):

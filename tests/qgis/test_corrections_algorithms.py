@@ -10,8 +10,8 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
+from insar_subsidence.core.conventions import years_since
 from insar_subsidence.core.corrections.deramp import ramp_design
-from insar_subsidence.core.dates import years_since
 from insar_subsidence.core.io.mintpy import IfgramStack, read_attrs, read_timeseries
 from tests.core.corrections.test_troposphere import GEO, write_gacos
 from tests.core.network_synthetic import (

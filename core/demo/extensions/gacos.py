@@ -19,6 +19,7 @@ from typing import Dict
 import numpy as np
 
 from ...atomic import atomic_outputs
+from ...crs import transform_xy
 from ...progress import ProgressCallback, report
 from .. import hyp3 as demo_hyp3
 from ..scene import DemoScene
@@ -37,12 +38,9 @@ def los_delay(scene: DemoScene) -> np.ndarray:
 def _lonlat_grid(scene: DemoScene):
     """(x_first, y_first, width, length) of a 3" WGS 84 grid covering the scene + 3 cells,
     and the scene's fractional (row, col) of every cell centre."""
-    from pyproj import Transformer
-
     grid = scene.grid
-    to_geo = Transformer.from_crs(grid.epsg, 4326, always_xy=True)
     xmin, ymin, xmax, ymax = grid.extent
-    lon, lat = to_geo.transform([xmin, xmin, xmax, xmax], [ymin, ymax, ymin, ymax])
+    lon, lat = transform_xy([xmin, xmin, xmax, xmax], [ymin, ymax, ymin, ymax], grid.epsg, 4326)
     x_first = np.floor(min(lon) / STEP_DEGREES) * STEP_DEGREES - 3 * STEP_DEGREES
     y_first = np.ceil(max(lat) / STEP_DEGREES) * STEP_DEGREES + 3 * STEP_DEGREES
     width = int(np.ceil((max(lon) - x_first) / STEP_DEGREES)) + 3
@@ -50,7 +48,7 @@ def _lonlat_grid(scene: DemoScene):
     lons = x_first + (np.arange(width) + 0.5) * STEP_DEGREES
     lats = y_first - (np.arange(length) + 0.5) * STEP_DEGREES
     lon2, lat2 = np.meshgrid(lons, lats)
-    x, y = Transformer.from_crs(4326, grid.epsg, always_xy=True).transform(lon2, lat2)
+    x, y = transform_xy(lon2, lat2, 4326, grid.epsg)
     rows = (y - grid.y_first) / grid.y_step - 0.5
     cols = (x - grid.x_first) / grid.x_step - 0.5
     return (x_first, y_first, width, length), rows, cols

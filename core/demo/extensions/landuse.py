@@ -18,7 +18,6 @@ Written under ``folder/landuse/``:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ...conventions import DAYS_PER_YEAR
+from ...conventions import DAYS_PER_YEAR, years_since
 from ...io.geotiff import write_geotiff
 from ...io.vector import write_polygons
 from ...progress import ProgressCallback, report
@@ -169,7 +168,7 @@ def water_series(scene: DemoScene, rng: np.random.Generator):
     0.25 (scene truth: sin(2 pi f)); each series peaks its lag earlier."""
     dates = monthly_dates(scene)
     f = _year_fraction(dates)
-    years = np.array([(d - scene.dates[0]).days / DAYS_PER_YEAR for d in dates])
+    years = years_since(dates, scene.dates[0])
     rain_peak = 0.25 - RAINFALL_LAG_MONTHS / 12
     rainfall = 55 + 45 * np.cos(2 * np.pi * (f - rain_peak)) + rng.normal(0, 6, len(dates))
     grace_peak = 0.25 - GRACE_LAG_MONTHS / 12
@@ -182,13 +181,11 @@ def water_series(scene: DemoScene, rng: np.random.Generator):
 
 
 def _write_csv(path: Path, header: Sequence[str], rows) -> Path:
-    from ...atomic import atomic_output
+    from ...atomic import csv_output
 
-    with atomic_output(path) as temp:
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(rows)
+    with csv_output(path) as writer:
+        writer.writerow(header)
+        writer.writerows(rows)
     return path
 
 

@@ -26,9 +26,10 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ...conventions import SENTINEL1_WAVELENGTH
+from ...conventions import los_to_phase, phase_per_metre, vertical_to_los, years_since
 from ...io.geotiff import write_geotiff
 from ...progress import ProgressCallback, report, silent
+from ...timeseries.rate_fit import linear_rate
 from ..scene import DemoScene
 
 ORDER = 20
@@ -84,15 +85,11 @@ def simulate_slc(
     bperp = np.asarray(scene.bperp, float)[pick]
     vertical = scene.vertical_displacement(dates)[:, r0:r1, c0:c1]
     incidence = scene.incidence[r0:r1, c0:c1].astype(float)
-    los = vertical * np.cos(np.deg2rad(incidence))[None]
+    los = vertical_to_los(vertical, incidence[None])
     n, length, width = los.shape
-    four_pi = 4 * np.pi / SENTINEL1_WAVELENGTH
-    years = np.array([(d - dates[0]).days for d in dates]) / 365.25
-    design = np.column_stack([years, np.ones_like(years)])
-    coef = np.linalg.lstsq(design, los.reshape(n, -1), rcond=None)[0]
-    velocity_los = coef[0].reshape(length, width)
-    coef_v = np.linalg.lstsq(design, vertical.reshape(n, -1), rcond=None)[0]
-    velocity_vertical = coef_v[0].reshape(length, width)
+    years = years_since(dates)
+    velocity_los = linear_rate(years, los.reshape(n, -1))[0].reshape(length, width)
+    velocity_vertical = linear_rate(years, vertical.reshape(n, -1))[0].reshape(length, width)
 
     aps_sigma_px = APS_SCALE_M / abs(grid.x_step)
     aps = np.stack(
@@ -100,8 +97,8 @@ def simulate_slc(
     )
     aps *= aps_std_rad / (aps.std(axis=(1, 2), keepdims=True) + 1e-12)
     mean_incidence = float(incidence.mean())
-    height_factor = four_pi * bperp / (SLANT_RANGE_M * np.sin(np.deg2rad(mean_incidence)))
-    motion_phase = -four_pi * los + aps  # LOS toward the satellite shortens the range
+    height_factor = phase_per_metre() * bperp / (SLANT_RANGE_M * np.sin(np.deg2rad(mean_incidence)))
+    motion_phase = los_to_phase(los) + aps
 
     water = scene.water[r0:r1, c0:c1]
     vegetation = scene.vegetation[r0:r1, c0:c1]

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
+from insar_subsidence.core.conventions import years_since
 from insar_subsidence.core.corrections.dem_error import (
     EARTH_RADIUS,
     SENTINEL1_ALTITUDE,
     DemErrorOptions,
     correct_dem_error,
 )
-from insar_subsidence.core.dates import years_since
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.io.geotiff import read_raster
 from insar_subsidence.core.io.hyp3 import slant_range

@@ -16,10 +16,10 @@ from insar_subsidence.core.ingest.point_import import (
     PointFormat,
     PointImportOptions,
     detect_format,
-    fit_velocity,
     import_points,
 )
 from insar_subsidence.core.io.point_layers import read_points
+from insar_subsidence.core.timeseries.rate_fit import linear_rate
 
 L3 = "points/EGMS_L3_E45N17_100km_U_2020_2024_1_trim.csv"
 L2B = "points/EGMS_L2b_022_0845_IW2_VV_2020_2024_1_trim.csv.gz"
@@ -141,7 +141,7 @@ def test_generic_csv_unit_pattern_and_fitted_velocity(tmp_path):
     # 2020-01-01 -> 2021-07-01 is 547 days, not exactly 1.5 yr: compare with the same axis
     assert points.fields["VEL"][0] == pytest.approx(-15 / (547 / 365.25), rel=1e-3)
     assert points.fields["VEL"][1] == pytest.approx(6 / (547 / 365.25), rel=1e-2)
-    slope, std = fit_velocity(years, np.array([[1.0, 2.0, 3.0, 4.0]]))
+    slope, std = linear_rate(years, np.array([[1.0, 2.0, 3.0, 4.0]]).T)
     assert slope[0] == pytest.approx(2.0) and std[0] == pytest.approx(0.0, abs=1e-9)
 
 

@@ -8,11 +8,11 @@ from insar_subsidence.core.demo.scene import make_scene
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.grid import Grid
 from insar_subsidence.core.interpolation.driving_forces import (
-    DriverInputs,
+    DrivingForceInputs,
     align_raster,
     distance_to_points,
     ndvi,
-    read_stack,
+    read_driving_forces,
     write_driving_forces,
 )
 from insar_subsidence.core.io.geotiff import band_names, read_raster, write_geotiff
@@ -67,7 +67,7 @@ def test_stack_of_the_demo_drivers(demo, tmp_path):
     scene, files = demo
     output = tmp_path / "stack.tif"
     write_driving_forces(
-        DriverInputs(
+        DrivingForceInputs(
             dem=files["drivers_dem"],
             red=files["drivers_reflectance"],
             red_band=1,
@@ -91,7 +91,7 @@ def test_stack_of_the_demo_drivers(demo, tmp_path):
         "dist_wells",
     ]
     assert band_names(output) == names
-    stack, grid, read_names = read_stack(output)
+    stack, grid, read_names = read_driving_forces(output)
     assert grid.same_as(scene.grid) and read_names == names
     np.testing.assert_allclose(stack[0], scene.height, rtol=1e-5)
     expected_ndvi, _ = read_raster(files["drivers_ndvi"])
@@ -123,7 +123,7 @@ def test_missing_input_names_the_file(tmp_path):
     write_geotiff(tmp_path / "ref.tif", np.zeros((10, 10), np.float32), COARSE)
     with pytest.raises(InputError, match="nolanduse.tif"):
         write_driving_forces(
-            DriverInputs(reference=tmp_path / "ref.tif", landuse=tmp_path / "nolanduse.tif"),
+            DrivingForceInputs(reference=tmp_path / "ref.tif", landuse=tmp_path / "nolanduse.tif"),
             tmp_path / "out.tif",
         )
     assert not (tmp_path / "out.tif").exists()

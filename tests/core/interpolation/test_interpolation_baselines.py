@@ -117,10 +117,10 @@ def test_interpolate_file_writes_raster_and_variance(tmp_path):
 
 
 def test_real_egms_points_kriging_beats_the_mean(test_data):
-    from insar_subsidence.core.interpolation.common import read_point_values
+    from insar_subsidence.core.interpolation.common import read_point_samples
     from insar_subsidence.core.interpolation.evaluation import metrics, random_folds
 
-    xy, values, layer = read_point_values(
+    xy, values, layer = read_point_samples(
         test_data / "interpolation" / "egms_l3_velocity.gpkg", "VEL"
     )
     assert layer.epsg == 3035 and len(values) == 522

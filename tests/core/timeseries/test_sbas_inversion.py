@@ -7,7 +7,7 @@ import pytest
 
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.io.mintpy import read_attrs, read_dataset, read_timeseries
-from insar_subsidence.core.timeseries.sbas import inversion as si
+from insar_subsidence.core.timeseries import sbas as si
 from tests.core.sbas_synthetic import (
     make_dates,
     small_baseline_pairs,
@@ -216,7 +216,7 @@ def test_torch_code_path_gives_the_numpy_answer():
     )
     phase[rng.random(phase.shape) < 0.15] = np.nan
     weight = si.coherence_to_weight(rng.uniform(0.2, 0.9, phase.shape), "var", 8)
-    backend = si._Backend("cpu")
+    backend = si.Backend("cpu")
     backend.xp, backend.device = torch, torch.device("cpu")
     for w in (weight, None):
         expected = si.invert_phases(phase, pairs, w)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from insar_subsidence.core.io.mintpy import read_dataset, read_timeseries
-from insar_subsidence.core.timeseries.sbas import inversion as si
+from insar_subsidence.core.timeseries import sbas as si
 from tests.core.sbas_synthetic import (
     make_dates,
     small_baseline_pairs,

@@ -5,7 +5,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from insar_subsidence.core.dates import years_since
+from insar_subsidence.core.conventions import years_since
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.grid import Grid
 from insar_subsidence.core.io.geotiff import write_geotiff

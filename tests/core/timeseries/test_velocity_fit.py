@@ -18,6 +18,7 @@ from insar_subsidence.core.io.mintpy import (
     write_timeseries,
 )
 from insar_subsidence.core.timeseries import velocity as vel
+from insar_subsidence.core.timeseries.rate_fit import fit_design
 
 GRID = Grid(500000.0, 4000000.0, 30.0, -30.0, width=8, length=6, epsg=32633)
 DATES = [dt.date(2020, 1, 1) + dt.timedelta(days=12 * i) for i in range(61)]
@@ -28,8 +29,8 @@ def test_linear_rate_and_its_standard_deviation_match_theory():
     rng = np.random.default_rng(0)
     sigma, rate = 0.002, -0.03
     data = rate * YEARS[:, None] + rng.normal(0, sigma, (len(YEARS), 4000))
-    design, names = vel.design_matrix(YEARS, "linear")
-    params, std = vel.fit_series(data, design)
+    design, names = vel.velocity_design(YEARS, "linear")
+    params, std = fit_design(data, design)
     v = params[names.index("velocity")]
     expected_std = sigma / np.sqrt(np.sum((YEARS - YEARS.mean()) ** 2))
     assert abs(v.mean() - rate) < 3 * expected_std / np.sqrt(4000) + 1e-6
@@ -46,8 +47,8 @@ def test_acceleration_and_seasonal_terms_are_recovered():
         + 0.005 * np.sin(2 * np.pi * YEARS)
         + 0.002 * np.cos(4 * np.pi * YEARS)
     )
-    design, names = vel.design_matrix(YEARS, "acceleration+seasonal")
-    params, std = vel.fit_series(truth[:, None], design)
+    design, names = vel.velocity_design(YEARS, "acceleration+seasonal")
+    params, std = fit_design(truth[:, None], design)
     got = dict(zip(names, params[:, 0], strict=True))
     assert got["velocity"] == pytest.approx(-0.04, abs=1e-9)
     assert got["acceleration"] == pytest.approx(-0.02, abs=1e-9)
@@ -60,12 +61,12 @@ def test_parts_share_the_rate_but_not_the_offset_and_nan_dates_are_skipped():
     data = -0.05 * YEARS + np.where(parts == 1, 0.3, 0.0)  # part 2 referenced elsewhere
     data = np.stack([data, data]).T.copy()
     data[::3, 1] = np.nan
-    design, names = vel.design_matrix(YEARS, "linear", parts)
-    params, _ = vel.fit_series(data, design)
+    design, names = vel.velocity_design(YEARS, "linear", parts)
+    params, _ = fit_design(data, design)
     np.testing.assert_allclose(params[names.index("velocity")], [-0.05, -0.05], atol=1e-9)
     few = np.full((len(YEARS), 1), np.nan)
     few[:2, 0] = [0.0, 1.0]
-    assert np.isnan(vel.fit_series(few, vel.design_matrix(YEARS, "linear")[0])[0]).all()
+    assert np.isnan(fit_design(few, vel.velocity_design(YEARS, "linear")[0])[0]).all()
 
 
 def test_classes_follow_the_thresholds():

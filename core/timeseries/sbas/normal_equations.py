@@ -1,0 +1,138 @@
+"""Sparse Cholesky solves of the normal equations ``A^T W A x = A^T W y`` of a pair network,
+vectorised over pixels."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from .backend import Backend
+
+
+def _elimination_order(neighbours: List[set]) -> Tuple[List[int], List[List[int]]]:
+    """Greedy minimum-degree elimination of a small graph (dates linked by pairs).
+
+    Returns the order and, per eliminated node, its neighbours still present at that moment
+    (the non-zero pattern of its column of the Cholesky factor, fill included)."""
+    graph = [set(nb) for nb in neighbours]
+    alive = set(range(len(graph)))
+    order, structure = [], []
+    while alive:
+        node = min(alive, key=lambda v: (len(graph[v]), v))
+        linked = sorted(graph[node])
+        for a in linked:
+            graph[a].discard(node)
+            graph[a].update(v for v in linked if v != a)
+        alive.discard(node)
+        order.append(node)
+        structure.append(linked)
+    return order, structure
+
+
+class NetworkNormalEquations:
+    """Normal equations ``A^T W A x = A^T W y`` of the pair network, for many pixels at once.
+
+    ``A^T W A`` is the weighted Laplacian of the date graph: entry (i, j) is non-zero only
+    when a pair links dates i and j. Its sparse Cholesky factor, after a minimum-degree
+    ordering of the dates, has few entries beyond those of the network (a small-baseline
+    network with a few annual pairs: ~10 per date instead of n). The factor is stored as a
+    flat (pixels, entries) array and computed column by column with every operation
+    vectorised over pixels, on numpy or on a torch CUDA device.
+    """
+
+    def __init__(self, pair_index: np.ndarray, num_dates: int):
+        from scipy.sparse import csr_matrix
+
+        n, m = num_dates, len(pair_index)
+        neighbours = [set() for _ in range(n)]
+        for a, b in pair_index:
+            neighbours[a].add(int(b))
+            neighbours[b].add(int(a))
+        order, structure = _elimination_order(neighbours)
+        position: Dict[Tuple[int, int], int] = {}
+        for j, linked in zip(order, structure, strict=True):
+            position[(j, j)] = len(position)
+            for i in linked:
+                position[(i, j)] = len(position)
+        self.num_dates, self.entries, self.order = n, len(position), order
+        rank = {v: r for r, v in enumerate(order)}
+
+        def entry(i, j):  # (later, earlier) in the elimination order
+            return position[(i, j)] if rank[i] > rank[j] else position[(j, i)]
+
+        self.diagonal = np.array([position[(v, v)] for v in range(n)])
+        edges = sorted({(min(a, b), max(a, b)) for a, b in pair_index.tolist()})
+        self.edge_dates = np.array(edges, dtype=np.int64).reshape(-1, 2)
+        self.edge_entry = np.array([entry(a, b) for a, b in edges], dtype=np.int64)
+        rows = np.repeat(np.arange(m), 3)
+        cols = np.array(
+            [[self.diagonal[a], self.diagonal[b], entry(a, b)] for a, b in pair_index.tolist()]
+        ).reshape(-1)
+        self.assemble = csr_matrix(
+            (np.tile([1.0, 1.0, -1.0], m), (rows, cols)), shape=(m, self.entries)
+        ).T.tocsr()
+        incidence = np.zeros((m, n))
+        incidence[np.arange(m), pair_index[:, 0]] = -1.0
+        incidence[np.arange(m), pair_index[:, 1]] = 1.0
+        self.transpose = csr_matrix(incidence.T)
+        self.steps = []
+        for j, linked in zip(order, structure, strict=True):
+            linked = np.array(sorted(linked, key=rank.get), dtype=np.int64)
+            t1, t2 = np.tril_indices(len(linked))
+            self.steps.append(
+                (
+                    j,
+                    self.diagonal[j],
+                    linked,
+                    np.array([position[(i, j)] for i in linked], dtype=np.int64),
+                    np.array(
+                        [
+                            entry(linked[a], linked[b]) if a != b else self.diagonal[linked[a]]
+                            for a, b in zip(t1, t2, strict=True)
+                        ],
+                        dtype=np.int64,
+                    ),
+                    t1,
+                    t2,
+                )
+            )
+
+    def solve(
+        self, weights: np.ndarray, weighted_obs: np.ndarray, free: np.ndarray, backend: Backend
+    ) -> np.ndarray:
+        """x (p, n) for weights (p, m), weights * observations (p, m); dates not ``free``
+        are fixed to zero."""
+        # pixels along the last axis: every step gathers whole contiguous rows
+        factor = self.assemble @ weights.T  # (entries, p) or (entries, 1) shared by all
+        x = (self.transpose @ weighted_obs.T) * free.T  # (n, p)
+        # drop the rows and columns of fixed dates, with a unit diagonal there
+        factor[self.edge_entry] *= (
+            free[:, self.edge_dates[:, 0]] & free[:, self.edge_dates[:, 1]]
+        ).T
+        factor[self.diagonal] = np.where(free.T, factor[self.diagonal], 1.0)
+        return backend.numpy(
+            self._cholesky_solve(backend.array(factor), backend.array(x), backend)
+        ).T
+
+    def _cholesky_solve(self, factor, x, backend: Backend):
+        xp, steps = backend.xp, self.steps
+        if backend.device is not None:
+            steps = [
+                tuple(backend.array(v) if isinstance(v, np.ndarray) else v for v in step)
+                for step in steps
+            ]
+        for j, diag, linked, column_at, update_at, t1, t2 in steps:
+            pivot = xp.sqrt(factor[diag])
+            factor[diag] = pivot
+            x[j] = x[j] / pivot
+            if len(linked):
+                column = factor[column_at] / pivot
+                factor[column_at] = column
+                factor[update_at] -= column[t1] * column[t2]
+                x[linked] -= column * x[j]
+        for j, diag, linked, column_at, _, _, _ in reversed(steps):
+            if len(linked):
+                x[j] -= (factor[column_at] * x[linked]).sum(0)
+            x[j] = x[j] / factor[diag]
+        return x
