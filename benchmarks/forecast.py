@@ -21,7 +21,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchm
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
 from insar_subsidence.core.prediction.evaluation import ForecastOptions, forecast_series  # noqa: E402
-from insar_subsidence.core.prediction.models import NetworkOptions, fit_networks  # noqa: E402
+from insar_subsidence.core.prediction.models import RecurrentNetworkOptions, fit_networks  # noqa: E402
 from insar_subsidence.core.prediction.vmd import VMDOptions, vmd  # noqa: E402
 
 PEER = ROOT / ".venv-peers" / "bin" / "python"
@@ -90,7 +90,9 @@ def bench_networks() -> None:
     for cell in ("lstm", "gru"):
         for m in (1, 100, 1000):
             started = time.perf_counter()
-            fit_networks(series[:m, :168], NetworkOptions(cell=cell, epochs=100, patience=1000))
+            fit_networks(
+                series[:m, :168], RecurrentNetworkOptions(cell=cell, epochs=100, patience=1000)
+            )
             seconds = time.perf_counter() - started
             print(
                 f"  {cell} train 100 epochs, {m:4d} series together: {seconds:6.2f} s "

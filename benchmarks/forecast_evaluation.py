@@ -26,7 +26,7 @@ from insar_subsidence.core.prediction.evaluation import (  # noqa: E402
     fill_gaps,
     point_names,
 )
-from insar_subsidence.core.prediction.hybrids import MODELS  # noqa: E402
+from insar_subsidence.core.prediction.hybrids import ForecastModel  # noqa: E402
 
 
 def demo_series(demo: Path, n_points: int, seed: int):
@@ -92,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--demo", type=Path, default=ROOT / "demo_output")
     parser.add_argument("--points", type=int, default=5)
-    parser.add_argument("--models", nargs="*", default=list(MODELS))
+    parser.add_argument("--models", nargs="*", default=list(ForecastModel.values()))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
         "--absolute", action="store_true", help="networks on raw levels (the papers' setting)"

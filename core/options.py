@@ -122,10 +122,13 @@ class OptionSpec:
     minimum: Optional[float]
     maximum: Optional[float]
     label: str
-    #: the value type with Optional[...] removed (bool, int, float, str, a Choice, ...)
+    #: the value type with Optional[...] removed (bool, int, float, str, a Choice, ...); for a
+    #: tuple of choices, the Choice of its items
     kind: Any
     #: True when None is an allowed value ("off")
     nullable: bool
+    #: True for a tuple of choices (``Tuple[SomeChoice, ...]``): one or more of them
+    multiple: bool = False
 
     @property
     def choices(self) -> Optional[Type[Choice]]:
@@ -145,7 +148,8 @@ class OptionSpec:
                 else (f"At least {low}." if low else f"At most {high}.")
             )
         if self.choices is not None:
-            parts.append(f"Choices: {self.choices.described()}.")
+            which = "One or more of" if self.multiple else "Choices"
+            parts.append(f"{which}: {self.choices.described()}.")
         return " ".join(parts)
 
 
@@ -157,6 +161,15 @@ def _unwrap_optional(hint) -> Tuple[Any, bool]:
     return hint, False
 
 
+def _choice_items(hint) -> Optional[Type[Choice]]:
+    """The Choice of ``Tuple[SomeChoice, ...]``, else None."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        if isinstance(args[0], type) and issubclass(args[0], Choice):
+            return args[0]
+    return None
+
+
 @functools.lru_cache(maxsize=None)
 def option_specs(cls: type) -> Dict[str, OptionSpec]:
     """Every field of an options dataclass declared with :func:`option`, by name."""
@@ -166,6 +179,7 @@ def option_specs(cls: type) -> Dict[str, OptionSpec]:
         if "help" not in f.metadata:
             continue
         kind, nullable = _unwrap_optional(hints.get(f.name, Any))
+        items = _choice_items(kind)
         if f.default is not dataclasses.MISSING:
             default = f.default
         elif f.default_factory is not dataclasses.MISSING:
@@ -181,17 +195,33 @@ def option_specs(cls: type) -> Dict[str, OptionSpec]:
             minimum=meta["minimum"],
             maximum=meta["maximum"],
             label=meta["label"] or f.name.replace("_", " "),
-            kind=kind,
+            kind=items or kind,
             nullable=nullable or default is None,
+            multiple=items is not None,
         )
     return specs
 
 
 def option_spec(cls: type, name: str) -> OptionSpec:
+    """The spec of one field; a dotted name (``"model.network.epochs"``) reaches into nested
+    options, and its default is then the one the default ``cls()`` holds there (an outer class
+    may give its parts other defaults than their own)."""
+    *parents, field_name = name.split(".")
+    owner, instance = cls, None
+    if parents:
+        instance = cls()
+        for parent in parents:
+            instance = getattr(instance, parent)
+        owner = type(instance)
     try:
-        return option_specs(cls)[name]
+        spec = option_specs(owner)[field_name]
     except KeyError:
-        raise KeyError(f"{cls.__name__} has no option '{name}' declared with option()") from None
+        raise KeyError(
+            f"{owner.__name__} has no option '{field_name}' declared with option()"
+        ) from None
+    if instance is None:
+        return spec
+    return dataclasses.replace(spec, default=getattr(instance, field_name))
 
 
 def validate(options: Any) -> None:
@@ -201,6 +231,16 @@ def validate(options: Any) -> None:
         if value is None:
             if not spec.nullable:
                 raise InputError(f"option '{spec.label}' needs a value.", None, spec.help_text())
+            continue
+        if spec.multiple:
+            items = (value,) if isinstance(value, str) else tuple(value)
+            if not items:
+                raise InputError(
+                    f"option '{spec.label}' needs at least one value.", None, spec.help_text()
+                )
+            object.__setattr__(
+                options, name, tuple(spec.choices.parse(item, spec.label) for item in items)
+            )
             continue
         if spec.choices is not None:
             object.__setattr__(options, name, spec.choices.parse(value, spec.label))

@@ -4,13 +4,17 @@ An algorithm declares an option parameter with :func:`option_parameter`; its typ
 bounds, choices (static strings: models, scripts and ``qgis_process`` say ``var``, not ``3``)
 and help come from the options dataclass field, and the parameter remembers which field it
 fills, so :func:`read_options` builds the options object from the parameters in one call.
+A field of nested options is named by its dotted path (``"model.network.epochs"``); its
+default is the one of the outer class (``ForecastOptions().model.network.epochs``), so an outer
+class that sets other defaults for its parts keeps them in the dialog.
 Parameters that are not options (layers, files, outputs) get their help through
 :func:`with_help`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional, Type
+import dataclasses
+from typing import Any, Dict, Optional, Type
 
 from qgis.core import (
     QgsProcessingParameterBoolean,
@@ -36,7 +40,8 @@ def with_help(parameter: QgsProcessingParameterDefinition, text: str):
 
 def _number_parameter(name: str, description: str, spec: OptionSpec, zero_is_none: bool):
     integer = spec.kind is int
-    kind = QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
+    number = QgsProcessingParameterNumber.Type
+    kind = number.Integer if integer else number.Double
     default = spec.default
     if default is None and zero_is_none:
         default = 0
@@ -60,19 +65,26 @@ def option_parameter(
     advanced: bool = False,
     zero_is_none: bool = False,
 ) -> QgsProcessingParameterDefinition:
-    """A parameter for ``options_class.field``: type, default, bounds, choices and help from
-    the schema.
+    """A parameter for ``options_class.field`` (a dotted path for nested options): type,
+    default, bounds, choices and help from the schema.
 
     ``zero_is_none``: for a number whose default is None ("off"), the dialog shows 0 and 0
     reads back as None.
     """
     spec = option_spec(options_class, field)
     if spec.choices is not None:
+        if spec.default is None:
+            default = None
+        elif spec.multiple:
+            default = [str(item) for item in spec.default]
+        else:
+            default = str(spec.default)
         parameter = QgsProcessingParameterEnum(
             name,
             description,
             list(spec.choices.values()),
-            defaultValue=None if spec.default is None else str(spec.default),
+            allowMultiple=spec.multiple,
+            defaultValue=default,
             optional=spec.nullable,
             usesStaticStrings=True,
         )
@@ -98,7 +110,7 @@ def option_parameter(
         }
     )
     if advanced:
-        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
     return parameter
 
 
@@ -107,9 +119,16 @@ def _read(algorithm, parameters, context, parameter, spec: OptionSpec) -> Any:
     zero_is_none = bool(parameter.metadata().get(ZERO_IS_NONE_KEY))
     value = parameters.get(name)
     if spec.choices is not None:
-        if value is None or value == "":
+        if value is None or value == "" or value == []:
             return None if spec.nullable else spec.default
-        return spec.choices.parse(algorithm.parameterAsEnumString(parameters, name, context))
+        if spec.multiple:
+            return tuple(
+                spec.choices.parse(item, spec.label)
+                for item in algorithm.parameterAsEnumStrings(parameters, name, context)
+            )
+        return spec.choices.parse(
+            algorithm.parameterAsEnumString(parameters, name, context), spec.label
+        )
     if spec.kind is bool:
         return algorithm.parameterAsBool(parameters, name, context)
     if spec.kind in (int, float):
@@ -123,11 +142,28 @@ def _read(algorithm, parameters, context, parameter, spec: OptionSpec) -> Any:
     return None if spec.nullable and not text else text
 
 
+def _nest(default: Any, values: Dict[str, Any]) -> Dict[str, Any]:
+    """Dotted-path values -> field values of ``default``'s class, nested options rebuilt from
+    ``default``'s parts (so they keep the defaults the outer class gives them)."""
+    fields, parts = {}, {}
+    for path, value in values.items():
+        head, _, rest = path.partition(".")
+        if rest:
+            parts.setdefault(head, {})[rest] = value
+        else:
+            fields[head] = value
+    for head, nested in parts.items():
+        part = getattr(default, head)
+        fields[head] = dataclasses.replace(part, **_nest(part, nested))
+    return fields
+
+
 def read_options(algorithm, parameters, context, options_class: Type, **given) -> Any:
     """An ``options_class`` instance from the algorithm's option parameters.
 
-    Fields without a parameter keep their defaults unless passed in ``given``. Raises the core
-    InputError of the validator when a value is out of its bounds.
+    Fields without a parameter keep their defaults unless passed in ``given`` (a field given
+    whole also replaces the parameters of its nested options). Raises the core InputError of
+    the validator when a value is out of its bounds.
     """
     values = {}
     prefix = f"{options_class.__name__}."
@@ -136,14 +172,14 @@ def read_options(algorithm, parameters, context, options_class: Type, **given) -
         if not key.startswith(prefix):
             continue
         field = key[len(prefix) :]
-        if field in given:
+        if field.partition(".")[0] in given:
             continue
         spec = option_spec(options_class, field)
         values[field] = _read(algorithm, parameters, context, parameter, spec)
-    values.update(given)
-    return options_class(**values)
+    return options_class(**{**_nest(options_class(), values), **given})
 
 
 def option_help(options_class: type, field: str) -> Optional[str]:
-    """The schema help of a field, for parameters built by hand (a date list, a point)."""
+    """The schema help of a field (a dotted path for nested options), for parameters built by
+    hand (a date list, a point, a file)."""
     return option_spec(options_class, field).help_text()

@@ -9,17 +9,23 @@ from .evaluation import (
     forecast_file,
     forecast_series,
 )
-from .hybrids import ModelOptions, forecast, one_step
+from .hybrids import ForecastModel, ModelOptions, TuningBounds, forecast, one_step
+from .models import RecurrentCell, RecurrentNetworkOptions
 from .sparrow_search import SparrowOptions, sparrow_search
 from .ssa_decomposition import SSAOptions, ssa_components, ssa_denoise
-from .vmd import VMDOptions, vmd
+from .vmd import VmdInit, VMDOptions, vmd
 
 __all__ = [
+    "ForecastModel",
     "ForecastOptions",
     "ModelOptions",
+    "RecurrentCell",
+    "RecurrentNetworkOptions",
     "SSAOptions",
     "SparrowOptions",
+    "TuningBounds",
     "VMDOptions",
+    "VmdInit",
     "compare_file",
     "compare_models",
     "forecast",

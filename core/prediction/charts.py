@@ -10,7 +10,7 @@ from typing import Dict, Sequence
 import numpy as np
 
 from ..plotting import pyplot, save_figure
-from .hybrids import LABELS
+from .hybrids import ForecastModel
 
 
 def prediction_chart(
@@ -27,7 +27,7 @@ def prediction_chart(
     fig, ax = plt.subplots(figsize=(10, 5))
     ax.plot(dates, observed, "k.-", lw=1, ms=3, label="Target (observed)")
     for name, pred in predictions.items():
-        (line,) = ax.plot(dates, pred, lw=1, label=LABELS[name])
+        (line,) = ax.plot(dates, pred, lw=1, label=ForecastModel.parse(name).label)
         if name in forecasts:
             f_dates, mean, lower, upper = forecasts[name]
             ax.plot(f_dates, mean, "--", lw=1, color=line.get_color())
@@ -54,7 +54,14 @@ def error_chart(
     fig, ax = plt.subplots(figsize=(10, 4))
     index = np.arange(len(dates) - n_train) + 1
     for name, pred in predictions.items():
-        ax.plot(index, pred[n_train:] - observed[n_train:], ".-", lw=1, ms=3, label=LABELS[name])
+        ax.plot(
+            index,
+            pred[n_train:] - observed[n_train:],
+            ".-",
+            lw=1,
+            ms=3,
+            label=ForecastModel.parse(name).label,
+        )
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xlabel("test sample index")
     ax.set_ylabel("prediction error (mm)")

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -25,8 +25,9 @@ from ..conventions import years_since
 from ..dates import days_since, format_yyyymmdd
 from ..errors import InputError
 from ..io.point_layers import PointSeries, write_points
+from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
-from .hybrids import LABELS, MODELS, ModelOptions, check_model, forecast, one_step
+from .hybrids import ForecastModel, ModelOptions, check_model, forecast, one_step
 
 PathLike = Union[str, Path]
 MAPE_FLOOR_MM = 1.0
@@ -34,12 +35,38 @@ SPLITS = ("train", "test")
 
 
 @dataclass
-class ForecastOptions:
-    test_fraction: float = 0.2
-    horizon: int = 6  # acquisitions forecast beyond the last date
-    seed: int = 0
-    model: ModelOptions = field(default_factory=ModelOptions)
-    chunk_points: int = 256  # points trained together in batch forecasting
+class ForecastOptions(Options):
+    """Options of the comparison (:func:`compare_models`) and of the forecasts
+    (:func:`forecast_series`)."""
+
+    test_fraction: float = option(
+        0.2,
+        help="Share of the last dates held out for testing; models never see them in training",
+        minimum=0.05,
+        maximum=0.5,
+    )
+    horizon: int = option(
+        6,
+        help="Acquisitions to forecast beyond the last date, at the median revisit",
+        unit="acquisitions",
+        minimum=1,
+        maximum=200,
+    )
+    seed: int = option(
+        0, help="Random seed of the network weights, the decomposition and the search", minimum=0
+    )
+    model: ModelOptions = option(factory=ModelOptions, help="Settings of the forecasting models")
+    chunk_points: int = option(
+        256, help="Points trained together in one batched program when forecasting", minimum=1
+    )
+    models: Tuple[ForecastModel, ...] = option(
+        tuple(ForecastModel), help="Models compared on the same train/test split"
+    )
+    forecast_model: ForecastModel = option(
+        ForecastModel.GRU,
+        help="Model that forecasts the points (GRU had the best test RMSE on the real EGMS "
+        "evaluation)",
+    )
 
     def seeded(self) -> ModelOptions:
         m = self.model
@@ -106,19 +133,28 @@ class CompareResult:
     network_options: Dict[str, object]
 
 
+def _resolve_models(
+    models: Optional[Sequence[str]], options: ForecastOptions
+) -> List[ForecastModel]:
+    """``models`` by name, or the options' models when None."""
+    return [check_model(name) for name in (options.models if models is None else models)]
+
+
 def compare_models(
     dates: Sequence[dt.date],
     y: np.ndarray,
-    models: Sequence[str] = MODELS,
+    models: Optional[Sequence[str]] = None,
     options: ForecastOptions = None,
     point_names: Sequence[str] = None,
     progress: ProgressCallback = silent,
 ) -> CompareResult:
-    """One-step-ahead predictions and metrics of each model on each series (rows of y, mm).
+    """One-step-ahead predictions and metrics of each model (default: ``options.models``) on
+    each series (rows of y, mm).
 
     Sparrow-tuned models are tuned per point; the others train all points in one batch.
     """
     options = options or ForecastOptions()
+    models = _resolve_models(models, options)
     y = np.array(y, dtype=float, ndmin=2)
     if not np.all(np.isfinite(y)):
         raise InputError("series contain NaN.", None, "fill gaps first (fill_gaps).")
@@ -128,10 +164,9 @@ def compare_models(
     model_options = options.seeded()
     predictions, used, rows = {}, {}, []
     for k, name in enumerate(models):
-        check_model(name)
         sub = scaled(progress, k / len(models), (k + 1) / len(models))
-        report(progress, k / len(models), f"{LABELS[name]}")
-        if name == "vmd_ssa_lstm":
+        report(progress, k / len(models), name.label)
+        if name == ForecastModel.VMD_SSA_LSTM:
             parts = []
             for i in range(len(y)):
                 p, used[name] = one_step(
@@ -177,14 +212,15 @@ class ForecastResult:
 def forecast_series(
     dates: Sequence[dt.date],
     y: np.ndarray,
-    model: str,
+    model: Optional[str] = None,
     options: ForecastOptions = None,
     progress: ProgressCallback = silent,
 ) -> ForecastResult:
-    """Forecast the next ``options.horizon`` acquisitions of every row of ``y`` (mm), training
-    ``options.chunk_points`` series at a time in one batched program (CUDA when present)."""
+    """Forecast the next ``options.horizon`` acquisitions of every row of ``y`` (mm) with
+    ``model`` (default: ``options.forecast_model``), training ``options.chunk_points`` series at
+    a time in one batched program (CUDA when present)."""
     options = options or ForecastOptions()
-    check_model(model)
+    model = check_model(options.forecast_model if model is None else model)
     y = np.array(y, dtype=float, ndmin=2)
     future = future_dates(dates, options.horizon)
     years = years_since(dates)
@@ -275,7 +311,7 @@ def write_compare_outputs(
     points: PointSeries,
     output_table: PathLike,
     output_folder: Optional[PathLike],
-    models: Sequence[str] = MODELS,
+    models: Optional[Sequence[str]] = None,
     options: ForecastOptions = None,
     source: Optional[str] = None,
     progress: ProgressCallback = silent,
@@ -286,6 +322,7 @@ def write_compare_outputs(
     from .charts import error_chart, prediction_chart
 
     options = options or ForecastOptions()
+    models = _resolve_models(models, options)
     filled, usable = _usable(points, source)
     names = [n for n, ok in zip(point_names(points), usable, strict=True) if ok]
     y = filled[usable]
@@ -391,7 +428,7 @@ def _fmt(value: float) -> str:
 def write_forecast_layer(
     points: PointSeries,
     output: PathLike,
-    model: str,
+    model: Optional[str] = None,
     options: ForecastOptions = None,
     source: Optional[str] = None,
     progress: ProgressCallback = silent,
@@ -400,6 +437,7 @@ def write_forecast_layer(
     ``FYYYYMMDD`` (forecast, mm) and ``FLOYYYYMMDD``/``FHIYYYYMMDD`` (band) per future date.
     Unusable points (too many gaps) keep NULL forecasts."""
     options = options or ForecastOptions()
+    model = check_model(options.forecast_model if model is None else model)
     filled, usable = _usable(points, source)
     result = forecast_series(
         points.dates, filled[usable], model, options, scaled(progress, 0, 0.95)
@@ -410,7 +448,7 @@ def write_forecast_layer(
             column = np.full(len(points), np.nan)
             column[usable] = values[:, h]
             fields[forecast_field(d, bound)] = column
-    fields["FMODEL"] = np.array([model] * len(points))
+    fields["FMODEL"] = np.array([model.value] * len(points))
     write_points(output, replace(points, fields=fields))
     report(progress, 1.0, f"forecast {int(usable.sum())} points")
     return {
@@ -437,7 +475,7 @@ def compare_file(
     points_path: PathLike,
     output_table: PathLike,
     output_folder: Optional[PathLike] = None,
-    models: Sequence[str] = MODELS,
+    models: Optional[Sequence[str]] = None,
     options: ForecastOptions = None,
     timeseries_path: Optional[PathLike] = None,
     progress: ProgressCallback = silent,
@@ -461,7 +499,7 @@ def compare_file(
 def forecast_file(
     points_path: PathLike,
     output: PathLike,
-    model: str,
+    model: Optional[str] = None,
     options: ForecastOptions = None,
     timeseries_path: Optional[PathLike] = None,
     progress: ProgressCallback = silent,

@@ -24,74 +24,98 @@ last values of each component to its network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Dict, Optional
 
 import numpy as np
 
-from ..errors import InputError
+from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
 from ..timeseries.rate_fit import rate_design
-from .models import NetworkOptions, fit_networks, windows
+from .models import RecurrentCell, RecurrentNetworkOptions, fit_networks, windows
 from .sparrow_search import SparrowOptions, sparrow_search
 from .ssa_decomposition import SSAOptions, ssa_denoise
 from .vmd import VMDOptions, vmd
 
-BASELINES = ("persistence", "linear_trend", "harmonic")
-NETWORK_MODELS = ("lstm", "gru", "vmd_lstm", "vmd_gru", "vmd_ssa_lstm", "ssa_lstm")
-MODELS = BASELINES + NETWORK_MODELS
-LABELS = {
-    "persistence": "Persistence",
-    "linear_trend": "Linear trend",
-    "harmonic": "Trend + annual harmonic",
-    "lstm": "LSTM",
-    "gru": "GRU",
-    "vmd_lstm": "VMD-LSTM",
-    "vmd_gru": "VMD-GRU",
-    "vmd_ssa_lstm": "VMD-SSA-LSTM (sparrow search)",
-    "ssa_lstm": "SSA-LSTM (singular spectrum)",
-}
+
+class ForecastModel(Choice):
+    """Forecasting models: three baselines, then the recurrent networks and their hybrids."""
+
+    PERSISTENCE = "persistence", "Persistence"
+    LINEAR_TREND = "linear_trend", "Linear trend"
+    HARMONIC = "harmonic", "Trend + annual harmonic"
+    LSTM = "lstm", "LSTM"
+    GRU = "gru", "GRU"
+    VMD_LSTM = "vmd_lstm", "VMD-LSTM"
+    VMD_GRU = "vmd_gru", "VMD-GRU"
+    VMD_SSA_LSTM = "vmd_ssa_lstm", "VMD-SSA-LSTM (sparrow search)"
+    SSA_LSTM = "ssa_lstm", "SSA-LSTM (singular spectrum)"
+
+
+BASELINES = (ForecastModel.PERSISTENCE, ForecastModel.LINEAR_TREND, ForecastModel.HARMONIC)
 # model -> (decomposition, cell, sparrow-tuned)
 _NETWORKS = {
-    "lstm": (None, "lstm", False),
-    "gru": (None, "gru", False),
-    "vmd_lstm": ("vmd", "lstm", False),
-    "vmd_gru": ("vmd", "gru", False),
-    "vmd_ssa_lstm": ("vmd", "lstm", True),
-    "ssa_lstm": ("ssa", "lstm", False),
+    ForecastModel.LSTM: (None, RecurrentCell.LSTM, False),
+    ForecastModel.GRU: (None, RecurrentCell.GRU, False),
+    ForecastModel.VMD_LSTM: ("vmd", RecurrentCell.LSTM, False),
+    ForecastModel.VMD_GRU: ("vmd", RecurrentCell.GRU, False),
+    ForecastModel.VMD_SSA_LSTM: ("vmd", RecurrentCell.LSTM, True),
+    ForecastModel.SSA_LSTM: ("ssa", RecurrentCell.LSTM, False),
 }
 
 
 @dataclass
-class TuningBounds:
+class TuningBounds(Options):
     """Sparrow search ranges (inclusive); learning rate searched on a log scale. Epochs range
     from a quarter of the network's ``epochs`` (at least 10) up to it, so the user's epoch
     budget also bounds the search time."""
 
-    hidden: tuple = (4, 48)
-    learning_rate: tuple = (1e-3, 5e-2)
-    window: tuple = (4, 20)
+    hidden: tuple = option((4, 48), help="Range of hidden units searched (smallest, largest)")
+    learning_rate: tuple = option(
+        (1e-3, 5e-2), help="Range of learning rates searched, on a log scale (smallest, largest)"
+    )
+    window: tuple = option(
+        (4, 20), help="Range of input windows searched (smallest, largest)", unit="acquisitions"
+    )
 
 
 @dataclass
-class ModelOptions:
-    network: NetworkOptions = field(default_factory=NetworkOptions)
-    vmd: VMDOptions = field(default_factory=VMDOptions)
-    ssa: SSAOptions = field(default_factory=lambda: SSAOptions(window=12, contribution=0.95))
-    sparrow: SparrowOptions = field(
-        default_factory=lambda: SparrowOptions(population=6, iterations=4)
+class ModelOptions(Options):
+    """Settings of the forecasting models (:func:`one_step`, :func:`forecast`)."""
+
+    network: RecurrentNetworkOptions = option(
+        factory=RecurrentNetworkOptions, help="Recurrent network of the LSTM/GRU models"
     )
-    bounds: TuningBounds = field(default_factory=TuningBounds)
-    ensemble: int = 5  # networks (seeds) per series for multi-step bands
-    band_level: float = 0.90  # central probability of the uncertainty band
+    vmd: VMDOptions = option(factory=VMDOptions, help="Variational mode decomposition (VMD models)")
+    ssa: SSAOptions = option(
+        factory=lambda: SSAOptions(window=12, contribution=0.95),
+        help="Singular spectrum denoising (SSA-LSTM)",
+    )
+    sparrow: SparrowOptions = option(
+        factory=lambda: SparrowOptions(population=6, iterations=4),
+        help="Sparrow search of the network settings (VMD-SSA-LSTM)",
+    )
+    bounds: TuningBounds = option(
+        factory=TuningBounds, help="Ranges the sparrow search explores (VMD-SSA-LSTM)"
+    )
+    ensemble: int = option(
+        5,
+        help="Networks with different initial weights per point; their spread widens the "
+        "forecast band",
+        minimum=1,
+        maximum=50,
+    )
+    band_level: float = option(
+        0.90,
+        help="Central probability of the forecast band (0.9: 5 % below, 5 % above)",
+        minimum=0.01,
+        maximum=0.999,
+    )
 
 
-def check_model(name: str) -> str:
-    if name not in MODELS:
-        raise InputError(
-            f"unknown forecasting model '{name}'.", None, f"choose one of {', '.join(MODELS)}."
-        )
-    return name
+def check_model(name: str) -> ForecastModel:
+    """The model named ``name``; an unknown name raises an InputError listing the models."""
+    return ForecastModel.parse(name, "forecasting model")
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -156,10 +180,10 @@ def _sum_prediction(fitted, components: np.ndarray) -> np.ndarray:
 def tune(
     components: np.ndarray,
     target: np.ndarray,
-    network: NetworkOptions,
+    network: RecurrentNetworkOptions,
     options: ModelOptions,
     progress: ProgressCallback = silent,
-) -> NetworkOptions:
+) -> RecurrentNetworkOptions:
     """Sparrow search for hidden units, learning rate, epochs and window minimising the RMSE of
     the summed one-step predictions on the validation windows (the end of the TRAINING data),
     over all rows of ``components`` together (one setting for the batch).
@@ -171,7 +195,7 @@ def tune(
     epochs = (max(10, network.epochs // 4), max(10, network.epochs))
     cache: Dict[tuple, float] = {}
 
-    def decode(position: np.ndarray) -> NetworkOptions:
+    def decode(position: np.ndarray) -> RecurrentNetworkOptions:
         u = (np.clip(position, -1, 1) + 1) / 2
         lr = 10 ** (
             np.log10(b.learning_rate[0])
@@ -200,12 +224,16 @@ def tune(
     return decode(result.best_position)
 
 
-def _network_options(name: str, options: ModelOptions) -> NetworkOptions:
+def _network_options(name: ForecastModel, options: ModelOptions) -> RecurrentNetworkOptions:
     return replace(options.network, cell=_NETWORKS[name][1])
 
 
 def _network_one_step(
-    name: str, y: np.ndarray, n_train: int, options: ModelOptions, progress: ProgressCallback
+    name: ForecastModel,
+    y: np.ndarray,
+    n_train: int,
+    options: ModelOptions,
+    progress: ProgressCallback,
 ) -> tuple:
     kind, _, tuned = _NETWORKS[name]
     m, n = y.shape
@@ -217,7 +245,7 @@ def _network_one_step(
         )
     c = components.shape[1]
     fitted = fit_networks(components.reshape(m * c, n_train), network)
-    report(progress, 0.9, f"{LABELS[name]}: predicting the test period")
+    report(progress, 0.9, f"{name.label}: predicting the test period")
     w = network.window
     pred = np.full(y.shape, np.nan)
     pred[:, w:n_train] = _sum_prediction(fitted, components)
@@ -246,7 +274,7 @@ def one_step(
     """One-step-ahead predictions (M, N) (NaN where none: the first window) and the network
     options used (None for baselines). See the module docstring for what each part sees."""
     options = options or ModelOptions()
-    check_model(name)
+    name = check_model(name)
     y = np.atleast_2d(np.asarray(y, dtype=float))
     if name in BASELINES:
         return _baseline_one_step(name, y, np.asarray(years, float), n_train), None
@@ -272,7 +300,7 @@ def forecast(
     from scipy.stats import norm
 
     options = options or ModelOptions()
-    check_model(name)
+    name = check_model(name)
     y = np.atleast_2d(np.asarray(y, dtype=float))
     z = float(norm.ppf(0.5 + options.band_level / 2))
     future_years = np.asarray(future_years, dtype=float)

@@ -26,25 +26,53 @@ import numpy as np
 from .. import accelerator
 from ..accelerator import torch_device
 from ..errors import InputError
+from ..options import Choice, Options, option
 
-CELLS = ("lstm", "gru")
+
+class RecurrentCell(Choice):
+    """Recurrent cell of the forecasting networks."""
+
+    LSTM = "lstm", "LSTM (long short-term memory)"
+    GRU = "gru", "GRU (gated recurrent unit)"
 
 
 @dataclass
-class NetworkOptions:
-    """Hyper-parameters shared by all models trained together."""
+class RecurrentNetworkOptions(Options):
+    """Hyper-parameters shared by all forecasting networks trained together."""
 
-    cell: str = "lstm"
-    hidden: int = 16
-    window: int = 8
-    learning_rate: float = 0.01
-    epochs: int = 200
-    patience: int = 20
-    validation_fraction: float = 0.2
-    seed: int = 0
-    relative: bool = True  # window relative to its last value -> next change
-    chunk_models: int = 512  # models per batched program (bounds memory)
-    device: Optional[str] = None  # None: CUDA when available, else CPU
+    cell: RecurrentCell = option(RecurrentCell.LSTM, help="Recurrent cell of the network")
+    hidden: int = option(16, help="Hidden units of the recurrent cell", minimum=1)
+    window: int = option(
+        8, help="Past values the network reads to predict the next", unit="acquisitions", minimum=1
+    )
+    learning_rate: float = option(0.01, help="Adam learning rate", minimum=1e-9, maximum=1.0)
+    epochs: int = option(
+        200,
+        help="Maximum training epochs per network (early stopping ends sooner)",
+        minimum=1,
+        maximum=5000,
+    )
+    patience: int = option(
+        20, help="Stop after this many epochs without validation improvement", minimum=0
+    )
+    validation_fraction: float = option(
+        0.2,
+        help="Latest share of the training windows used for early stopping",
+        minimum=0.0,
+        maximum=0.9,
+    )
+    seed: int = option(0, help="Random seed of the initial weights", minimum=0)
+    relative: bool = option(
+        True,
+        help="Read the window relative to its last value and predict the change (lets the "
+        "network extrapolate a trend)",
+    )
+    chunk_models: int = option(
+        512, help="Networks trained in one batched program (bounds memory)", minimum=1
+    )
+    device: Optional[str] = option(
+        None, help="Torch device (cpu, cuda); empty = CUDA when available, else CPU"
+    )
 
 
 def import_torch():
@@ -73,8 +101,8 @@ def windows(series: np.ndarray, window: int) -> tuple:
 class _Batched:
     """Weights of ``n`` recurrent networks with input size 1 and a linear head."""
 
-    def __init__(self, torch, n: int, options: NetworkOptions, device):
-        gates = 4 if options.cell == "lstm" else 3
+    def __init__(self, torch, n: int, options: RecurrentNetworkOptions, device):
+        gates = 4 if options.cell == RecurrentCell.LSTM else 3
         h = options.hidden
         bound = 1.0 / np.sqrt(h)
         gen = torch.Generator().manual_seed(int(options.seed))
@@ -101,7 +129,7 @@ class _Batched:
         for t in range(w):
             gi = x[:, :, t : t + 1] * p["w_ih"] + p["b_ih"]
             gh = torch.bmm(h, p["w_hh"]) + p["b_hh"]
-            if self.cell == "lstm":
+            if self.cell == RecurrentCell.LSTM:
                 i, f, g, o = (gi + gh).chunk(4, dim=2)
                 c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
                 h = torch.sigmoid(o) * torch.tanh(c)
@@ -121,7 +149,7 @@ class FittedNetworks:
     chunks: list  # slices of model indices
     mean: np.ndarray  # (M,) training-series mean per model (0 when relative)
     scale: np.ndarray  # (M,) training standard deviation of levels, or of increments
-    options: NetworkOptions
+    options: RecurrentNetworkOptions
     device: object
     best_epoch: np.ndarray
     validation_rmse: np.ndarray  # (M,) raw units, NaN without validation windows
@@ -163,14 +191,12 @@ def _transform(
 
 
 def fit_networks(
-    train_series: np.ndarray, options: NetworkOptions = None, progress=None
+    train_series: np.ndarray, options: RecurrentNetworkOptions = None, progress=None
 ) -> FittedNetworks:
     """Train one network per row of ``train_series`` (M, N) to predict the next value from the
     previous ``options.window`` values. Only these training series are seen: scaling, windows,
     validation (their last ``validation_fraction`` of windows) and early stopping."""
-    options = options or NetworkOptions()
-    if options.cell not in CELLS:
-        raise InputError(f"unknown network cell '{options.cell}'.", None, "use lstm or gru.")
+    options = options or RecurrentNetworkOptions()
     torch = import_torch()
     device = torch_device(torch, options.device)
     series = np.atleast_2d(np.asarray(train_series, dtype=float))

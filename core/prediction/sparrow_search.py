@@ -22,17 +22,32 @@ from typing import Callable, List, Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 
 
 @dataclass
-class SparrowOptions:
-    population: int = 20
-    iterations: int = 50
-    producer_fraction: float = 0.2  # PD
-    danger_fraction: float = 0.1  # SD
-    safety_threshold: float = 0.8  # ST
-    seed: int = 0
+class SparrowOptions(Options):
+    """Options of :func:`sparrow_search` (defaults: Xue & Shen 2020)."""
+
+    population: int = option(20, help="Sparrows in the flock", minimum=2, maximum=100)
+    iterations: int = option(50, help="Search iterations", minimum=0, maximum=500)
+    producer_fraction: float = option(
+        0.2,
+        help="Share of producers, the best sparrows that search widely (PD)",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    danger_fraction: float = option(
+        0.1, help="Share of sparrows aware of danger (SD)", minimum=0.0, maximum=1.0
+    )
+    safety_threshold: float = option(
+        0.8,
+        help="Alarm level below which producers keep searching widely (ST)",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    seed: int = option(0, help="Random seed of the search", minimum=0)
 
 
 @dataclass

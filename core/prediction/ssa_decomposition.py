@@ -17,17 +17,30 @@ from typing import Optional
 import numpy as np
 
 from ..errors import InputError
+from ..options import Options, option
 
 
 @dataclass
-class SSAOptions:
-    """``window``: embedding dimension L (default N // 4, at least 2). ``n_components``: keep
-    that many leading components; when None keep the fewest reaching ``contribution`` of the
-    energy (sum of squared singular values)."""
+class SSAOptions(Options):
+    """Options of :func:`ssa_denoise`."""
 
-    window: Optional[int] = None
-    n_components: Optional[int] = None
-    contribution: float = 0.95
+    window: Optional[int] = option(
+        None,
+        help="Embedding dimension L; empty = a quarter of the series (at least 2)",
+        unit="samples",
+        minimum=2,
+    )
+    n_components: Optional[int] = option(
+        None,
+        help="Leading components kept; empty = the fewest reaching the energy contribution",
+        minimum=1,
+    )
+    contribution: float = option(
+        0.95,
+        help="Share of the energy (sum of squared singular values) the kept components reach",
+        minimum=0.0,
+        maximum=1.0,
+    )
 
 
 def _trajectory(x: np.ndarray, window: int) -> np.ndarray:

@@ -27,24 +27,40 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..options import Choice, Options, option
+
+
+class VmdInit(Choice):
+    """Initial centre frequencies of the modes."""
+
+    ZERO = "zero", "all at zero frequency"
+    UNIFORM = "uniform", "spread uniformly, 0.5 k / K"
+    RANDOM = "random", "random (seeded), log-uniform"
 
 
 @dataclass
-class VMDOptions:
-    """``alpha``: bandwidth penalty (larger = narrower modes; values are not portable between
-    implementations). ``tau``: dual ascent step (0 = noise slack). ``tol``: stop when the
-    summed squared mode change (normalised by the extended length) falls below it.
-    ``init``: initial centre frequencies 'zero', 'uniform' (0.5 k / K) or 'random' (seeded).
-    ``dc``: hold the first mode at zero frequency (a trend mode)."""
+class VMDOptions(Options):
+    """Options of :func:`vmd`; ``alpha`` values are not portable between implementations."""
 
-    n_modes: int = 5
-    alpha: float = 2000.0
-    tau: float = 0.0
-    tol: float = 1e-7
-    max_iter: int = 500
-    init: str = "uniform"
-    dc: bool = False
-    seed: int = 0
+    n_modes: int = option(5, help="Number of variational modes (K)", minimum=1, maximum=12)
+    alpha: float = option(
+        2000.0, help="Bandwidth penalty: larger values give narrower modes", minimum=0.0
+    )
+    tau: float = option(
+        0.0,
+        help="Dual ascent step; 0 leaves a noise slack (modes need not sum to the signal)",
+        minimum=0.0,
+    )
+    tol: float = option(
+        1e-7,
+        help="Stop when the summed squared change of the modes (per sample of the extended "
+        "signal) falls below this",
+        minimum=0.0,
+    )
+    max_iter: int = option(500, help="Largest number of iterations", minimum=1)
+    init: VmdInit = option(VmdInit.UNIFORM, help="Initial centre frequencies of the modes")
+    dc: bool = option(False, help="Hold the first mode at zero frequency (a trend mode)")
+    seed: int = option(0, help="Random seed of the 'random' initial frequencies", minimum=0)
 
 
 @dataclass
@@ -57,21 +73,17 @@ class VMDResult:
 
 def _initial_omega(options: VMDOptions, n_signals: int, length: int) -> np.ndarray:
     k = options.n_modes
-    if options.init == "uniform":
+    if options.init == VmdInit.UNIFORM:
         omega = np.tile(0.5 / k * np.arange(k), (n_signals, 1))
-    elif options.init == "random":
+    elif options.init == VmdInit.RANDOM:
         rng = np.random.default_rng(options.seed)
         fs = 1.0 / length
         draws = rng.random(k)  # the same start for every row: a row alone = a row in a batch
         omega = np.tile(
             np.sort(np.exp(np.log(fs) + (np.log(0.5) - np.log(fs)) * draws)), (n_signals, 1)
         )
-    elif options.init == "zero":
-        omega = np.zeros((n_signals, k))
     else:
-        raise InputError(
-            f"unknown VMD init '{options.init}'.", None, "use 'zero', 'uniform' or 'random'."
-        )
+        omega = np.zeros((n_signals, k))
     if options.dc:
         omega[:, 0] = 0.0
     return omega
@@ -93,8 +105,6 @@ def vmd(signal: np.ndarray, options: VMDOptions = None) -> VMDResult:
         raise InputError(
             "VMD got NaN or infinite values.", None, "fill gaps in the series before decomposing."
         )
-    if options.n_modes < 1:
-        raise InputError("VMD needs at least one mode.", None, "set n_modes >= 1.")
     m, n = x.shape
     k = options.n_modes
     left = n // 2

@@ -2,99 +2,90 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterVectorDestination,
 )
 
 from ...core.prediction.evaluation import ForecastOptions, compare_file, forecast_file
-from ...core.prediction.hybrids import LABELS, MODELS
 from ..base import SubsidenceAlgorithm
-
-DEFAULTS = ForecastOptions()
-DEFAULT_FORECAST_MODEL = "gru"  # best test RMSE on the real EGMS evaluation
+from ..parameters import option_parameter, with_help
 
 
-def _common_parameters(algorithm) -> None:
-    algorithm.addParameter(
-        QgsProcessingParameterFeatureSource(
-            "INPUT",
-            "Points with DYYYYMMDD displacement fields (mm)",
-            [QgsProcessing.TypeVectorPoint],
+class _ForecastingAlgorithm(SubsidenceAlgorithm):
+    """The parameters both forecasting algorithms share: points or a time series to sample,
+    horizon, seed, network epochs and VMD modes."""
+
+    INPUT = "INPUT"
+    TIMESERIES = "TIMESERIES"
+    HORIZON = "HORIZON"
+    SEED = "SEED"
+    EPOCHS = "EPOCHS"
+    VMD_MODES = "VMD_MODES"
+
+    def add_common_parameters(self) -> None:
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.INPUT,
+                    "Points with DYYYYMMDD displacement fields (mm)",
+                    [QgsProcessing.SourceType.TypeVectorPoint],
+                ),
+                "Point layer with one displacement field per date named DYYYYMMDD (mm, LOS "
+                "positive toward the satellite), e.g. imported EGMS or PS points.",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterFile(
-            "TIMESERIES",
-            "Or sample this time series (timeseries.h5) at the points",
-            extension="h5",
-            optional=True,
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.TIMESERIES,
+                    "Or sample this time series (timeseries.h5) at the points",
+                    extension="h5",
+                    optional=True,
+                ),
+                "MintPy timeseries.h5 sampled at the nearest pixel of each point instead of the "
+                "points' own DYYYYMMDD fields.",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "HORIZON",
-            "Acquisitions to forecast beyond the last date",
-            defaultValue=DEFAULTS.horizon,
-            minValue=1,
-            maxValue=200,
+        self.addParameter(
+            option_parameter(
+                self.HORIZON,
+                ForecastOptions,
+                "horizon",
+                "Acquisitions to forecast beyond the last date",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "SEED",
-            "Random seed (network weights, decomposition, search)",
-            defaultValue=DEFAULTS.seed,
-            minValue=0,
+        self.addParameter(
+            option_parameter(
+                self.SEED,
+                ForecastOptions,
+                "seed",
+                "Random seed (network weights, decomposition, search)",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "EPOCHS",
-            "Maximum training epochs per network (early stopping ends sooner)",
-            defaultValue=DEFAULTS.model.network.epochs,
-            minValue=1,
-            maxValue=5000,
+        self.addParameter(
+            option_parameter(
+                self.EPOCHS,
+                ForecastOptions,
+                "model.network.epochs",
+                "Maximum training epochs per network (early stopping ends sooner)",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "VMD_MODES",
-            "Variational modes (K) for the VMD models",
-            defaultValue=DEFAULTS.model.vmd.n_modes,
-            minValue=1,
-            maxValue=12,
+        self.addParameter(
+            option_parameter(
+                self.VMD_MODES,
+                ForecastOptions,
+                "model.vmd.n_modes",
+                "Variational modes (K) for the VMD models",
+            )
         )
-    )
 
 
-def _options(algorithm, parameters, context, **extra) -> ForecastOptions:
-    model = DEFAULTS.model
-    model = replace(
-        model,
-        network=replace(
-            model.network, epochs=algorithm.parameterAsInt(parameters, "EPOCHS", context)
-        ),
-        vmd=replace(model.vmd, n_modes=algorithm.parameterAsInt(parameters, "VMD_MODES", context)),
-    )
-    return replace(
-        DEFAULTS,
-        model=model,
-        horizon=algorithm.parameterAsInt(parameters, "HORIZON", context),
-        seed=algorithm.parameterAsInt(parameters, "SEED", context),
-        **extra,
-    )
-
-
-class ForecastCompareAlgorithm(SubsidenceAlgorithm):
+class ForecastCompareAlgorithm(_ForecastingAlgorithm):
     ALGORITHM_ID = "forecastcompare"
     DISPLAY_NAME = "Compare forecasting models (LSTM, GRU, VMD hybrids, baselines)"
     GROUP = "prediction"
@@ -104,89 +95,79 @@ class ForecastCompareAlgorithm(SubsidenceAlgorithm):
         "dates only (VMD and SSA decompose a trailing window). Writes RMSE, MAE and MAPE "
         "per point, model and split, charts of predictions and errors, and forecasts."
     )
+    MODELS = "MODELS"
+    TEST_FRACTION = "TEST_FRACTION"
+    SPARROW_POPULATION = "SPARROW_POPULATION"
+    SPARROW_ITERATIONS = "SPARROW_ITERATIONS"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
 
     def initAlgorithm(self, config=None):
-        _common_parameters(self)
+        self.add_common_parameters()
+        self.addParameter(option_parameter(self.MODELS, ForecastOptions, "models", "Models"))
         self.addParameter(
-            QgsProcessingParameterEnum(
-                "MODELS",
-                "Models",
-                options=[LABELS[m] for m in MODELS],
-                allowMultiple=True,
-                defaultValue=list(range(len(MODELS))),
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "TEST_FRACTION",
+            option_parameter(
+                self.TEST_FRACTION,
+                ForecastOptions,
+                "test_fraction",
                 "Fraction of the last dates held out for testing",
-                QgsProcessingParameterNumber.Double,
-                DEFAULTS.test_fraction,
-                minValue=0.05,
-                maxValue=0.5,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "SPARROW_POPULATION",
+            option_parameter(
+                self.SPARROW_POPULATION,
+                ForecastOptions,
+                "model.sparrow.population",
                 "Sparrow search population (VMD-SSA-LSTM)",
-                defaultValue=DEFAULTS.model.sparrow.population,
-                minValue=2,
-                maxValue=100,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "SPARROW_ITERATIONS",
+            option_parameter(
+                self.SPARROW_ITERATIONS,
+                ForecastOptions,
+                "model.sparrow.iterations",
                 "Sparrow search iterations (VMD-SSA-LSTM)",
-                defaultValue=DEFAULTS.model.sparrow.iterations,
-                minValue=0,
-                maxValue=500,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_TABLE",
-                "Metrics table (point, model, split, rmse, mae, mape)",
-                "CSV files (*.csv)",
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_TABLE,
+                    "Metrics table (point, model, split, rmse, mae, mape)",
+                    "CSV files (*.csv)",
+                ),
+                "One row per point, model and split (train, test): RMSE and MAE in mm, MAPE in "
+                "% (targets under 1 mm skipped).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER",
-                "Folder for charts (PNG), predictions and forecasts (CSV)",
-                optional=True,
+            with_help(
+                QgsProcessingParameterFolderDestination(
+                    self.OUTPUT_FOLDER,
+                    "Folder for charts (PNG), predictions and forecasts (CSV)",
+                    optional=True,
+                ),
+                "Prediction and error chart per point, predictions.csv (one-step predictions) "
+                "and forecasts.csv (each model's forecast with its band, mm).",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        models = [MODELS[i] for i in self.parameterAsEnums(parameters, "MODELS", context)]
-        options = _options(
-            self,
-            parameters,
-            context,
-            test_fraction=self.parameterAsDouble(parameters, "TEST_FRACTION", context),
-        )
-        sparrow = replace(
-            options.model.sparrow,
-            population=self.parameterAsInt(parameters, "SPARROW_POPULATION", context),
-            iterations=self.parameterAsInt(parameters, "SPARROW_ITERATIONS", context),
-        )
-        options = replace(options, model=replace(options.model, sparrow=sparrow))
-        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context) or None
+        options = self.read_options(parameters, context, ForecastOptions)
+        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context) or None
         return self.run_core(
             feedback,
             compare_file,
-            self.vector_path(parameters, "INPUT", context, feedback),
-            self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context),
+            self.vector_path(parameters, self.INPUT, context, feedback),
+            self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context),
             folder,
-            models or list(MODELS),
+            None,
             options,
-            self.parameterAsFile(parameters, "TIMESERIES", context) or None,
+            self.parameterAsFile(parameters, self.TIMESERIES, context) or None,
         )
 
 
-class ForecastAlgorithm(SubsidenceAlgorithm):
+class ForecastAlgorithm(_ForecastingAlgorithm):
     ALGORITHM_ID = "forecast"
     DISPLAY_NAME = "Forecast displacement at points"
     GROUP = "prediction"
@@ -195,48 +176,43 @@ class ForecastAlgorithm(SubsidenceAlgorithm):
         "in batches (CUDA when present). Adds FYYYYMMDD (mm) and the band bounds "
         "FLOYYYYMMDD / FHIYYYYMMDD to the points, read by the time-series dock."
     )
+    MODEL = "MODEL"
+    ENSEMBLE = "ENSEMBLE"
+    OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
-        _common_parameters(self)
+        self.add_common_parameters()
+        self.addParameter(option_parameter(self.MODEL, ForecastOptions, "forecast_model", "Model"))
         self.addParameter(
-            QgsProcessingParameterEnum(
-                "MODEL",
-                "Model",
-                options=[LABELS[m] for m in MODELS],
-                defaultValue=MODELS.index(DEFAULT_FORECAST_MODEL),
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "ENSEMBLE",
+            option_parameter(
+                self.ENSEMBLE,
+                ForecastOptions,
+                "model.ensemble",
                 "Networks per point for the uncertainty band (seeds)",
-                defaultValue=DEFAULTS.model.ensemble,
-                minValue=1,
-                maxValue=50,
             )
         )
         output = QgsProcessingParameterVectorDestination(
-            "OUTPUT", "Points with forecasts", QgsProcessing.TypeVectorPoint
+            self.OUTPUT, "Points with forecasts", QgsProcessing.SourceType.TypeVectorPoint
         )
         output.setSupportsNonFileBasedOutput(False)  # core writes the GeoPackage itself
-        self.addParameter(output)
+        self.addParameter(
+            with_help(
+                output,
+                "GeoPackage with the input points and fields plus FYYYYMMDD (forecast, mm), "
+                "FLOYYYYMMDD / FHIYYYYMMDD (band) per future date and FMODEL.",
+            )
+        )
 
     def processAlgorithm(self, parameters, context, feedback):
-        options = _options(self, parameters, context)
-        options = replace(
-            options,
-            model=replace(
-                options.model, ensemble=self.parameterAsInt(parameters, "ENSEMBLE", context)
-            ),
-        )
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        options = self.read_options(parameters, context, ForecastOptions)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         result = self.run_core(
             feedback,
             forecast_file,
-            self.vector_path(parameters, "INPUT", context, feedback),
+            self.vector_path(parameters, self.INPUT, context, feedback),
             output,
-            MODELS[self.parameterAsEnum(parameters, "MODEL", context)],
+            None,
             options,
-            self.parameterAsFile(parameters, "TIMESERIES", context) or None,
+            self.parameterAsFile(parameters, self.TIMESERIES, context) or None,
         )
-        return {"OUTPUT": output, "POINTS": result["POINTS"]}
+        return {self.OUTPUT: output, "POINTS": result["POINTS"]}

@@ -71,7 +71,7 @@ def run(ctx):
         "forecast",
         {
             "INPUT": str(points),
-            "MODEL": 4,
+            "MODEL": "gru",
             "HORIZON": 8,
             "SEED": ctx.seed,
             "EPOCHS": 60,

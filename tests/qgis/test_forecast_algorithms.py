@@ -17,7 +17,7 @@ def test_compare_writes_metrics_charts_and_forecasts(run_algorithm, test_data, t
         "forecastcompare",
         {
             "INPUT": str(test_data / "forecast" / "egms_l2b_5points.gpkg"),
-            "MODELS": [0, 2, 4],
+            "MODELS": ["persistence", "harmonic", "gru"],
             "TEST_FRACTION": 0.2,
             "HORIZON": 3,
             "SEED": 1,
@@ -41,7 +41,7 @@ def test_forecast_adds_forecast_and_band_fields(run_algorithm, test_data, tmp_pa
         "forecast",
         {
             "INPUT": str(test_data / "forecast" / "egms_l2b_5points.gpkg"),
-            "MODEL": 4,
+            "MODEL": "gru",
             "HORIZON": 2,
             "EPOCHS": 10,
             "ENSEMBLE": 2,
@@ -74,5 +74,5 @@ def test_layer_without_date_fields_is_refused_naming_it(run_algorithm, tmp_path)
     with pytest.raises(QgsProcessingException, match="no_dates"):
         run_algorithm(
             "forecastcompare",
-            {"INPUT": str(bad), "MODELS": [0], "OUTPUT_TABLE": str(tmp_path / "m.csv")},
+            {"INPUT": str(bad), "MODELS": ["persistence"], "OUTPUT_TABLE": str(tmp_path / "m.csv")},
         )

@@ -11,7 +11,7 @@ from insar_subsidence.core.io.point_layers import read_points
 from insar_subsidence.core.prediction import evaluation as ev
 from insar_subsidence.core.prediction.hybrids import ModelOptions, forecast, one_step
 from insar_subsidence.core.prediction.models import (
-    NetworkOptions,
+    RecurrentNetworkOptions,
     fit_networks,
     windows,
 )
@@ -22,7 +22,7 @@ torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
 TINY = ModelOptions(
-    network=NetworkOptions(hidden=4, window=4, epochs=15, patience=5),
+    network=RecurrentNetworkOptions(hidden=4, window=4, epochs=15, patience=5),
     vmd=VMDOptions(n_modes=2, max_iter=80),
     sparrow=SparrowOptions(population=3, iterations=1),
     ensemble=2,
@@ -84,7 +84,7 @@ def test_networks_learn_a_sine_and_scale_on_training_data_only():
     for cell in ("lstm", "gru"):
         fitted = fit_networks(
             y[:, :120],
-            NetworkOptions(cell=cell, hidden=8, window=8, epochs=150, learning_rate=0.03),
+            RecurrentNetworkOptions(cell=cell, hidden=8, window=8, epochs=150, learning_rate=0.03),
         )
         x, target = windows(y, 8)
         error = fitted.predict(x)[:, 112:] - target[:, 112:]
