@@ -6,25 +6,47 @@
 tests, error maps). :mod:`.common` holds what they share.
 """
 
-from .cnn import CnnOptions, train_cnn
+from .cnn import CnnOptions, DenseLayers, train_cnn
 from .driving_forces import DrivingForceInputs, driving_force_stack, write_driving_forces
-from .evaluation import CompareOptions, compare_interpolators
+from .evaluation import ComparedMethod, CompareOptions, SplitKind, compare_interpolators
 from .idw import IdwOptions
-from .kriging import KrigingOptions, OrdinaryKriging, fit_variogram
-from .rbf import RbfOptions
-from .run import InterpolateOptions, cnn_interpolate, compare_points, interpolate_points
-from .terrain import TerrainOptions, terrain_indices, write_terrain_indices
+from .kriging import KrigingOptions, OrdinaryKriging, VariogramModel, fit_variogram
+from .rbf import RbfKernel, RbfOptions
+from .run import (
+    CnnInterpolationOptions,
+    InterpolateOptions,
+    InterpolationMethod,
+    cnn_interpolate,
+    compare_points,
+    interpolate_points,
+)
+from .terrain import (
+    FlowMethod,
+    TerrainIndex,
+    TerrainOptions,
+    terrain_indices,
+    write_terrain_indices,
+)
 
 __all__ = [
+    "CnnInterpolationOptions",
     "CnnOptions",
     "CompareOptions",
+    "ComparedMethod",
+    "DenseLayers",
     "DrivingForceInputs",
+    "FlowMethod",
     "IdwOptions",
     "InterpolateOptions",
+    "InterpolationMethod",
     "KrigingOptions",
     "OrdinaryKriging",
+    "RbfKernel",
     "RbfOptions",
+    "SplitKind",
+    "TerrainIndex",
     "TerrainOptions",
+    "VariogramModel",
     "cnn_interpolate",
     "compare_interpolators",
     "compare_points",

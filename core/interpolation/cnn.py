@@ -26,27 +26,73 @@ import numpy as np
 from ..accelerator import default_threads, import_torch, torch_device
 from ..errors import InputError
 from ..grid import Grid
+from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
 MODEL_FORMAT = "insar_subsidence.cnn/1"
 
 
+class DenseLayers(Choice):
+    """Named layouts of the dense layers after the convolution blocks."""
+
+    PAPER = "paper", "1024-1024-512-512-256 (paper)"
+    SMALL = "small", "256-128 (small, fast)"
+
+    @property
+    def units(self) -> Tuple[int, ...]:
+        """Units of each dense layer."""
+        return {
+            DenseLayers.PAPER: (1024, 1024, 512, 512, 256),
+            DenseLayers.SMALL: (256, 128),
+        }[self]
+
+
 @dataclass
-class CnnOptions:
-    patch_size: int = 30
-    conv_channels: Tuple[int, ...] = (32, 64, 128)  # one 1x1 + 3x3 + max-pool block each
-    dense: Tuple[int, ...] = (1024, 1024, 512, 512, 256)
-    dropout: float = 0.1
-    learning_rate: float = 1e-4
-    batch_size: int = 128
-    epochs: int = 150
-    patience: int = 15  # epochs without validation improvement before stopping
-    validation_fraction: float = 0.15
-    seed: int = 0
-    device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
-    threads: int = 0  # CPU threads for torch; 0 = half the cores (at least 1)
-    inference_batch: int = 1024
+class CnnOptions(Options):
+    """Options of :func:`train_cnn` (stored with the model)."""
+
+    patch_size: int = option(
+        30,
+        help="Side of the driver window around each point; the point is at index size // 2",
+        unit="cells",
+        minimum=4,
+        maximum=128,
+    )
+    conv_channels: Tuple[int, ...] = option(
+        (32, 64, 128),
+        help="Channels of each convolution block (1x1 and 3x3 convolutions, 2x2 max-pooling); "
+        "the first block's width is doubled per block",
+    )
+    dense: Tuple[int, ...] = option(
+        DenseLayers.PAPER.units, help="Units of each dense layer after the convolution blocks"
+    )
+    dropout: float = option(
+        0.1, help="Dropout after each block and dense layer", minimum=0.0, maximum=0.9
+    )
+    learning_rate: float = option(1e-4, help="Adam learning rate", minimum=1e-7, maximum=1.0)
+    batch_size: int = option(128, help="Training patches per batch", minimum=2)
+    epochs: int = option(
+        150,
+        help="Maximum training epochs (early stopping on the validation points ends sooner)",
+        minimum=1,
+        maximum=10000,
+    )
+    patience: int = option(
+        15, help="Stop after this many epochs without validation improvement", minimum=1
+    )
+    validation_fraction: float = option(
+        0.15,
+        help="Share of the training points held back for early stopping",
+        minimum=0.01,
+        maximum=0.5,
+    )
+    seed: int = option(0, help="Random seed of the weights, the batches and the splits", minimum=0)
+    device: str = option("auto", help="Torch device: auto (CUDA when present), cpu or cuda")
+    threads: int = option(
+        0, help="CPU threads for torch; 0 = half the cores (at least 1)", minimum=0
+    )
+    inference_batch: int = option(1024, help="Patches predicted together", minimum=1)
 
 
 def _torch():

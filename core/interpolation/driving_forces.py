@@ -8,7 +8,7 @@ well point, and the terrain indices of :mod:`core.terrain` computed from the ali
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -18,6 +18,7 @@ from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import grid_of, open_raster, write_geotiff
 from ..io.point_layers import read_points
+from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
 from .terrain import TerrainOptions, cell_size_metres, terrain_indices
 
@@ -26,21 +27,45 @@ TERRAIN_BANDS = ("altitude", "slope", "aspect", "spi", "twi")
 
 
 @dataclass
-class DrivingForceInputs:
-    """Paths of the user rasters (any may be None) and the wells layer."""
+class DrivingForceInputs(Options):
+    """Paths of the user rasters (any may be empty), the wells layer and how to read them."""
 
-    reference: Optional[PathLike] = None  # grid to align on; default: the DEM
-    dem: Optional[PathLike] = None
-    red: Optional[PathLike] = None  # red reflectance (band red_band)
-    nir: Optional[PathLike] = None  # near-infrared reflectance (band nir_band)
-    red_band: int = 1
-    nir_band: int = 1
-    ndvi: Optional[PathLike] = None  # ready NDVI (used when red/NIR are not given)
-    landuse: Optional[PathLike] = None  # categorical codes
-    water_table: Optional[PathLike] = None  # depth to water table, m
-    wells: Optional[PathLike] = None  # point layer of wells
-    extra: Dict[str, PathLike] = field(default_factory=dict)  # name -> continuous raster
-    terrain: TerrainOptions = field(default_factory=TerrainOptions)
+    reference: Optional[PathLike] = option(
+        None,
+        help="Raster whose grid (CRS, extent, cell size) every band is aligned on; "
+        "empty = the DEM's",
+    )
+    dem: Optional[PathLike] = option(
+        None, help="Elevation (m): altitude band and slope, aspect, SPI and TWI computed from it"
+    )
+    red: Optional[PathLike] = option(
+        None, help="Red reflectance raster; with the near-infrared one it gives NDVI"
+    )
+    nir: Optional[PathLike] = option(
+        None, help="Near-infrared reflectance raster; NDVI = (NIR - red) / (NIR + red)"
+    )
+    red_band: int = option(1, help="Band of the red raster that holds red reflectance", minimum=1)
+    nir_band: int = option(
+        1, help="Band of the near-infrared raster that holds NIR reflectance", minimum=1
+    )
+    ndvi: Optional[PathLike] = option(
+        None, help="Ready NDVI raster (-1..1), used when red and NIR are not given"
+    )
+    landuse: Optional[PathLike] = option(
+        None, help="Land-use classes (integer codes), aligned by nearest neighbour"
+    )
+    water_table: Optional[PathLike] = option(
+        None, help="Depth to the water table (m), aligned bilinearly"
+    )
+    wells: Optional[PathLike] = option(
+        None, help="Point layer of wells: band of the distance (m) to the nearest well"
+    )
+    extra: Dict[str, PathLike] = option(
+        factory=dict, help="More continuous rasters by band name, aligned bilinearly"
+    )
+    terrain: TerrainOptions = option(
+        factory=TerrainOptions, help="How slope, aspect, SPI and TWI are computed from the DEM"
+    )
 
 
 def align_raster(

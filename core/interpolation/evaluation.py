@@ -17,7 +17,7 @@ mean of the observed values), and a Wilcoxon signed-rank test on paired absolute
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..grid import Grid
+from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, scaled, silent
 from .cnn import CnnOptions
 from .idw import IdwOptions, idw_predictor
@@ -32,22 +33,55 @@ from .kriging import KrigingOptions, kriging_predictor
 from .rbf import RbfOptions, rbf_predictor
 
 PathLike = Union[str, Path]
-SPLITS = ("random", "block")
-METHODS = ("cnn", "kriging", "idw", "rbf")
+
+
+class SplitKind(Choice):
+    """How the points are dealt into cross-validation folds."""
+
+    RANDOM = "random", "random K-fold (flatters methods on dense points)"
+    BLOCK = "block", "spatial block K-fold (whole blocks held out)"
+    BOTH = "both", "both, on the same points"
+
+
+class ComparedMethod(Choice):
+    """Interpolators the comparison can score."""
+
+    CNN = "cnn", "patch CNN over the driving forces"
+    KRIGING = "kriging", "ordinary kriging"
+    IDW = "idw", "inverse distance weighting"
+    RBF = "rbf", "radial basis functions"
 
 
 @dataclass
-class CompareOptions:
-    split: str = "both"  # "random", "block" or "both"
-    folds: int = 5
-    block_size: Optional[float] = None  # map units; None: see default_block_size
-    block_patch_widths: float = 5.0  # default block size in CNN patch widths
-    seed: int = 0
-    methods: Tuple[str, ...] = METHODS
-    kriging: KrigingOptions = field(default_factory=KrigingOptions)
-    idw: IdwOptions = field(default_factory=IdwOptions)
-    rbf: RbfOptions = field(default_factory=RbfOptions)
-    cnn: CnnOptions = field(default_factory=CnnOptions)
+class CompareOptions(Options):
+    """Options of :func:`compare_interpolators`."""
+
+    split: SplitKind = option(SplitKind.BOTH, help="Cross-validation splits scored")
+    folds: int = option(
+        5, help="Folds per split: each point is predicted once, out of fold", minimum=2, maximum=20
+    )
+    block_size: Optional[float] = option(
+        None,
+        help="Side of the square blocks of the spatial split, in map units; empty = "
+        "block_patch_widths CNN patch widths, or 1/8 of the extent without drivers",
+        unit="map units",
+        minimum=1e-9,
+    )
+    block_patch_widths: float = option(
+        5.0, help="Default block side in CNN patch widths", minimum=0.01
+    )
+    seed: int = option(0, help="Random seed of the folds", minimum=0)
+    methods: Tuple[ComparedMethod, ...] = option(
+        tuple(ComparedMethod), help="Methods scored (the CNN only with a driver stack)"
+    )
+    kriging: KrigingOptions = option(factory=KrigingOptions, help="Kriging settings")
+    idw: IdwOptions = option(factory=IdwOptions, help="Inverse distance weighting settings")
+    rbf: RbfOptions = option(factory=RbfOptions, help="Radial basis function settings")
+    cnn: CnnOptions = option(
+        # every fold of every split trains one network: fewer epochs than a single training
+        factory=lambda: CnnOptions(epochs=50),
+        help="CNN settings",
+    )
 
 
 @dataclass
@@ -59,11 +93,11 @@ class DrivingForces:
     names: List[str]
 
 
-def split_kinds(split: str) -> Tuple[str, ...]:
-    if split == "both":
-        return SPLITS
-    if split not in SPLITS:
-        raise InputError(f"unknown split '{split}'.", None, "use random, block or both.")
+def split_kinds(split: str) -> Tuple[SplitKind, ...]:
+    """The splits ``split`` names: ``both`` is random and block."""
+    split = SplitKind.parse(split, "split")
+    if split == SplitKind.BOTH:
+        return (SplitKind.RANDOM, SplitKind.BLOCK)
     return (split,)
 
 
@@ -158,29 +192,28 @@ def _fitter(
     progress: ProgressCallback,
 ) -> Callable:
     """``fit(xy, values) -> predict(query_xy)`` for one method."""
-    if method == "kriging":
+    method = ComparedMethod.parse(method, "method")
+    if method == ComparedMethod.KRIGING:
         return lambda xy, v: kriging_predictor(xy, v, options.kriging)
-    if method == "idw":
+    if method == ComparedMethod.IDW:
         return lambda xy, v: idw_predictor(xy, v, options.idw)
-    if method == "rbf":
+    if method == ComparedMethod.RBF:
         return lambda xy, v: rbf_predictor(xy, v, options.rbf)
-    if method == "cnn":
-        from .cnn import train_cnn
+    from .cnn import train_cnn
 
-        def fit(xy, v):
-            model = train_cnn(
-                driving_forces.stack,
-                driving_forces.grid,
-                xy,
-                v,
-                options.cnn,
-                driving_forces.names,
-                progress,
-            )
-            return lambda q: model.predict_points(driving_forces.stack, driving_forces.grid, q)
+    def fit(xy, v):
+        model = train_cnn(
+            driving_forces.stack,
+            driving_forces.grid,
+            xy,
+            v,
+            options.cnn,
+            driving_forces.names,
+            progress,
+        )
+        return lambda q: model.predict_points(driving_forces.stack, driving_forces.grid, q)
 
-        return fit
-    raise InputError(f"unknown method '{method}'.", None, f"use some of {METHODS}.")
+    return fit
 
 
 @dataclass
@@ -222,7 +255,7 @@ def compare_interpolators(
     xy = np.asarray(xy, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     keep = np.isfinite(values) & np.isfinite(xy).all(axis=1)
-    methods = [m for m in options.methods if m != "cnn" or driving_forces is not None]
+    methods = [m for m in options.methods if m != ComparedMethod.CNN or driving_forces is not None]
     if driving_forces is not None:
         rows, cols = driving_forces.grid.rowcol(xy[:, 0], xy[:, 1])
         keep &= driving_forces.grid.contains(rows, cols)
@@ -241,7 +274,7 @@ def compare_interpolators(
     for kind in kinds:
         folds[kind] = (
             random_folds(len(values), options.folds, options.seed)
-            if kind == "random"
+            if kind == SplitKind.RANDOM
             else block_folds(xy, block_size, options.folds, options.seed)
         )
     predictions: Dict[str, Dict[str, np.ndarray]] = {k: {} for k in kinds}

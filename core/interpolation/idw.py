@@ -7,13 +7,21 @@ from typing import Optional
 
 import numpy as np
 
+from ..options import Options, option
 from .common import Predictor, merge_duplicates
 
 
 @dataclass
-class IdwOptions:
-    power: float = 2.0
-    neighbours: int = 12
+class IdwOptions(Options):
+    """Options of :func:`idw_predictor`."""
+
+    power: float = option(
+        2.0,
+        help="Power of the inverse distance: larger values favour the nearest points",
+        minimum=0.1,
+        maximum=10.0,
+    )
+    neighbours: int = option(12, help="Nearest points averaged per prediction", minimum=1)
 
 
 def idw_predictor(

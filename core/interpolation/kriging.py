@@ -18,20 +18,39 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from ..errors import InputError
+from ..options import Choice, Options, option
 from .common import merge_duplicates
 
-MODELS = ("spherical", "exponential", "gaussian")
+
+class VariogramModel(Choice):
+    """Shape of the semivariogram between nugget and sill."""
+
+    SPHERICAL = "spherical", "spherical (reaches the sill at the range)"
+    EXPONENTIAL = "exponential", "exponential (95 % of the sill at the range)"
+    GAUSSIAN = "gaussian", "gaussian (smooth near zero; 95 % of the sill at the range)"
 
 
 @dataclass
-class KrigingOptions:
-    model: str = "spherical"
-    neighbours: int = 16
-    variogram_sample: int = 2000  # points used for the experimental variogram
-    n_lags: int = 20
-    max_lag_fraction: float = 0.5  # of the largest pair distance in the subsample
-    batch: int = 4096  # local systems solved together
-    seed: int = 0
+class KrigingOptions(Options):
+    """Options of :class:`OrdinaryKriging`."""
+
+    model: VariogramModel = option(VariogramModel.SPHERICAL, help="Variogram model fitted")
+    neighbours: int = option(
+        16, help="Nearest points in each local kriging system", minimum=1, maximum=500
+    )
+    variogram_sample: int = option(
+        2000, help="Points drawn at random for the experimental variogram", minimum=2
+    )
+    n_lags: int = option(20, help="Distance classes of the experimental variogram", minimum=1)
+    max_lag_fraction: float = option(
+        0.5,
+        help="Largest lag of the variogram, as a share of the largest distance between the "
+        "sampled points",
+        minimum=0.01,
+        maximum=1.0,
+    )
+    batch: int = option(4096, help="Local systems solved together (bounds memory)", minimum=1)
+    seed: int = option(0, help="Random seed of the variogram subsample", minimum=0)
 
 
 @dataclass(frozen=True)
@@ -44,16 +63,13 @@ class Variogram:
     def __call__(self, h: np.ndarray) -> np.ndarray:
         h = np.asarray(h, dtype=np.float64)
         r = max(self.range, 1e-12)
-        if self.model == "spherical":
+        model = VariogramModel.parse(self.model, "variogram model")
+        if model == VariogramModel.SPHERICAL:
             s = np.where(h < r, 1.5 * h / r - 0.5 * (h / r) ** 3, 1.0)
-        elif self.model == "exponential":
+        elif model == VariogramModel.EXPONENTIAL:
             s = 1.0 - np.exp(-3.0 * h / r)
-        elif self.model == "gaussian":
-            s = 1.0 - np.exp(-3.0 * (h / r) ** 2)
         else:
-            raise InputError(
-                f"unknown variogram model '{self.model}'.", None, f"use one of {MODELS}."
-            )
+            s = 1.0 - np.exp(-3.0 * (h / r) ** 2)
         return np.where(h > 0, self.nugget + self.psill * s, 0.0)
 
 
@@ -87,10 +103,6 @@ def fit_variogram(
     options = options or KrigingOptions()
     from scipy.optimize import least_squares
 
-    if options.model not in MODELS:
-        raise InputError(
-            f"unknown variogram model '{options.model}'.", None, f"use one of {MODELS}."
-        )
     lags, gamma, counts = experimental_variogram(xy, values, options)
     variance = float(np.var(values)) or 1.0
     if len(lags) < 3:

@@ -7,14 +7,30 @@ from typing import Optional
 
 import numpy as np
 
+from ..options import Choice, Options, option
 from .common import Predictor, merge_duplicates
 
 
+class RbfKernel(Choice):
+    """Radial basis functions that need no shape parameter (scipy's scale-free kernels)."""
+
+    THIN_PLATE_SPLINE = "thin_plate_spline", "thin-plate spline r^2 log r"
+    LINEAR = "linear", "linear -r"
+    CUBIC = "cubic", "cubic r^3"
+    QUINTIC = "quintic", "quintic -r^5"
+
+
 @dataclass
-class RbfOptions:
-    kernel: str = "thin_plate_spline"
-    neighbours: int = 32
-    smoothing: float = 0.0
+class RbfOptions(Options):
+    """Options of :func:`rbf_predictor`."""
+
+    kernel: RbfKernel = option(RbfKernel.THIN_PLATE_SPLINE, help="Radial basis function")
+    neighbours: int = option(32, help="Nearest points of each local interpolant", minimum=3)
+    smoothing: float = option(
+        0.0,
+        help="Smoothing: 0 passes exactly through the points; raise it for noisy points",
+        minimum=0.0,
+    )
 
 
 def rbf_predictor(
@@ -36,7 +52,7 @@ def rbf_predictor(
         (xy - centre) / scale,
         values,
         neighbors=k,
-        kernel=options.kernel,
+        kernel=options.kernel.value,
         smoothing=options.smoothing,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
@@ -11,6 +11,7 @@ import numpy as np
 from ..atomic import check_outputs, csv_output
 from ..errors import InputError
 from ..io.geotiff import write_geotiff
+from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, scaled, silent
 from .cnn import CnnOptions, save_model, train_cnn
 from .common import grid_for_points, predict_grid, read_point_samples
@@ -28,17 +29,43 @@ from .kriging import KrigingOptions, OrdinaryKriging
 from .rbf import RbfOptions, rbf_predictor
 
 PathLike = Union[str, Path]
-INTERPOLATION_METHODS = ("kriging", "idw", "rbf")
+
+
+class InterpolationMethod(Choice):
+    """Interpolators of point values onto a grid (the CNN has its own algorithm)."""
+
+    KRIGING = "kriging", "ordinary kriging (local neighbourhoods; optional variance)"
+    IDW = "idw", "inverse distance weighting"
+    RBF = "rbf", "radial basis functions"
 
 
 @dataclass
-class InterpolateOptions:
-    method: str = "kriging"
-    cell_size: float = 100.0  # map units
-    extent: Optional[Tuple[float, float, float, float]] = None  # xmin, ymin, xmax, ymax
-    kriging: KrigingOptions = field(default_factory=KrigingOptions)
-    idw: IdwOptions = field(default_factory=IdwOptions)
-    rbf: RbfOptions = field(default_factory=RbfOptions)
+class InterpolateOptions(Options):
+    """Options of :func:`interpolate_points`."""
+
+    method: InterpolationMethod = option(InterpolationMethod.KRIGING, help="Interpolator")
+    cell_size: float = option(
+        100.0, help="Cell size of the output raster", unit="map units of the points", minimum=1e-9
+    )
+    extent: Optional[Tuple[float, float, float, float]] = option(
+        None, help="Extent of the raster (xmin, ymin, xmax, ymax); empty = the points' bounds"
+    )
+    kriging: KrigingOptions = option(factory=KrigingOptions, help="Kriging settings")
+    idw: IdwOptions = option(factory=IdwOptions, help="Inverse distance weighting settings")
+    rbf: RbfOptions = option(factory=RbfOptions, help="Radial basis function settings")
+
+
+@dataclass
+class CnnInterpolationOptions(Options):
+    """Options of :func:`cnn_interpolate`."""
+
+    test_fraction: float = option(
+        0.2,
+        help="Share of the points held out for testing (scored, never trained on)",
+        minimum=0.05,
+        maximum=0.5,
+    )
+    cnn: CnnOptions = option(factory=CnnOptions, help="Network and training settings")
 
 
 def interpolate_points(
@@ -64,7 +91,7 @@ def interpolate_points(
         f"{grid.width} x {grid.length} cells",
     )
     written = {}
-    if options.method == "kriging":
+    if options.method == InterpolationMethod.KRIGING:
         kriging = OrdinaryKriging(xy, values, options.kriging)
         v = kriging.variogram
         report(
@@ -83,17 +110,13 @@ def interpolate_points(
                 return est
         else:
             predict = kriging.predict
-    elif options.method == "idw":
+    elif options.method == InterpolationMethod.IDW:
         predict = idw_predictor(xy, values, options.idw)
-    elif options.method == "rbf":
-        predict = rbf_predictor(xy, values, options.rbf)
     else:
-        raise InputError(
-            f"unknown method '{options.method}'.", None, f"use one of {INTERPOLATION_METHODS}."
-        )
+        predict = rbf_predictor(xy, values, options.rbf)
     surface = predict_grid(predict, grid, scaled(progress, 0.05, 0.95))
     written["raster"] = write_geotiff(output, surface, grid, [f"{value_field}_{options.method}"])
-    if variance_output and options.method == "kriging":
+    if variance_output and options.method == InterpolationMethod.KRIGING:
         written["variance"] = write_geotiff(
             variance_output, variance, grid, [f"{value_field}_kriging_variance"]
         )
@@ -109,14 +132,14 @@ def cnn_interpolate(
     raster_output: Optional[PathLike] = None,
     metrics_output: Optional[PathLike] = None,
     errors_output: Optional[PathLike] = None,
-    test_fraction: float = 0.2,
-    options: Optional[CnnOptions] = None,
+    options: Optional[CnnInterpolationOptions] = None,
     progress: ProgressCallback = silent,
 ) -> Dict[str, Path]:
     """Train the CNN on a random ``1 - test_fraction`` of the points (its own early-stopping
     validation taken from those), score it on the held-out points, write the model, a metrics
     CSV (subset, rmse, mae, r2, n), the held-out points with PRED and ERR, and the surface."""
-    options = options or CnnOptions()
+    options = options or CnnInterpolationOptions()
+    test_fraction, cnn = options.test_fraction, options.cnn
     from ..io.point_layers import PointSeries, write_points
 
     outputs = [model_output, raster_output, metrics_output, errors_output]
@@ -133,15 +156,14 @@ def cnn_interpolate(
         )
     xy, values = xy[on_grid], values[on_grid]
     test = (
-        random_folds(len(values), max(2, int(round(1 / max(test_fraction, 1e-3)))), options.seed)
-        == 0
+        random_folds(len(values), max(2, int(round(1 / max(test_fraction, 1e-3)))), cnn.seed) == 0
     )
     model = train_cnn(
         stack.stack,
         stack.grid,
         xy[~test],
         values[~test],
-        options,
+        cnn,
         stack.names,
         scaled(progress, 0.0, 0.7),
     )

@@ -28,21 +28,50 @@ import numpy as np
 
 from ..errors import InputError
 from ..grid import Grid
+from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
 FLAT_ASPECT = -1.0
-FLOW_METHODS = ("D8", "Dinf")
+
+
+class FlowMethod(Choice):
+    """Flow routing between cells."""
+
+    D8 = "D8", "D8: all flow to the steepest of the 8 neighbours"
+    DINF = "Dinf", "D-infinity: flow split between the two neighbours of the steepest facet"
+
+
+class TerrainIndex(Choice):
+    """Rasters :func:`write_terrain_indices` can write."""
+
+    SLOPE = "slope", "Slope (deg)"
+    ASPECT = "aspect", "Aspect (deg)"
+    FLOWACC = "flowacc", "Flow accumulation (cells)"
+    SCA = "sca", "Specific catchment area (m)"
+    SPI = "spi", "Stream power index"
+    TWI = "twi", "Topographic wetness index"
+
 
 # neighbour offsets (drow, dcol) in D-infinity facet order: east, then anticlockwise
 _OFFSETS = ((0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1))
 
 
 @dataclass
-class TerrainOptions:
-    flow_method: str = "D8"  # "D8" or "Dinf"
-    min_tan_slope: float = 1e-3  # floor of tan(b) in TWI (about 0.06 degrees)
-    flat_slope: float = 1e-6  # tan(b) below this is flat: aspect = FLAT_ASPECT
+class TerrainOptions(Options):
+    """Options of :func:`terrain_indices`."""
+
+    flow_method: FlowMethod = option(FlowMethod.D8, help="Flow routing for flow accumulation")
+    min_tan_slope: float = option(
+        1e-3,
+        help="Floor of tan(slope) in TWI = ln(a / tan b), so flats do not divide by zero "
+        "(1e-3 is about 0.06 degrees)",
+        minimum=1e-9,
+        maximum=1.0,
+    )
+    flat_slope: float = option(
+        1e-6, help="Cells with tan(slope) below this are flat: aspect -1", minimum=0.0
+    )
 
 
 def is_geographic(grid: Grid) -> bool:
@@ -245,21 +274,23 @@ def dinf_receivers(filled: np.ndarray, grid: Grid) -> Tuple[np.ndarray, np.ndarr
 
 
 def flow_accumulation(
-    dem: np.ndarray, grid: Grid, method: str = "D8", progress: ProgressCallback = silent
+    dem: np.ndarray,
+    grid: Grid,
+    method: str = FlowMethod.D8,
+    progress: ProgressCallback = silent,
 ) -> np.ndarray:
     """Number of cells (itself included) draining through each cell; NaN on nodata.
 
     Flow leaving through a receiver outside the grid or onto nodata leaves the grid.
     """
-    if method not in FLOW_METHODS:
-        raise InputError(f"unknown flow method '{method}'.", None, f"use one of {FLOW_METHODS}.")
+    method = FlowMethod.parse(method, "flow method")
     filled = fill_sinks(dem, progress)
     report(progress, 0.5, f"{method} flow directions")
     valid = np.isfinite(filled)
     acc = valid.astype(np.float64).ravel()
     order = np.argsort(-np.where(valid, filled, -np.inf), axis=None, kind="stable")
     order = order[valid.ravel()[order]]
-    if method == "D8":
+    if method == FlowMethod.D8:
         receiver = d8_receivers(filled, grid).ravel()
         for idx in order.tolist():
             target = receiver[idx]
@@ -308,31 +339,25 @@ def terrain_indices(
     return {k: v.astype(np.float32) for k, v in out.items()}
 
 
-TERRAIN_OUTPUTS = ("slope", "aspect", "flowacc", "spi", "twi")
-
-
 def write_terrain_indices(
     dem_path: PathLike,
     outputs: Dict[str, Optional[PathLike]],
     options: Optional[TerrainOptions] = None,
     progress: ProgressCallback = silent,
 ) -> Dict[str, Path]:
-    """Read a DEM GeoTIFF and write the requested indices (keys of :data:`TERRAIN_OUTPUTS`
-    plus ``sca``) to GeoTIFFs on the DEM grid. Returns the written paths."""
+    """Read a DEM GeoTIFF and write the requested indices (keys: :class:`TerrainIndex` names)
+    to GeoTIFFs on the DEM grid. Returns the written paths."""
     options = options or TerrainOptions()
     from ..atomic import check_outputs
     from ..io.geotiff import read_raster, write_geotiff
 
-    wanted = {k: v for k, v in outputs.items() if v}
+    wanted = {TerrainIndex.parse(k, "terrain index"): v for k, v in outputs.items() if v}
     check_outputs(list(wanted.values()), [dem_path])
     dem, grid = read_raster(dem_path, dtype=np.float64)
     indices = terrain_indices(dem, grid, options, progress)
     units = {"slope": "deg", "aspect": "deg", "flowacc": "cells", "sca": "m"}
     written = {}
-    for name, path in wanted.items():
-        if name not in indices:
-            raise InputError(
-                f"unknown terrain index '{name}'.", None, f"use one of {sorted(indices)}."
-            )
+    for index, path in wanted.items():
+        name = index.value
         written[name] = write_geotiff(path, indices[name], grid, [name], units=units.get(name))
     return written

@@ -3,6 +3,7 @@ CNN of Azarm et al. (2025) and a side-by-side comparison on identical splits."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional, Tuple
 
 from qgis.core import (
@@ -21,38 +22,23 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from ...core.interpolation.cnn import CnnOptions
+from ...core.interpolation.cnn import CnnOptions, DenseLayers
 from ...core.interpolation.driving_forces import DrivingForceInputs, write_driving_forces
-from ...core.interpolation.evaluation import CompareOptions, split_kinds
-from ...core.interpolation.idw import IdwOptions
-from ...core.interpolation.kriging import MODELS, KrigingOptions
-from ...core.interpolation.rbf import RbfOptions
+from ...core.interpolation.evaluation import ComparedMethod, CompareOptions
 from ...core.interpolation.run import (
-    INTERPOLATION_METHODS,
+    CnnInterpolationOptions,
     InterpolateOptions,
+    InterpolationMethod,
     cnn_interpolate,
     compare_points,
     interpolate_points,
 )
-from ...core.interpolation.terrain import (
-    FLOW_METHODS,
-    TerrainOptions,
-    write_terrain_indices,
-)
+from ...core.interpolation.terrain import TerrainIndex, TerrainOptions, write_terrain_indices
 from ..base import SubsidenceAlgorithm, advanced
+from ..parameters import option_help, option_parameter, with_help
 
 CSV_FILTER = "CSV files (*.csv)"
 MODEL_FILTER = "PyTorch model (*.pt)"
-SPLITS = ("random", "block", "both")
-
-
-def _extent(algorithm, parameters, context, crs) -> Optional[Tuple[float, float, float, float]]:
-    if not parameters.get("EXTENT"):
-        return None
-    rect = algorithm.parameterAsExtent(parameters, "EXTENT", context, crs)
-    if rect.isNull():
-        return None
-    return (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
 
 
 def _style_rate(algorithm, context, layer_id: str, field: str) -> None:
@@ -61,112 +47,125 @@ def _style_rate(algorithm, context, layer_id: str, field: str) -> None:
         algorithm.style_on_load(context, layer_id, "velocity")
 
 
-def _add_points_parameters(algorithm) -> None:
-    algorithm.addParameter(
-        QgsProcessingParameterFeatureSource(
-            "INPUT", "Points (PS, EGMS...)", [QgsProcessing.TypeVectorPoint]
+class _PointsAlgorithm(SubsidenceAlgorithm):
+    """Algorithms that read one numeric field of a point layer."""
+
+    INPUT = "INPUT"
+    FIELD = "FIELD"
+
+    def add_points_parameters(self) -> None:
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.INPUT, "Points (PS, EGMS...)", [QgsProcessing.SourceType.TypeVectorPoint]
+                ),
+                "Point layer holding the value to interpolate (PS points, imported EGMS, ...).",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterField(
-            "FIELD",
-            "Value to interpolate (e.g. VEL, mm/yr)",
-            "VEL",
-            "INPUT",
-            QgsProcessingParameterField.Numeric,
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterField(
+                    self.FIELD,
+                    "Value to interpolate (e.g. VEL, mm/yr)",
+                    "VEL",
+                    self.INPUT,
+                    QgsProcessingParameterField.DataType.Numeric,
+                ),
+                "Numeric field of the points, e.g. VEL (mm/yr, negative = subsidence) or a "
+                "DYYYYMMDD displacement (mm); the output has its unit.",
+            )
         )
-    )
+
+    def field(self, parameters, context) -> str:
+        return self.parameterAsFields(parameters, self.FIELD, context)[0]
 
 
-def _add_cnn_parameters(algorithm, defaults: CnnOptions, epochs: int) -> None:
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "PATCH_SIZE",
-            "CNN patch size (cells; the point is at index size // 2)",
-            QgsProcessingParameterNumber.Integer,
-            defaults.patch_size,
-            minValue=4,
-            maxValue=128,
+class _CnnAlgorithm(_PointsAlgorithm):
+    """Algorithms that train the patch CNN; its settings live at ``cnn`` of their options."""
+
+    DRIVERS = "DRIVERS"
+    PATCH_SIZE = "PATCH_SIZE"
+    EPOCHS = "EPOCHS"
+    PATIENCE = "PATIENCE"
+    LEARNING_RATE = "LEARNING_RATE"
+    BATCH_SIZE = "BATCH_SIZE"
+    VALIDATION_FRACTION = "VALIDATION_FRACTION"
+    CONV_WIDTH = "CONV_WIDTH"
+    DENSE = "DENSE"
+
+    def add_cnn_parameters(self, options_class: type) -> None:
+        self.addParameter(
+            option_parameter(
+                self.PATCH_SIZE,
+                options_class,
+                "cnn.patch_size",
+                "CNN patch size (cells; the point is at index size // 2)",
+            )
         )
-    )
-    algorithm.addParameter(
-        QgsProcessingParameterNumber(
-            "EPOCHS",
-            "CNN: maximum epochs (early stopping on the validation split)",
-            QgsProcessingParameterNumber.Integer,
-            epochs,
-            minValue=1,
-            maxValue=10000,
+        self.addParameter(
+            option_parameter(
+                self.EPOCHS,
+                options_class,
+                "cnn.epochs",
+                "CNN: maximum epochs (early stopping on the validation split)",
+            )
         )
-    )
-    advanced_parameters = [
-        QgsProcessingParameterNumber(
-            "PATIENCE",
-            "CNN: stop after this many epochs without validation improvement",
-            QgsProcessingParameterNumber.Integer,
-            defaults.patience,
-            minValue=1,
-        ),
-        QgsProcessingParameterNumber(
-            "LEARNING_RATE",
-            "CNN: Adam learning rate",
-            QgsProcessingParameterNumber.Double,
-            defaults.learning_rate,
-            minValue=1e-7,
-            maxValue=1.0,
-        ),
-        QgsProcessingParameterNumber(
-            "BATCH_SIZE",
-            "CNN: batch size",
-            QgsProcessingParameterNumber.Integer,
-            defaults.batch_size,
-            minValue=2,
-        ),
-        QgsProcessingParameterNumber(
-            "VALIDATION_FRACTION",
-            "CNN: fraction of the training points used for early stopping",
-            QgsProcessingParameterNumber.Double,
-            defaults.validation_fraction,
-            minValue=0.01,
-            maxValue=0.5,
-        ),
-        QgsProcessingParameterNumber(
-            "CONV_WIDTH",
+        for name, field, description in (
+            (
+                self.PATIENCE,
+                "patience",
+                "CNN: stop after this many epochs without validation improvement",
+            ),
+            (self.LEARNING_RATE, "learning_rate", "CNN: Adam learning rate"),
+            (self.BATCH_SIZE, "batch_size", "CNN: batch size"),
+            (
+                self.VALIDATION_FRACTION,
+                "validation_fraction",
+                "CNN: fraction of the training points used for early stopping",
+            ),
+        ):
+            self.addParameter(
+                option_parameter(name, options_class, f"cnn.{field}", description, advanced=True)
+            )
+        defaults = options_class().cnn
+        width = QgsProcessingParameterNumber(
+            self.CONV_WIDTH,
             "CNN: channels of the first conv block "
             "(doubled per block; the paper-like default is 32)",
-            QgsProcessingParameterNumber.Integer,
+            QgsProcessingParameterNumber.Type.Integer,
             defaults.conv_channels[0],
             minValue=2,
             maxValue=512,
-        ),
-        QgsProcessingParameterEnum(
-            "DENSE",
+        )
+        dense = QgsProcessingParameterEnum(
+            self.DENSE,
             "CNN: dense layers",
-            ["1024-1024-512-512-256 (paper)", "256-128 (small, fast)"],
-            defaultValue=0,
-        ),
-    ]
-    for parameter in advanced_parameters:
-        advanced(parameter)
-        algorithm.addParameter(parameter)
+            list(DenseLayers.values()),
+            defaultValue=_dense_layout(defaults.dense),
+            usesStaticStrings=True,
+        )
+        for parameter, field, extra in (
+            (width, "conv_channels", "Here: the first block's channels, at least 2."),
+            (dense, "dense", f"Choices: {DenseLayers.described()}."),
+        ):
+            self.addParameter(
+                advanced(with_help(parameter, f"{option_help(CnnOptions, field)} {extra}"))
+            )
+
+    def read_cnn_options(self, parameters, context, options_class: type, **given):
+        """``options_class`` from the parameters, with the CNN's channels and dense layers."""
+        options = self.read_options(parameters, context, options_class, **given)
+        width = self.parameterAsInt(parameters, self.CONV_WIDTH, context)
+        dense = DenseLayers.parse(
+            self.parameterAsEnumString(parameters, self.DENSE, context), "dense layers"
+        )
+        cnn = replace(options.cnn, conv_channels=(width, 2 * width, 4 * width), dense=dense.units)
+        return replace(options, cnn=cnn)
 
 
-def _cnn_options(algorithm, parameters, context, seed: int) -> CnnOptions:
-    width = algorithm.parameterAsInt(parameters, "CONV_WIDTH", context)
-    dense = ((1024, 1024, 512, 512, 256), (256, 128))[
-        algorithm.parameterAsEnum(parameters, "DENSE", context)
-    ]
-    return CnnOptions(
-        patch_size=algorithm.parameterAsInt(parameters, "PATCH_SIZE", context),
-        epochs=algorithm.parameterAsInt(parameters, "EPOCHS", context),
-        patience=algorithm.parameterAsInt(parameters, "PATIENCE", context),
-        learning_rate=algorithm.parameterAsDouble(parameters, "LEARNING_RATE", context),
-        batch_size=algorithm.parameterAsInt(parameters, "BATCH_SIZE", context),
-        validation_fraction=algorithm.parameterAsDouble(parameters, "VALIDATION_FRACTION", context),
-        conv_channels=(width, 2 * width, 4 * width),
-        dense=dense,
-        seed=seed,
-    )
+def _dense_layout(units) -> str:
+    """The DenseLayers value whose units are ``units``."""
+    return next(layout for layout in DenseLayers if layout.units == tuple(units)).value
 
 
 class TerrainIndices(SubsidenceAlgorithm):
@@ -179,53 +178,59 @@ class TerrainIndices(SubsidenceAlgorithm):
         "topographic wetness index TWI = ln(a / tan b) from a DEM (a: specific catchment "
         "area in m; tan b floored). Geographic DEMs are converted to metres per latitude."
     )
-    defaults = TerrainOptions()
+    INPUT = "INPUT"
+    FLOW_METHOD = "FLOW_METHOD"
+    MIN_TAN_SLOPE = "MIN_TAN_SLOPE"
+    #: output parameter -> the index it writes
+    OUTPUTS = {
+        "OUTPUT_SLOPE": TerrainIndex.SLOPE,
+        "OUTPUT_ASPECT": TerrainIndex.ASPECT,
+        "OUTPUT_FLOWACC": TerrainIndex.FLOWACC,
+        "OUTPUT_SPI": TerrainIndex.SPI,
+        "OUTPUT_TWI": TerrainIndex.TWI,
+    }
 
     def initAlgorithm(self, config=None):
-        self.addParameter(QgsProcessingParameterRasterLayer("INPUT", "DEM (m)"))
         self.addParameter(
-            QgsProcessingParameterEnum(
-                "FLOW_METHOD",
-                "Flow routing",
-                list(FLOW_METHODS),
-                defaultValue=FLOW_METHODS.index(self.defaults.flow_method),
+            with_help(
+                QgsProcessingParameterRasterLayer(self.INPUT, "DEM (m)"),
+                "Elevation raster in metres (projected or geographic CRS).",
             )
         )
-        minimum = QgsProcessingParameterNumber(
-            "MIN_TAN_SLOPE",
-            "Floor of tan(slope) in TWI",
-            QgsProcessingParameterNumber.Double,
-            self.defaults.min_tan_slope,
-            minValue=1e-9,
-            maxValue=1.0,
+        self.addParameter(
+            option_parameter(self.FLOW_METHOD, TerrainOptions, "flow_method", "Flow routing")
         )
-        advanced(minimum)
-        self.addParameter(minimum)
-        for name, label in (
-            ("OUTPUT_SLOPE", "Slope (deg)"),
-            ("OUTPUT_ASPECT", "Aspect (deg)"),
-            ("OUTPUT_FLOWACC", "Flow accumulation (cells)"),
-            ("OUTPUT_SPI", "Stream power index"),
-            ("OUTPUT_TWI", "Topographic wetness index"),
-        ):
-            self.addParameter(QgsProcessingParameterRasterDestination(name, label, optional=True))
+        self.addParameter(
+            option_parameter(
+                self.MIN_TAN_SLOPE,
+                TerrainOptions,
+                "min_tan_slope",
+                "Floor of tan(slope) in TWI",
+                advanced=True,
+            )
+        )
+        for name, index in self.OUTPUTS.items():
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterRasterDestination(name, index.label, optional=True),
+                    f"{index.label} on the DEM grid (GeoTIFF); leave empty to skip it.",
+                )
+            )
 
     def processAlgorithm(self, parameters, context, feedback):
-        dem = self.raster_path(parameters, "INPUT", context)
-        names = ("OUTPUT_SLOPE", "OUTPUT_ASPECT", "OUTPUT_FLOWACC", "OUTPUT_SPI", "OUTPUT_TWI")
+        dem = self.raster_path(parameters, self.INPUT, context)
         outputs = {
-            n.split("_")[1].lower(): self.parameterAsOutputLayer(parameters, n, context)
-            for n in names
+            index.value: self.parameterAsOutputLayer(parameters, name, context)
+            for name, index in self.OUTPUTS.items()
         }
         if not any(outputs.values()):
             raise QgsProcessingException("Choose at least one output.")
-        options = TerrainOptions(
-            flow_method=FLOW_METHODS[self.parameterAsEnum(parameters, "FLOW_METHOD", context)],
-            min_tan_slope=self.parameterAsDouble(parameters, "MIN_TAN_SLOPE", context),
-        )
+        options = self.read_options(parameters, context, TerrainOptions)
         self.run_core(feedback, write_terrain_indices, dem, outputs, options)
         return {
-            n: outputs[n.split("_")[1].lower()] for n in names if outputs[n.split("_")[1].lower()]
+            name: outputs[index.value]
+            for name, index in self.OUTPUTS.items()
+            if outputs[index.value]
         }
 
 
@@ -239,97 +244,96 @@ class DrivingForces(SubsidenceAlgorithm):
         "NDVI (from red/NIR bands or given), land use (nearest neighbour), water table "
         "(bilinear) and distance from wells (m). Input for the CNN interpolation."
     )
+    REFERENCE = "REFERENCE"
+    DEM = "DEM"
+    RED = "RED"
+    RED_BAND = "RED_BAND"
+    NIR = "NIR"
+    NIR_BAND = "NIR_BAND"
+    NDVI = "NDVI"
+    LANDUSE = "LANDUSE"
+    WATER_TABLE = "WATER_TABLE"
+    WELLS = "WELLS"
+    FLOW_METHOD = "FLOW_METHOD"
+    OUTPUT = "OUTPUT"
+    #: raster parameter -> its DrivingForceInputs field
+    RASTERS = {
+        REFERENCE: "reference",
+        DEM: "dem",
+        RED: "red",
+        NIR: "nir",
+        NDVI: "ndvi",
+        LANDUSE: "landuse",
+        WATER_TABLE: "water_table",
+    }
+
+    def _raster(self, name: str, description: str):
+        return with_help(
+            QgsProcessingParameterRasterLayer(name, description, optional=True),
+            option_help(DrivingForceInputs, self.RASTERS[name]),
+        )
 
     def initAlgorithm(self, config=None):
+        self.addParameter(self._raster(self.REFERENCE, "Reference grid (default: the DEM)"))
+        self.addParameter(self._raster(self.DEM, "DEM (m): altitude, slope, aspect, SPI, TWI"))
+        self.addParameter(self._raster(self.RED, "Red reflectance"))
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                "REFERENCE", "Reference grid (default: the DEM)", optional=True
+            option_parameter(
+                self.RED_BAND, DrivingForceInputs, "red_band", "Band of the red raster"
+            )
+        )
+        self.addParameter(self._raster(self.NIR, "Near-infrared reflectance"))
+        self.addParameter(
+            option_parameter(
+                self.NIR_BAND, DrivingForceInputs, "nir_band", "Band of the NIR raster"
+            )
+        )
+        self.addParameter(self._raster(self.NDVI, "NDVI (used when red/NIR are not given)"))
+        self.addParameter(self._raster(self.LANDUSE, "Land use (categorical codes)"))
+        self.addParameter(self._raster(self.WATER_TABLE, "Depth to water table (m)"))
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.WELLS,
+                    "Wells (points): distance from the nearest well",
+                    [QgsProcessing.SourceType.TypeVectorPoint],
+                    optional=True,
+                ),
+                option_help(DrivingForceInputs, "wells"),
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                "DEM", "DEM (m): altitude, slope, aspect, SPI, TWI", optional=True
+            option_parameter(
+                self.FLOW_METHOD,
+                DrivingForceInputs,
+                "terrain.flow_method",
+                "Flow routing for SPI/TWI",
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterLayer("RED", "Red reflectance", optional=True)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "RED_BAND",
-                "Band of the red raster",
-                QgsProcessingParameterNumber.Integer,
-                1,
-                minValue=1,
+            with_help(
+                QgsProcessingParameterRasterDestination(self.OUTPUT, "Driving-force stack"),
+                "Multi-band GeoTIFF on the reference grid, one named band per driving force.",
             )
         )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer("NIR", "Near-infrared reflectance", optional=True)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "NIR_BAND",
-                "Band of the NIR raster",
-                QgsProcessingParameterNumber.Integer,
-                1,
-                minValue=1,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                "NDVI", "NDVI (used when red/NIR are not given)", optional=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                "LANDUSE", "Land use (categorical codes)", optional=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                "WATER_TABLE", "Depth to water table (m)", optional=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                "WELLS",
-                "Wells (points): distance from the nearest well",
-                [QgsProcessing.TypeVectorPoint],
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                "FLOW_METHOD", "Flow routing for SPI/TWI", list(FLOW_METHODS), defaultValue=0
-            )
-        )
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Driving-force stack"))
 
     def processAlgorithm(self, parameters, context, feedback):
-        def raster(name):
-            return self.raster_path(parameters, name, context)
-
-        inputs = DrivingForceInputs(
-            reference=raster("REFERENCE"),
-            dem=raster("DEM"),
-            red=raster("RED"),
-            nir=raster("NIR"),
-            red_band=self.parameterAsInt(parameters, "RED_BAND", context),
-            nir_band=self.parameterAsInt(parameters, "NIR_BAND", context),
-            ndvi=raster("NDVI"),
-            landuse=raster("LANDUSE"),
-            water_table=raster("WATER_TABLE"),
-            wells=self.vector_path(parameters, "WELLS", context, feedback),
-            terrain=TerrainOptions(
-                flow_method=FLOW_METHODS[self.parameterAsEnum(parameters, "FLOW_METHOD", context)]
-            ),
+        inputs = self.read_options(
+            parameters,
+            context,
+            DrivingForceInputs,
+            wells=self.vector_path(parameters, self.WELLS, context, feedback),
+            **{
+                field: self.raster_path(parameters, name, context)
+                for name, field in self.RASTERS.items()
+            },
         )
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         self.run_core(feedback, write_driving_forces, inputs, output)
-        return {"OUTPUT": output}
+        return {self.OUTPUT: output}
 
 
-class Interpolate(SubsidenceAlgorithm):
+class Interpolate(_PointsAlgorithm):
     ALGORITHM_ID = "interpolate"
     DISPLAY_NAME = "Interpolate points (kriging, IDW, RBF)"
     GROUP = "interpolation"
@@ -339,113 +343,106 @@ class Interpolate(SubsidenceAlgorithm):
         "memory; optional kriging variance), inverse distance weighting or radial basis "
         "functions (scipy, local neighbourhood). Output in the points' CRS."
     )
-    defaults = InterpolateOptions()
+    METHOD = "METHOD"
+    CELL_SIZE = "CELL_SIZE"
+    EXTENT = "EXTENT"
+    NEIGHBOURS = "NEIGHBOURS"
+    VARIOGRAM = "VARIOGRAM"
+    POWER = "POWER"
+    RBF_NEIGHBOURS = "RBF_NEIGHBOURS"
+    RBF_SMOOTHING = "RBF_SMOOTHING"
+    OUTPUT = "OUTPUT"
+    OUTPUT_VARIANCE = "OUTPUT_VARIANCE"
 
     def initAlgorithm(self, config=None):
-        _add_points_parameters(self)
+        self.add_points_parameters()
+        self.addParameter(option_parameter(self.METHOD, InterpolateOptions, "method", "Method"))
         self.addParameter(
-            QgsProcessingParameterEnum(
-                "METHOD", "Method", list(INTERPOLATION_METHODS), defaultValue=0
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "CELL_SIZE",
+            option_parameter(
+                self.CELL_SIZE,
+                InterpolateOptions,
+                "cell_size",
                 "Cell size (map units of the points)",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.cell_size,
-                minValue=1e-9,
             )
         )
         self.addParameter(
-            QgsProcessingParameterExtent(
-                "EXTENT", "Extent (default: the points' bounding box)", optional=True
+            with_help(
+                QgsProcessingParameterExtent(
+                    self.EXTENT, "Extent (default: the points' bounding box)", optional=True
+                ),
+                option_help(InterpolateOptions, "extent"),
             )
         )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "NEIGHBOURS",
-                "Neighbours per prediction (kriging and IDW)",
-                QgsProcessingParameterNumber.Integer,
-                self.defaults.kriging.neighbours,
-                minValue=1,
-                maxValue=500,
-            )
+        neighbours = option_parameter(
+            self.NEIGHBOURS,
+            InterpolateOptions,
+            "kriging.neighbours",
+            "Neighbours per prediction (kriging and IDW)",
         )
-        advanced_parameters = [
-            QgsProcessingParameterEnum(
-                "VARIOGRAM",
-                "Kriging: variogram model",
-                list(MODELS),
-                defaultValue=MODELS.index(self.defaults.kriging.model),
-            ),
-            QgsProcessingParameterNumber(
-                "POWER",
-                "IDW: power",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.idw.power,
-                minValue=0.1,
-                maxValue=10,
-            ),
-            QgsProcessingParameterNumber(
-                "RBF_NEIGHBOURS",
-                "RBF: neighbours",
-                QgsProcessingParameterNumber.Integer,
-                self.defaults.rbf.neighbours,
-                minValue=3,
-            ),
-            QgsProcessingParameterNumber(
-                "RBF_SMOOTHING",
+        neighbours.setHelp(neighbours.help() + " IDW averages as many nearest points.")
+        self.addParameter(neighbours)
+        for name, field, description in (
+            (self.VARIOGRAM, "kriging.model", "Kriging: variogram model"),
+            (self.POWER, "idw.power", "IDW: power"),
+            (self.RBF_NEIGHBOURS, "rbf.neighbours", "RBF: neighbours"),
+            (
+                self.RBF_SMOOTHING,
+                "rbf.smoothing",
                 "RBF: smoothing (0 = exact through the points; raise it for noisy points)",
-                QgsProcessingParameterNumber.Double,
-                self.defaults.rbf.smoothing,
-                minValue=0.0,
             ),
-        ]
-        for parameter in advanced_parameters:
-            advanced(parameter)
-            self.addParameter(parameter)
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", "Interpolated raster"))
+        ):
+            self.addParameter(
+                option_parameter(name, InterpolateOptions, field, description, advanced=True)
+            )
         self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_VARIANCE",
-                "Kriging variance (value units squared)",
-                optional=True,
-                createByDefault=False,
+            with_help(
+                QgsProcessingParameterRasterDestination(self.OUTPUT, "Interpolated raster"),
+                "GeoTIFF in the points' CRS, in the unit of the interpolated field.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT_VARIANCE,
+                    "Kriging variance (value units squared)",
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "Kriging variance per cell (unit of the field, squared); kriging only.",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        source = self.parameterAsSource(parameters, "INPUT", context)
-        points = self.vector_path(parameters, "INPUT", context, feedback)
-        k = self.parameterAsInt(parameters, "NEIGHBOURS", context)
-        options = InterpolateOptions(
-            method=INTERPOLATION_METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
-            cell_size=self.parameterAsDouble(parameters, "CELL_SIZE", context),
-            extent=_extent(self, parameters, context, source.sourceCrs()),
-            kriging=KrigingOptions(
-                model=MODELS[self.parameterAsEnum(parameters, "VARIOGRAM", context)], neighbours=k
-            ),
-            idw=IdwOptions(
-                power=self.parameterAsDouble(parameters, "POWER", context), neighbours=k
-            ),
-            rbf=RbfOptions(
-                neighbours=self.parameterAsInt(parameters, "RBF_NEIGHBOURS", context),
-                smoothing=self.parameterAsDouble(parameters, "RBF_SMOOTHING", context),
-            ),
+        source = self.parameterAsSource(parameters, self.INPUT, context)
+        points = self.vector_path(parameters, self.INPUT, context, feedback)
+        options = self.read_options(
+            parameters,
+            context,
+            InterpolateOptions,
+            extent=self._extent(parameters, context, source),
         )
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        variance = self.optional_output(parameters, "OUTPUT_VARIANCE", context)
-        field = self.parameterAsFields(parameters, "FIELD", context)[0]
+        # one NEIGHBOURS parameter serves kriging and IDW
+        options = replace(options, idw=replace(options.idw, neighbours=options.kriging.neighbours))
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        variance = self.optional_output(parameters, self.OUTPUT_VARIANCE, context)
+        field = self.field(parameters, context)
         self.run_core(feedback, interpolate_points, points, field, output, options, variance)
         _style_rate(self, context, output, field)
-        result = {"OUTPUT": output}
-        if variance and options.method == "kriging":
-            result["OUTPUT_VARIANCE"] = variance
+        result = {self.OUTPUT: output}
+        if variance and options.method == InterpolationMethod.KRIGING:
+            result[self.OUTPUT_VARIANCE] = variance
         return result
 
+    def _extent(self, parameters, context, source) -> Optional[Tuple[float, float, float, float]]:
+        if not parameters.get(self.EXTENT):
+            return None
+        rect = self.parameterAsExtent(parameters, self.EXTENT, context, source.sourceCrs())
+        if rect.isNull():
+            return None
+        return (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
 
-class InterpolateCnn(SubsidenceAlgorithm):
+
+class InterpolateCnn(_CnnAlgorithm):
     ALGORITHM_ID = "interpolatecnn"
     DISPLAY_NAME = "CNN interpolation from driving forces"
     GROUP = "interpolation"
@@ -455,59 +452,84 @@ class InterpolateCnn(SubsidenceAlgorithm):
         "point; early stopping on a validation split. Writes the model, train/test metrics, "
         "held-out point errors and the surface over the whole grid. Uses CUDA when present."
     )
-    defaults = CnnOptions()
+    TEST_FRACTION = "TEST_FRACTION"
+    SEED = "SEED"
+    OUTPUT_MODEL = "OUTPUT_MODEL"
+    OUTPUT_METRICS = "OUTPUT_METRICS"
+    OUTPUT_ERRORS = "OUTPUT_ERRORS"
+    OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
-        _add_points_parameters(self)
+        self.add_points_parameters()
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                "DRIVERS", "Driving-force stack (from 'Driving-force stack')"
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.DRIVERS, "Driving-force stack (from 'Driving-force stack')"
+                ),
+                "Multi-band raster of driving forces; the points must fall on its grid.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "TEST_FRACTION",
+            option_parameter(
+                self.TEST_FRACTION,
+                CnnInterpolationOptions,
+                "test_fraction",
                 "Fraction of points held out for testing",
-                QgsProcessingParameterNumber.Double,
-                0.2,
-                minValue=0.05,
-                maxValue=0.5,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0, minValue=0
-            )
+            option_parameter(self.SEED, CnnInterpolationOptions, "cnn.seed", "Random seed")
         )
-        _add_cnn_parameters(self, self.defaults, self.defaults.epochs)
+        self.add_cnn_parameters(CnnInterpolationOptions)
         self.addParameter(
-            QgsProcessingParameterFileDestination("OUTPUT_MODEL", "Trained model", MODEL_FILTER)
-        )
-        self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_METRICS", "Metrics (CSV: subset, rmse, mae, r2)", CSV_FILTER
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterVectorDestination(
-                "OUTPUT_ERRORS", "Errors at held-out points", QgsProcessing.TypeVectorPoint
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_MODEL, "Trained model", MODEL_FILTER
+                ),
+                "The network with its normalisation and band names (PyTorch .pt).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterDestination("OUTPUT", "CNN surface over the driver grid")
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_METRICS, "Metrics (CSV: subset, rmse, mae, r2)", CSV_FILTER
+                ),
+                "RMSE, MAE (unit of the field) and R2 on the training and the held-out points.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterVectorDestination(
+                    self.OUTPUT_ERRORS,
+                    "Errors at held-out points",
+                    QgsProcessing.SourceType.TypeVectorPoint,
+                ),
+                "Held-out points with OBS, PRED and ERR = PRED - OBS.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT, "CNN surface over the driver grid"
+                ),
+                "CNN prediction at every cell of the driver grid (unit of the field).",
+            )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        points = self.vector_path(parameters, "INPUT", context, feedback)
-        field = self.parameterAsFields(parameters, "FIELD", context)[0]
-        drivers = self.raster_path(parameters, "DRIVERS", context)
-        seed = self.parameterAsInt(parameters, "SEED", context)
-        options = _cnn_options(self, parameters, context, seed)
+        points = self.vector_path(parameters, self.INPUT, context, feedback)
+        field = self.field(parameters, context)
+        drivers = self.raster_path(parameters, self.DRIVERS, context)
+        options = self.read_cnn_options(parameters, context, CnnInterpolationOptions)
         outputs = {
-            "OUTPUT_MODEL": self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context),
-            "OUTPUT_METRICS": self.parameterAsFileOutput(parameters, "OUTPUT_METRICS", context),
-            "OUTPUT_ERRORS": self.parameterAsOutputLayer(parameters, "OUTPUT_ERRORS", context),
-            "OUTPUT": self.parameterAsOutputLayer(parameters, "OUTPUT", context),
+            self.OUTPUT_MODEL: self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context),
+            self.OUTPUT_METRICS: self.parameterAsFileOutput(
+                parameters, self.OUTPUT_METRICS, context
+            ),
+            self.OUTPUT_ERRORS: self.parameterAsOutputLayer(
+                parameters, self.OUTPUT_ERRORS, context
+            ),
+            self.OUTPUT: self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
         }
         self.run_core(
             feedback,
@@ -515,18 +537,17 @@ class InterpolateCnn(SubsidenceAlgorithm):
             points,
             field,
             drivers,
-            outputs["OUTPUT_MODEL"],
-            outputs["OUTPUT"],
-            outputs["OUTPUT_METRICS"],
-            outputs["OUTPUT_ERRORS"],
-            self.parameterAsDouble(parameters, "TEST_FRACTION", context),
+            outputs[self.OUTPUT_MODEL],
+            outputs[self.OUTPUT],
+            outputs[self.OUTPUT_METRICS],
+            outputs[self.OUTPUT_ERRORS],
             options,
         )
-        _style_rate(self, context, outputs["OUTPUT"], field)
+        _style_rate(self, context, outputs[self.OUTPUT], field)
         return outputs
 
 
-class CompareInterpolators(SubsidenceAlgorithm):
+class CompareInterpolators(_CnnAlgorithm):
     ALGORITHM_ID = "compareinterpolators"
     DISPLAY_NAME = "Compare interpolators (random vs spatial block CV)"
     GROUP = "interpolation"
@@ -536,92 +557,87 @@ class CompareInterpolators(SubsidenceAlgorithm):
         "no training neighbours). Table of RMSE, MAE, R2 per method and split, Wilcoxon "
         "tests on paired absolute errors and error maps at held-out points."
     )
-    defaults = CompareOptions()
+    SPLIT = "SPLIT"
+    FOLDS = "FOLDS"
+    BLOCK_SIZE = "BLOCK_SIZE"
+    SEED = "SEED"
+    WITH_CNN = "WITH_CNN"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
 
     def initAlgorithm(self, config=None):
-        _add_points_parameters(self)
+        self.add_points_parameters()
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                "DRIVERS", "Driving-force stack (optional; enables the CNN)", optional=True
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.DRIVERS, "Driving-force stack (optional; enables the CNN)", optional=True
+                ),
+                "Multi-band raster of driving forces; with it only points on its grid are "
+                "scored, by every method.",
             )
         )
+        self.addParameter(option_parameter(self.SPLIT, CompareOptions, "split", "Split"))
+        self.addParameter(option_parameter(self.FOLDS, CompareOptions, "folds", "Folds"))
         self.addParameter(
-            QgsProcessingParameterEnum(
-                "SPLIT", "Split", list(SPLITS), defaultValue=SPLITS.index(self.defaults.split)
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "FOLDS",
-                "Folds",
-                QgsProcessingParameterNumber.Integer,
-                self.defaults.folds,
-                minValue=2,
-                maxValue=20,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                "BLOCK_SIZE",
+            option_parameter(
+                self.BLOCK_SIZE,
+                CompareOptions,
+                "block_size",
                 "Block size (map units; 0 = 5 CNN patch widths, or 1/8 of the extent "
                 "without drivers)",
-                QgsProcessingParameterNumber.Double,
-                0.0,
-                minValue=0.0,
+                zero_is_none=True,
+            )
+        )
+        self.addParameter(option_parameter(self.SEED, CompareOptions, "seed", "Random seed"))
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterBoolean(
+                    self.WITH_CNN,
+                    "Include the CNN (needs the driver stack; slow on CPU)",
+                    ComparedMethod.CNN in CompareOptions().methods,
+                ),
+                "Train and score the CNN in every fold (needs the driving-force stack).",
+            )
+        )
+        self.add_cnn_parameters(CompareOptions)
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_TABLE,
+                    "Metrics table (CSV: method, split, rmse, mae, r2)",
+                    CSV_FILTER,
+                ),
+                "RMSE, MAE (unit of the field), R2 and N per method and split, on pooled "
+                "out-of-fold predictions.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                "SEED",
-                "Random seed",
-                QgsProcessingParameterNumber.Integer,
-                self.defaults.seed,
-                minValue=0,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterBoolean(
-                "WITH_CNN", "Include the CNN (needs the driver stack; slow on CPU)", True
-            )
-        )
-        _add_cnn_parameters(self, self.defaults.cnn, 50)
-        self.addParameter(
-            QgsProcessingParameterFileDestination(
-                "OUTPUT_TABLE", "Metrics table (CSV: method, split, rmse, mae, r2)", CSV_FILTER
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", "Folder for paired tests and error maps", optional=True
+            with_help(
+                QgsProcessingParameterFolderDestination(
+                    self.OUTPUT_FOLDER, "Folder for paired tests and error maps", optional=True
+                ),
+                "paired_tests.csv (Wilcoxon tests of paired absolute errors) and "
+                "errors_<split>.gpkg (PRED_ and ERR_ per method at every point).",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
-        points = self.vector_path(parameters, "INPUT", context, feedback)
-        field = self.parameterAsFields(parameters, "FIELD", context)[0]
-        drivers = self.raster_path(parameters, "DRIVERS", context)
-        seed = self.parameterAsInt(parameters, "SEED", context)
-        methods = tuple(
-            m
-            for m in self.defaults.methods
-            if m != "cnn" or self.parameterAsBool(parameters, "WITH_CNN", context)
+        points = self.vector_path(parameters, self.INPUT, context, feedback)
+        field = self.field(parameters, context)
+        drivers = self.raster_path(parameters, self.DRIVERS, context)
+        options = self.read_cnn_options(parameters, context, CompareOptions)
+        with_cnn = self.parameterAsBool(parameters, self.WITH_CNN, context)
+        options = replace(
+            options,
+            methods=tuple(m for m in options.methods if m != ComparedMethod.CNN or with_cnn),
+            cnn=replace(options.cnn, seed=options.seed),  # one SEED for folds and network
         )
-        split = SPLITS[self.parameterAsEnum(parameters, "SPLIT", context)]
-        split_kinds(split)
-        options = CompareOptions(
-            split=split,
-            folds=self.parameterAsInt(parameters, "FOLDS", context),
-            block_size=self.parameterAsDouble(parameters, "BLOCK_SIZE", context) or None,
-            seed=seed,
-            methods=methods,
-            cnn=_cnn_options(self, parameters, context, seed),
-        )
-        table = self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context)
-        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context) or None
+        table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context)
+        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context) or None
         if folder:
-            folder = self.parameterAsFileOutput(parameters, "OUTPUT_FOLDER", context)
+            folder = self.parameterAsFileOutput(parameters, self.OUTPUT_FOLDER, context)
         self.run_core(feedback, compare_points, points, field, table, folder, drivers, options)
-        result = {"OUTPUT_TABLE": table}
+        result = {self.OUTPUT_TABLE: table}
         if folder:
-            result["OUTPUT_FOLDER"] = folder
+            result[self.OUTPUT_FOLDER] = folder
         return result

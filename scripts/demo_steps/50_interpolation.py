@@ -13,7 +13,7 @@ DEMO_CNN = {
     "EPOCHS": 20,
     "PATIENCE": 5,
     "CONV_WIDTH": 8,
-    "DENSE": 1,
+    "DENSE": "small",
     "LEARNING_RATE": 1e-3,
 }
 
@@ -55,7 +55,7 @@ def run(ctx):
         for name in ("OUTPUT_SLOPE", "OUTPUT_ASPECT", "OUTPUT_FLOWACC", "OUTPUT_SPI", "OUTPUT_TWI")
     }
     (out / "terrain").mkdir(exist_ok=True)
-    ctx.run("terrainindices", {"INPUT": str(src / "dem.tif"), "FLOW_METHOD": 1, **terrain})
+    ctx.run("terrainindices", {"INPUT": str(src / "dem.tif"), "FLOW_METHOD": "Dinf", **terrain})
     stack = ctx.run(
         "drivingforces",
         {
@@ -77,7 +77,7 @@ def run(ctx):
             "INPUT": points,
             "FIELD": "VEL",
             "DRIVERS": stack,
-            "SPLIT": 2,
+            "SPLIT": "both",
             "FOLDS": 3,
             "SEED": ctx.seed,
             **DEMO_CNN,
@@ -90,7 +90,7 @@ def run(ctx):
         {
             "INPUT": points,
             "FIELD": "VEL",
-            "METHOD": 0,
+            "METHOD": "kriging",
             "CELL_SIZE": 80.0,
             "OUTPUT": str(out / "velocity_kriging.tif"),
             "OUTPUT_VARIANCE": str(out / "velocity_kriging_variance.tif"),

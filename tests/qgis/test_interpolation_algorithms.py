@@ -9,14 +9,23 @@ from insar_subsidence.core.demo.extensions import drivers as demo_drivers
 from insar_subsidence.core.demo.scene import make_scene
 from insar_subsidence.core.io.geotiff import band_names, read_raster
 
-TINY_CNN = {"PATCH_SIZE": 8, "EPOCHS": 2, "CONV_WIDTH": 4, "DENSE": 1, "LEARNING_RATE": 1e-3}
+TINY_CNN = {
+    "PATCH_SIZE": 8,
+    "EPOCHS": 2,
+    "CONV_WIDTH": 4,
+    "DENSE": "small",
+    "LEARNING_RATE": 1e-3,
+}
+
+
+def _torch_one_thread():
+    """Skip a CNN test without torch; torch on one thread otherwise."""
+    torch = pytest.importorskip("torch", reason="the CNN needs torch")
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
 def scene_files(tmp_path_factory):
-    import torch
-
-    torch.set_num_threads(1)
     folder = tmp_path_factory.mktemp("scene")
     scene = make_scene(size=40, n_acquisitions=6)
     return scene, demo_drivers.write(scene, folder, np.random.default_rng(2))
@@ -34,7 +43,7 @@ def test_terrain_indices(run_algorithm, scene_files, tmp_path):
         for n in ("OUTPUT_SLOPE", "OUTPUT_ASPECT", "OUTPUT_FLOWACC", "OUTPUT_SPI", "OUTPUT_TWI")
     }
     result = run_algorithm(
-        "terrainindices", {"INPUT": str(files["drivers_dem"]), "FLOW_METHOD": 1, **outputs}
+        "terrainindices", {"INPUT": str(files["drivers_dem"]), "FLOW_METHOD": "Dinf", **outputs}
     )
     assert set(result) == set(outputs)
     slope, grid = read_raster(result["OUTPUT_SLOPE"])
@@ -79,7 +88,7 @@ def test_interpolate_kriging_with_variance(run_algorithm, scene_files, tmp_path)
         {
             "INPUT": str(files["drivers_ps_like"]),
             "FIELD": "VEL",
-            "METHOD": 0,
+            "METHOD": "kriging",
             "CELL_SIZE": 160.0,
             "OUTPUT": str(tmp_path / "k.tif"),
             "OUTPUT_VARIANCE": str(tmp_path / "kvar.tif"),
@@ -96,6 +105,7 @@ def test_interpolate_kriging_with_variance(run_algorithm, scene_files, tmp_path)
 
 
 def test_cnn_interpolation(run_algorithm, scene_files, stack_path, tmp_path):
+    _torch_one_thread()
     _, files = scene_files
     assert stack_path.exists()
     result = run_algorithm(
@@ -123,6 +133,7 @@ def test_cnn_interpolation(run_algorithm, scene_files, stack_path, tmp_path):
 
 
 def test_compare_interpolators_table(run_algorithm, scene_files, stack_path, tmp_path):
+    _torch_one_thread()
     _, files = scene_files
     result = run_algorithm(
         "compareinterpolators",
@@ -130,7 +141,7 @@ def test_compare_interpolators_table(run_algorithm, scene_files, stack_path, tmp
             "INPUT": str(files["drivers_ps_like"]),
             "FIELD": "VEL",
             "DRIVERS": str(stack_path),
-            "SPLIT": 2,
+            "SPLIT": "both",
             "FOLDS": 2,
             "BLOCK_SIZE": 600.0,
             "SEED": 1,
