@@ -139,7 +139,9 @@ def _read(algorithm, parameters, context, parameter, spec: OptionSpec) -> Any:
         )
         return None if zero_is_none and number == 0 else number
     text = algorithm.parameterAsString(parameters, name, context)
-    return None if spec.nullable and not text else text
+    if not text:
+        return None if spec.nullable else spec.default
+    return text
 
 
 def _nest(default: Any, values: Dict[str, Any]) -> Dict[str, Any]:

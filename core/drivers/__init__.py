@@ -3,12 +3,13 @@ subsidence bowls, correlation with water and rain) and the study report.
 """
 
 from .bowls import BowlOptions, DetectedBowl, detect_bowls, find_bowls
-from .correlation import CorrelationOptions, correlate_drivers
+from .correlation import BestLag, CorrelationOptions, correlate_drivers
 from .landuse import TransitionResult, land_use_transition
 from .report import ReportInputs, build_report, write_report
 from .zonal import ZonalOptions, zonal_statistics
 
 __all__ = [
+    "BestLag",
     "BowlOptions",
     "CorrelationOptions",
     "DetectedBowl",

@@ -25,6 +25,7 @@ from ..atomic import atomic_output, check_outputs
 from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import read_raster
+from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 from .zonal import read_polygons
 
@@ -32,11 +33,17 @@ PathLike = Union[str, Path]
 
 
 @dataclass
-class BowlOptions:
-    """Defaults of :func:`detect_bowls` (and of the Processing algorithm)."""
+class BowlOptions(Options):
+    """Options of :func:`detect_bowls`."""
 
-    threshold: float = -10.0  # mm/yr; pixels at or below belong to a bowl
-    min_area_km2: float = 0.05  # smaller regions are dropped (noise)
+    threshold: float = option(
+        -10.0,
+        help="Pixels with a rate at or below this belong to a bowl (negative: subsidence)",
+        unit="mm/yr",
+    )
+    min_area_km2: float = option(
+        0.05, help="Smaller connected regions are dropped as noise", unit="km²", minimum=0.0
+    )
 
 
 @dataclass

@@ -33,6 +33,7 @@ from ..conventions import DAYS_PER_YEAR
 from ..dates import decimal_years
 from ..errors import InputError
 from ..io.vector import open_vector
+from ..options import Choice, Options, option
 from ..plotting import pyplot, save_figure
 from ..progress import ProgressCallback, report, silent
 from ..timeseries.rate_fit import fit_design, rate_design
@@ -41,15 +42,46 @@ PathLike = Union[str, Path]
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m", "%Y/%m", "%Y%m")
 
 
-@dataclass
-class CorrelationOptions:
-    """Defaults of :func:`correlate_drivers` (and of the Processing algorithm)."""
+class BestLag(Choice):
+    """Which correlation picks the best lag."""
 
-    min_lag: int = 0  # months
-    max_lag: int = 6  # months
-    detrend: bool = True
-    best: str = "positive"  # best lag by the largest "positive" r, "negative" r or "absolute"
-    alpha: float = 0.05  # significance level
+    POSITIVE = "positive", "largest r (driver and displacement move together)"
+    NEGATIVE = "negative", "smallest r (they move in opposite directions)"
+    ABSOLUTE = "absolute", "largest |r| (either way)"
+
+
+@dataclass
+class CorrelationOptions(Options):
+    """Options of :func:`correlate_drivers`."""
+
+    min_lag: int = option(
+        0,
+        help="Smallest lag tried; negative = displacement leads the driver",
+        unit="months",
+        minimum=-36,
+        maximum=36,
+    )
+    max_lag: int = option(
+        6,
+        help="Largest lag tried; positive = displacement follows the driver",
+        unit="months",
+        minimum=-36,
+        maximum=36,
+    )
+    detrend: bool = option(
+        True, help="Remove a linear trend from both monthly series before correlating"
+    )
+    best: BestLag = option(BestLag.POSITIVE, help="Correlation that picks the best lag")
+    alpha: float = option(
+        0.05, help="Significance level of the correlation tests", minimum=1e-6, maximum=0.5
+    )
+    radius_m: float = option(
+        0.0,
+        help="Radius around the location whose pixels of a timeseries.h5 are averaged; 0 = "
+        "the nearest pixel",
+        unit="m",
+        minimum=0.0,
+    )
 
 
 @dataclass
@@ -374,8 +406,9 @@ def lagged_correlation(
     return out
 
 
-def pick_best(results: Sequence[LagResult], best: str = "positive") -> LagResult:
+def pick_best(results: Sequence[LagResult], best: str = BestLag.POSITIVE) -> LagResult:
     """The lag with the largest r (``positive``), smallest r (``negative``) or largest |r|."""
+    best = BestLag.parse(best, "best lag rule")
     scored = [res for res in results if np.isfinite(res.r)]
     if not scored:
         raise InputError(
@@ -384,9 +417,9 @@ def pick_best(results: Sequence[LagResult], best: str = "positive") -> LagResult
             "give longer series or a smaller lag range.",
         )
     key = {
-        "positive": lambda res: res.r,
-        "negative": lambda res: -res.r,
-        "absolute": lambda res: abs(res.r),
+        BestLag.POSITIVE: lambda res: res.r,
+        BestLag.NEGATIVE: lambda res: -res.r,
+        BestLag.ABSOLUTE: lambda res: abs(res.r),
     }[best]
     return max(scored, key=key)
 
@@ -564,7 +597,6 @@ def correlate_drivers(
     x: Optional[float] = None,
     y: Optional[float] = None,
     region_path: Optional[PathLike] = None,
-    radius_m: float = 0.0,
     options: Optional[CorrelationOptions] = None,
     progress: ProgressCallback = silent,
 ) -> List[DriverResult]:
@@ -580,7 +612,7 @@ def correlate_drivers(
     check_outputs(
         [table_path, plot_path, lags_path], [displacement_path, region_path, *series_paths]
     )
-    displacement = load_displacement(displacement_path, x, y, region_path, radius_m)
+    displacement = load_displacement(displacement_path, x, y, region_path, options.radius_m)
     report(progress, 0.3, f"Displacement: {len(displacement.values)} dates ({displacement.name})")
     results = []
     for k, path in enumerate(series_paths):

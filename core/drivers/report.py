@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 import html
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -24,6 +24,7 @@ import numpy as np
 from ..atomic import atomic_output, check_outputs
 from ..errors import InputError
 from ..io.vector import field_names, open_vector
+from ..options import Options, option
 from ..plotting import pyplot
 from ..progress import ProgressCallback, report, silent
 
@@ -32,25 +33,41 @@ MAX_TABLE_ROWS = 200
 
 
 @dataclass
-class ReportInputs:
+class ReportInputs(Options):
     """What goes into the report; leave out what you do not have."""
 
-    title: str = "Subsidence study report"
-    velocity: Optional[PathLike] = None  # GeoTIFF, mm/yr
-    classes: Optional[PathLike] = None  # GeoTIFF of integer classes
-    class_names: Optional[PathLike] = None  # value,name CSV for the class legend
-    bowls: Optional[PathLike] = None  # bowls GeoPackage (or CSV)
-    zonal: Optional[PathLike] = None  # zonal statistics GeoPackage or CSV
-    mining_table: Optional[PathLike] = None  # mining-consistency CSV
-    landuse_table: Optional[PathLike] = None  # transition matrix CSV
-    landuse_extra: List[PathLike] = field(default_factory=list)  # summary / rates CSVs
-    landuse_plot: Optional[PathLike] = None  # Sankey PNG/SVG
-    drivers_table: Optional[PathLike] = None  # driver correlation summary CSV
-    drivers_plot: Optional[PathLike] = None  # correlation chart PNG
-    images: List[PathLike] = field(default_factory=list)  # profiles, time series
-    forecast_images: List[PathLike] = field(default_factory=list)
-    forecast_tables: List[PathLike] = field(default_factory=list)
-    tables: List[PathLike] = field(default_factory=list)  # any other CSV tables
+    title: str = option("Subsidence study report", help="Title at the top of the report")
+    velocity: Optional[PathLike] = option(
+        None, help="Velocity GeoTIFF (mm/yr, negative = subsidence): map and histogram"
+    )
+    classes: Optional[PathLike] = option(
+        None, help="GeoTIFF of integer classes (deformation classes or land use): class map"
+    )
+    class_names: Optional[PathLike] = option(
+        None, help="CSV of value,name pairs for the class map legend"
+    )
+    bowls: Optional[PathLike] = option(
+        None, help="Subsidence bowls (GeoPackage from Detect subsidence bowls, or CSV)"
+    )
+    zonal: Optional[PathLike] = option(
+        None, help="Zonal statistics (GeoPackage or CSV from Zonal subsidence statistics)"
+    )
+    mining_table: Optional[PathLike] = option(None, help="Mining consistency table (CSV)")
+    landuse_table: Optional[PathLike] = option(None, help="Land-use transition matrix (CSV, km²)")
+    landuse_extra: List[PathLike] = option(
+        factory=list, help="More land-use tables: per-class summary, mean rates (CSV)"
+    )
+    landuse_plot: Optional[PathLike] = option(None, help="Land-use Sankey diagram (PNG/SVG)")
+    drivers_table: Optional[PathLike] = option(
+        None, help="Driver correlation summary (CSV from Correlate displacement)"
+    )
+    drivers_plot: Optional[PathLike] = option(None, help="Driver correlation chart (PNG/SVG)")
+    images: List[PathLike] = option(factory=list, help="Profile and time-series charts (PNG/SVG)")
+    forecast_images: List[PathLike] = option(factory=list, help="Forecast charts (PNG/SVG)")
+    forecast_tables: List[PathLike] = option(factory=list, help="Forecast tables (CSV)")
+    tables: List[PathLike] = option(
+        factory=list, help="Any other tables (CSV, e.g. interpolation metrics)"
+    )
 
     def paths(self) -> List[Tuple[str, Path]]:
         """(role, path) of every input given."""

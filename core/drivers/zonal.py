@@ -28,18 +28,25 @@ from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import read_raster
 from ..io.vector import field_names, open_vector
+from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
 
 
 @dataclass
-class ZonalOptions:
-    """Defaults of :func:`zonal_statistics` (and of the Processing algorithm)."""
+class ZonalOptions(Options):
+    """Options of :func:`zonal_statistics`."""
 
-    threshold: float = -10.0  # mm/yr; at or below = subsiding
-    percentiles: Tuple[float, ...] = (10.0, 50.0, 90.0)
-    rate_field: str = "VEL"  # point layers: rate field, mm/yr
+    threshold: float = option(
+        -10.0,
+        help="Rates at or below this count as subsiding (negative: subsidence)",
+        unit="mm/yr",
+    )
+    percentiles: Tuple[float, ...] = option(
+        (10.0, 50.0, 90.0), help="Percentiles of the rate reported per polygon", unit="%"
+    )
+    rate_field: str = option("VEL", help="Rate field of a point layer, in mm/yr")
 
 
 # ----------------------------------------------------------------------------- polygons

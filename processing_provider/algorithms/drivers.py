@@ -8,17 +8,13 @@ from pathlib import Path
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessing,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterPoint,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
 from ...core.drivers.bowls import BowlOptions, detect_bowls
@@ -30,11 +26,11 @@ from ...core.drivers.correlation import (
 from ...core.drivers.landuse import land_use_transition
 from ...core.drivers.report import ReportInputs, write_report
 from ...core.drivers.zonal import ZonalOptions, zonal_statistics
-from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
+from ..base import SubsidenceAlgorithm, vector_file_destination
+from ..parameters import option_help, option_parameter, with_help
 
 CSV_FILTER = "CSV files (*.csv)"
 PLOT_FILTER = "PNG files (*.png);;SVG files (*.svg)"
-BEST_CHOICES = ["positive", "negative", "absolute"]
 
 
 def _files(algorithm, parameters, name, context):
@@ -50,9 +46,12 @@ def _files(algorithm, parameters, name, context):
     return files
 
 
-def _file_destination(name, description, file_filter, optional=False):
-    return QgsProcessingParameterFileDestination(
-        name, description, file_filter, optional=optional, createByDefault=not optional
+def _file_destination(name, description, file_filter, help_text, optional=False):
+    return with_help(
+        QgsProcessingParameterFileDestination(
+            name, description, file_filter, optional=optional, createByDefault=not optional
+        ),
+        help_text,
     )
 
 
@@ -89,35 +88,59 @@ class LandUseTransition(SubsidenceAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                self.INPUT_BEFORE, "Land use at the earlier date (integer classes)"
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.INPUT_BEFORE, "Land use at the earlier date (integer classes)"
+                ),
+                "Classified land-use raster of the earlier date (integer codes, 0 = no data).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                self.INPUT_AFTER, "Land use at the later date (integer classes)"
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.INPUT_AFTER, "Land use at the later date (integer classes)"
+                ),
+                "Classified land-use raster of the later date, same codes; another grid is "
+                "aligned by nearest neighbour.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFile(
-                self.CLASS_NAMES, "Class names CSV (value,name)", extension="csv", optional=True
+            with_help(
+                QgsProcessingParameterFile(
+                    self.CLASS_NAMES,
+                    "Class names CSV (value,name)",
+                    extension="csv",
+                    optional=True,
+                ),
+                "CSV with one 'value,name' line per class; empty = classes named by their code.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                self.VELOCITY,
-                "Velocity raster (mm/yr) for the mean rate per transition",
-                optional=True,
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.VELOCITY,
+                    "Velocity raster (mm/yr) for the mean rate per transition",
+                    optional=True,
+                ),
+                "Velocity GeoTIFF (mm/yr, negative = subsidence): mean rate of the pixels of "
+                "each transition.",
             )
         )
         self.addParameter(
-            _file_destination(self.OUTPUT_TABLE, "Transition matrix (km², CSV)", CSV_FILTER)
+            _file_destination(
+                self.OUTPUT_TABLE,
+                "Transition matrix (km², CSV)",
+                CSV_FILTER,
+                "Area in km² that went from each earlier class (rows) to each later class "
+                "(columns).",
+            )
         )
         self.addParameter(
             _file_destination(
                 self.OUTPUT_SUMMARY,
                 "Per-class summary: persistence, gain, loss, net change (CSV)",
                 CSV_FILTER,
+                "Per class: area before and after, persistence, gain, loss and net change (km²).",
                 optional=True,
             )
         )
@@ -126,10 +149,18 @@ class LandUseTransition(SubsidenceAlgorithm):
                 self.OUTPUT_RATES,
                 "Mean rate per transition (mm/yr, CSV; needs a velocity)",
                 CSV_FILTER,
+                "Mean velocity (mm/yr) of the pixels of each transition.",
                 optional=True,
             )
         )
-        self.addParameter(_file_destination(self.OUTPUT_PLOT, "Sankey diagram", PLOT_FILTER))
+        self.addParameter(
+            _file_destination(
+                self.OUTPUT_PLOT,
+                "Sankey diagram",
+                PLOT_FILTER,
+                "Flows between classes from the earlier to the later date (PNG or SVG).",
+            )
+        )
 
     def processAlgorithm(self, parameters, context, feedback):
         table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context)
@@ -185,54 +216,71 @@ class ZonalStats(SubsidenceAlgorithm):
     )
 
     def initAlgorithm(self, config=None):
-        defaults = ZonalOptions()
+        polygon = QgsProcessing.SourceType.TypeVectorPolygon
         self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                self.INPUT, "Polygons (counties, concessions...)", [QgsProcessing.TypeVectorPolygon]
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.INPUT, "Polygons (counties, concessions...)", [polygon]
+                ),
+                "Zones to summarise: counties, concessions, basins...",
             )
         )
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                self.VELOCITY, "Velocity raster (mm/yr)", optional=True
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.VELOCITY, "Velocity raster (mm/yr)", optional=True
+                ),
+                "Velocity GeoTIFF (mm/yr, negative = subsidence); give it or a point layer.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                self.POINTS,
-                "Or: point layer with a rate field (mm/yr)",
-                [QgsProcessing.TypeVectorPoint],
-                optional=True,
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.POINTS,
+                    "Or: point layer with a rate field (mm/yr)",
+                    [QgsProcessing.SourceType.TypeVectorPoint],
+                    optional=True,
+                ),
+                "Points with a rate field (mm/yr), used instead of a velocity raster.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterField(
-                self.RATE_FIELD,
-                "Rate field of the point layer",
-                defaults.rate_field,
-                self.POINTS,
-                QgsProcessingParameterField.Numeric,
-                optional=True,
+            with_help(
+                QgsProcessingParameterField(
+                    self.RATE_FIELD,
+                    "Rate field of the point layer",
+                    ZonalOptions().rate_field,
+                    self.POINTS,
+                    QgsProcessingParameterField.DataType.Numeric,
+                    optional=True,
+                ),
+                option_help(ZonalOptions, "rate_field"),
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
+            option_parameter(
                 self.THRESHOLD,
+                ZonalOptions,
+                "threshold",
                 "Subsiding at or below this rate (mm/yr, negative)",
-                QgsProcessingParameterNumber.Double,
-                defaults.threshold,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                self.MINING,
-                "Mining polygons for the consistency table",
-                [QgsProcessing.TypeVectorPolygon],
-                optional=True,
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.MINING,
+                    "Mining polygons for the consistency table",
+                    [polygon],
+                    optional=True,
+                ),
+                "Mining areas: share of the subsiding area inside them and enrichment ratio.",
             )
         )
         self.addParameter(
-            vector_file_destination(
-                self.OUTPUT, "Zonal statistics", QgsProcessing.TypeVectorPolygon
+            with_help(
+                vector_file_destination(self.OUTPUT, "Zonal statistics", polygon),
+                "The polygons with count, min, max, mean, std and percentiles of the rate "
+                "(mm/yr) and the subsiding area (km²) and fraction.",
             )
         )
         self.addParameter(
@@ -240,6 +288,8 @@ class ZonalStats(SubsidenceAlgorithm):
                 self.OUTPUT_MINING_TABLE,
                 "Mining consistency table (CSV)",
                 CSV_FILTER,
+                "Subsiding area inside and outside the mining polygons and the enrichment "
+                "ratio (> 1: subsidence concentrates in the mines).",
                 optional=True,
             )
         )
@@ -252,10 +302,9 @@ class ZonalStats(SubsidenceAlgorithm):
         mining_table = self.optional_output(parameters, self.OUTPUT_MINING_TABLE, context)
         if mining and not mining_table:
             mining_table = str(Path(output).with_name(Path(output).stem + "_mining.csv"))
-        options = ZonalOptions(
-            threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
-            rate_field=self.parameterAsString(parameters, self.RATE_FIELD, context)
-            or ZonalOptions().rate_field,
+        rate_field = self.parameterAsString(parameters, self.RATE_FIELD, context)
+        options = self.read_options(
+            parameters, context, ZonalOptions, **({"rate_field": rate_field} if rate_field else {})
         )
         result = self.run_core(
             feedback,
@@ -299,50 +348,48 @@ class DetectBowls(SubsidenceAlgorithm):
     )
 
     def initAlgorithm(self, config=None):
-        defaults = BowlOptions()
+        polygon = QgsProcessing.SourceType.TypeVectorPolygon
         self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                self.INPUT, "Velocity raster (mm/yr, negative = subsidence)"
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.INPUT, "Velocity raster (mm/yr, negative = subsidence)"
+                ),
+                "Velocity GeoTIFF in mm/yr, negative = subsidence (e.g. the vertical velocity).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
+            option_parameter(
                 self.THRESHOLD,
+                BowlOptions,
+                "threshold",
                 "Bowl pixels at or below this rate (mm/yr)",
-                QgsProcessingParameterNumber.Double,
-                defaults.threshold,
-                maxValue=-1e-9,
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                self.MIN_AREA,
-                "Minimum bowl area (km²)",
-                QgsProcessingParameterNumber.Double,
-                defaults.min_area_km2,
-                minValue=0.0,
+            option_parameter(self.MIN_AREA, BowlOptions, "min_area_km2", "Minimum bowl area (km²)")
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.MINING,
+                    "Mining polygons (distance to the nearest)",
+                    [polygon],
+                    optional=True,
+                ),
+                "Mining areas: each bowl gets the distance (m) to and the name of the nearest.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                self.MINING,
-                "Mining polygons (distance to the nearest)",
-                [QgsProcessing.TypeVectorPolygon],
-                optional=True,
-            )
-        )
-        self.addParameter(
-            vector_file_destination(
-                self.OUTPUT, "Subsidence bowls", QgsProcessing.TypeVectorPolygon
+            with_help(
+                vector_file_destination(self.OUTPUT, "Subsidence bowls", polygon),
+                "Bowl polygons with area (km²), peak and mean rate (mm/yr), volume loss rate "
+                "(m³/yr), centroid, orientation and elongation.",
             )
         )
 
     def processAlgorithm(self, parameters, context, feedback):
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        options = BowlOptions(
-            threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
-            min_area_km2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
-        )
+        options = self.read_options(parameters, context, BowlOptions)
         bowls = self.run_core(
             feedback,
             detect_bowls,
@@ -400,77 +447,103 @@ class CorrelateDrivers(SubsidenceAlgorithm):
     )
 
     def initAlgorithm(self, config=None):
-        defaults = CorrelationOptions()
         self.addParameter(
-            QgsProcessingParameterFile(
-                self.INPUT, "Displacement: timeseries.h5, point layer (DYYYYMMDD fields) or CSV"
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Displacement: timeseries.h5, point layer (DYYYYMMDD fields) or CSV"
+                ),
+                "A MintPy timeseries.h5 (m), a point layer with DYYYYMMDD fields (mm) or a "
+                "date,value CSV of displacement (mm).",
             )
         )
         self.addParameter(
-            QgsProcessingParameterPoint(
-                self.LOCATION, "Location (default: whole area / all points)", optional=True
+            with_help(
+                QgsProcessingParameterPoint(
+                    self.LOCATION, "Location (default: whole area / all points)", optional=True
+                ),
+                "Where to read the displacement (click it on the map in any CRS); empty = the "
+                "mean of the whole area or of all points.",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
+            option_parameter(
                 self.RADIUS,
+                CorrelationOptions,
+                "radius_m",
                 "Radius around the location for timeseries.h5 (m; 0 = nearest pixel)",
-                QgsProcessingParameterNumber.Double,
-                0.0,
-                minValue=0.0,
             )
         )
         self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                self.REGION,
-                "Or: region polygons (mean displacement inside)",
-                [QgsProcessing.TypeVectorPolygon],
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.REGION,
+                    "Or: region polygons (mean displacement inside)",
+                    [QgsProcessing.SourceType.TypeVectorPolygon],
+                    optional=True,
+                ),
+                "Polygons whose mean displacement is correlated (instead of a location).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterMultipleLayers(
+                    self.SERIES,
+                    "Driver series CSVs (date,value: rainfall, GRACE, groundwater...)",
+                    QgsProcessing.SourceType.TypeFile,
+                ),
+                "One or more CSV files of date,value rows (rainfall, GRACE, groundwater "
+                "level...); dates YYYY-MM-DD, YYYYMMDD or YYYY-MM.",
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.MIN_LAG,
+                CorrelationOptions,
+                "min_lag",
+                "Smallest lag (months; negative = displacement leads)",
+            )
+        )
+        self.addParameter(
+            option_parameter(self.MAX_LAG, CorrelationOptions, "max_lag", "Largest lag (months)")
+        )
+        self.addParameter(
+            option_parameter(
+                self.DETREND,
+                CorrelationOptions,
+                "detrend",
+                "Remove linear trends first",
+                advanced=True,
+            )
+        )
+        self.addParameter(
+            option_parameter(self.BEST, CorrelationOptions, "best", "Best lag by", advanced=True)
+        )
+        self.addParameter(
+            _file_destination(
+                self.OUTPUT_TABLE,
+                "Correlation summary (CSV)",
+                CSV_FILTER,
+                "Per driver: best lag (months), r, p-value, effective sample size, seasonal "
+                "amplitudes and phase lag (days).",
+            )
+        )
+        self.addParameter(
+            _file_destination(
+                self.OUTPUT_LAGS,
+                "Correlation for every lag (CSV)",
+                CSV_FILTER,
+                "r, p-value and effective sample size of every driver at every lag.",
                 optional=True,
             )
         )
         self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                self.SERIES,
-                "Driver series CSVs (date,value: rainfall, GRACE, groundwater...)",
-                QgsProcessing.TypeFile,
-            )
-        )
-        for name, description, value in (
-            (
-                self.MIN_LAG,
-                "Smallest lag (months; negative = displacement leads)",
-                defaults.min_lag,
-            ),
-            (self.MAX_LAG, "Largest lag (months)", defaults.max_lag),
-        ):
-            self.addParameter(
-                QgsProcessingParameterNumber(
-                    name,
-                    description,
-                    QgsProcessingParameterNumber.Integer,
-                    value,
-                    minValue=-36,
-                    maxValue=36,
-                )
-            )
-        detrend = QgsProcessingParameterBoolean(
-            self.DETREND, "Remove linear trends first", defaults.detrend
-        )
-        best = QgsProcessingParameterEnum(
-            self.BEST, "Best lag by", BEST_CHOICES, defaultValue=BEST_CHOICES.index(defaults.best)
-        )
-        for parameter in (detrend, best):
-            advanced(parameter)
-            self.addParameter(parameter)
-        self.addParameter(
-            _file_destination(self.OUTPUT_TABLE, "Correlation summary (CSV)", CSV_FILTER)
-        )
-        self.addParameter(
             _file_destination(
-                self.OUTPUT_LAGS, "Correlation for every lag (CSV)", CSV_FILTER, optional=True
+                self.OUTPUT_PLOT,
+                "Chart",
+                PLOT_FILTER,
+                "Monthly detrended series and r by lag (filled markers: significant).",
             )
         )
-        self.addParameter(_file_destination(self.OUTPUT_PLOT, "Chart", PLOT_FILTER))
 
     def processAlgorithm(self, parameters, context, feedback):
         source = self.parameterAsFile(parameters, self.INPUT, context)
@@ -484,12 +557,7 @@ class CorrelateDrivers(SubsidenceAlgorithm):
                 else self.parameterAsPoint(parameters, self.LOCATION, context)
             )
             x, y = point.x(), point.y()
-        options = CorrelationOptions(
-            min_lag=self.parameterAsInt(parameters, self.MIN_LAG, context),
-            max_lag=self.parameterAsInt(parameters, self.MAX_LAG, context),
-            detrend=self.parameterAsBool(parameters, self.DETREND, context),
-            best=BEST_CHOICES[self.parameterAsEnum(parameters, self.BEST, context)],
-        )
+        options = self.read_options(parameters, context, CorrelationOptions)
         table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context)
         lags = self.optional_output(parameters, self.OUTPUT_LAGS, context)
         plot = self.optional_output(parameters, self.OUTPUT_PLOT, context)
@@ -504,7 +572,6 @@ class CorrelateDrivers(SubsidenceAlgorithm):
             x=x,
             y=y,
             region_path=self.vector_path(parameters, self.REGION, context, feedback),
-            radius_m=self.parameterAsDouble(parameters, self.RADIUS, context),
             options=options,
         )
         for res in results:
@@ -529,6 +596,7 @@ class StudyReport(SubsidenceAlgorithm):
         "profile and time-series charts, forecasts and other tables. Every input is "
         "optional; sections without input are left out."
     )
+    #: (parameter, ReportInputs field, description)
     FILE_INPUTS = [
         ("CLASS_NAMES", "class_names", "Class names CSV for the class map legend"),
         ("BOWLS", "bowls", "Subsidence bowls (GeoPackage from Detect subsidence bowls)"),
@@ -549,37 +617,64 @@ class StudyReport(SubsidenceAlgorithm):
     TITLE, VELOCITY, CLASSES, OUTPUT = "TITLE", "VELOCITY", "CLASSES", "OUTPUT"
 
     def initAlgorithm(self, config=None):
+        self.addParameter(option_parameter(self.TITLE, ReportInputs, "title", "Report title"))
         self.addParameter(
-            QgsProcessingParameterString(self.TITLE, "Report title", ReportInputs().title)
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(self.VELOCITY, "Velocity map (mm/yr)", optional=True)
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                self.CLASSES, "Class map (deformation classes or land use)", optional=True
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.VELOCITY, "Velocity map (mm/yr)", optional=True
+                ),
+                option_help(ReportInputs, "velocity"),
             )
         )
-        for name, _, description in self.FILE_INPUTS:
-            self.addParameter(QgsProcessingParameterFile(name, description, optional=True))
-        for name, _, description in self.LIST_INPUTS:
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.CLASSES, "Class map (deformation classes or land use)", optional=True
+                ),
+                option_help(ReportInputs, "classes"),
+            )
+        )
+        for name, attribute, description in self.FILE_INPUTS:
             self.addParameter(
-                QgsProcessingParameterMultipleLayers(
-                    name, description, QgsProcessing.TypeFile, optional=True
+                with_help(
+                    QgsProcessingParameterFile(name, description, optional=True),
+                    option_help(ReportInputs, attribute),
                 )
             )
-        self.addParameter(_file_destination(self.OUTPUT, "Report", "HTML files (*.html)"))
+        for name, attribute, description in self.LIST_INPUTS:
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterMultipleLayers(
+                        name, description, QgsProcessing.SourceType.TypeFile, optional=True
+                    ),
+                    option_help(ReportInputs, attribute),
+                )
+            )
+        self.addParameter(
+            _file_destination(
+                self.OUTPUT,
+                "Report",
+                "HTML files (*.html)",
+                "One self-contained HTML page with every image embedded.",
+            )
+        )
 
     def processAlgorithm(self, parameters, context, feedback):
-        inputs = ReportInputs(
-            title=self.parameterAsString(parameters, self.TITLE, context) or ReportInputs().title,
+        inputs = self.read_options(
+            parameters,
+            context,
+            ReportInputs,
             velocity=self.raster_path(parameters, self.VELOCITY, context),
             classes=self.raster_path(parameters, self.CLASSES, context),
+            **{
+                attribute: self.parameterAsFile(parameters, name, context) or None
+                for name, attribute, _ in self.FILE_INPUTS
+            },
+            **{
+                attribute: _files(self, parameters, name, context)
+                for name, attribute, _ in self.LIST_INPUTS
+            },
         )
-        for name, attribute, _ in self.FILE_INPUTS:
-            setattr(inputs, attribute, self.parameterAsFile(parameters, name, context) or None)
-        for name, attribute, _ in self.LIST_INPUTS:
-            setattr(inputs, attribute, _files(self, parameters, name, context))
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         self.run_core(feedback, write_report, output, inputs)
         return {self.OUTPUT: output}

@@ -1,7 +1,7 @@
 """The options schema: choices by name, bounds checked in one validator, help from metadata."""
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import pytest
 
@@ -56,3 +56,29 @@ def test_real_options_validate_on_construction():
         InversionOptions(weight="heavy")
     with pytest.raises(InputError, match="mask coherence"):
         InversionOptions(mask_coherence=1.5)
+
+
+@dataclass
+class Palette(Options):
+    colours: Tuple[Colour, ...] = option((Colour.RED,), help="Colours used")
+    main: Example = option(factory=lambda: Example(size=5.0), help="Main example")
+
+
+def test_a_tuple_of_choices_takes_one_or_more_names():
+    assert Palette(colours=("blue", "RED")).colours == (Colour.BLUE, Colour.RED)
+    assert Palette(colours="blue").colours == (Colour.BLUE,)
+    spec = option_spec(Palette, "colours")
+    assert spec.multiple and spec.choices is Colour
+    assert "One or more of: red (bright red), blue." in spec.help_text()
+    with pytest.raises(InputError, match="needs at least one value"):
+        Palette(colours=())
+    with pytest.raises(InputError, match="unknown colours 'green'"):
+        Palette(colours=("red", "green"))
+
+
+def test_a_dotted_name_reaches_nested_options_with_the_outer_default():
+    spec = option_spec(Palette, "main.size")
+    assert spec.default == 5.0 and option_spec(Example, "size").default == 2.0
+    assert (spec.unit, spec.maximum) == ("m", 10.0)
+    with pytest.raises(KeyError, match="Example has no option 'weight'"):
+        option_spec(Palette, "main.weight")
