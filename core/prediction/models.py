@@ -77,9 +77,9 @@ class RecurrentNetworkOptions(Options):
 
 def import_torch():
     """torch for the forecasting networks; the message names the baselines that need none."""
-    from .hybrids import BASELINES, LABELS
+    from .hybrids import BASELINES
 
-    baselines = ", ".join(f"{LABELS[name]} ({name})" for name in BASELINES)
+    baselines = ", ".join(f"{name.label} ({name.value})" for name in BASELINES)
     return accelerator.import_torch(
         "the forecasting networks", f"choose a baseline model, which needs no torch: {baselines}"
     )
