@@ -54,6 +54,7 @@ class Bowl:
     acceleration: float = 0.0  # m/yr^2, change of rate after onset (negative = speeds up)
 
     kind = "bowl"
+    elongation = 1.0  # ratio of along- to across-axis extent
 
     def rate_at(self, date: dt.date) -> float:
         """Vertical rate at the bowl centre (m/yr) on ``date``."""
@@ -144,6 +145,11 @@ class LongwallPanel:
     def radius(self) -> float:
         """Half-width of the basin across the panel (to the 1 % line), m."""
         return self.width / 2 + 1.2 * self.influence_radius
+
+    @property
+    def elongation(self) -> float:
+        """Ratio of the basin's half-length along the panel to :attr:`radius`."""
+        return (self.length / 2 + 1.2 * self.influence_radius) / self.radius
 
     @property
     def w_max(self) -> float:

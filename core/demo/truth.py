@@ -124,11 +124,9 @@ def _write_sources(scene: DemoScene, velocity_mm: np.ndarray, path: Path) -> Pat
             if source.kind == "panel":
                 a = np.deg2rad(source.advance_azimuth_deg)
                 advance = (source.advance_m_yr * np.sin(a), source.advance_m_yr * np.cos(a))
-                elongation = (source.length / 2 + 1.2 * source.influence_radius) / source.radius
                 acceleration = 0.0
             else:
-                advance, elongation = (0.0, 0.0), 1.0
-                acceleration = source.acceleration * 1000
+                advance, acceleration = (0.0, 0.0), source.acceleration * 1000
             writer.writerow(
                 [
                     source.name,
@@ -142,7 +140,7 @@ def _write_sources(scene: DemoScene, velocity_mm: np.ndarray, path: Path) -> Pat
                     f"{acceleration:.1f}",
                     f"{advance[0]:.1f}",
                     f"{advance[1]:.1f}",
-                    f"{elongation:.2f}",
+                    f"{source.elongation:.2f}",
                     source.kind,
                 ]
             )
