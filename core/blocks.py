@@ -1,8 +1,11 @@
-"""Row blocks sized from a memory budget, so stacks larger than RAM still run."""
+"""Row blocks and 2-D patches sized from a memory budget, so stacks larger than RAM still run."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, List, Tuple
+
+import numpy as np
 
 from .conventions import DEFAULT_MEMORY_BUDGET_MB
 
@@ -26,3 +29,68 @@ def row_blocks(
     step = rows_per_block(bytes_per_row, memory_mb, length)
     for start in range(0, length, step):
         yield slice(start, min(start + step, length))
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A rectangle of an image processed on its own: ``rows``/``cols`` (slices of the image) are
+    read, the ``core`` part of it (slices of the image, inside ``rows``/``cols``) is kept.
+    Cores tile the image without overlap; the read window adds the overlap around the core."""
+
+    rows: slice
+    cols: slice
+    core_rows: slice
+    core_cols: slice
+
+    @property
+    def core_in_window(self) -> Tuple[slice, slice]:
+        """The core as slices of the array read for ``rows``/``cols``."""
+        return (
+            slice(self.core_rows.start - self.rows.start, self.core_rows.stop - self.rows.start),
+            slice(self.core_cols.start - self.cols.start, self.core_cols.stop - self.cols.start),
+        )
+
+
+def _core_size(budget: int, overlap: int, full: int, block: int) -> int:
+    """Largest core length (a multiple of ``block`` when above it) whose window fits."""
+    size = min(full, max(1, budget - 2 * overlap))
+    if block > 1 and block < size < full:
+        size -= size % block
+    return size
+
+
+def patches(
+    length: int,
+    width: int,
+    bytes_per_pixel: int,
+    memory_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+    overlap: Tuple[int, int] = (0, 0),
+    block: Tuple[int, int] = (1, 1),
+) -> List[Patch]:
+    """Patches of a ``length`` x ``width`` image whose read windows (core plus ``overlap`` rows
+    and columns on each side) hold at most ``memory_mb`` MiB at ``bytes_per_pixel``.
+
+    Cores are near-square, a multiple of the file's ``block`` (rows, cols) where they can be
+    (so each stored block is decoded about once) and in row-major order; at least one pixel.
+    """
+    pixels = max(1, int(memory_mb * 1024 * 1024 // max(1, bytes_per_pixel)))
+    side = int(np.sqrt(pixels))
+    cols = _core_size(side, overlap[1], width, block[1])
+    rows = _core_size(pixels // (cols + 2 * overlap[1]), overlap[0], length, block[0])
+    if rows == length and cols < width:
+        # all rows fit: widen the patches with what is left
+        cols = _core_size(pixels // (length + 2 * overlap[0]), overlap[1], width, block[1])
+    plan = []
+    for r0 in range(0, length, rows):
+        r1 = min(r0 + rows, length)
+        for c0 in range(0, width, cols):
+            c1 = min(c0 + cols, width)
+            plan.append(
+                Patch(
+                    slice(max(0, r0 - overlap[0]), min(length, r1 + overlap[0])),
+                    slice(max(0, c0 - overlap[1]), min(width, c1 + overlap[1])),
+                    slice(r0, r1),
+                    slice(c0, c1),
+                )
+            )
+    return plan

@@ -1,6 +1,7 @@
 """File formats read and written between the steps: GeoTIFF rasters, MintPy HDF5
 (``ifgramStack.h5``, ``geometryGeo.h5``, ``timeseries.h5``...), GeoPackage point layers with
-``DYYYYMMDD``/``VEL`` fields, vector files through OGR, and ASF HyP3 products.
+``DYYYYMMDD``/``VEL`` fields, vector files through OGR, ASF HyP3 products and coregistered
+SLC stacks.
 """
 
 from .geotiff import band_names, grid_of, open_raster, read_raster, write_geotiff
@@ -22,6 +23,7 @@ from .mintpy import (
     write_velocity,
 )
 from .point_layers import PointSeries, date_field, point_layer_writer, read_points, write_points
+from .slc import SlcStack, read_dates_bperp, write_slc_stack
 from .vector import crs_of, field_names, open_vector
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "IfgramStack",
     "Pair",
     "PointSeries",
+    "SlcStack",
     "TimeSeries",
     "band_names",
     "crs_of",
@@ -42,6 +45,7 @@ __all__ = [
     "parse_product_name",
     "point_layer_writer",
     "read_attrs",
+    "read_dates_bperp",
     "read_dataset",
     "read_points",
     "read_raster",
@@ -54,6 +58,7 @@ __all__ = [
     "write_geotiff",
     "write_ifgram_stack",
     "write_points",
+    "write_slc_stack",
     "write_temporal_coherence",
     "write_timeseries",
     "write_velocity",

@@ -32,32 +32,39 @@ incidence angle; ``dh`` is the height error of the DEM used in coregistration (m
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import check_outputs
+from ..blocks import Patch, patches
 from ..conventions import (
     DAYS_PER_YEAR,
+    DEFAULT_MEMORY_BUDGET_MB,
     SENTINEL1_WAVELENGTH,
     los_to_phase,
     phase_per_metre,
     phase_to_los,
     years_since,
 )
-from ..dates import dates_in_text, format_yyyymmdd, parse_yyyymmdd
 from ..errors import InputError
-from ..grid import Grid
 from ..io.point_layers import point_layer_writer
+from ..io.slc import SlcStack
 from ..options import Options, option
+from ..parallel import map_blocks, open_executor
 from ..progress import ProgressCallback, report, scaled, silent
 from .rate_fit import linear_rate
 
 PathLike = Union[str, Path]
+HALF = 1 << 16  # values of 16 bits: the two halves of a float32 amplitude's bit pattern
+# bytes per pixel and date a patch holds (SLC, amplitudes, interferograms, temporaries),
+# measured on the benchmark (benchmarks/psinsar_patches.py)
+PS_BYTES_PER_DATE = 48
+DS_BYTES_PER_DATE = 200
 
 
 @dataclass
@@ -154,16 +161,13 @@ class PsOptions(Options):
         help="At most this many candidates (PS by lowest amplitude dispersion first)",
         minimum=3,
     )
-
-
-@dataclass
-class SlcStack:
-    """Coregistered SLCs: ``data`` (n_dates, L, W) complex64 on ``grid``."""
-
-    data: np.ndarray
-    grid: Grid
-    dates: List[dt.date]
-    bperp: np.ndarray  # m, per date (any common origin)
+    memory_mb: float = option(
+        DEFAULT_MEMORY_BUDGET_MB,
+        help="Memory budget of the SLC patches: the stack is read and processed patch by "
+        "patch, so a stack larger than memory still runs",
+        unit="MiB",
+        minimum=1.0,
+    )
 
 
 @dataclass
@@ -177,115 +181,7 @@ class PsResult:
     stats: Dict[str, float] = field(default_factory=dict)
 
 
-# ----------------------------------------------------------------------------- I/O
-def write_slc_stack(path: PathLike, data: np.ndarray, grid: Grid, dates: Sequence[dt.date]) -> Path:
-    """Write a (n, L, W) complex stack as a multi-band CFloat32 GeoTIFF, bands named YYYYMMDD."""
-    from osgeo import gdal
-
-    gdal.UseExceptions()
-    data = np.asarray(data, dtype=np.complex64)
-    with atomic_output(path) as temp:
-        ds = gdal.GetDriverByName("GTiff").Create(
-            str(temp),
-            grid.width,
-            grid.length,
-            data.shape[0],
-            gdal.GDT_CFloat32,
-            ["TILED=YES", "COMPRESS=DEFLATE"],
-        )
-        ds.SetGeoTransform(grid.geotransform)
-        wkt = grid.crs_wkt()
-        if wkt:
-            ds.SetProjection(wkt)
-        for i, date in enumerate(dates):
-            band = ds.GetRasterBand(i + 1)
-            band.SetDescription(format_yyyymmdd(date))
-            band.WriteArray(data[i])
-        ds = None
-    return Path(path)
-
-
-def read_dates_bperp(path: PathLike) -> Tuple[List[dt.date], np.ndarray]:
-    """Read a CSV with columns ``date`` (YYYYMMDD) and ``bperp`` (m)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(
-            "file not found.", path, "give the CSV of dates and perpendicular baselines."
-        )
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise InputError("is empty.", path, "write one row per SLC: date,bperp.")
-    names = {n.lower().strip(): n for n in rows[0]}
-    if "date" not in names or "bperp" not in names:
-        raise InputError(
-            f"needs columns 'date' and 'bperp' (has {', '.join(rows[0])}).",
-            path,
-            "write a header line: date,bperp",
-        )
-    dates = [parse_yyyymmdd(r[names["date"]], str(path)) for r in rows]
-    try:
-        bperp = np.array([float(r[names["bperp"]]) for r in rows])
-    except ValueError:
-        raise InputError(
-            "a bperp value is not a number.", path, "give baselines in metres."
-        ) from None
-    return dates, bperp
-
-
-def read_slc_stack(path: PathLike, dates_csv: PathLike) -> SlcStack:
-    """Read a multi-band complex raster (GeoTIFF/VRT, bands in the order of ``dates_csv``) or a
-    folder of single-band complex rasters with the date (YYYYMMDD) in each file name."""
-    from ..io.geotiff import grid_of, open_raster
-
-    path = Path(path)
-    dates, bperp = read_dates_bperp(dates_csv)
-    if path.is_dir():
-        files = {}
-        for candidate in sorted(path.iterdir()):
-            found = dates_in_text(candidate.name)
-            if found and candidate.suffix.lower() in (".tif", ".tiff", ".vrt", ".slc", ".img"):
-                files[found[0]] = candidate
-        missing = [d for d in dates if d not in files]
-        if missing:
-            raise InputError(
-                f"no SLC file for {len(missing)} date(s), e.g. {missing[0]}.",
-                path,
-                "name each file with its date (YYYYMMDD) or fix the dates CSV.",
-            )
-        datasets = [open_raster(files[d]) for d in dates]
-        grid = grid_of(datasets[0])
-        arrays = [ds.GetRasterBand(1).ReadAsArray() for ds in datasets]
-    else:
-        ds = open_raster(path)
-        grid = grid_of(ds)
-        if ds.RasterCount != len(dates):
-            raise InputError(
-                f"has {ds.RasterCount} bands but the dates CSV lists {len(dates)} dates.",
-                path,
-                "list one date per band, in band order.",
-            )
-        arrays = [ds.GetRasterBand(i + 1).ReadAsArray() for i in range(ds.RasterCount)]
-    data = np.stack(arrays).astype(np.complex64, copy=False)
-    if not np.iscomplexobj(arrays[0]):
-        raise InputError(
-            "is not complex (it holds real values).",
-            path,
-            "give single-look complex data (CFloat32 bands), not amplitudes.",
-        )
-    order = np.argsort(dates)
-    return SlcStack(data[order], grid, [dates[i] for i in order], bperp[order])
-
-
-# ----------------------------------------------------------------------------- steps
-def calibrated_amplitude(data: np.ndarray) -> np.ndarray:
-    """|SLC| divided per date by its scene median (radiometric calibration), float32."""
-    amplitude = np.abs(data).astype(np.float32)
-    scale = np.median(amplitude.reshape(len(amplitude), -1), axis=1)
-    scale[scale <= 0] = 1.0
-    return amplitude / scale[:, None, None]
-
-
+# ----------------------------------------------------------------------------- candidates
 def amplitude_dispersion(amplitude: np.ndarray) -> np.ndarray:
     """D_A = std / mean of the calibrated amplitude over time (NaN where the mean is 0)."""
     mean = amplitude.mean(0)
@@ -302,6 +198,239 @@ def choose_reference_date(dates: Sequence[dt.date], bperp: np.ndarray) -> int:
     return int(np.argmin(distance))
 
 
+def _valid_amplitude_bits(data: np.ndarray) -> List[np.ndarray]:
+    """Per date, the float32 bit patterns (uint32, ordered like the values) of the finite,
+    non-zero amplitudes of an SLC window (n, l, w)."""
+    bits = []
+    for image in data:
+        amplitude = np.abs(image).ravel()
+        bits.append(amplitude[np.isfinite(amplitude) & (amplitude > 0)].view(np.uint32))
+    return bits
+
+
+def _high_histogram(patch: Patch, stack: SlcStack) -> np.ndarray:
+    """(n, 65536) counts of the upper 16 bits of each date's amplitudes in the patch core."""
+    data = stack.read(patch.rows, patch.cols)[(slice(None),) + patch.core_in_window]
+    return np.stack([np.bincount(b >> 16, minlength=HALF) for b in _valid_amplitude_bits(data)])
+
+
+def _low_histogram(
+    patch: Patch, stack: SlcStack, high: np.ndarray, next_high: np.ndarray
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Per date, (n, 65536) counts of the lower 16 bits of the amplitudes whose upper bits are
+    ``high``, and the smallest amplitude (bits) whose upper bits are ``next_high``."""
+    data = stack.read(patch.rows, patch.cols)[(slice(None),) + patch.core_in_window]
+    counts = np.zeros((len(high), HALF), np.int64)
+    smallest = np.full(len(high), np.iinfo(np.uint32).max, np.uint32)
+    for k, bits in enumerate(_valid_amplitude_bits(data)):
+        upper = bits >> 16
+        counts[k] = np.bincount(bits[upper == high[k]] & 0xFFFF, minlength=HALF)
+        beyond = bits[upper == next_high[k]]
+        if beyond.size:
+            smallest[k] = beyond.min()
+    return counts, smallest
+
+
+def scene_median_amplitude(
+    stack: SlcStack, plan: Sequence[Patch], executor=None, progress: ProgressCallback = silent
+) -> np.ndarray:
+    """Per date, the median of the finite non-zero amplitudes |SLC| over the whole scene
+    (n,) float32, exactly as ``np.median`` gives it, without holding the scene.
+
+    Two passes over the patch cores: a histogram of the upper 16 bits of the float32 amplitudes
+    (non-negative floats order like their bit patterns) finds the upper bits of the middle
+    value(s), a histogram of the lower 16 bits among those finds them exactly; for an even
+    count the two middle values are averaged as numpy does. Dates without valid pixels get 1.
+    """
+    n = stack.n_dates
+    high = np.zeros((n, HALF), np.int64)
+    for k, counts in enumerate(map_blocks(_high_histogram, plan, stack, executor=executor)):
+        high += counts
+        report(progress, 0.5 * (k + 1) / len(plan), "amplitude calibration")
+    total = high.sum(1)
+    lower_rank = np.maximum(total - 1, 0) // 2  # rank of the first middle value
+    cumulative = np.cumsum(high, axis=1)
+    bin_lower = np.argmax(cumulative > lower_rank[:, None], axis=1)
+    bin_upper = np.argmax(cumulative > (total // 2)[:, None], axis=1)
+    rank_in_bin = lower_rank - (cumulative[np.arange(n), bin_lower] - high[np.arange(n), bin_lower])
+    low = np.zeros((n, HALF), np.int64)
+    smallest_next = np.full(n, np.iinfo(np.uint32).max, np.uint32)
+    parts = map_blocks(_low_histogram, plan, stack, bin_lower, bin_upper, executor=executor)
+    for k, (counts, smallest) in enumerate(parts):
+        low += counts
+        smallest_next = np.minimum(smallest_next, smallest)
+        report(progress, 0.5 + 0.5 * (k + 1) / len(plan), "amplitude calibration")
+    cumulative_low = np.cumsum(low, axis=1)
+    first = np.argmax(cumulative_low > rank_in_bin[:, None], axis=1)
+    second = np.argmax(cumulative_low > rank_in_bin[:, None] + 1, axis=1)
+    first_bits = (bin_lower.astype(np.uint32) << 16) | first.astype(np.uint32)
+    second_bits = np.where(
+        bin_upper == bin_lower,
+        (bin_lower.astype(np.uint32) << 16) | second.astype(np.uint32),
+        smallest_next,
+    )
+    first_value = first_bits.astype(np.uint32).view(np.float32)
+    second_value = second_bits.astype(np.uint32).view(np.float32)
+    median = np.where(total % 2 == 1, first_value, (first_value + second_value) / np.float32(2))
+    return np.where(total > 0, median, np.float32(1)).astype(np.float32)
+
+
+@dataclass
+class Candidates:
+    """PS and DS candidates, one row each: raster ``index`` (row * width + col), selection
+    ``score`` (D_A for PS, 1 for DS; lower is kept first), ``phase`` (k, n_dates) radians of
+    the interferograms against the reference date, ``kind`` (1 PS, 2 DS), amplitude
+    ``dispersion``, mean calibrated ``amplitude``, ``homogeneous_count`` and DEM ``height``
+    (m; NaN without a DEM)."""
+
+    index: np.ndarray
+    score: np.ndarray
+    phase: np.ndarray
+    kind: np.ndarray
+    dispersion: np.ndarray
+    amplitude: np.ndarray
+    homogeneous_count: np.ndarray
+    height: np.ndarray
+
+    def take(self, pick: np.ndarray) -> "Candidates":
+        return Candidates(*(getattr(self, f.name)[pick] for f in dataclass_fields(self)))
+
+    @staticmethod
+    def join(parts: Sequence["Candidates"]) -> "Candidates":
+        return Candidates(
+            *(
+                np.concatenate([getattr(p, f.name) for p in parts])
+                for f in dataclass_fields(Candidates)
+            )
+        )
+
+    def best(self, limit: int) -> "Candidates":
+        """At most ``limit`` rows, the lowest scores first (ties: raster order), in raster
+        order."""
+        if len(self.index) > limit:
+            return self.take(np.sort(np.lexsort((self.index, self.score))[:limit]))
+        return self.take(np.argsort(self.index, kind="stable"))
+
+
+def _patch_candidates(
+    patch: Patch,
+    stack: SlcStack,
+    scale: np.ndarray,
+    ref_date: int,
+    height: Optional[PathLike],
+    options: PsOptions,
+) -> Candidates:
+    """The candidates of one patch core (see :func:`find_candidates`)."""
+    data = stack.read(patch.rows, patch.cols)
+    amplitude = np.abs(data) / scale[:, None, None]
+    dispersion = amplitude_dispersion(amplitude)
+    mean_amplitude = amplitude.mean(0)
+    del amplitude
+    interferograms = data * np.conj(data[ref_date])[None]
+    candidate = np.isfinite(dispersion) & (dispersion < options.da_threshold)
+    kind = np.zeros(dispersion.shape, np.uint8)
+    kind[candidate] = 1
+    homogeneous_count = np.zeros(dispersion.shape, np.int32)
+    if options.distributed:
+        from .homogeneous_pixels import (
+            MIN_HOMOGENEOUS_TO_FILTER,
+            adaptive_average,
+            homogeneous_pixels,
+        )
+
+        homogeneous = homogeneous_pixels(np.abs(data), options.shp_window)
+        homogeneous_count = homogeneous.count
+        filtered, ds_coherence = adaptive_average(interferograms, data, homogeneous, ref_date)
+        del homogeneous
+        is_ds = (
+            ~candidate
+            & (homogeneous_count > MIN_HOMOGENEOUS_TO_FILTER)
+            & (ds_coherence >= options.ds_coherence_threshold)
+        )
+        interferograms = np.where(is_ds[None], filtered, interferograms)
+        kind[is_ds] = 2
+    stack.forget()
+    core = patch.core_in_window
+    rows, cols = np.nonzero(kind[core] > 0)
+    score = np.where(kind[core][rows, cols] == 1, dispersion[core][rows, cols], 1.0)
+    index = (rows + patch.core_rows.start) * stack.grid.width + cols + patch.core_cols.start
+    if len(rows) > options.max_candidates:
+        keep = np.sort(np.lexsort((index, score))[: options.max_candidates])
+        rows, cols, score, index = rows[keep], cols[keep], score[keep], index[keep]
+    in_window = (rows + core[0].start, cols + core[1].start)
+    dem = np.full(len(rows), np.nan)
+    if height is not None:
+        from ..io.geotiff import read_raster
+
+        window = (patch.core_rows.start, patch.core_rows.stop)
+        window += (patch.core_cols.start, patch.core_cols.stop)
+        dem = read_raster(height, window=window)[0][rows, cols].astype(float)
+    return Candidates(
+        index,
+        score,
+        np.angle(interferograms[(slice(None),) + in_window]).T,
+        kind[in_window],
+        dispersion[in_window],
+        mean_amplitude[in_window],
+        homogeneous_count[in_window],
+        dem,
+    )
+
+
+def patch_bytes_per_pixel(n_dates: int, options: PsOptions) -> int:
+    """Memory one pixel of a patch needs: the SLC, amplitudes, interferograms and temporaries
+    of every date; with distributed scatterers also the KS test's sorted and merged series,
+    the adaptive average and one homogeneity flag per window offset."""
+    if not options.distributed:
+        return PS_BYTES_PER_DATE * n_dates + 64
+    offsets = options.shp_window[0] * options.shp_window[1]
+    return DS_BYTES_PER_DATE * n_dates + 2 * offsets + 64
+
+
+def find_candidates(
+    stack: SlcStack,
+    ref_date: int,
+    height: Optional[PathLike],
+    options: PsOptions,
+    executor=None,
+    progress: ProgressCallback = silent,
+) -> Candidates:
+    """PS (and DS) candidates of the whole stack, processed in patches under the memory budget.
+
+    The scene is cut into patches (as StaMPS does) whose read windows overlap by half the
+    homogeneous-pixel window when distributed scatterers are asked for, so every pixel of a
+    patch core sees its whole window and gets the answer it would get from the whole scene.
+    The amplitude calibration is the one global quantity; it is computed first
+    (:func:`scene_median_amplitude`). Each patch keeps at most ``max_candidates`` (lowest D_A
+    first, DS after PS, ties in raster order), and so does the union.
+    """
+    overlap = (0, 0)
+    if options.distributed:
+        overlap = (options.shp_window[0] // 2, options.shp_window[1] // 2)
+    plan = patches(
+        stack.grid.length,
+        stack.grid.width,
+        patch_bytes_per_pixel(stack.n_dates, options),
+        options.memory_mb,
+        overlap,
+        stack.block,
+    )
+    scale = scene_median_amplitude(stack, plan, executor, scaled(progress, 0.0, 0.2))
+    kept = None
+    for k, part in enumerate(
+        map_blocks(
+            _patch_candidates, plan, stack, scale, ref_date, height, options, executor=executor
+        )
+    ):
+        kept = (part if kept is None else Candidates.join([kept, part])).best(
+            options.max_candidates
+        )
+        report(progress, 0.2 + 0.8 * (k + 1) / len(plan), f"candidates: patch {k + 1}/{len(plan)}")
+    stack.forget()
+    return kept
+
+
+# ----------------------------------------------------------------------------- arcs
 def delaunay_arcs(x: np.ndarray, y: np.ndarray, max_length: float) -> np.ndarray:
     """Unique edges (n_arcs, 2) of the Delaunay triangulation of the points, shorter than
     ``max_length`` (map units)."""
@@ -493,8 +622,14 @@ def run_psinsar(
     height: Optional[PathLike] = None,
     options: Optional[PsOptions] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> PsResult:
     """Persistent scatterers from a coregistered SLC stack -> GeoPackage point layer.
+
+    The stack is read and its pixels processed patch by patch under ``options.memory_mb``
+    (:func:`find_candidates`); the steps after it see the candidates only. ``executor``: None
+    (in this process), a Dask scheduler address or an executor (:mod:`core.parallel`) that
+    processes the patches; the result is the same.
 
     Output fields: ``VEL`` (mm/yr LOS, positive toward the satellite, relative to the reference
     point), ``VEL_STD`` (mm/yr), ``TCOH`` (temporal coherence 0..1), ``DA`` (amplitude
@@ -504,58 +639,39 @@ def run_psinsar(
     """
     options = options or PsOptions()
     check_outputs([output], [p for p in (slc, dates_csv, height) if p])
-    stack = read_slc_stack(slc, dates_csv)
-    n_dates = len(stack.dates)
+    stack = SlcStack(slc, dates_csv)
+    n_dates = stack.n_dates
     if n_dates < 6:
         raise InputError(
             f"only {n_dates} SLCs: too few to separate velocity, height error and noise.",
             slc,
             "use at least 15-20 acquisitions.",
         )
-    report(progress, 0.02, f"{n_dates} SLCs of {stack.grid.width} x {stack.grid.length} pixels")
-    amplitude = calibrated_amplitude(stack.data)
-    dispersion = amplitude_dispersion(amplitude)
-    mean_amplitude = amplitude.mean(0)
-    del amplitude
-    ref_date = choose_reference_date(stack.dates, stack.bperp)
-    ifg = stack.data * np.conj(stack.data[ref_date])[None]
-    candidate = np.isfinite(dispersion) & (dispersion < options.da_threshold)
-    kind = np.zeros(stack.grid.shape, np.uint8)
-    kind[candidate] = 1
-    homogeneous_count = np.zeros(stack.grid.shape, np.int32)
-    if options.distributed:
-        from .homogeneous_pixels import (
-            MIN_HOMOGENEOUS_TO_FILTER,
-            adaptive_average,
-            homogeneous_pixels,
-        )
+    if height is not None:
+        from ..io.geotiff import grid_of, open_raster
 
-        homogeneous = homogeneous_pixels(
-            np.abs(stack.data), options.shp_window, progress=scaled(progress, 0.05, 0.25)
+        if not grid_of(open_raster(height)).same_as(stack.grid):
+            raise InputError(
+                "the height raster is not on the SLC grid.",
+                height,
+                "resample the DEM onto the SLC grid (Raster > Projections > Warp).",
+            )
+    report(progress, 0.02, f"{n_dates} SLCs of {stack.grid.width} x {stack.grid.length} pixels")
+    ref_date = choose_reference_date(stack.dates, stack.bperp)
+    with open_executor(executor) as pool:
+        candidates = find_candidates(
+            stack, ref_date, height, options, pool, scaled(progress, 0.02, 0.3)
         )
-        homogeneous_count = homogeneous.count
-        filtered, ds_coherence = adaptive_average(ifg, stack.data, homogeneous, ref_date)
-        is_ds = (
-            ~candidate
-            & (homogeneous_count > MIN_HOMOGENEOUS_TO_FILTER)
-            & (ds_coherence >= options.ds_coherence_threshold)
-        )
-        ifg = np.where(is_ds[None], filtered, ifg)
-        kind[is_ds] = 2
-    rows, cols = np.nonzero(kind > 0)
-    if len(rows) > options.max_candidates:
-        order = np.argsort(np.where(kind[rows, cols] == 1, dispersion[rows, cols], 1.0))
-        keep = np.sort(order[: options.max_candidates])
-        rows, cols = rows[keep], cols[keep]
-    if len(rows) < 3:
+    if len(candidates.index) < 3:
         raise InputError(
-            f"only {len(rows)} pixel(s) have an amplitude dispersion below {options.da_threshold}.",
+            f"only {len(candidates.index)} pixel(s) have an amplitude dispersion below "
+            f"{options.da_threshold}.",
             slc,
             "raise DA_THRESHOLD (0.3-0.4) or enable distributed scatterers.",
         )
+    rows, cols = np.divmod(candidates.index, stack.grid.width)
     x, y = stack.grid.xy(rows, cols)
-    phase = np.angle(ifg[:, rows, cols]).T  # (n_candidates, n_dates)
-    del ifg
+    phase = candidates.phase  # (n_candidates, n_dates)
     report(progress, 0.3, f"{len(rows)} candidates; reference date {stack.dates[ref_date]}")
 
     years = years_since(stack.dates, stack.dates[ref_date])
@@ -578,7 +694,7 @@ def run_psinsar(
         reference = int(np.argmin(np.hypot(x - rx, y - ry)))
     else:
         degree = np.bincount(arcs[good].ravel(), minlength=len(x))
-        score = np.where(kind[rows, cols] == 1, dispersion[rows, cols], 1.0) - 0.01 * degree
+        score = candidates.score - 0.01 * degree
         reference = int(np.argmin(score))
     kept_arcs = arcs[good]
     point_values, kept, _ = integrate_arcs(
@@ -627,26 +743,17 @@ def run_psinsar(
         "VEL": vel_mm[selected],
         "VEL_STD": vel_std_mm[selected],
         "TCOH": tcoh[selected],
-        "DA": dispersion[rows[pick], cols[pick]].astype(float),
-        "AMP": mean_amplitude[rows[pick], cols[pick]].astype(float),
+        "DA": candidates.dispersion[pick].astype(float),
+        "AMP": candidates.amplitude[pick].astype(float),
         "HGT_ERR": dem_error[selected],
-        "TYPE": np.where(kind[rows[pick], cols[pick]] == 1, "PS", "DS").astype(object),
-        "NSHP": homogeneous_count[rows[pick], cols[pick]].astype(np.int64),
+        "TYPE": np.where(candidates.kind[pick] == 1, "PS", "DS").astype(object),
+        "NSHP": candidates.homogeneous_count[pick].astype(np.int64),
         "ROW": rows[pick].astype(np.int64),
         "COL": cols[pick].astype(np.int64),
         "IS_REF": (pick == reference).astype(np.int64),
     }
     if height is not None:
-        from ..io.geotiff import read_raster
-
-        dem, dem_grid = read_raster(height)
-        if not dem_grid.same_as(stack.grid):
-            raise InputError(
-                "the height raster is not on the SLC grid.",
-                height,
-                "resample the DEM onto the SLC grid (Raster > Projections > Warp).",
-            )
-        fields["HEIGHT"] = dem[rows[pick], cols[pick]].astype(float) + dem_error[selected]
+        fields["HEIGHT"] = candidates.height[pick] + dem_error[selected]
     write_kinds = {k: (np.array([""]) if v.dtype == object else v[:1]) for k, v in fields.items()}
     with point_layer_writer(
         output, stack.grid.epsg, stack.dates, write_kinds, wkt=stack.grid.wkt

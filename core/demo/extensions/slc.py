@@ -155,7 +155,7 @@ def simulate_slc(
 
 def write_simulation(sim: SimulatedSlc, out: Path) -> Dict[str, Path]:
     """Write a simulation as the files listed in the module doc."""
-    from ...timeseries.psinsar import write_slc_stack
+    from ...io.slc import write_slc_stack
 
     out.mkdir(parents=True, exist_ok=True)
     paths = {"slc_stack": write_slc_stack(out / "slc_stack.tif", sim.data, sim.grid, sim.dates)}

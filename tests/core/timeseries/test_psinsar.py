@@ -162,7 +162,7 @@ def test_distributed_scatterers_add_points_with_plausible_rates(simulated, tmp_p
 
 
 def test_one_file_per_date_reads_like_the_multiband_stack(simulated, tmp_path):
-    from insar_subsidence.core.timeseries.psinsar import read_slc_stack, write_slc_stack
+    from insar_subsidence.core.io.slc import SlcStack, write_slc_stack
 
     sim, paths = simulated
     for k, date in enumerate(sim.dates[:8]):
@@ -171,13 +171,14 @@ def test_one_file_per_date_reads_like_the_multiband_stack(simulated, tmp_path):
     # listed out of order: the stack comes back sorted by date
     lines = [f"{d:%Y%m%d},{b}" for d, b in zip(sim.dates[:8], sim.bperp[:8], strict=True)]
     dates.write_text("date,bperp\n" + "\n".join(lines[::-1]) + "\n")
-    stack = read_slc_stack(tmp_path, dates)
+    stack = SlcStack(tmp_path, dates)
     assert stack.dates == sim.dates[:8]
-    np.testing.assert_array_equal(stack.data, sim.data[:8])
+    np.testing.assert_array_equal(stack.read(), sim.data[:8])
+    np.testing.assert_array_equal(stack.read(slice(3, 9), slice(10, 14)), sim.data[:8, 3:9, 10:14])
     np.testing.assert_allclose(stack.bperp, sim.bperp[:8])
     (tmp_path / f"slc_{sim.dates[3]:%Y%m%d}.tif").unlink()
     with pytest.raises(InputError, match="no SLC file for 1 date"):
-        read_slc_stack(tmp_path, dates)
+        SlcStack(tmp_path, dates)
 
 
 def test_thresholds_and_geometry_are_bounded():
@@ -185,3 +186,83 @@ def test_thresholds_and_geometry_are_bounded():
         PsOptions(da_threshold=0)
     with pytest.raises(InputError, match=r"'incidence deg' = 90 degrees is above its maximum 89"):
         PsOptions(incidence_deg=90)
+
+
+@pytest.mark.parametrize(
+    "distributed, window, budget_mb", [(False, (11, 9), 2.0), (True, (7, 7), 6.0)]
+)
+def test_patches_give_the_answer_of_the_whole_stack(
+    simulated, tmp_path, distributed, window, budget_mb
+):
+    from dataclasses import replace
+
+    from insar_subsidence.core.blocks import patches
+    from insar_subsidence.core.timeseries.psinsar import patch_bytes_per_pixel
+
+    sim, paths = simulated
+    options = PsOptions(incidence_deg=sim.incidence_deg, distributed=distributed, shp_window=window)
+    n_dates, (length, width) = len(sim.dates), sim.grid.shape
+    per_pixel = patch_bytes_per_pixel(n_dates, options)
+    assert len(patches(length, width, per_pixel, options.memory_mb)) == 1
+    overlap = (window[0] // 2, window[1] // 2) if distributed else (0, 0)
+    assert len(patches(length, width, per_pixel, budget_mb, overlap)) >= 9
+    results = []
+    for name, memory_mb in (("whole", options.memory_mb), ("patched", budget_mb)):
+        run_psinsar(
+            paths["slc_stack"],
+            paths["slc_dates"],
+            tmp_path / f"{name}.gpkg",
+            height=paths["slc_height"],
+            options=replace(options, memory_mb=memory_mb),
+        )
+        results.append(read_points(tmp_path / f"{name}.gpkg"))
+    whole, patched = results
+    assert (whole.fields["TYPE"] == "DS").any() == distributed
+    for key in ("ROW", "COL", "TYPE", "NSHP", "IS_REF"):
+        np.testing.assert_array_equal(patched.fields[key], whole.fields[key])
+    for key in ("VEL", "VEL_STD", "TCOH", "DA", "AMP", "HGT_ERR", "HEIGHT"):
+        np.testing.assert_allclose(patched.fields[key], whole.fields[key], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(patched.displacement_mm, whole.displacement_mm, atol=1e-9)
+
+
+def test_scene_median_is_numpys_median_streamed_over_patches(tmp_path):
+    import datetime as dt
+
+    from insar_subsidence.core.blocks import patches
+    from insar_subsidence.core.grid import Grid
+    from insar_subsidence.core.io.slc import SlcStack, write_slc_stack
+    from insar_subsidence.core.timeseries.psinsar import scene_median_amplitude
+
+    rng = np.random.default_rng(4)
+    length, width = 37, 53
+    halves = np.repeat([0.0, 1.0, 2.0], [1, 980, 980]).reshape(length, width)
+    amplitude = np.stack(
+        [
+            rng.permutation(halves.ravel()).reshape(length, width),  # an even count
+            rng.lognormal(0, 1, (length, width)),
+            np.round(rng.lognormal(0, 1, (length, width)), 2),  # many ties
+            rng.lognormal(3, 0.2, (length, width)),
+            np.zeros((length, width)),  # no valid pixel
+        ]
+    ).astype(np.float32)
+    amplitude[3, :5, :7] = 0  # no data: left out (and an odd count remains)
+    amplitude[1, 3, 3] = np.nan
+    phase = rng.uniform(-np.pi, np.pi, amplitude.shape)
+    phase[0] = 0  # exact amplitudes: the middle values 1 and 2 lie in different bins
+    data = amplitude * np.exp(1j * phase)
+    grid = Grid(500000.0, 4000000.0, 20.0, -20.0, width=width, length=length, epsg=32633)
+    dates = [dt.date(2021, 1, 1) + dt.timedelta(days=12 * k) for k in range(len(data))]
+    write_slc_stack(tmp_path / "slc.tif", data, grid, dates)
+    (tmp_path / "dates.csv").write_text("date,bperp\n" + "".join(f"{d:%Y%m%d},0\n" for d in dates))
+    stack = SlcStack(tmp_path / "slc.tif", tmp_path / "dates.csv")
+    plan = patches(length, width, 1000, 0.01)
+    assert len(plan) > 4
+    stored = np.abs(stack.read())
+    expected = []
+    for image in stored:
+        valid = image[np.isfinite(image) & (image > 0)]
+        expected.append(np.median(valid) if valid.size else 1.0)
+    median = scene_median_amplitude(stack, plan)
+    assert median.dtype == np.float32
+    np.testing.assert_array_equal(median, np.array(expected, np.float32))
+    assert median[0] == 1.5
