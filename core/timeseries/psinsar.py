@@ -63,8 +63,8 @@ PathLike = Union[str, Path]
 HALF = 1 << 16  # values of 16 bits: the two halves of a float32 amplitude's bit pattern
 # bytes per pixel and date a patch holds (SLC, amplitudes, interferograms, temporaries),
 # measured on the benchmark (benchmarks/psinsar_patches.py)
-PS_BYTES_PER_DATE = 48
-DS_BYTES_PER_DATE = 200
+PS_BYTES_PER_DATE = 24
+DS_BYTES_PER_DATE = 104
 
 
 @dataclass
@@ -566,20 +566,31 @@ def integrate_arcs(
     return solution, keep, residual
 
 
-def _gaussian_weights(x: np.ndarray, y: np.ndarray, sigma: float, tree=None):
-    """Sparse row-normalised Gaussian weights between points within 3 sigma."""
-    from scipy.sparse import coo_matrix
+def _gaussian_smooth(
+    values: np.ndarray, x: np.ndarray, y: np.ndarray, sigma: float, chunk: int = 1024
+) -> np.ndarray:
+    """``sum_j w_ij values_j`` per point (rows of ``values``), ``w_ij = exp(-d_ij^2 / 2
+    sigma^2)`` over the points within 3 sigma of point i (itself included).
+
+    Built ``chunk`` points at a time (a sparse row block with its columns in index order), so
+    memory follows ``chunk`` x neighbours, not all pairs of a dense point set."""
+    from scipy.sparse import csr_matrix
     from scipy.spatial import cKDTree
 
-    tree = tree or cKDTree(np.column_stack([x, y]))
-    pairs = tree.query_pairs(3 * sigma, output_type="ndarray")
-    i = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(len(x))])
-    j = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(len(x))])
-    d2 = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
-    w = np.exp(-0.5 * d2 / sigma**2)
-    matrix = coo_matrix((w, (i, j)), shape=(len(x), len(x))).tocsr()
-    total = np.asarray(matrix.sum(1)).ravel()
-    return matrix, total
+    tree = cKDTree(np.column_stack([x, y]))
+    out = np.empty(values.shape, np.result_type(values, np.float64))
+    for start in range(0, len(x), chunk):
+        stop = min(start + chunk, len(x))
+        near = cKDTree(np.column_stack([x[start:stop], y[start:stop]])).sparse_distance_matrix(
+            tree, 3 * sigma, output_type="ndarray"
+        )
+        order = np.lexsort((near["j"], near["i"]))  # the point itself is in (distance 0)
+        i, j = near["i"][order], near["j"][order]
+        d2 = (x[i + start] - x[j]) ** 2 + (y[i + start] - y[j]) ** 2
+        indptr = np.searchsorted(i, np.arange(stop - start + 1))
+        block = csr_matrix((np.exp(-0.5 * d2 / sigma**2), j, indptr), (stop - start, len(x)))
+        out[start:stop] = block @ values
+    return out
 
 
 def filter_residuals(
@@ -605,8 +616,7 @@ def filter_residuals(
     kernel /= kernel.sum(1, keepdims=True)
     low_t = np.angle(phasor @ kernel.T)
     high_t = np.angle(phasor * np.exp(-1j * low_t))
-    matrix, total = _gaussian_weights(x, y, aps_radius_m)
-    aps = np.angle(matrix @ np.exp(1j * high_t))
+    aps = np.angle(_gaussian_smooth(np.exp(1j * high_t), x, y, aps_radius_m))
     aps = np.angle(np.exp(1j * (aps - aps[reference])))
     without_aps = np.angle(phasor * np.exp(-1j * aps))
     nonlinear = np.angle(np.exp(1j * without_aps) @ kernel.T)

@@ -399,6 +399,7 @@ class PsInsar(SubsidenceAlgorithm):
     INCIDENCE = "INCIDENCE"
     SLANT_RANGE = "SLANT_RANGE"
     MAX_VELOCITY = "MAX_VELOCITY"
+    MEMORY_MB = "MEMORY_MB"
     OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
@@ -500,6 +501,11 @@ class PsInsar(SubsidenceAlgorithm):
                     f"{velocity_range.help}. Unit: mm/yr. At least "
                     f"{velocity_range.minimum * 1000:g}.",
                 )
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.MEMORY_MB, PsOptions, "memory_mb", "Memory budget (MiB)", advanced=True
             )
         )
         self.addParameter(
