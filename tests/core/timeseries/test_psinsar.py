@@ -189,7 +189,7 @@ def test_thresholds_and_geometry_are_bounded():
 
 
 @pytest.mark.parametrize(
-    "distributed, window, budget_mb", [(False, (11, 9), 2.0), (True, (7, 7), 6.0)]
+    "distributed, window, budget_mb", [(False, (11, 9), 1.0), (True, (7, 7), 6.0)]
 )
 def test_patches_give_the_answer_of_the_whole_stack(
     simulated, tmp_path, distributed, window, budget_mb
