@@ -65,7 +65,10 @@ def write_stack(folder: Path, length: int, width: int, n_dates: int, seed: int =
     rng = np.random.default_rng(seed)
     bperp = rng.normal(0, 50, n_dates)
     with open(folder / "dates.csv", "w") as f:
-        f.write("date,bperp\n" + "".join(f"{d:%Y%m%d},{b:.2f}\n" for d, b in zip(dates, bperp)))
+        f.write(
+            "date,bperp\n"
+            + "".join(f"{d:%Y%m%d},{b:.2f}\n" for d, b in zip(dates, bperp, strict=True))
+        )
     years = np.arange(n_dates) * 12 / 365.25
     ds = gdal.GetDriverByName("GTiff").Create(
         str(path),
@@ -157,8 +160,10 @@ def main(argv=None) -> int:
     parser.add_argument("--ds-size", type=size, default=(192, 192))
     parser.add_argument("--ds-budget-mb", type=float, default=16.0)
     parser.add_argument(
-        "--work", type=Path, help="folder for the stacks, kept and reused (default: a new one "
-        "in /tmp, removed at the end)"
+        "--work",
+        type=Path,
+        help="folder for the stacks, kept and reused (default: a new one "
+        "in /tmp, removed at the end)",
     )
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="psinsar_bench_"))
@@ -201,7 +206,9 @@ def main(argv=None) -> int:
         if not keep:
             shutil.rmtree(large[0].parent)
 
-        ds_stack = write_stack(work / "ds_{}x{}x{}".format(*args.ds_size, n), *args.ds_size, n, seed=2)
+        ds_stack = write_stack(
+            work / "ds_{}x{}x{}".format(*args.ds_size, n), *args.ds_size, n, seed=2
+        )
         ds_mb = args.ds_size[0] * args.ds_size[1] * n * 8 / 2**20
         from insar_subsidence.core.timeseries.psinsar import PsOptions, patch_bytes_per_pixel
 
