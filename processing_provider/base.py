@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
@@ -25,6 +24,7 @@ from qgis.core import (
 from ..core.atomic import check_outputs
 from ..core.errors import Cancelled, SubsidenceError
 from ..core.progress import ProgressCallback
+from .qgis_compat import ProcessingParameterFlag, ProcessingSourceType
 
 GROUPS = {
     "ingest": "Ingest",
@@ -56,12 +56,12 @@ def feedback_progress(feedback: Optional[QgsProcessingFeedback]) -> ProgressCall
 
 def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
     """Mark a parameter as advanced (folded away in the algorithm dialog) and return it."""
-    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    parameter.setFlags(parameter.flags() | ProcessingParameterFlag.Advanced)
     return parameter
 
 
 def vector_file_destination(
-    name: str, description: str, kind: int = QgsProcessing.TypeVectorPoint, optional: bool = False
+    name: str, description: str, kind=ProcessingSourceType.VectorPoint, optional: bool = False
 ) -> QgsProcessingParameterVectorDestination:
     """A vector output that must be a file: core writes GeoPackages with OGR itself."""
     parameter = QgsProcessingParameterVectorDestination(

@@ -1,0 +1,109 @@
+"""QGIS API that moved between QGIS 3.22 and 3.40 / QGIS 4, resolved once at import.
+
+QGIS 3.30-3.38 moved many enums into the ``Qgis`` namespace (``Qgis.ProcessingSourceType``,
+``Qgis.GeometryType``...), made ``QgsField`` take a ``QMetaType`` (Qt6 has no ``QVariant``
+types) and replaced ``parameterAsFields`` by ``parameterAsStrings``; the old spellings are
+deprecated and go away with Qt6. The plugin writes the new names everywhere and takes them from
+here: on a QGIS that has them they ARE the ``Qgis`` enums; on an older one each name maps to the
+old member (``ProcessingSourceType.VectorPoint`` -> ``QgsProcessing.TypeVectorPoint``). When the
+plugin drops QGIS < 3.38, ``from .qgis_compat import X`` becomes ``Qgis.X`` and this module goes.
+
+This is the one module that names the old spellings (the Qt6 readiness test skips its enums).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, List
+
+from qgis.core import (
+    Qgis,
+    QgsField,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsWkbTypes,
+)
+
+
+class _OldEnum:
+    """The members of an old QGIS enum under the names of its ``Qgis`` successor."""
+
+    def __init__(self, owner, old_name: Callable[[str], str]):
+        self._owner = owner
+        self._old_name = old_name
+
+    def __getattr__(self, name: str):
+        value = getattr(self._owner, self._old_name(name))
+        setattr(self, name, value)
+        return value
+
+
+def _moved(new_name: str, owner, old_name: Callable[[str], str] = str):
+    new = getattr(Qgis, new_name, None)
+    return _OldEnum(owner, old_name) if new is None else new
+
+
+#: kinds of layer a parameter accepts: VectorPoint, VectorLine, VectorPolygon, Raster, File...
+ProcessingSourceType = _moved("ProcessingSourceType", QgsProcessing, "Type{}".format)
+#: Integer, Double
+ProcessingNumberParameterType = _moved("ProcessingNumberParameterType", QgsProcessingParameterNumber)
+#: Any, Numeric, String, DateTime
+ProcessingFieldParameterDataType = _moved(
+    "ProcessingFieldParameterDataType", QgsProcessingParameterField
+)
+#: File, Folder
+ProcessingFileParameterBehavior = _moved(
+    "ProcessingFileParameterBehavior", QgsProcessingParameterFile
+)
+#: Advanced, Optional, Hidden
+ProcessingParameterFlag = _moved(
+    "ProcessingParameterFlag", QgsProcessingParameterDefinition, "Flag{}".format
+)
+#: Point, Line, Polygon (a layer's geometry type)
+GeometryType = _moved("GeometryType", QgsWkbTypes, "{}Geometry".format)
+#: Point, LineString, Polygon, MultiPolygon...
+WkbType = _moved("WkbType", QgsWkbTypes)
+
+if Qgis.QGIS_VERSION_INT >= 33800:
+    from qgis.PyQt.QtCore import QMetaType
+
+    _FIELD_TYPES = {
+        str: QMetaType.Type.QString,
+        float: QMetaType.Type.Double,
+        int: QMetaType.Type.Int,
+        bool: QMetaType.Type.Bool,
+    }
+else:
+    from qgis.PyQt.QtCore import QVariant
+
+    _FIELD_TYPES = {
+        str: QVariant.String,
+        float: QVariant.Double,
+        int: QVariant.Int,
+        bool: QVariant.Bool,
+    }
+
+
+def field(name: str, kind: type) -> QgsField:
+    """An attribute field holding Python values of ``kind`` (str, float, int or bool)."""
+    return QgsField(name, _FIELD_TYPES[kind])
+
+
+if hasattr(QgsProcessingAlgorithm, "parameterAsStrings"):  # QGIS >= 3.32
+
+    def parameter_as_field_names(
+        algorithm: QgsProcessingAlgorithm, parameters: dict, name: str, context
+    ) -> List[str]:
+        """The field names chosen for a field parameter (possibly several)."""
+        return algorithm.parameterAsStrings(parameters, name, context)
+
+else:
+
+    def parameter_as_field_names(
+        algorithm: QgsProcessingAlgorithm, parameters: dict, name: str, context
+    ) -> List[str]:
+        """The field names chosen for a field parameter (possibly several)."""
+        return algorithm.parameterAsFields(parameters, name, context)
