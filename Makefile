@@ -34,9 +34,15 @@ $(BUILD)/.system-packages:
 	fi
 	@mkdir -p $(BUILD) && touch $@
 
+# torch comes first and alone, from PyTorch's CPU index: PyPI's Linux torch is the CUDA build and
+# pulls several GB of nvidia-* wheels. `make venv TORCH_INDEX=` takes PyPI's build instead (a
+# machine with an NVIDIA GPU). Its dependencies then come from PyPI with the rest.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt $(BUILD)/.system-packages
 	@[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install -q --no-deps $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
+		"$$(grep -E '^torch' requirements-dev.txt)"
 	$(PY) -m pip install -q -r requirements-dev.txt
 	@touch $@
 

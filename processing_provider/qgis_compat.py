@@ -49,7 +49,9 @@ def _moved(new_name: str, owner, old_name: Callable[[str], str] = str):
 #: kinds of layer a parameter accepts: VectorPoint, VectorLine, VectorPolygon, Raster, File...
 ProcessingSourceType = _moved("ProcessingSourceType", QgsProcessing, "Type{}".format)
 #: Integer, Double
-ProcessingNumberParameterType = _moved("ProcessingNumberParameterType", QgsProcessingParameterNumber)
+ProcessingNumberParameterType = _moved(
+    "ProcessingNumberParameterType", QgsProcessingParameterNumber
+)
 #: Any, Numeric, String, DateTime
 ProcessingFieldParameterDataType = _moved(
     "ProcessingFieldParameterDataType", QgsProcessingParameterField

@@ -21,10 +21,11 @@ PYTEST_ARGS=("$@")
 
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 VENV=/opt/insar-venv  # inside the chroot
-# Torch: the PyTorch CPU index is not reachable from every machine and PyPI's Linux wheel is
+# proj-bin: pyproj in a venv finds PROJ's data through the `proj` executable (Debian 12 brings it
+# as a recommendation); git: the package test archives HEAD. Torch: the PyTorch CPU index is not reachable from every machine and PyPI's Linux wheel is
 # the CUDA build (several GB of nvidia-* wheels), so the chroot takes Debian's CPU-only
 # python3-torch, built for trixie's Python 3.13 and numpy 2.
-EXTRA_PACKAGES=(ca-certificates python3-torch)
+EXTRA_PACKAGES=(ca-certificates git proj-bin python3-torch)
 PIP_PACKAGES=(pytest "pytest-qgis==5.0.2")
 
 [ "$(id -u)" = 0 ] || { echo "test_qgis_lts.sh needs root (debootstrap, chroot, mount)" >&2; exit 1; }
@@ -72,6 +73,9 @@ bind "$ROOT"
 # the tests read real files from shared/data beside the repository when it is there
 SHARED=$(realpath -m "$ROOT/../shared")
 [ -d "$SHARED" ] && bind "$SHARED"
+# a git worktree keeps its objects in the main checkout's .git (the package test archives HEAD)
+GIT_COMMON=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+case "$GIT_COMMON" in "" | "$ROOT"/*) ;; *) bind "$GIT_COMMON" ;; esac
 
 cp /etc/resolv.conf "$CHROOT/etc/resolv.conf"
 mkdir -p "$CHROOT/usr/local/share/ca-certificates"

@@ -20,7 +20,15 @@ def check(path):
 def test_the_package_of_head_passes_and_leaves_developer_files_out(tmp_path):
     package = tmp_path / "insar_subsidence.zip"
     subprocess.run(
-        ["git", "archive", "--format=zip", "--prefix=insar_subsidence/", "-o", str(package), "HEAD"],
+        [
+            "git",
+            "archive",
+            "--format=zip",
+            "--prefix=insar_subsidence/",
+            "-o",
+            str(package),
+            "HEAD",
+        ],
         cwd=ROOT,
         check=True,
     )

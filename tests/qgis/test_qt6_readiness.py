@@ -12,8 +12,6 @@ import importlib
 from pathlib import Path
 from typing import Iterator
 
-import pytest
-
 from tests.paths import ROOT
 
 SCANNED = ("core", "processing_provider", "plugin", "ui", "scripts", "tests")
@@ -102,7 +100,12 @@ def enum_problems(chain: list[str], root) -> Iterator[str]:
             continue
         kind = type(value)
         if not (isinstance(parent, type) and isinstance(value, parent)):
-            yield f"{dotted}: unscoped enum, write {chain[position - 1]}.{kind.__name__}.{attr}"
+            home = qgis_home_of(kind) if chain[position - 1] != "Qgis" else None
+            if home:
+                member = getattr(value, "name", attr)
+                yield f"{dotted}: unscoped enum, QGIS moved it to {home}.{member}: use qgis_compat"
+            else:
+                yield f"{dotted}: unscoped enum, write {chain[position - 1]}.{kind.__name__}.{attr}"
             return
         home = qgis_home_of(parent)
         if home and chain[position - 2] != "Qgis":
@@ -140,7 +143,9 @@ def test_sources_are_ready_for_qt6_and_qgis4():
     problems = [
         problem
         for path in sources()
-        for problem in source_problems(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+        for problem in source_problems(
+            path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
+        )
     ]
     assert problems == [], "\n".join(problems)
 

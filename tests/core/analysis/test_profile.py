@@ -71,12 +71,12 @@ def test_intervals_two_runs_and_run_touching_the_end():
     d = np.array([0, 1, 2, 3, 4, 5, 6.0])
     v = np.array([0, -20, 0, 0, -20, -20, -20.0])
     runs = below_threshold_intervals(d, v, -10, half_width=0.5, line_length=6.2)
-    assert runs == pytest.approx([(0.5, 1.5), (3.5, 6.2)])
+    assert [pytest.approx(run) for run in [(0.5, 1.5), (3.5, 6.2)]] == runs
     # a run from the first valid sample extends half a bin before it, not to the line start
     sparse = below_threshold_intervals(
         np.array([0.5, 1.5, 2.5, 3.5]), np.array([np.nan, -20, -20, 0.0]), -10, half_width=0.5
     )
-    assert sparse == pytest.approx([(1.0, 3.0)])
+    assert [pytest.approx((1.0, 3.0))] == sparse
 
 
 def test_raster_profile_finds_the_bowl_of_a_synthetic_grid():
