@@ -20,8 +20,9 @@ from qgis.core import (
     QgsPointXY,
     QgsProject,
     QgsVectorLayer,
-    QgsWkbTypes,
 )
+
+from ..processing_provider.qgis_compat import FeatureRequestFlag, GeometryType
 
 
 # ---------------------------------------------------------------------------- CRS
@@ -91,11 +92,11 @@ def layer_file(layer: QgsMapLayer) -> Optional[LayerFile]:
 
 # ---------------------------------------------------------------------------- geometry
 def is_point_layer(layer: Optional[QgsMapLayer]) -> bool:
-    return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.PointGeometry
+    return isinstance(layer, QgsVectorLayer) and layer.geometryType() == GeometryType.Point
 
 
 def is_line_layer(layer: Optional[QgsMapLayer]) -> bool:
-    return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.LineGeometry
+    return isinstance(layer, QgsVectorLayer) and layer.geometryType() == GeometryType.Line
 
 
 def line_parts(geometry: QgsGeometry) -> List[List[QgsPointXY]]:
@@ -143,7 +144,7 @@ def point_arrays(
 
 def field_values(layer: QgsVectorLayer, field: str, limit: int = -1) -> np.ndarray:
     """The finite numeric values of one field (geometry not read; at most ``limit``)."""
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)
+    request = QgsFeatureRequest().setFlags(FeatureRequestFlag.NoGeometry)
     request.setSubsetOfAttributes([field], layer.fields())
     request.setLimit(limit)
     values = np.array([_number(f[field]) for f in layer.getFeatures(request)], dtype=float)

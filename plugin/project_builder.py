@@ -20,11 +20,11 @@ from qgis.core import (
     QgsRasterLayer,
     QgsRectangle,
     QgsVectorLayer,
-    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
+from ..processing_provider.qgis_compat import GeometryType
 from .layer_roles import Role, layer_role
 from .styling import style_layer
 
@@ -99,7 +99,7 @@ def _kind_of(layer: QgsMapLayer) -> Optional[str]:
         return "velocity"
     if role == Role.DISPLACEMENT and isinstance(layer, QgsRasterLayer):
         return "displacement"
-    if isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.PolygonGeometry:
+    if isinstance(layer, QgsVectorLayer) and layer.geometryType() == GeometryType.Polygon:
         return "outline"
     return None
 

@@ -30,6 +30,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 
+from ..processing_provider.qgis_compat import ShaderInterpolationMethod
 from .bridge import field_values
 
 # ColorBrewer RdBu, red = subsidence (negative), blue = uplift
@@ -118,7 +119,7 @@ def style_diverging_raster(
     """Diverging pseudo-colour centred on zero; returns the half-width used."""
     limit = limit or symmetric_limit(_raster_values(layer, band))
     ramp = QgsColorRampShader(-limit, limit)
-    ramp.setColorRampType(QgsColorRampShader.Interpolated)
+    ramp.setColorRampType(ShaderInterpolationMethod.Linear)
     ramp.setColorRampItemList(_ramp_items(limit, unit))
     ramp.setClip(False)
     shader = QgsRasterShader()

@@ -37,7 +37,7 @@ class CoreTask(QgsTask):
         with_progress: bool = True,
         **kwargs,
     ):
-        super().__init__(description, QgsTask.CanCancel)
+        super().__init__(description, QgsTask.Flag.CanCancel)
         self.function = function
         self.args = args
         self.kwargs = kwargs
@@ -77,7 +77,9 @@ class CoreTask(QgsTask):
             return
         error = self.exception or Cancelled()
         if not isinstance(error, Cancelled):
-            QgsMessageLog.logMessage(f"{self.description()}: {error}", LOG_TAG, Qgis.Warning)
+            QgsMessageLog.logMessage(
+                f"{self.description()}: {error}", LOG_TAG, Qgis.MessageLevel.Warning
+            )
         if self.on_error is not None:
             self.on_error(error)
 

@@ -17,6 +17,8 @@ from typing import Callable, List
 
 from qgis.core import (
     Qgis,
+    QgsColorRampShader,
+    QgsFeatureRequest,
     QgsField,
     QgsProcessing,
     QgsProcessingAlgorithm,
@@ -68,6 +70,14 @@ ProcessingParameterFlag = _moved(
 GeometryType = _moved("GeometryType", QgsWkbTypes, "{}Geometry".format)
 #: Point, LineString, Polygon, MultiPolygon...
 WkbType = _moved("WkbType", QgsWkbTypes)
+#: NoGeometry, SubsetOfAttributes... (QgsFeatureRequest flags)
+FeatureRequestFlag = _moved("FeatureRequestFlag", QgsFeatureRequest)
+#: Linear (was Interpolated), Discrete, Exact (colour ramp shader interpolation)
+ShaderInterpolationMethod = _moved(
+    "ShaderInterpolationMethod",
+    QgsColorRampShader,
+    lambda name: "Interpolated" if name == "Linear" else name,
+)
 
 if Qgis.QGIS_VERSION_INT >= 33800:
     from qgis.PyQt.QtCore import QMetaType
@@ -89,7 +99,7 @@ else:
     }
 
 
-def field(name: str, kind: type) -> QgsField:
+def attribute_field(name: str, kind: type) -> QgsField:
     """An attribute field holding Python values of ``kind`` (str, float, int or bool)."""
     return QgsField(name, _FIELD_TYPES[kind])
 

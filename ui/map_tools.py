@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from qgis.core import QgsPointXY, QgsWkbTypes
+from qgis.core import QgsPointXY
 from qgis.gui import QgsMapTool, QgsMapToolEmitPoint, QgsRubberBand
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtGui import QColor
+
+from ..processing_provider.qgis_compat import GeometryType
 
 LINE_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628"]
 
 
 def line_band(canvas, points: List[QgsPointXY], colour: str) -> QgsRubberBand:
     """A rubber band drawing ``points`` (canvas CRS) in ``colour``."""
-    band = QgsRubberBand(canvas, QgsWkbTypes.LineGeometry)
+    band = QgsRubberBand(canvas, GeometryType.Line)
     band.setColor(QColor(colour))
     band.setWidth(2)
     for point in points:

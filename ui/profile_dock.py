@@ -19,7 +19,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureRequest,
-    QgsField,
     QgsGeometry,
     QgsMapLayer,
     QgsPointXY,
@@ -29,7 +28,7 @@ from qgis.core import (
     QgsVectorFileWriter,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import Qt, QVariant
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import (
     QComboBox,
@@ -65,6 +64,7 @@ from ..plugin.bridge import (
 )
 from ..plugin.layer_roles import Role, axis_direction, layer_direction, layer_role
 from ..plugin.tasks import run_in_background
+from ..processing_provider.qgis_compat import attribute_field
 from .dock import MapToolDock
 from .map_tools import LINE_COLOURS, PolylineTool, line_band, remove_from_canvas
 from .plotting import ItemPools
@@ -649,13 +649,13 @@ class ProfileDock(MapToolDock):
         provider = layer.dataProvider()
         provider.addAttributes(
             [
-                QgsField("name", QVariant.String),
-                QgsField("source", QVariant.String),
-                QgsField("length_m", QVariant.Double),
-                QgsField("min_rate", QVariant.Double),
-                QgsField("min_at_m", QVariant.Double),
-                QgsField("width_m", QVariant.Double),
-                QgsField("affected_m", QVariant.Double),
+                attribute_field("name", str),
+                attribute_field("source", str),
+                attribute_field("length_m", float),
+                attribute_field("min_rate", float),
+                attribute_field("min_at_m", float),
+                attribute_field("width_m", float),
+                attribute_field("affected_m", float),
             ]
         )
         layer.updateFields()

@@ -6,16 +6,15 @@ import pytest
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
-    QgsField,
     QgsGeometry,
     QgsPointXY,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from insar_subsidence.core.grid import Grid
 from insar_subsidence.plugin import bridge
 from insar_subsidence.plugin.layer_roles import Direction, Role, direction_of, layer_role
+from insar_subsidence.processing_provider.qgis_compat import attribute_field
 from tests.qgis.ui_synthetic import write_synthetic_outputs
 
 
@@ -62,7 +61,7 @@ def test_line_parts_and_point_arrays(qgis_app):
     assert bridge.line_parts(QgsGeometry()) == []
 
     layer = QgsVectorLayer("Point?crs=EPSG:32649", "pts", "memory")
-    layer.dataProvider().addAttributes([QgsField("VEL", QVariant.Double)])
+    layer.dataProvider().addAttributes([attribute_field("VEL", float)])
     layer.updateFields()
     features = []
     for x, value in ((1.0, -12.5), (2.0, None), (3.0, 4.0)):

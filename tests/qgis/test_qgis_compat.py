@@ -9,14 +9,16 @@ from qgis.core import QgsFeature, QgsProcessingParameterNumber, QgsVectorLayer
 from insar_subsidence.processing_provider.qgis_compat import (
     GeometryType,
     ProcessingNumberParameterType,
-    field,
+    attribute_field,
 )
 
 
 def test_fields_made_with_python_types_hold_their_values(qgis_app):
     layer = QgsVectorLayer("Point?crs=EPSG:4326", "fields", "memory")
     names = {"name": str, "rate": float, "count": int, "kept": bool}
-    assert layer.dataProvider().addAttributes([field(n, kind) for n, kind in names.items()])
+    assert layer.dataProvider().addAttributes(
+        [attribute_field(n, kind) for n, kind in names.items()]
+    )
     layer.updateFields()
     assert [layer.fields().field(n).typeName() for n in names] == [
         "string",

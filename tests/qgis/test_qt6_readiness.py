@@ -15,6 +15,8 @@ from typing import Iterator
 from tests.paths import ROOT
 
 SCANNED = ("core", "processing_provider", "plugin", "ui", "scripts", "tests")
+#: the one module that names the old spellings, for the QGIS versions that only have those
+COMPAT = ROOT / "processing_provider" / "qgis_compat.py"
 FOREIGN_QT = ("PyQt5", "PyQt6", "PySide2", "PySide6", "sip", "pyqtgraph.Qt", "qgis.PyQt.Qt")
 _MISSING = object()
 
@@ -94,7 +96,7 @@ def enum_problems(chain: list[str], root) -> Iterator[str]:
             return
         objects.append(value)
         if (is_enum_type(value) or is_enum_member(value)) and _named(parent, "QVariant"):
-            yield f"{dotted}: Qt6 has no QVariant types (use qgis_compat.field for QgsField)"
+            yield f"{dotted}: Qt6 has no QVariant types (QgsField: qgis_compat.attribute_field)"
             return
         if not is_enum_member(value):
             continue
@@ -115,7 +117,7 @@ def enum_problems(chain: list[str], root) -> Iterator[str]:
         return
 
 
-def source_problems(text: str, where: str) -> Iterator[str]:
+def source_problems(text: str, where: str, check_enums: bool = True) -> Iterator[str]:
     tree = ast.parse(text, filename=where)
     names = imported_qgis_names(tree)
     inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
@@ -133,7 +135,7 @@ def source_problems(text: str, where: str) -> Iterator[str]:
             continue
         if node.attr == "exec_":
             yield f"{where}:{node.lineno}: exec_() is gone in Qt6, call exec()"
-        chain = attribute_chain(node) if id(node) not in inner else None
+        chain = attribute_chain(node) if check_enums and id(node) not in inner else None
         if chain and chain[0] in names:
             for problem in enum_problems(chain, names[chain[0]]):
                 yield f"{where}:{node.lineno}: {problem}"
@@ -144,7 +146,7 @@ def test_sources_are_ready_for_qt6_and_qgis4():
         problem
         for path in sources()
         for problem in source_problems(
-            path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
+            path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)), path != COMPAT
         )
     ]
     assert problems == [], "\n".join(problems)
