@@ -21,10 +21,11 @@ PYTEST_ARGS=("$@")
 
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 VENV=/opt/insar-venv  # inside the chroot
-# proj-bin: pyproj in a venv finds PROJ's data through the `proj` executable (Debian 12 brings it
-# as a recommendation); git: the package test archives HEAD. Torch: the PyTorch CPU index is not reachable from every machine and PyPI's Linux wheel is
-# the CUDA build (several GB of nvidia-* wheels), so the chroot takes Debian's CPU-only
-# python3-torch, built for trixie's Python 3.13 and numpy 2.
+# proj-bin: pyproj in a venv finds PROJ's data through the `proj` executable (Debian 12 brings
+# it as a recommendation); git: the package test archives HEAD; torch: the PyTorch CPU index is
+# not reachable from every machine and PyPI's Linux wheel is the CUDA build (several GB of
+# nvidia-* wheels), so the chroot takes Debian's CPU-only python3-torch, built for trixie's
+# Python 3.13 and numpy 2.
 EXTRA_PACKAGES=(ca-certificates git proj-bin python3-torch)
 PIP_PACKAGES=(pytest "pytest-qgis==5.0.2")
 
