@@ -29,6 +29,11 @@ from qgis.core import (  # noqa: E402
 )
 from qgis.PyQt.QtCore import QPointF  # noqa: E402
 
+from insar_subsidence.processing_provider.qgis_compat import (  # noqa: E402
+    ProcessingFileParameterBehavior,
+    ProcessingNumberParameterType,
+)
+
 MODEL_GROUP = "InSAR Subsidence"
 
 
@@ -91,7 +96,9 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
     _model_input(
         model,
         QgsProcessingParameterFile(
-            "HYP3_FOLDER", "Folder with HyP3 products", behavior=QgsProcessingParameterFile.Folder
+            "HYP3_FOLDER",
+            "Folder with HyP3 products",
+            behavior=ProcessingFileParameterBehavior.Folder,
         ),
         60,
     )
@@ -105,7 +112,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         QgsProcessingParameterNumber(
             "MAX_TEMPORAL_BASELINE",
             "Maximum temporal baseline (days; 0 = no limit)",
-            QgsProcessingParameterNumber.Double,
+            ProcessingNumberParameterType.Double,
             0,
             minValue=0,
         ),
@@ -116,7 +123,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         QgsProcessingParameterNumber(
             "MAX_PERP_BASELINE",
             "Maximum perpendicular baseline (m; 0 = no limit)",
-            QgsProcessingParameterNumber.Double,
+            ProcessingNumberParameterType.Double,
             0,
             minValue=0,
         ),
@@ -127,7 +134,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         QgsProcessingParameterNumber(
             "MIN_COHERENCE",
             "Drop pairs with mean coherence below",
-            QgsProcessingParameterNumber.Double,
+            ProcessingNumberParameterType.Double,
             0.1,
             minValue=0,
             maxValue=1,
@@ -140,7 +147,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
             QgsProcessingParameterFile(
                 "GACOS_FOLDER",
                 "Folder of GACOS delays (YYYYMMDD.ztd)",
-                behavior=QgsProcessingParameterFile.Folder,
+                behavior=ProcessingFileParameterBehavior.Folder,
             ),
             1060,
         )

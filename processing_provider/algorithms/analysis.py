@@ -8,7 +8,6 @@ from pathlib import Path
 from qgis.core import (
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
     QgsFields,
     QgsGeometry,
     QgsPointXY,
@@ -24,9 +23,7 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
-    QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ...core.analysis.product_comparison import ProductComparisonOptions, compare_products
 from ...core.analysis.profile import ProfileOptions, profile_lines
@@ -34,6 +31,7 @@ from ...core.options import option_spec
 from ...plugin import bridge
 from ..base import SubsidenceAlgorithm, layer_file
 from ..parameters import option_parameter, with_help
+from ..qgis_compat import WkbType, attribute_field
 
 
 class Profile(SubsidenceAlgorithm):
@@ -207,16 +205,16 @@ class Profile(SubsidenceAlgorithm):
 
         fields = QgsFields()
         for name, kind in (
-            ("line", QVariant.String),
-            ("source", QVariant.String),
-            ("start_m", QVariant.Double),
-            ("end_m", QVariant.Double),
-            ("length_m", QVariant.Double),
-            ("min_rate", QVariant.Double),
+            ("line", str),
+            ("source", str),
+            ("start_m", float),
+            ("end_m", float),
+            ("length_m", float),
+            ("min_rate", float),
         ):
-            fields.append(QgsField(name, kind))
+            fields.append(attribute_field(name, kind))
         sink, dest_id = self.parameterAsSink(
-            parameters, self.OUTPUT, context, fields, QgsWkbTypes.LineString, source.sourceCrs()
+            parameters, self.OUTPUT, context, fields, WkbType.LineString, source.sourceCrs()
         )
         for segment in affected:
             feature = QgsFeature(fields)
@@ -233,7 +231,7 @@ class Profile(SubsidenceAlgorithm):
                     segment.minimum,
                 ]
             )
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         for result in results:
             for profile in result.profiles:
                 m = profile.metrics
