@@ -36,6 +36,7 @@ from ...core.interpolation.run import (
 from ...core.interpolation.terrain import TerrainIndex, TerrainOptions, write_terrain_indices
 from ..base import SubsidenceAlgorithm, advanced
 from ..parameters import option_help, option_parameter, with_help
+from ..qgis_compat import parameter_as_field_names
 
 CSV_FILTER = "CSV files (*.csv)"
 MODEL_FILTER = "PyTorch model (*.pt)"
@@ -77,7 +78,7 @@ class _PointsAlgorithm(SubsidenceAlgorithm):
         )
 
     def field(self, parameters, context) -> str:
-        return self.parameterAsFields(parameters, self.FIELD, context)[0]
+        return parameter_as_field_names(self, parameters, self.FIELD, context)[0]
 
 
 class _CnnAlgorithm(_PointsAlgorithm):
