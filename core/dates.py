@@ -66,6 +66,9 @@ def to_bytes(dates: Iterable[dt.date]) -> np.ndarray:
     return np.array([format_yyyymmdd(d).encode() for d in dates], dtype="S8")
 
 
-def from_bytes(values: Iterable) -> List[dt.date]:
-    """Inverse of :func:`to_bytes` (accepts bytes or str)."""
-    return [parse_yyyymmdd(v.decode() if isinstance(v, bytes) else v) for v in values]
+def from_bytes(values: Iterable, source: str = None) -> List[dt.date]:
+    """Inverse of :func:`to_bytes` (accepts bytes or str); errors name ``source``."""
+    return [
+        parse_yyyymmdd(v.decode(errors="replace") if isinstance(v, bytes) else v, source)
+        for v in values
+    ]

@@ -24,6 +24,7 @@ from ..atomic import atomic_output, check_outputs
 from ..blocks import row_blocks
 from ..conventions import DAYS_PER_YEAR
 from ..errors import InputError
+from ..io.hdf5_probe import trust
 from ..io.mintpy import IfgramStack, open_h5
 from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
@@ -271,6 +272,7 @@ def set_reference(
                     layer[ref_y, ref_x] = area_mean[k]
                     target[k] = layer
                     report(progress, 0.5 + 0.5 * (k + 1) / stack.num_pairs, "Writing stack")
+    trust(output)
     return areas
 
 

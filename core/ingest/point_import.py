@@ -27,9 +27,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
-import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -129,6 +129,7 @@ class ImportSummary:
     dates: List[dt.date]
     epsg: Optional[int]
     fields: List[str] = field(default_factory=list)
+    skipped: int = 0  # rows without coordinates
 
 
 @dataclass
@@ -147,19 +148,18 @@ class _Layout:
     velocity_std: Optional[int] = None
     numeric: Dict[str, int] = field(default_factory=dict)
     text: Dict[str, int] = field(default_factory=dict)
-    skip_first_row: bool = False
 
 
 # ----------------------------------------------------------------------------- opening files
-def _open_text(path: Path):
-    """A text stream over a CSV, a gzip'ed CSV or the (largest) CSV inside a zip."""
+def _open_bytes(path: Path):
+    """A byte stream over a CSV, a gzip'ed CSV or the (largest) CSV inside a zip."""
     if not path.exists():
         raise InputError("file not found.", path, "check the path.")
     name = path.name.lower()
     if name.endswith(".zip"):
         try:
             archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, OSError):
             raise InputError("is not a valid zip archive.", path, "download it again.") from None
         members = [
             m for m in archive.infolist() if m.filename.lower().endswith((".csv", ".csv.gz"))
@@ -172,12 +172,41 @@ def _open_text(path: Path):
             )
         member = max(members, key=lambda m: m.file_size)
         raw = archive.open(member)
-        if member.filename.lower().endswith(".gz"):
-            raw = gzip.GzipFile(fileobj=raw)
-        return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        return gzip.GzipFile(fileobj=raw) if member.filename.lower().endswith(".gz") else raw
     if name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+#: what reading a damaged text, gzip or zip stream raises
+_STREAM_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile)
+
+
+def _text_lines(stream, path: Path) -> Iterator[str]:
+    """Lines decoded one by one, so that bad bytes and a cut-off file are reported at their
+    line (the header is line 1)."""
+    number = 1
+    while True:
+        try:
+            data = stream.readline()
+        except _STREAM_ERRORS as exc:
+            raise InputError(
+                f"the file is damaged or cut off after line {number} ({exc}).",
+                path,
+                "download or copy the file again (a .gz or .zip must be complete).",
+            ) from None
+        if not data:
+            return
+        number += 1
+        try:
+            yield data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"line {number} is not UTF-8 text (byte 0x{data[exc.start]:02x} at "
+                f"character {exc.start + 1}).",
+                path,
+                "save the file as UTF-8 text (EGMS and most exports are plain ASCII).",
+            ) from None
 
 
 def _sniff_delimiter(line: str, path: Path) -> str:
@@ -197,19 +226,26 @@ def _sniff_delimiter(line: str, path: Path) -> str:
 
 
 def _reader(path: Path) -> Tuple[List[str], Iterator[List[str]], object]:
-    stream = _open_text(path)
+    stream = _open_bytes(path)
     try:
-        first = stream.readline()
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        raw = stream.readline()
+        first = raw.decode("utf-8-sig")
+    except (*_STREAM_ERRORS, UnicodeDecodeError) as exc:
         stream.close()
         raise InputError(f"cannot be read as text ({exc}).", path, "give a CSV file.") from None
     if not first.strip():
         stream.close()
         raise InputError("is empty.", path, "give a CSV with a header row and one point per row.")
     delimiter = _sniff_delimiter(first, path)
-    header = next(csv.reader([first], delimiter=delimiter, skipinitialspace=delimiter == " "))
+    try:
+        header = next(csv.reader([first], delimiter=delimiter, skipinitialspace=delimiter == " "))
+    except csv.Error as exc:
+        stream.close()
+        raise InputError(f"its header cannot be read ({exc}).", path, "give a CSV file.") from None
     header = [h.strip() for h in header]
-    rows = csv.reader(stream, delimiter=delimiter, skipinitialspace=delimiter == " ")
+    rows = csv.reader(
+        _text_lines(stream, path), delimiter=delimiter, skipinitialspace=delimiter == " "
+    )
     return header, rows, stream
 
 
@@ -237,6 +273,8 @@ def _date_columns(
     for i, name in enumerate(header):
         match = regex.match(name)
         if not match:
+            if _DAMAGED_DATE.match(name):
+                raise _bad_date_column(name, path)
             continue
         text = match.group(1) if match.groups() else match.group(0)
         for fmt in _DATE_FORMATS:
@@ -246,6 +284,8 @@ def _date_columns(
                 dates.append(date)
                 formats.add(fmt)
                 break
+        else:
+            raise _bad_date_column(name, path)
     if len(formats) > 1:
         raise InputError(
             "date columns use mixed date formats (YYYYMMDD and YYYY-MM-DD).",
@@ -257,6 +297,19 @@ def _date_columns(
             "two date columns name the same date.", path, "keep one column per acquisition date."
         )
     return indices, dates
+
+
+#: a column name that is probably a damaged date (digits with a letter or space in them):
+#: refused, since it would silently become a number field and its date would be lost
+_DAMAGED_DATE = re.compile(r"^(?:[dD]_?)?(?=(?:[^\d]*\d){5})\d[\w -]{5,9}$")
+
+
+def _bad_date_column(name: str, path: Path) -> InputError:
+    return InputError(
+        f"the column '{name}' is named like a date but is not a valid date.",
+        path,
+        "correct the column name to the date it holds (YYYYMMDD, e.g. 20200103).",
+    )
 
 
 def detect_format(header: Sequence[str]) -> str:
@@ -310,6 +363,10 @@ def _layout_egms(header, path) -> _Layout:
     x = _require(header, "easting", path, "coordinate")
     y = _require(header, "northing", path, "coordinate")
     cols, dates = _date_columns(header, r"^(\d{8})$", path)
+    if cols:  # EGMS puts every date after the scalar columns
+        after = [h for i, h in enumerate(header) if i > cols[0] and i not in set(cols)]
+        if after:
+            raise _bad_date_column(after[0], path)
     velocity = _index(header, "mean_velocity")
     velocity_std = _index(header, "mean_velocity_std")
     numeric, text = _scalar_fields(header, set(cols) | {x, y}, path)
@@ -366,7 +423,6 @@ def _layout_stamps(header, first_row: List[str], path) -> _Layout:
         None,
         {},
         {},
-        skip_first_row=True,
     )
 
 
@@ -434,35 +490,61 @@ def _layout_generic(header, options: PointImportOptions, path) -> _Layout:
 
 
 # ----------------------------------------------------------------------------- chunk maths
-def _to_float(strings: np.ndarray, path: Path, line: int) -> np.ndarray:
-    try:
-        return strings.astype(np.float64)  # the common case: every cell a number
-    except ValueError:
-        pass
-    strings = np.char.strip(strings)
-    strings = np.where(
-        (strings == "") | (np.char.lower(strings) == "nan") | (np.char.lower(strings) == "na"),
-        "nan",
-        strings,
+def _number_error(path: Path, line: int, column: str, value: str, problem: str) -> InputError:
+    shown = value if len(value) <= 40 else value[:40] + "..."
+    return InputError(
+        f"line {line}, column '{column}': '{shown}' {problem}.",
+        path,
+        "use a dot as decimal separator and a comma (or semicolon) between columns, keep "
+        "text out of numeric columns, and leave missing values empty (or NaN), not infinite.",
     )
+
+
+def _to_float(
+    strings: np.ndarray, path: Path, lines: np.ndarray, columns: Sequence[str]
+) -> np.ndarray:
+    """Cells of a chunk (rows, k) as float64; empty, NaN and NA cells are NaN. A cell that is
+    not a number, or is infinite, raises InputError naming its line and column."""
+    strings = strings.reshape(len(lines), -1)
     try:
-        return strings.astype(np.float64)
-    except ValueError as exc:
-        raise InputError(
-            f"a value near line {line} is not a number ({exc}).",
-            path,
-            "use a dot as decimal separator and a comma (or semicolon) between "
-            "columns, and keep text out of numeric columns.",
-        ) from None
+        values = strings.astype(np.float64)  # the common case: every cell a number
+    except ValueError:
+        cleaned = np.char.strip(strings)
+        lowered = np.char.lower(cleaned)
+        cleaned = np.where((cleaned == "") | (lowered == "nan") | (lowered == "na"), "nan", cleaned)
+        values = np.full(strings.shape, np.nan)
+        for (row, col), text in np.ndenumerate(cleaned):
+            try:
+                values[row, col] = float(text)
+            except ValueError:
+                raise _number_error(
+                    path, int(lines[row]), columns[col], str(strings[row, col]), "is not a number"
+                ) from None
+    infinite = np.argwhere(np.isinf(values))
+    if len(infinite):
+        row, col = infinite[0]
+        raise _number_error(
+            path, int(lines[row]), columns[col], str(strings[row, col]), "is infinite"
+        )
+    return values
 
 
-def _chunks(
-    rows: Iterator[List[str]], width: int, size: int, path: Path, start_line: int
-) -> Iterator[Tuple[np.ndarray, int]]:
+def _chunks(rows, width: int, size: int, path: Path) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    """(cells (rows, width) str, line number of each row) per chunk of ``size`` rows."""
     chunk: List[List[str]] = []
-    line = start_line
-    for row in rows:
-        line += 1
+    lines: List[int] = []
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(
+                f"line {rows.line_num + 1} cannot be read as CSV ({exc}).",
+                path,
+                "check the line: a field over 128 KB or an unclosed quote is not a point table.",
+            ) from None
+        line = rows.line_num + 1  # the header is line 1, read before this reader
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) != width:
@@ -473,11 +555,12 @@ def _chunks(
                 "comma-separated file split values) and that no row is cut short.",
             )
         chunk.append(row)
+        lines.append(line)
         if len(chunk) == size:
-            yield np.array(chunk, dtype=str), line
-            chunk = []
+            yield np.array(chunk, dtype=str), np.array(lines)
+            chunk, lines = [], []
     if chunk:
-        yield np.array(chunk, dtype=str), line
+        yield np.array(chunk, dtype=str), np.array(lines)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -508,7 +591,10 @@ def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSum
         fmt = detect_format(header)
     first_row = None
     if fmt == "stamps":
-        first_row = next(rows, None)
+        try:
+            first_row = next(rows, None)
+        except csv.Error as exc:
+            raise InputError(f"line 2 cannot be read as CSV ({exc}).", path) from None
         if first_row is None:
             raise InputError("has a header but no points.", path, "export the points again.")
         layout = _layout_stamps(header, first_row, path)
@@ -531,34 +617,51 @@ def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSum
     field_types: Dict[str, np.ndarray] = {"VEL": np.zeros(1), "VEL_STD": np.zeros(1)}
     field_types.update({name: np.array([""]) for name in layout.text})
     field_types.update({name: np.zeros(1) for name in layout.numeric})
+    columns = 2 + len(field_types) + len(dates)  # + feature id and geometry
+    if columns > GEOPACKAGE_MAX_COLUMNS:
+        raise InputError(
+            f"it has {len(dates)} date columns and {len(field_types)} other fields; a "
+            f"GeoPackage layer holds at most {GEOPACKAGE_MAX_COLUMNS} columns.",
+            path,
+            f"split the file by period (at most {GEOPACKAGE_MAX_COLUMNS - columns + len(dates)} "
+            "dates per file).",
+        )
     total_bytes = _size_hint(path)
+    check_position = _position_check(header, layout, path)
+    skipped = {"count": 0, "first": None}
 
-    def convert(chunk: np.ndarray, line: int):
-        x = _to_float(chunk[:, layout.x], path, line)
-        y = _to_float(chunk[:, layout.y], path, line)
+    def convert(chunk: np.ndarray, lines: np.ndarray):
+        def numbers(index):
+            index = np.atleast_1d(index)
+            return _to_float(chunk[:, index], path, lines, [header[i] for i in index])
+
+        x, y = numbers(layout.x)[:, 0], numbers(layout.y)[:, 0]
         keep = np.isfinite(x) & np.isfinite(y)
-        displacement = _to_float(chunk[:, date_cols], path, line) * layout.to_mm
+        if not keep.all():
+            skipped["count"] += int((~keep).sum())
+            skipped["first"] = skipped["first"] or int(lines[~keep][0])
+        if check_position is not None:
+            check_position(chunk[keep], lines[keep], x[keep], y[keep])
+        displacement = numbers(date_cols) * layout.to_mm
         fitted, fitted_std = linear_rate(years, displacement.T)
         fields: Dict[str, np.ndarray] = {"VEL": fitted, "VEL_STD": fitted_std}
         if layout.velocity is not None:
-            fields["VEL"] = _to_float(chunk[:, layout.velocity], path, line) * layout.velocity_to_mm
+            fields["VEL"] = numbers(layout.velocity)[:, 0] * layout.velocity_to_mm
         if layout.velocity_std is not None:
-            fields["VEL_STD"] = (
-                _to_float(chunk[:, layout.velocity_std], path, line) * layout.velocity_to_mm
-            )
+            fields["VEL_STD"] = numbers(layout.velocity_std)[:, 0] * layout.velocity_to_mm
         for name, index in layout.text.items():
             fields[name] = np.char.strip(chunk[:, index]).astype(object)
         for name, index in layout.numeric.items():
-            fields[name] = _to_float(chunk[:, index], path, line)
+            fields[name] = numbers(index)[:, 0]
         return (
             x[keep],
             y[keep],
             displacement[keep],
             {k: v[keep] for k, v in fields.items()},
-            line * _bytes_per_line(chunk),
+            int(lines[-1]) * _bytes_per_line(chunk),
         )
 
-    chunks = _chunks(rows, len(header), options.chunk_rows, path, 2 if layout.skip_first_row else 1)
+    chunks = _chunks(rows, len(header), options.chunk_rows, path)
     first = next(chunks, None)
     if first is None:
         raise InputError(
@@ -578,15 +681,74 @@ def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSum
             report(progress, min(0.99, bytes_read / total_bytes), f"{count:,} points imported")
             following = next(chunks, None)
             converted = None if following is None else convert(*following)
-    if count == 0:
-        output.unlink(missing_ok=True)
-        raise InputError(
-            "has a header but no points with coordinates.",
-            path,
-            "check that the file holds data rows below the header.",
+        if count == 0:
+            raise InputError(
+                "has a header but no points with coordinates.",
+                path,
+                "check that the file holds data rows below the header.",
+            )
+    message = f"{count:,} points imported"
+    if skipped["count"]:
+        message += (
+            f"; {skipped['count']:,} rows without coordinates skipped (the first at line "
+            f"{skipped['first']})"
         )
-    report(progress, 1.0, f"{count:,} points imported")
-    return ImportSummary(output, layout.format, count, dates, layout.epsg, list(field_types))
+    report(progress, 1.0, message + ".")
+    return ImportSummary(
+        output, layout.format, count, dates, layout.epsg, list(field_types), skipped["count"]
+    )
+
+
+#: SQLite's default column limit, which GDAL's GeoPackage driver inherits
+GEOPACKAGE_MAX_COLUMNS = 2000
+#: metres between the easting/northing of a point and its latitude/longitude projected
+POSITION_TOLERANCE_M = 100.0
+
+
+def _position_check(header, layout: _Layout, path: Path):
+    """For files with both projected x/y and latitude/longitude (EGMS L2a/L2b): a function
+    refusing rows whose x/y are not the projected lat/lon (swapped or damaged columns)."""
+    lat, lon = _index(header, "latitude"), _index(header, "longitude")
+    if layout.format != "egms" or lat is None or lon is None:
+        return None
+    from osgeo import osr
+
+    source, target = osr.SpatialReference(), osr.SpatialReference()
+    source.ImportFromEPSG(WGS84)
+    target.ImportFromEPSG(layout.epsg)
+    for srs in (source, target):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    transform = osr.CoordinateTransformation(source, target)
+
+    def check(chunk, lines, x, y) -> None:
+        if not len(lines):
+            return
+        lonlat = _to_float(chunk[:, [lon, lat]], path, lines, [header[lon], header[lat]])
+        inside = np.all(np.isfinite(lonlat), axis=1)
+        if not inside.any():
+            return
+        projected = np.array(transform.TransformPoints(lonlat[inside].tolist()))[:, :2]
+        distance = np.hypot(projected[:, 0] - x[inside], projected[:, 1] - y[inside])
+        bad = np.flatnonzero(~(distance <= POSITION_TOLERANCE_M))
+        if not len(bad):
+            return
+        k = bad[0]
+        swapped = np.hypot(projected[k, 0] - y[inside][k], projected[k, 1] - x[inside][k])
+        line = int(lines[inside][k])
+        cause = (
+            "its easting and northing are swapped"
+            if swapped <= POSITION_TOLERANCE_M
+            else f"its easting/northing lie {distance[k] / 1000:,.1f} km from its "
+            "latitude/longitude"
+        )
+        raise InputError(
+            f"line {line}: {cause} (EPSG:{layout.epsg}).",
+            path,
+            "restore the easting/northing columns of the original file (EGMS: easting before "
+            "northing, both in EPSG:3035).",
+        )
+
+    return check
 
 
 def _layer_name(output: Path) -> str:

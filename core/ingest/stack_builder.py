@@ -264,9 +264,18 @@ def read_block(
         raise InputError(exc.problem, source, exc.fix) from None
     band = ds.GetRasterBand(1)
     row0, row1, col0, col1 = window
-    data = band.ReadAsArray(col0, row0, col1 - col0, row1 - row0)
+    problem = ""
+    try:
+        data = band.ReadAsArray(col0, row0, col1 - col0, row1 - row0)
+    except RuntimeError as exc:
+        data = None
+        problem = f" ({exc})"
     if data is None:
-        raise InputError("GDAL could not read its pixels.", source, "download it again.")
+        raise InputError(
+            f"GDAL could not read the pixels of {Path(path).name}{problem}.",
+            source,
+            "download it again.",
+        )
     data = data.astype(dtype, copy=False)
     nodata = band.GetNoDataValue()
     if np.issubdtype(np.dtype(dtype), np.floating) and nodata is not None and not np.isnan(nodata):

@@ -70,12 +70,17 @@ def read_raster(
     if band < 1 or band > ds.RasterCount:
         raise InputError(f"it has {ds.RasterCount} band(s); band {band} was asked for.", path)
     rb = ds.GetRasterBand(band)
-    if window:
-        r0, r1, c0, c1 = window
-        data = rb.ReadAsArray(c0, r0, c1 - c0, r1 - r0)
-        grid = grid.window(r0, r1, c0, c1)
-    else:
-        data = rb.ReadAsArray()
+    try:
+        if window:
+            r0, r1, c0, c1 = window
+            data = rb.ReadAsArray(c0, r0, c1 - c0, r1 - r0)
+            grid = grid.window(r0, r1, c0, c1)
+        else:
+            data = rb.ReadAsArray()
+    except RuntimeError as exc:
+        raise InputError(
+            f"GDAL cannot read its pixels ({exc}).", path, "copy or download the file again."
+        ) from None
     data = data.astype(dtype, copy=False)
     nodata = rb.GetNoDataValue()
     if np.issubdtype(np.dtype(dtype), np.floating):

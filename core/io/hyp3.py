@@ -17,6 +17,7 @@ or the same files unzipped in a folder. Rasters inside zips are read through GDA
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -149,13 +150,16 @@ class Hyp3Product:
         if value in (None, ""):
             return default
         try:
-            return float(value.split(",")[0])
+            number = float(value.split(",")[0])
         except ValueError:
+            number = float("nan")
+        if not math.isfinite(number):
             raise InputError(
                 f"metadata '{key}: {value}' is not a number.",
                 self.source,
                 "restore the product's original .txt file.",
-            ) from None
+            )
+        return number
 
     @property
     def baseline(self) -> float:
@@ -221,7 +225,60 @@ def _checked(product: Hyp3Product, has_txt: bool) -> Hyp3Product:
             product.source,
             "keep the .txt file HyP3 ships with every product (it holds the baseline).",
         )
+    _check_metadata(product)
     return product
+
+
+#: ``.txt`` keys every stack needs, with the range of plausible values
+REQUIRED_METADATA = {
+    "Baseline": (-10_000.0, 10_000.0),  # m
+    "UTC time": (0.0, 86_400.0),  # s of day
+    "Heading": (-360.0, 360.0),  # deg
+    "Range looks": (1.0, 1000.0),
+    "Azimuth looks": (1.0, 1000.0),
+}
+#: keys that may be absent but, when present, must be plausible numbers
+OPTIONAL_METADATA = {
+    "Spacecraft height": (100e3, 2_000e3),  # m
+    "Earth radius at nadir": (6.2e6, 6.5e6),  # m
+    "Slant range near": (100e3, 3_000e3),  # m
+}
+
+
+def _check_metadata(product: Hyp3Product) -> None:
+    """Refuse a ``.txt`` whose keys are missing, unparseable or implausible (a truncated or
+    garbled file would otherwise give heading -360, looks 1/1 and a zero baseline)."""
+    fix = "restore the product's original .txt file (download the product again)."
+    for key, (low, high) in {**REQUIRED_METADATA, **OPTIONAL_METADATA}.items():
+        if key not in product.metadata and key in OPTIONAL_METADATA:
+            continue
+        if product.metadata.get(key, "") == "":
+            raise InputError(f"its {product.name}.txt has no '{key}'.", product.source, fix)
+        value = product.number(key)
+        if not low <= value <= high:
+            raise InputError(
+                f"its {product.name}.txt gives '{key}: {product.metadata[key]}', outside "
+                f"{low:g} to {high:g}.",
+                product.source,
+                fix,
+            )
+    direction = product.metadata.get("Reference Pass Direction", "").upper()
+    if (
+        direction in ("ASCENDING", "DESCENDING")
+        and orbit_direction(product.number("Heading")) != direction
+    ):
+        raise InputError(
+            f"its {product.name}.txt gives heading {product.metadata['Heading']} deg for a "
+            f"{direction.lower()} pass.",
+            product.source,
+            fix,
+        )
+
+
+def orbit_direction(heading_deg: float) -> str:
+    """ASCENDING for a northward heading (within 90 deg of north), else DESCENDING."""
+    heading = heading_deg % 360.0
+    return "ASCENDING" if heading < 90 or heading > 270 else "DESCENDING"
 
 
 def _holds_unwrapped_phase(path: Path) -> bool:
@@ -306,16 +363,16 @@ def stack_attributes(product: Hyp3Product) -> Dict[str, str]:
     """MintPy attributes derived from one product's metadata (as MintPy's prep_hyp3 does)."""
     from ..conventions import SENTINEL1_WAVELENGTH
 
-    heading = product.number("Heading", 0.0) % 360.0 - 360.0
-    range_looks = int(product.number("Range looks", 1))
-    azimuth_looks = int(product.number("Azimuth looks", 1))
+    heading = product.number("Heading") % 360.0 - 360.0
+    range_looks = int(product.number("Range looks"))
+    azimuth_looks = int(product.number("Azimuth looks"))
     attrs = {
         "PROCESSOR": "hyp3",
         "PLATFORM": "Sen",
         "ANTENNA_SIDE": "-1",
         "WAVELENGTH": repr(SENTINEL1_WAVELENGTH),
         "HEADING": repr(heading),
-        "ORBIT_DIRECTION": "ASCENDING" if abs(heading) < 90 or abs(heading) > 270 else "DESCENDING",
+        "ORBIT_DIRECTION": orbit_direction(heading),
         "RLOOKS": str(range_looks),
         "ALOOKS": str(azimuth_looks),
         "RANGE_PIXEL_SIZE": repr(SENTINEL1_RANGE_PIXEL_SIZE * range_looks),

@@ -32,6 +32,7 @@ from ..atomic import atomic_output
 from ..dates import from_bytes, to_bytes
 from ..errors import InputError
 from ..grid import Grid
+from .hdf5_probe import check_hdf5_metadata, trust
 
 PathLike = Union[str, Path]
 Pair = Tuple[dt.date, dt.date]
@@ -43,45 +44,234 @@ def _h5py():
     return h5py
 
 
+#: what h5py raises on a damaged file (besides crashing, see :mod:`.hdf5_probe`)
+_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError)
+_FIX_DAMAGED = "copy the file again from its source, or re-run the step that wrote it."
+
+
+def _damaged(path: PathLike, exc: Exception) -> InputError:
+    return InputError(f"its HDF5 content cannot be read ({exc}).", path, _FIX_DAMAGED)
+
+
 def _text(value) -> str:
     if isinstance(value, bytes):
-        return value.decode()
+        return value.decode(errors="replace")
     if isinstance(value, np.ndarray) and value.shape == ():
         return _text(value.item())
     return str(value)
 
 
+def _attrs(f, path: PathLike) -> Dict[str, str]:
+    try:
+        return {k: _text(v) for k, v in f.attrs.items()}
+    except _H5_ERRORS as exc:
+        raise _damaged(path, exc) from None
+
+
+def _datasets(f, path: PathLike) -> Dict[str, Tuple[Tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every root dataset."""
+    h5py = _h5py()
+    try:
+        return {k: (f[k].shape, f[k].dtype) for k in f.keys() if isinstance(f[k], h5py.Dataset)}
+    except _H5_ERRORS as exc:
+        raise _damaged(path, exc) from None
+
+
+def _read(f, name: str, index, path: PathLike) -> np.ndarray:
+    """``f[name][index]``; a damaged file raises InputError naming ``path``."""
+    try:
+        return f[name][index]
+    except _H5_ERRORS as exc:
+        raise _damaged(path, exc) from None
+
+
 def read_attrs(path: PathLike) -> Dict[str, str]:
     """Root attributes of an HDF5 file, all as str."""
     with open_h5(path) as f:
-        return {k: _text(v) for k, v in f.attrs.items()}
+        return _attrs(f, path)
 
 
 @contextlib.contextmanager
 def open_h5(path: PathLike, required: Sequence[str] = ()):
-    """Open an HDF5 file read-only; InputError naming the file if missing, unreadable or
+    """Open an HDF5 file read-only; InputError naming the file if missing, unreadable,
+    damaged (its metadata are first walked in a child process, see :mod:`.hdf5_probe`) or
     lacking one of the ``required`` datasets."""
     h5py = _h5py()
     path = Path(path)
     if not path.exists():
         raise InputError("file not found.", path, "check the path.")
+    if path.is_dir():
+        raise InputError("is a folder, not an HDF5 file.", path, "give a MintPy-style .h5 file.")
+    check_hdf5_metadata(path)
     try:
         f = h5py.File(path, "r")
-    except OSError as exc:
+    except _H5_ERRORS as exc:
         raise InputError(
             f"not a readable HDF5 file ({exc}).", path, "give a MintPy-style .h5 file."
         ) from None
     try:
-        for name in required:
-            if name not in f:
-                raise InputError(
-                    f"has no '{name}' dataset (found: {', '.join(f.keys())}).",
-                    path,
-                    "give the matching MintPy file type.",
-                )
+        try:
+            missing = [name for name in required if name not in f]
+            found = ", ".join(f.keys()) if missing else ""
+        except _H5_ERRORS as exc:
+            raise _damaged(path, exc) from None
+        if missing:
+            raise InputError(
+                f"has no '{missing[0]}' dataset (found: {found}).",
+                path,
+                "give the matching MintPy file type.",
+            )
         yield f
     finally:
         f.close()
+
+
+_FIX_GEOCODE = "geocode the data (X_FIRST, Y_FIRST, X_STEP, Y_STEP attributes)."
+
+
+def _number(attrs: Mapping[str, str], key: str, path: PathLike, kind=float, fix=_FIX_GEOCODE):
+    try:
+        value = kind(attrs[key]) if kind is float else int(str(attrs[key]).strip())
+    except KeyError:
+        raise InputError(f"lacks the georeferencing attribute '{key}'.", path, fix) from None
+    except ValueError:
+        value = None
+    if value is None or not np.isfinite(value):
+        raise InputError(
+            f"its attribute {key} = '{attrs[key]}' is not a number.", path, _FIX_DAMAGED
+        )
+    return value
+
+
+def georeferenced_grid(
+    attrs: Dict[str, str],
+    path: PathLike,
+    fix: str = _FIX_GEOCODE,
+    shape: Optional[Tuple[int, int]] = None,
+) -> Grid:
+    """The grid of a file's attributes. InputError naming the file when a georeferencing
+    attribute is missing (with ``fix``), not a number or a zero pixel size, or, given the
+    ``shape`` (rows, columns) of its images, when LENGTH/WIDTH disagree with it (they are
+    filled in from it when absent)."""
+    sizes = dict(zip(("LENGTH", "WIDTH"), shape or (None, None), strict=True))
+    for key, size in sizes.items():
+        if size is None:
+            _number(attrs, key, path, int, fix)
+        elif key not in attrs:
+            attrs[key] = str(size)
+        elif _number(attrs, key, path, int) != size:
+            raise InputError(
+                f"its attribute {key} = {attrs[key]} does not match the datasets "
+                f"({shape[0]} rows x {shape[1]} columns).",
+                path,
+                _FIX_DAMAGED,
+            )
+    for key in ("X_FIRST", "Y_FIRST", "X_STEP", "Y_STEP"):
+        value = _number(attrs, key, path, float, fix)
+        if key.endswith("STEP") and value == 0:
+            raise InputError(f"its pixel size {key} is 0.", path, _FIX_DAMAGED)
+    try:
+        return Grid.from_attrs(attrs)
+    except ValueError:
+        raise InputError(
+            f"its attribute EPSG = '{attrs.get('EPSG')}' is not an EPSG code.", path, _FIX_DAMAGED
+        ) from None
+
+
+def _check_image_dataset(path, name, info, shape=None, floating=True) -> None:
+    """``name`` holds images: 3-D (count, rows, columns) or the given ``shape``; float."""
+    found, dtype = info
+    if (shape is None and len(found) != 3) or (shape is not None and tuple(found) != shape):
+        expected = "(count, rows, columns)" if shape is None else str(tuple(shape))
+        raise InputError(
+            f"its dataset '{name}' has shape {tuple(found)}, expected {expected}.",
+            path,
+            "the file is inconsistent: write it again with the step that made it.",
+        )
+    if floating and not np.issubdtype(dtype, np.floating):
+        raise InputError(
+            f"its dataset '{name}' holds {dtype} values; floating-point values are expected.",
+            path,
+            "convert the data to float32 (phase in radians, coherence 0-1, displacement in "
+            "metres) before using it.",
+        )
+
+
+def _check_vector(path, name: str, values: np.ndarray, count: int, what: str) -> None:
+    if values.shape[:1] != (count,):
+        raise InputError(
+            f"its dataset '{name}' has {values.shape[0] if values.ndim else 0} entries for "
+            f"{count} {what}.",
+            path,
+            "the file is inconsistent: write it again with the step that made it.",
+        )
+
+
+def check_values(path: PathLike, name: str, data: np.ndarray) -> np.ndarray:
+    """Refuse infinite values (and coherence outside [0, 1]) read from dataset ``name``."""
+    if not np.issubdtype(data.dtype, np.floating):
+        return data
+    infinite = int(np.isinf(data).sum())
+    if infinite:
+        raise InputError(
+            f"its dataset '{name}' holds {infinite} infinite values.",
+            path,
+            "set missing or invalid values to NaN, not to +/-inf.",
+        )
+    if name == "coherence":
+        with np.errstate(invalid="ignore"):
+            outside = int(((data < -COHERENCE_TOLERANCE) | (data > 1 + COHERENCE_TOLERANCE)).sum())
+        if outside:
+            raise InputError(
+                f"its coherence holds {outside} values outside [0, 1] "
+                f"(from {np.nanmin(data):g} to {np.nanmax(data):g}).",
+                path,
+                "give coherence as a 0-1 magnitude (rescale 0-255 or 0-100 images first).",
+            )
+    return data
+
+
+#: coherence this far outside [0, 1] is rounding, not a wrong scale
+COHERENCE_TOLERANCE = 1e-3
+#: plausible radar wavelengths (m): Ka band to P band
+WAVELENGTH_RANGE = (0.005, 1.0)
+
+
+def _check_wavelength(attrs: Mapping[str, str], path: PathLike) -> None:
+    if "WAVELENGTH" not in attrs:
+        return
+    try:
+        value = float(attrs["WAVELENGTH"])
+    except ValueError:
+        value = float("nan")
+    if not WAVELENGTH_RANGE[0] <= value <= WAVELENGTH_RANGE[1]:
+        raise InputError(
+            f"its WAVELENGTH attribute is '{attrs['WAVELENGTH']}', not a radar wavelength in "
+            f"metres ({WAVELENGTH_RANGE[0]}-{WAVELENGTH_RANGE[1]}).",
+            path,
+            "set WAVELENGTH to the sensor's wavelength in metres (Sentinel-1: 0.0554658).",
+        )
+
+
+def _check_reference(attrs: Mapping[str, str], grid: Grid, path: PathLike) -> None:
+    if "REF_Y" not in attrs and "REF_X" not in attrs:
+        return
+    try:
+        row, col = int(attrs["REF_Y"]), int(attrs["REF_X"])
+    except (KeyError, ValueError):
+        row = col = None
+    if row is None or not grid.contains(row, col):
+        where = (
+            "is not a pixel number"
+            if row is None
+            else f"is outside the {grid.length} x {grid.width} grid"
+        )
+        raise InputError(
+            f"its reference pixel REF_Y = '{attrs.get('REF_Y')}', REF_X = "
+            f"'{attrs.get('REF_X')}' {where}.",
+            path,
+            "run 'Reference point' on the stack again.",
+        )
 
 
 def _write_attrs(f, attrs: Mapping) -> None:
@@ -115,27 +305,56 @@ class IfgramStack:
 
     @classmethod
     def open(cls, path: PathLike) -> "IfgramStack":
+        """Open and validate a stack: dataset shapes and types, dates, georeferencing,
+        wavelength and reference pixel. InputError names the file and what is wrong."""
+        path = Path(path)
         with open_h5(path, required=("unwrapPhase", "date")) as f:
-            attrs = {k: _text(v) for k, v in f.attrs.items()}
+            attrs = _attrs(f, path)
             if attrs.get("FILE_TYPE", "ifgramStack") != "ifgramStack":
                 raise InputError(
                     f"FILE_TYPE is {attrs['FILE_TYPE']}, not ifgramStack.",
                     path,
                     "give the interferogram stack (ifgramStack.h5).",
                 )
-            raw_dates = f["date"][()]
-            pairs = [tuple(from_bytes(row)) for row in raw_dates]
-            m = len(pairs)
-            bperp = f["bperp"][()].astype(np.float32) if "bperp" in f else np.zeros(m, np.float32)
-            keep = f["dropIfgram"][()].astype(bool) if "dropIfgram" in f else np.ones(m, bool)
-            datasets = tuple(k for k in f.keys() if isinstance(f[k], _h5py().Dataset))
-            shape = f["unwrapPhase"].shape
-        if "WIDTH" not in attrs:
-            attrs.update(LENGTH=str(shape[1]), WIDTH=str(shape[2]))
+            info = _datasets(f, path)
+            raw_dates = _read(f, "date", (), path)
+            bperp = _read(f, "bperp", (), path) if "bperp" in info else None
+            keep = _read(f, "dropIfgram", (), path) if "dropIfgram" in info else None
+        _check_image_dataset(path, "unwrapPhase", info["unwrapPhase"])
+        shape = tuple(info["unwrapPhase"][0])
+        m = shape[0]
+        for name in ("coherence", "connectComponent"):
+            if name in info:
+                _check_image_dataset(path, name, info[name], shape, name == "coherence")
+        if raw_dates.ndim != 2 or raw_dates.shape[1] != 2:
+            raise InputError(
+                f"its dataset 'date' has shape {raw_dates.shape}, expected ({m}, 2).",
+                path,
+                "the file is inconsistent: write it again with the step that made it.",
+            )
+        _check_vector(path, "date", raw_dates, m, "interferograms")
+        pairs = [tuple(from_bytes(row, str(path))) for row in raw_dates]
+        _check_pairs(pairs, path)
+        if bperp is None:
+            bperp = np.zeros(m, np.float32)
+        _check_vector(path, "bperp", bperp, m, "interferograms")
+        if keep is None:
+            keep = np.ones(m, bool)
+        _check_vector(path, "dropIfgram", keep, m, "interferograms")
         grid = georeferenced_grid(
-            attrs, path, "geocode the stack (X_FIRST, Y_FIRST, X_STEP, Y_STEP)."
+            attrs, path, "geocode the stack (X_FIRST, Y_FIRST, X_STEP, Y_STEP).", shape[1:]
         )
-        return cls(Path(path), attrs, grid, pairs, bperp, keep, datasets)
+        _check_wavelength(attrs, path)
+        _check_reference(attrs, grid, path)
+        return cls(
+            path,
+            attrs,
+            grid,
+            pairs,
+            np.asarray(bperp, np.float32),
+            np.asarray(keep).astype(bool),
+            tuple(info),
+        )
 
     @property
     def num_pairs(self) -> int:
@@ -160,19 +379,38 @@ class IfgramStack:
             return None
 
     def read(self, name: str, rows: slice = slice(None), pairs=None) -> np.ndarray:
-        """Read dataset ``name`` for a row slice and optional pair indices -> (m', rows, W)."""
+        """Read dataset ``name`` for a row slice and optional pair indices -> (m', rows, W).
+
+        Infinite values and coherence outside [0, 1] raise InputError naming the file."""
         with open_h5(self.path, required=(name,)) as f:
-            ds = f[name]
             if pairs is None:
-                return ds[:, rows, :]
+                return check_values(self.path, name, _read(f, name, (slice(None), rows), self.path))
             index = np.asarray(pairs)
             if index.dtype == bool:
                 index = np.flatnonzero(index)
-            return (
-                ds[index.tolist(), rows, :]
-                if len(index)
-                else np.empty((0,) + ds[:1, rows, :].shape[1:], ds.dtype)
+            if not len(index):
+                empty = _read(f, name, (slice(0, 1), rows), self.path)
+                return np.empty((0,) + empty.shape[1:], empty.dtype)
+            return check_values(self.path, name, _read(f, name, (index.tolist(), rows), self.path))
+
+
+def _check_pairs(pairs: Sequence[Pair], path: PathLike) -> None:
+    seen = set()
+    for first, second in pairs:
+        label = f"{first:%Y%m%d}_{second:%Y%m%d}"
+        if first >= second:
+            raise InputError(
+                f"the pair {label} does not have its first date before its second date.",
+                path,
+                "order each pair as (earlier, later) dates.",
             )
+        if (first, second) in seen:
+            raise InputError(
+                f"the pair {label} appears twice.",
+                path,
+                "keep one interferogram per pair of dates.",
+            )
+        seen.add((first, second))
 
 
 @contextlib.contextmanager
@@ -185,11 +423,13 @@ def ifgram_stack_writer(
     keep: Optional[Sequence[bool]] = None,
     with_conncomp: bool = False,
     chunk_rows: int = 128,
+    with_coherence: bool = True,
 ) -> Iterator:
     """Create an ``ifgramStack.h5`` and yield the open h5py file to fill.
 
-    Datasets ``unwrapPhase``, ``coherence`` (and ``connectComponent``) are created empty
-    (NaN / 0); write them per pair or per block. The file appears at ``path`` only when the
+    Datasets ``unwrapPhase``, ``coherence`` (unless ``with_coherence`` is False) and
+    ``connectComponent`` (when ``with_conncomp``) are created empty (NaN / 0); write them per
+    pair or per block. The file appears at ``path`` only when the
     block exits without error.
     """
     h5py = _h5py()
@@ -205,7 +445,7 @@ def ifgram_stack_writer(
             f.create_dataset(
                 "dropIfgram", data=np.ones(m, bool) if keep is None else np.asarray(keep, bool)
             )
-            for name in ("unwrapPhase", "coherence"):
+            for name in ("unwrapPhase", "coherence")[: 2 if with_coherence else 1]:
                 f.create_dataset(
                     name, shape=(m,) + grid.shape, dtype=np.float32, chunks=chunks, fillvalue=np.nan
                 )
@@ -218,6 +458,7 @@ def ifgram_stack_writer(
                     fillvalue=0,
                 )
             yield f
+    trust(path)
 
 
 def write_ifgram_stack(
@@ -231,12 +472,20 @@ def write_ifgram_stack(
     attrs: Optional[Mapping] = None,
     keep: Optional[Sequence[bool]] = None,
 ) -> Path:
-    """Write a whole in-memory stack (small stacks and tests)."""
+    """Write a whole in-memory stack (small stacks and tests); ``coherence`` may be None."""
     with ifgram_stack_writer(
-        path, grid, pairs, bperp, attrs, keep, with_conncomp=conncomp is not None
+        path,
+        grid,
+        pairs,
+        bperp,
+        attrs,
+        keep,
+        with_conncomp=conncomp is not None,
+        with_coherence=coherence is not None,
     ) as f:
         f["unwrapPhase"][...] = unwrap_phase
-        f["coherence"][...] = coherence
+        if coherence is not None:
+            f["coherence"][...] = coherence
         if conncomp is not None:
             f["connectComponent"][...] = conncomp
     return Path(path)
@@ -266,6 +515,7 @@ def copy_stack_with_keep(
                 dst.create_dataset("dropIfgram", data=np.asarray(keep, bool))
                 if attrs:
                     _write_attrs(dst, attrs)
+    trust(destination)
     return Path(destination)
 
 
@@ -281,23 +531,56 @@ class TimeSeries:
     bperp: Optional[np.ndarray] = None
 
 
+def _series_dates(f, path: PathLike) -> List[dt.date]:
+    """The dates of a time series, refused unless strictly increasing (a reversed or repeated
+    date would flip or break every rate fitted to the series)."""
+    raw = _read(f, "date", (), path)
+    dates = from_bytes(np.atleast_1d(raw).reshape(-1), str(path))
+    for before, after in zip(dates, dates[1:], strict=False):
+        if after <= before:
+            raise InputError(
+                f"the date {after:%Y%m%d} appears twice."
+                if after == before
+                else f"its dates are not in increasing order: {after:%Y%m%d} follows "
+                f"{before:%Y%m%d}.",
+                path,
+                "write the time series again with the inversion step: one layer per date, "
+                "oldest first.",
+            )
+    return dates
+
+
 def read_timeseries(path: PathLike, rows: slice = slice(None)) -> TimeSeries:
-    """Read a MintPy ``timeseries.h5`` (all dates, a row slice)."""
+    """Read a MintPy ``timeseries.h5`` (all dates, a row slice), validated: dates strictly
+    increasing, one float layer per date, no infinite values."""
     with open_h5(path, required=("timeseries", "date")) as f:
-        attrs = {k: _text(v) for k, v in f.attrs.items()}
-        dates = from_bytes(f["date"][()])
-        data = f["timeseries"][:, rows, :].astype(np.float32)
-        bperp = f["bperp"][()].astype(np.float32) if "bperp" in f else None
-    grid = Grid.from_attrs(attrs)
+        attrs = _attrs(f, path)
+        info = _datasets(f, path)
+        dates = _series_dates(f, path)
+        _check_image_dataset(path, "timeseries", info["timeseries"])
+        count, length, width = info["timeseries"][0]
+        if count != len(dates):
+            raise InputError(
+                f"its dataset 'timeseries' has {count} layers for {len(dates)} dates.",
+                path,
+                "the file is inconsistent: write it again with the step that made it.",
+            )
+        grid = georeferenced_grid(attrs, path, shape=(length, width))
+        data = _read(f, "timeseries", (slice(None), rows), path)
+        check_values(path, "timeseries", data)
+        bperp = _read(f, "bperp", (), path) if "bperp" in info else None
+    if bperp is not None:
+        _check_vector(path, "bperp", bperp, count, "dates")
+        bperp = bperp.astype(np.float32)
     if rows != slice(None):
         start = rows.start or 0
         grid = grid.window(start, start + data.shape[1], 0, grid.width)
-    return TimeSeries(dates, data, grid, attrs, bperp)
+    return TimeSeries(dates, data.astype(np.float32, copy=False), grid, attrs, bperp)
 
 
 def read_timeseries_dates(path: PathLike) -> List[dt.date]:
     with open_h5(path, required=("date",)) as f:
-        return from_bytes(f["date"][()])
+        return _series_dates(f, path)
 
 
 @contextlib.contextmanager
@@ -330,6 +613,7 @@ def timeseries_writer(
                 fillvalue=np.nan,
             )
             yield f
+    trust(path)
 
 
 def write_timeseries(path: PathLike, series: TimeSeries) -> Path:
@@ -359,15 +643,24 @@ def write_datasets(
                 if array.shape[-2:] != grid.shape:
                     raise ValueError(f"{name}: shape {array.shape} does not match {grid.shape}")
                 f.create_dataset(name, data=array)
+    trust(path)
     return Path(path)
 
 
 def read_dataset(path: PathLike, name: str, rows: slice = slice(None)) -> Tuple[np.ndarray, Grid]:
     """Read one 2-D dataset (e.g. ``temporalCoherence``, ``incidenceAngle``) and its grid."""
     with open_h5(path, required=(name,)) as f:
-        attrs = {k: _text(v) for k, v in f.attrs.items()}
-        data = f[name][rows, :] if f[name].ndim == 2 else f[name][..., rows, :]
-    grid = Grid.from_attrs(attrs)
+        attrs = _attrs(f, path)
+        shape = _datasets(f, path)[name][0]
+        if len(shape) < 2:
+            raise InputError(
+                f"its dataset '{name}' has shape {tuple(shape)}, not an image.",
+                path,
+                "the file is inconsistent: write it again with the step that made it.",
+            )
+        grid = georeferenced_grid(attrs, path, shape=tuple(shape[-2:]))
+        index = (rows, slice(None)) if len(shape) == 2 else (Ellipsis, rows, slice(None))
+        data = _read(f, name, index, path)
     if rows != slice(None):
         start = rows.start or 0
         grid = grid.window(start, start + data.shape[-2], 0, grid.width)
@@ -385,15 +678,6 @@ def read_incidence(geometry: PathLike, grid: Grid) -> np.ndarray:
             "give the geometry of this stack.",
         )
     return incidence
-
-
-def georeferenced_grid(attrs: Mapping, path: PathLike, fix: str) -> Grid:
-    """The grid of a file's attributes; InputError naming the file (and ``fix``) when a
-    georeferencing attribute (X_FIRST, Y_FIRST, X_STEP, Y_STEP...) is missing."""
-    try:
-        return Grid.from_attrs(attrs)
-    except KeyError as exc:
-        raise InputError(f"lacks the georeferencing attribute {exc}.", path, fix) from None
 
 
 def write_geometry(

@@ -164,12 +164,6 @@ def invert_stack(
             stack_path,
             "keep at least one pair in the network step.",
         )
-    if any(a >= b for a, b in pairs):
-        raise InputError(
-            "a pair's first date is not before its second date.",
-            stack_path,
-            "order each pair as (earlier, later) dates.",
-        )
     if options.weight != "none" and "coherence" not in stack.datasets:
         raise InputError(
             "weighting needs a 'coherence' dataset and the stack has none.",
