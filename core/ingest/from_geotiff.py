@@ -22,14 +22,23 @@ from ..atomic import atomic_output, check_outputs
 from ..dates import parse_yyyymmdd
 from ..errors import InputError
 from ..progress import ProgressCallback, report, scaled, silent
-from .stack_builder import IngestOptions, IngestResult, PairSource, stack_grid, write_stack
+from .stack_builder import (
+    IngestOptions,
+    IngestResult,
+    PairSource,
+    check_coherence_layers,
+    stack_grid,
+    write_stack,
+)
 
 PathLike = Union[str, Path]
 Pair = Tuple[dt.date, dt.date]
 
 #: The first two stand-alone 8-digit dates in a name.
 DEFAULT_PATTERN = r"(?<!\d)(\d{8})(?!\d).*?(?<!\d)(\d{8})(?!\d)"
-_COHERENCE = re.compile(r"coh|corr|(?<![a-z])cor(?![a-z])", re.IGNORECASE)
+#: coherence file names of GAMMA (``cc``), ISCE (``cor``), SNAP (``coh``) and LiCSAR (``cc``)
+#: exports: ``coh`` or ``corr`` anywhere, ``cc`` or ``cor`` as a word of the name
+COHERENCE_PATTERN = r"coh|corr|(?<![a-z])(?:cc|cor)(?![a-z])"
 _CONNCOMP = re.compile(r"conn?comp|concomp", re.IGNORECASE)
 
 
@@ -93,11 +102,23 @@ def _baseline(pair: Pair, per_date, per_pair, path) -> float:
     )
 
 
-def find_interferograms(folder: PathLike, pattern: str) -> Tuple[List[PairSource], List[str]]:
-    """Group the GeoTIFFs of ``folder`` (recursively) into one PairSource per pair."""
+def find_interferograms(
+    folder: PathLike, pattern: str, coherence_pattern: str = COHERENCE_PATTERN
+) -> Tuple[List[PairSource], List[str]]:
+    """Group the GeoTIFFs of ``folder`` (recursively) into one PairSource per pair; files whose
+    name matches ``coherence_pattern`` (a regular expression, case ignored) are coherence."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("folder not found.", folder, "choose the folder holding the GeoTIFFs.")
+    try:
+        coherence = re.compile(coherence_pattern or COHERENCE_PATTERN, re.IGNORECASE)
+    except re.error as exc:
+        raise InputError(
+            f"the coherence pattern '{coherence_pattern}' is not a valid regular expression "
+            f"({exc}).",
+            None,
+            "give a part of the coherence file names, e.g. _cc or \\.cor\\.",
+        ) from None
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".tif", ".tiff"))
     roles = {"coherence": [], "conncomp": [], "unwrapped": []}
     for path in files:
@@ -105,7 +126,7 @@ def find_interferograms(folder: PathLike, pattern: str) -> Tuple[List[PairSource
             "conncomp"
             if _CONNCOMP.search(path.name)
             else "coherence"
-            if _COHERENCE.search(path.name)
+            if coherence.search(path.name)
             else "unwrapped"
         )
         roles[role].append(path)
@@ -133,6 +154,12 @@ def find_interferograms(folder: PathLike, pattern: str) -> Tuple[List[PairSource
             source = sources.get(pair_from_name(path.name, pattern, path))
             if source is not None and getattr(source, role) is None:
                 setattr(source, role, str(path))
+    if not roles["coherence"]:
+        warnings.append(
+            "No coherence GeoTIFFs recognised (names with cc, coh, cor or corr, or the "
+            "coherence pattern): the stack has no coherence dataset. Invert with WEIGHT = none, "
+            "or give the pattern of the coherence file names."
+        )
     return [sources[p] for p in sorted(sources)], warnings
 
 
@@ -143,11 +170,12 @@ def ingest_geotiff(
     baselines: Optional[PathLike] = None,
     options: Optional[IngestOptions] = None,
     progress: ProgressCallback = silent,
+    coherence_pattern: str = COHERENCE_PATTERN,
 ) -> IngestResult:
     """Ingest the GeoTIFF interferograms of ``folder`` into ``stack_path``."""
     options = options or IngestOptions()
     check_outputs([stack_path], [folder] + ([baselines] if baselines else []))
-    sources, warnings = find_interferograms(folder, pattern)
+    sources, warnings = find_interferograms(folder, pattern, coherence_pattern)
     if baselines:
         per_date, per_pair = read_baselines(baselines)
         for source in sources:
@@ -157,9 +185,10 @@ def ingest_geotiff(
             "No baselines CSV: perpendicular baselines set to 0 (DEM-error "
             "correction will not be possible)."
         )
+    grid = stack_grid(sources, multilook=options.multilook)
+    check_coherence_layers(sources)  # no coherence at all is already in the warnings
     for warning in warnings:
         report(progress, 0.0, warning)
-    grid = stack_grid(sources, multilook=options.multilook)
     attrs = {"PROCESSOR": "geotiff", "INGESTED_FROM": str(folder)}
     with atomic_output(stack_path) as temp:
         out_grid = write_stack(

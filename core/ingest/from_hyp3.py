@@ -30,6 +30,7 @@ from .stack_builder import (
     IngestOptions,
     IngestResult,
     PairSource,
+    check_coherence_layers,
     multilook_mean,
     read_block,
     source_grid,
@@ -144,6 +145,9 @@ def ingest_hyp3(
         report(progress, 0.0, warning)
     sources = [_pair_source(p) for p in products]
     grid = stack_grid(sources, aoi, aoi_crs, options.multilook)
+    for warning in check_coherence_layers(sources):
+        warnings.append(warning)
+        report(progress, 0.0, warning)
     report(
         progress,
         0.02,

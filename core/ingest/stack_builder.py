@@ -24,7 +24,7 @@ from ..conventions import DEFAULT_MEMORY_BUDGET_MB, SENTINEL1_WAVELENGTH
 from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import grid_of, open_raster
-from ..io.mintpy import ifgram_stack_writer
+from ..io.mintpy import check_values, ifgram_stack_writer
 from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 
@@ -85,6 +85,91 @@ def source_grid(path: str, source: PathLike) -> Grid:
         raise InputError(exc.problem, source, exc.fix) from None
 
 
+def _crs_label(grid: Grid) -> str:
+    return f"EPSG:{grid.epsg}" if grid.epsg else "a CRS without EPSG code"
+
+
+def _check_layer(path: str, source: PathLike, role: str) -> Grid:
+    """One raster of an interferogram: single band, georeferenced, of a numeric type that fits
+    ``role`` (unwrapped phase and coherence are floating point). Returns its grid."""
+    try:
+        ds = open_raster(path)
+        grid = grid_of(ds)
+    except InputError as exc:
+        raise InputError(exc.problem, source, exc.fix) from None
+    name = Path(path).name
+    if ds.RasterCount != 1:
+        raise InputError(
+            f"{name} has {ds.RasterCount} bands; a {role} raster has one (is it a picture?).",
+            source,
+            f"give the {role} GeoTIFF exported by the InSAR processor, not a rendered image.",
+        )
+    data_type = ds.GetRasterBand(1).DataType
+    from osgeo import gdal
+
+    floating = data_type in (gdal.GDT_Float32, gdal.GDT_Float64)
+    if role != "connected components" and not floating:
+        raise InputError(
+            f"{name} holds {gdal.GetDataTypeName(data_type)} values; {role} is stored as "
+            "floating point (radians for the phase, 0-1 for coherence).",
+            source,
+            f"give the floating-point {role} GeoTIFF, not a rendered or rescaled image.",
+        )
+    if not grid.epsg and not grid.wkt:
+        raise InputError(
+            f"{name} has no coordinate reference system.",
+            source,
+            "assign the CRS of the interferograms (Raster > Projections > Assign Projection).",
+        )
+    return grid
+
+
+def layer_window(path: str, source: PathLike, role: str, grid: Grid) -> Tuple[int, int, int, int]:
+    """(row0, row1, col0, col1) of the stack ``grid`` inside a coherence or connected-component
+    raster, which must share the stack's CRS and pixel lattice and cover the stack area."""
+    layer = source_grid(path, source)
+    window = window_of(layer, grid)
+    aligned = _same_crs(layer, grid) and all(
+        math.isclose(a, b, rel_tol=1e-6)
+        for a, b in ((layer.x_step, grid.x_step), (layer.y_step, grid.y_step))
+    )
+    if aligned:
+        shift = np.array(
+            [
+                (grid.x_first - layer.x_first) / grid.x_step,
+                (grid.y_first - layer.y_first) / grid.y_step,
+            ]
+        )
+        aligned = bool(np.all(np.abs(shift - np.round(shift)) <= 1e-3))
+    covers = window[0] >= 0 and window[2] >= 0
+    covers = covers and window[1] <= layer.length and window[3] <= layer.width
+    if not (aligned and covers):
+        raise InputError(
+            f"{Path(path).name} ({layer.width} x {layer.length} pixels) is not on the pixel grid "
+            "of the unwrapped phase or does not cover the stack area.",
+            source,
+            f"export the {role} on the same grid as the unwrapped phase.",
+        )
+    return window
+
+
+def check_coherence_layers(sources: Sequence[PairSource]) -> List[str]:
+    """Coherence must be given for every interferogram or for none (a stack never holds a
+    coherence layer of NaN). Returns a warning when there is none."""
+    missing = [s for s in sources if not s.coherence]
+    if missing and len(missing) < len(sources):
+        names = ", ".join(s.name or Path(str(s.source)).name for s in missing[:3])
+        raise InputError(
+            f"{len(missing)} of {len(sources)} interferograms have no coherence ({names}"
+            f"{', ...' if len(missing) > 3 else ''}).",
+            missing[0].source,
+            "give the coherence of every interferogram, or remove all coherence files.",
+        )
+    if missing:
+        return ["The interferograms have no coherence: the stack has no coherence dataset."]
+    return []
+
+
 def _same_crs(a: Grid, b: Grid) -> bool:
     if a.epsg or b.epsg:
         return a.epsg == b.epsg
@@ -102,7 +187,7 @@ def common_grid(grids: Sequence[Tuple[PathLike, Grid]]) -> Grid:
     for source, grid in grids[1:]:
         if not _same_crs(first, grid):
             raise InputError(
-                f"its CRS (EPSG:{grid.epsg}) differs from EPSG:{first.epsg} of "
+                f"its CRS ({_crs_label(grid)}) differs from {_crs_label(first)} of "
                 f"{Path(str(first_source)).name}.",
                 source,
                 "give interferograms of one stack, all in the same projection.",
@@ -204,7 +289,11 @@ def stack_grid(
 ) -> Grid:
     """Full-resolution grid of the stack: the sources' common overlap, cropped to ``aoi``,
     trimmed to a whole number of ``multilook`` windows."""
-    grids = [(s.source, source_grid(s.unwrapped, s.source)) for s in sources]
+    grids = []
+    for s in sources:
+        grids.append((s.source, _check_layer(s.unwrapped, s.source, "unwrapped phase")))
+        for path, role in _other_layers(s):
+            _check_layer(path, s.source, role)
     grid = common_grid(grids)
     if aoi is not None:
         box = transform_extent(aoi, aoi_crs, grid) if aoi_crs is not None else aoi
@@ -223,9 +312,18 @@ def stack_grid(
             None,
             "use a smaller MULTILOOK or a larger area of interest.",
         )
-    return grid.window(
+    grid = grid.window(
         0, grid.length - grid.length % multilook, 0, grid.width - grid.width % multilook
     )
+    for s in sources:
+        for path, role in _other_layers(s):
+            layer_window(path, s.source, role, grid)
+    return grid
+
+
+def _other_layers(source: PairSource) -> List[Tuple[str, str]]:
+    layers = ((source.coherence, "coherence"), (source.conncomp, "connected components"))
+    return [(path, role) for path, role in layers if path]
 
 
 def window_of(grid: Grid, target: Grid) -> Tuple[int, int, int, int]:
@@ -283,6 +381,16 @@ def read_block(
     return data
 
 
+def _checked_block(path: str, source: PairSource, name: str, rows) -> np.ndarray:
+    """A block of one raster, refused (naming the product) when it holds infinite values
+    or, for coherence, values outside [0, 1]."""
+    data = read_block(path, source.source, rows)
+    try:
+        return check_values(path, name, data)
+    except InputError as exc:
+        raise InputError(f"{Path(path).name}: {exc.problem}", source.source, exc.fix) from None
+
+
 def write_stack(
     sources: Sequence[PairSource],
     path: PathLike,
@@ -300,6 +408,7 @@ def write_stack(
     looks = options.multilook
     out_grid = grid.multilooked(looks, looks)
     with_conncomp = all(s.conncomp for s in sources)
+    with_coherence = all(s.coherence for s in sources)
     bytes_per_row = grid.width * looks * 4 * 6
     stack_attrs = dict(attrs)
     stack_attrs.update(
@@ -317,29 +426,35 @@ def write_stack(
         [s.bperp for s in sources],
         stack_attrs,
         with_conncomp=with_conncomp,
+        with_coherence=with_coherence,
     ) as f:
         for name, values in (pair_datasets or {}).items():
             f.create_dataset(name, data=values)
         for k, source in enumerate(sources):
-            window = window_of(source_grid(source.unwrapped, source.source), grid)
+            windows = {"unwrapped": window_of(source_grid(source.unwrapped, source.source), grid)}
+            if with_coherence:
+                windows["coherence"] = layer_window(source.coherence, source.source, "", grid)
+            if with_conncomp:
+                windows["conncomp"] = layer_window(source.conncomp, source.source, "", grid)
             valid = 0
             for block in row_blocks(out_grid.length, bytes_per_row, options.memory_mb):
-                rows = (
-                    window[0] + block.start * looks,
-                    window[0] + block.stop * looks,
-                    window[2],
-                    window[3],
-                )
-                phase = multilook_mean(read_block(source.unwrapped, source.source, rows), looks)
+                rows = {
+                    layer: (row0 + block.start * looks, row0 + block.stop * looks, col0, col1)
+                    for layer, (row0, _, col0, col1) in windows.items()
+                }
+                phase = _checked_block(source.unwrapped, source, "unwrapPhase", rows["unwrapped"])
+                phase = multilook_mean(phase, looks)
                 valid += int(np.isfinite(phase).sum())
                 f["unwrapPhase"][k, block, :] = phase
-                if source.coherence:
-                    f["coherence"][k, block, :] = multilook_mean(
-                        read_block(source.coherence, source.source, rows), looks
+                if with_coherence:
+                    coherence = _checked_block(
+                        source.coherence, source, "coherence", rows["coherence"]
                     )
+                    f["coherence"][k, block, :] = multilook_mean(coherence, looks)
                 if with_conncomp:
                     f["connectComponent"][k, block, :] = multilook_nearest(
-                        read_block(source.conncomp, source.source, rows, np.int16), looks
+                        read_block(source.conncomp, source.source, rows["conncomp"], np.int16),
+                        looks,
                     )
             if valid == 0:
                 raise InputError(

@@ -173,7 +173,9 @@ def test_real_products_ingest_with_the_geometry_layers_they_have(test_data, tmp_
     assert np.isfinite(stack.read("unwrapPhase", pairs=[0])).mean() == pytest.approx(
         0.1113, abs=0.002
     )
-    assert np.isnan(stack.read("coherence")).all()  # the products hold no corr raster
+    # the products hold no corr raster: no all-NaN coherence dataset, and a warning says so
+    assert "coherence" not in stack.datasets
+    assert any("no coherence" in w for w in result.warnings)
     with h5py.File(result.geometry, "r") as f:
         assert list(f) == ["waterMask"]
         land = f["waterMask"][()]
