@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from .errors import InputError
 
@@ -82,6 +82,46 @@ def check_distinct_outputs(outputs: Sequence[Optional[PathLike]]) -> None:
                 "give each output its own file name.",
             )
         seen[key] = out
+
+
+#: space kept free besides the expected outputs: a fixed part (HDF5 and GDAL metadata,
+#: temporary files) plus a share of the outputs
+FREE_SPACE_MARGIN_BYTES = 4 * 2**20
+FREE_SPACE_MARGIN_SHARE = 0.02
+
+
+def check_free_space(expected_bytes: Mapping[PathLike, float]) -> None:
+    """Refuse, before any work, outputs that will not fit on their disk.
+
+    ``expected_bytes`` maps each output path to its expected size. A disk that fills up while
+    HDF5 writes can crash the library and the whole QGIS process with it, so the check is
+    made first. Outputs on one file system are added up; a file being replaced is not
+    counted as free space (it stays until the new one is complete).
+    """
+    disks: Dict[int, list] = {}
+    for path, size in expected_bytes.items():
+        if not path:
+            continue
+        folder = _existing_ancestor(Path(path))
+        try:
+            device = os.stat(folder).st_dev
+        except OSError:
+            continue
+        disk = disks.setdefault(device, [folder, 0.0, path])
+        disk[1] += float(size)
+    for folder, needed, first in disks.values():
+        free = shutil.disk_usage(folder).free
+        if needed * (1 + FREE_SPACE_MARGIN_SHARE) + FREE_SPACE_MARGIN_BYTES > free:
+            raise InputError(
+                f"the outputs need about {_megabytes(needed)} but '{folder}' has "
+                f"{_megabytes(free)} free.",
+                first,
+                "free some disk space or write the outputs to another disk.",
+            )
+
+
+def _megabytes(size: float) -> str:
+    return f"{size / 2**20:,.1f} MB"
 
 
 @contextlib.contextmanager

@@ -14,13 +14,14 @@ from the input. ``REF_AREAS`` records the areas as ``row,col,radius;...``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import atomic_output, check_free_space, check_outputs
 from ..blocks import row_blocks
 from ..conventions import DAYS_PER_YEAR
 from ..errors import InputError
@@ -68,7 +69,13 @@ def _scan_pixels(
     stack: IfgramStack, memory_mb: float, progress: ProgressCallback
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pixel (L, W): valid in every kept pair (bool), average coherence over kept pairs,
-    and the stacking phase rate sum(phase) / sum(time span) (rad/yr, NaN where invalid)."""
+    and the stacking phase rate sum(phase) / sum(time span) (rad/yr, NaN where invalid).
+
+    Valid means an unwrapped phase (finite, not the 0 fill) and, with connected components,
+    a component other than 0; coherence only ranks pixels. Without a coherence dataset the
+    ranking uses the coherence estimated from the phase itself (|mean exp(j phase)| over
+    3 x 3 pixels). Raises InputError naming the real cause when no pixel is valid in every
+    kept pair."""
     kept = np.flatnonzero(stack.keep)
     if len(kept) == 0:
         raise InputError(
@@ -80,25 +87,67 @@ def _scan_pixels(
     valid = np.zeros((length, width), bool)
     coherence = np.zeros((length, width), np.float32)
     rate = np.full((length, width), np.nan, np.float32)
+    pair_valid = np.zeros(len(kept), np.int64)  # pixels with phase, per pair
+    pair_unwrapped = np.zeros(len(kept), np.int64)  # ... and a connected component
     years = sum((stack.pairs[k][1] - stack.pairs[k][0]).days for k in kept) / DAYS_PER_YEAR
     has_coh = "coherence" in stack.datasets
     has_cc = "connectComponent" in stack.datasets
     blocks = list(row_blocks(length, 12 * len(kept) * width, memory_mb))
     for i, rows in enumerate(blocks):
         phase = stack.read("unwrapPhase", rows, kept)
-        ok = np.isfinite(phase).all(axis=0) & (phase != 0).any(axis=0)
+        usable = np.isfinite(phase) & (phase != 0)
+        pair_valid += usable.sum(axis=(1, 2))
         if has_cc:
-            ok &= (stack.read("connectComponent", rows, kept) != 0).all(axis=0)
+            usable &= stack.read("connectComponent", rows, kept) != 0
+        pair_unwrapped += usable.sum(axis=(1, 2))
+        ok = usable.all(axis=0)
         if has_coh:
-            coh = stack.read("coherence", rows, kept)
-            coherence[rows] = np.nanmean(np.where(np.isfinite(coh), coh, np.nan), axis=0)
-            ok &= np.isfinite(coh).all(axis=0)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels
+                coherence[rows] = np.nanmean(stack.read("coherence", rows, kept), axis=0)
         else:
-            coherence[rows] = 1.0
+            coherence[rows] = _phase_coherence(np.where(usable, phase, np.nan))
         valid[rows] = ok
         rate[rows] = np.where(ok, np.nansum(phase, axis=0) / years, np.nan)
         report(progress, (i + 1) / len(blocks), "Scanning pixels valid in every pair")
+    if not valid.any():
+        raise InputError(
+            _no_common_pixel(stack, kept, pair_valid, pair_unwrapped, length * width),
+            stack.path,
+            "drop those interferograms (network step), or give a reference point.",
+        )
     return valid, np.nan_to_num(coherence), rate
+
+
+def _phase_coherence(phase: np.ndarray) -> np.ndarray:
+    """(rows, W) mean over pairs of |mean of exp(j phase)| in 3 x 3 windows (NaN = 0)."""
+    from scipy.ndimage import uniform_filter
+
+    observed = np.isfinite(phase)
+    total = np.zeros(phase.shape[1:])
+    for layer, seen in zip(phase, observed, strict=True):
+        re = uniform_filter(np.where(seen, np.cos(layer), 0.0), 3, mode="nearest")
+        im = uniform_filter(np.where(seen, np.sin(layer), 0.0), 3, mode="nearest")
+        total += np.hypot(re, im)
+    return total / max(1, len(phase))
+
+
+def _no_common_pixel(stack, kept, pair_valid, pair_unwrapped, pixels) -> str:
+    """Why no pixel is valid in every kept pair: the pairs with the fewest valid pixels."""
+    order = np.argsort(pair_unwrapped)[:3]
+    worst = ", ".join(
+        f"{stack.pairs[kept[k]][0]:%Y%m%d}_{stack.pairs[kept[k]][1]:%Y%m%d} "
+        f"({100 * pair_unwrapped[k] / pixels:.0f} %)"
+        for k in order
+    )
+    text = (
+        f"no pixel is valid in every one of the {len(kept)} kept interferograms; the pairs "
+        f"with the fewest valid pixels are {worst}."
+    )
+    lost = pair_valid - pair_unwrapped
+    if lost.sum() > 0.5 * pair_valid.sum():
+        text += " Most phases are marked not unwrapped (connectComponent 0)."
+    return text
 
 
 def automatic_reference_pixel(
@@ -208,6 +257,7 @@ def set_reference(
 
     check_outputs([output], [stack_path])
     stack = IfgramStack.open(stack_path)
+    check_free_space({output: stack.path.stat().st_size})
     valid, coherence, rate = _scan_pixels(stack, options.memory_mb, scaled(progress, 0, 0.4))
     if options.areas:
         areas = [tuple(int(v) for v in a) for a in options.areas]

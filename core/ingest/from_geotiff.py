@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
-from ..atomic import atomic_output, check_outputs
+from ..atomic import atomic_output, check_free_space, check_outputs
 from ..dates import parse_yyyymmdd
 from ..errors import InputError
 from ..progress import ProgressCallback, report, scaled, silent
@@ -27,6 +27,7 @@ from .stack_builder import (
     IngestResult,
     PairSource,
     check_coherence_layers,
+    expected_sizes,
     stack_grid,
     write_stack,
 )
@@ -190,6 +191,7 @@ def ingest_geotiff(
     for warning in warnings:
         report(progress, 0.0, warning)
     attrs = {"PROCESSOR": "geotiff", "INGESTED_FROM": str(folder)}
+    check_free_space(expected_sizes(sources, grid, options, stack_path))
     with atomic_output(stack_path) as temp:
         out_grid = write_stack(
             sources, temp, grid, options, attrs, progress=scaled(progress, 0.02, 1.0)

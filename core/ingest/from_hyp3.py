@@ -20,7 +20,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from ..atomic import atomic_outputs, check_outputs
+from ..atomic import atomic_outputs, check_free_space, check_outputs
 from ..errors import InputError
 from ..io.hyp3 import Hyp3Product, discover_products, slant_range, stack_attributes, unique_pairs
 from ..io.mintpy import write_datasets
@@ -31,6 +31,7 @@ from .stack_builder import (
     IngestResult,
     PairSource,
     check_coherence_layers,
+    expected_sizes,
     multilook_mean,
     read_block,
     source_grid,
@@ -155,6 +156,7 @@ def ingest_hyp3(
         f"dates; stack area {grid.width} x {grid.length} pixels of {grid.x_step:g} m.",
     )
     attrs = stack_attributes(products[0])
+    check_free_space(expected_sizes(sources, grid, options, stack_path, geometry_path))
     with atomic_outputs(*outputs) as temps:
         out_grid = write_stack(
             sources,

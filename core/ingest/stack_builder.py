@@ -24,7 +24,7 @@ from ..conventions import DEFAULT_MEMORY_BUDGET_MB, SENTINEL1_WAVELENGTH
 from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import grid_of, open_raster
-from ..io.mintpy import check_values, ifgram_stack_writer
+from ..io.mintpy import HDF5_OVERHEAD_BYTES, check_values, ifgram_stack_writer, stack_bytes
 from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 
@@ -324,6 +324,33 @@ def stack_grid(
 def _other_layers(source: PairSource) -> List[Tuple[str, str]]:
     layers = ((source.coherence, "coherence"), (source.conncomp, "connected components"))
     return [(path, role) for path, role in layers if path]
+
+
+#: geometry layers an ingest may write: height, incidence, azimuth, slant range (float32)
+#: and the water mask (bool)
+GEOMETRY_BYTES_PER_PIXEL = 4 * 4 + 1
+
+
+def expected_sizes(
+    sources: Sequence[PairSource],
+    grid: Grid,
+    options: IngestOptions,
+    stack_path: PathLike,
+    geometry_path: Optional[PathLike] = None,
+) -> dict:
+    """Expected bytes of the stack (and geometry) files of an ingest over ``grid``."""
+    shape = grid.multilooked(options.multilook, options.multilook).shape
+    sizes = {
+        stack_path: stack_bytes(
+            len(sources),
+            shape,
+            all(s.coherence for s in sources),
+            all(s.conncomp for s in sources),
+        )
+    }
+    if geometry_path:
+        sizes[geometry_path] = shape[0] * shape[1] * GEOMETRY_BYTES_PER_PIXEL + HDF5_OVERHEAD_BYTES
+    return sizes
 
 
 def window_of(grid: Grid, target: Grid) -> Tuple[int, int, int, int]:

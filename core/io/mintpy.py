@@ -413,6 +413,32 @@ def _check_pairs(pairs: Sequence[Pair], path: PathLike) -> None:
         seen.add((first, second))
 
 
+#: HDF5 metadata, chunk indexes and the small datasets of one file, at most (bytes)
+HDF5_OVERHEAD_BYTES = 256 * 2**10
+#: rows per chunk of the image datasets written here
+CHUNK_ROWS = 128
+
+
+def image_bytes(count: int, shape: Tuple[int, int], itemsize: int) -> int:
+    """Bytes of a chunked (count, rows, columns) dataset: the last chunk of rows is whole."""
+    rows = min(CHUNK_ROWS, shape[0])
+    padded = -(-shape[0] // max(rows, 1)) * rows
+    return count * padded * shape[1] * itemsize
+
+
+def stack_bytes(
+    num_pairs: int, shape: Tuple[int, int], with_coherence: bool = True, with_conncomp: bool = False
+) -> int:
+    """Expected size of an ``ifgramStack.h5`` written by :func:`ifgram_stack_writer`."""
+    itemsize = 4 + (4 if with_coherence else 0) + (2 if with_conncomp else 0)
+    return image_bytes(num_pairs, shape, itemsize) + HDF5_OVERHEAD_BYTES
+
+
+def timeseries_bytes(num_dates: int, shape: Tuple[int, int]) -> int:
+    """Expected size of a ``timeseries.h5`` written by :func:`timeseries_writer`."""
+    return image_bytes(num_dates, shape, 4) + HDF5_OVERHEAD_BYTES
+
+
 @contextlib.contextmanager
 def ifgram_stack_writer(
     path: PathLike,
@@ -422,7 +448,7 @@ def ifgram_stack_writer(
     attrs: Optional[Mapping] = None,
     keep: Optional[Sequence[bool]] = None,
     with_conncomp: bool = False,
-    chunk_rows: int = 128,
+    chunk_rows: int = CHUNK_ROWS,
     with_coherence: bool = True,
 ) -> Iterator:
     """Create an ``ifgramStack.h5`` and yield the open h5py file to fill.
@@ -499,9 +525,10 @@ def copy_stack_with_keep(
     The input is never modified.
     """
     h5py = _h5py()
-    from ..atomic import check_outputs
+    from ..atomic import check_free_space, check_outputs
 
     check_outputs([destination], [source])
+    check_free_space({destination: Path(source).stat().st_size})
     with open_h5(source, required=("unwrapPhase", "date")) as src:
         if len(keep) != src["date"].shape[0]:
             raise ValueError("keep has the wrong length")
@@ -590,7 +617,7 @@ def timeseries_writer(
     dates: Sequence[dt.date],
     bperp: Optional[Sequence[float]] = None,
     attrs: Optional[Mapping] = None,
-    chunk_rows: int = 128,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator:
     """Create ``timeseries.h5`` and yield the open file; fill ``f['timeseries']`` by blocks."""
     h5py = _h5py()

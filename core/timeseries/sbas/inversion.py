@@ -40,11 +40,18 @@ from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
-from ...atomic import check_outputs
+from ...atomic import check_free_space, check_outputs
 from ...blocks import row_blocks
 from ...conventions import DEFAULT_MEMORY_BUDGET_MB, phase_to_los
 from ...errors import InputError
-from ...io.mintpy import IfgramStack, timeseries_writer, write_datasets
+from ...io.mintpy import (
+    HDF5_OVERHEAD_BYTES,
+    IfgramStack,
+    image_bytes,
+    timeseries_bytes,
+    timeseries_writer,
+    write_datasets,
+)
 from ...network.selection import acquisition_bperp, connected_components
 from ...options import Options, option
 from ...progress import ProgressCallback, report, scaled, silent
@@ -229,6 +236,12 @@ def invert_stack(
             "NETWORK_SPLIT_HANDLING": options.split_network if len(parts) > 1 else "none",
             "NETWORK_PARTS": describe_parts(parts),
             "NETWORK_PART_OF_DATE": part_text,
+        }
+    )
+    check_free_space(
+        {
+            timeseries_path: timeseries_bytes(n, stack.grid.shape),
+            tcoh_path: image_bytes(1, stack.grid.shape, 4 + 2) + HDF5_OVERHEAD_BYTES,
         }
     )
     length = stack.grid.length
