@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Iterator, List, Tuple
 
@@ -94,3 +95,35 @@ def patches(
                 )
             )
     return plan
+
+
+_LARGE_FREES_RETURNED = False
+
+
+def return_large_frees_to_the_system(threshold_bytes: int = 16 * 2**20) -> None:
+    """Fix glibc's mmap threshold, so that the resident memory of row-block processing stays
+    what the blocks hold.
+
+    By default glibc raises its mmap threshold to the size of each large block freed (up to
+    32 MiB) and its trim threshold to twice that: the arrays of the next row blocks then come
+    from the heap and what they free stays resident (peak memory ran 20-60 % over the
+    budget). A fixed threshold keeps arrays of ``threshold_bytes`` or more mapped and unmapped
+    as numpy frees them and returns the top of the heap as it empties. Other C libraries
+    (Windows, macOS) return large blocks already; there this does nothing. Process-wide, set
+    once.
+    """
+    global _LARGE_FREES_RETURNED
+    if _LARGE_FREES_RETURNED or not sys.platform.startswith("linux"):
+        return
+    _LARGE_FREES_RETURNED = True
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return  # not glibc (musl has no mallopt)
+    mallopt(ctypes.c_int(_M_MMAP_THRESHOLD), ctypes.c_int(threshold_bytes))
+
+
+#: glibc's mallopt parameter number of the mmap threshold (malloc.h)
+_M_MMAP_THRESHOLD = -3

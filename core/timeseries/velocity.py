@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..atomic import check_outputs
+from ..atomic import atomic_outputs, check_outputs
 from ..blocks import row_blocks
 from ..conventions import DEFAULT_MEMORY_BUDGET_MB, los_to_vertical, years_since
 from ..dates import format_yyyymmdd
@@ -48,6 +48,8 @@ from .rate_fit import fit_design, rate_design
 
 PathLike = Union[str, Path]
 
+#: pixels fitted between two progress reports (a cancel is honoured within ~0.1 s)
+FIT_CHUNK_PIXELS = 16_384
 #: paper 002's deformation classes, mm/yr
 DEFAULT_CLASS_THRESHOLDS = (-40.0, -10.0, 10.0)
 
@@ -248,10 +250,15 @@ def estimate_velocity(
     cumulative = np.full(shape, np.nan, np.float32)
     bytes_per_row = grid.width * len(dates) * (4 + 8 * 4)
     for rows in row_blocks(grid.length, bytes_per_row, options.memory_mb):
-        report(progress, 0.9 * rows.start / grid.length, "Fitting rates")
         data = read_timeseries(timeseries_path, rows).data.astype(np.float64)
         block = data.reshape(len(dates), -1)
-        p, s = fit_design(block, design)
+        p = np.empty((len(names), block.shape[1]))
+        s = np.empty_like(p)
+        for start in range(0, block.shape[1], FIT_CHUNK_PIXELS):
+            done = rows.start * grid.width + start
+            report(progress, 0.9 * done / (grid.length * grid.width), "Fitting rates")
+            pixels = slice(start, start + FIT_CHUNK_PIXELS)
+            p[:, pixels], s[:, pixels] = fit_design(block[:, pixels], design)
         params[:, rows] = p.reshape((len(names), rows.stop - rows.start, grid.width))
         stds[:, rows] = s.reshape((len(names), rows.stop - rows.start, grid.width))
         if cumulative_index is not None and (
@@ -277,75 +284,83 @@ def estimate_velocity(
         "END_DATE": format_yyyymmdd(dates[-1]),
         "SOURCE": Path(timeseries_path).name,
     }
-    files: Dict[str, Path] = {}
-    files["los"] = write_geotiff(
-        outputs.los, velocity_mm, grid, ["LOS velocity (mm/yr)"], units="mm/yr", metadata=tif_meta
-    )
-    if outputs.std:
-        files["std"] = write_geotiff(
-            outputs.std,
-            std_mm,
+    # every output appears together, after the last cancel check, or none does
+    with atomic_outputs(*written.values()) as temps:
+        temp = dict(zip(written, temps, strict=True))
+        write_geotiff(
+            temp["los"],
+            velocity_mm,
             grid,
-            ["LOS velocity standard deviation (mm/yr)"],
+            ["LOS velocity (mm/yr)"],
             units="mm/yr",
             metadata=tif_meta,
         )
-    extra: Dict[str, np.ndarray] = {}
-    if incidence is not None:
-        vertical_mm = los_to_vertical(velocity_mm, incidence).astype(np.float32)
-        vertical_std = los_to_vertical(std_mm, incidence).astype(np.float32)
-        extra["velocityVertical"] = vertical_mm / 1000
-        extra["velocityVerticalStd"] = vertical_std / 1000
-        if outputs.vertical:
-            files["vertical"] = write_geotiff(
-                outputs.vertical,
-                np.stack([vertical_mm, vertical_std]),
+        if outputs.std:
+            write_geotiff(
+                temp["std"],
+                std_mm,
                 grid,
-                ["vertical velocity (mm/yr)", "vertical velocity standard deviation (mm/yr)"],
+                ["LOS velocity standard deviation (mm/yr)"],
                 units="mm/yr",
                 metadata=tif_meta,
             )
-    if outputs.classes:
-        labels = class_labels(thresholds)
-        files["classes"] = write_geotiff(
-            outputs.classes,
-            classify(velocity_mm, thresholds),
-            grid,
-            ["deformation class (LOS velocity)"],
-            nodata=0,
-            metadata=dict(tif_meta, **{f"CLASS_{i + 1}": lab for i, lab in enumerate(labels)}),
-        )
-    if outputs.cumulative and cumulative_index is not None:
-        files["cumulative"] = write_geotiff(
-            outputs.cumulative,
-            cumulative * 1000,
-            grid,
-            [
-                f"cumulative LOS displacement {format_yyyymmdd(dates[0])}-"
-                f"{format_yyyymmdd(dates[cumulative_index])} (mm)"
-            ],
-            units="mm",
-            metadata=tif_meta,
-        )
-    if outputs.h5:
-        for name, values, std in zip(names, params, stds, strict=True):
-            if name not in ("velocity",) and not name.startswith("offset"):
-                extra[name] = values
-                extra[name + "Std"] = std
-        if "seasonal" in options.model:
-            cos, sin = params[names.index("annual_cos")], params[names.index("annual_sin")]
-            extra["annualAmplitude"] = np.hypot(cos, sin)
-        h5_attrs = {k: v for k, v in attrs.items() if k not in ("FILE_TYPE", "UNIT")}
-        h5_attrs.update(
-            {
-                "START_DATE": format_yyyymmdd(dates[0]),
-                "END_DATE": format_yyyymmdd(dates[-1]),
-                "DATE12": f"{format_yyyymmdd(dates[0])}_{format_yyyymmdd(dates[-1])}",
-                "VELOCITY_MODEL": options.model,
-            }
-        )
-        files["h5"] = write_velocity(outputs.h5, grid, velocity, velocity_std, h5_attrs, extra)
-    report(progress, 1.0, f"Velocity of {int(np.isfinite(velocity).sum())} pixels written.")
+        extra: Dict[str, np.ndarray] = {}
+        if incidence is not None:
+            vertical_mm = los_to_vertical(velocity_mm, incidence).astype(np.float32)
+            vertical_std = los_to_vertical(std_mm, incidence).astype(np.float32)
+            extra["velocityVertical"] = vertical_mm / 1000
+            extra["velocityVerticalStd"] = vertical_std / 1000
+            if outputs.vertical:
+                write_geotiff(
+                    temp["vertical"],
+                    np.stack([vertical_mm, vertical_std]),
+                    grid,
+                    ["vertical velocity (mm/yr)", "vertical velocity standard deviation (mm/yr)"],
+                    units="mm/yr",
+                    metadata=tif_meta,
+                )
+        if outputs.classes:
+            labels = class_labels(thresholds)
+            write_geotiff(
+                temp["classes"],
+                classify(velocity_mm, thresholds),
+                grid,
+                ["deformation class (LOS velocity)"],
+                nodata=0,
+                metadata=dict(tif_meta, **{f"CLASS_{i + 1}": lab for i, lab in enumerate(labels)}),
+            )
+        if outputs.cumulative and cumulative_index is not None:
+            write_geotiff(
+                temp["cumulative"],
+                cumulative * 1000,
+                grid,
+                [
+                    f"cumulative LOS displacement {format_yyyymmdd(dates[0])}-"
+                    f"{format_yyyymmdd(dates[cumulative_index])} (mm)"
+                ],
+                units="mm",
+                metadata=tif_meta,
+            )
+        if outputs.h5:
+            for name, values, std in zip(names, params, stds, strict=True):
+                if name not in ("velocity",) and not name.startswith("offset"):
+                    extra[name] = values
+                    extra[name + "Std"] = std
+            if "seasonal" in options.model:
+                cos, sin = params[names.index("annual_cos")], params[names.index("annual_sin")]
+                extra["annualAmplitude"] = np.hypot(cos, sin)
+            h5_attrs = {k: v for k, v in attrs.items() if k not in ("FILE_TYPE", "UNIT")}
+            h5_attrs.update(
+                {
+                    "START_DATE": format_yyyymmdd(dates[0]),
+                    "END_DATE": format_yyyymmdd(dates[-1]),
+                    "DATE12": f"{format_yyyymmdd(dates[0])}_{format_yyyymmdd(dates[-1])}",
+                    "VELOCITY_MODEL": options.model,
+                }
+            )
+            write_velocity(temp["h5"], grid, velocity, velocity_std, h5_attrs, extra)
+        report(progress, 1.0, f"Velocity of {int(np.isfinite(velocity).sum())} pixels written.")
+    files = dict(written)
     return VelocityResult(
         files,
         options.model,

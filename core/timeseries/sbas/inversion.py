@@ -41,7 +41,7 @@ from typing import List, Optional, Tuple, Union
 import numpy as np
 
 from ...atomic import check_free_space, check_outputs
-from ...blocks import row_blocks
+from ...blocks import return_large_frees_to_the_system, row_blocks
 from ...conventions import DEFAULT_MEMORY_BUDGET_MB, phase_to_los
 from ...errors import InputError
 from ...io.mintpy import (
@@ -144,6 +144,67 @@ def _reference_pixel(
     return ref
 
 
+#: memory the inversion holds besides its row blocks and full-image outputs: HDF5 chunk
+#: caches and conversion buffers, the network's factorisation pattern (bytes)
+FIXED_BYTES = 6 * 2**20
+
+
+def inversion_bytes_per_pixel(num_pairs: int, num_dates: int) -> int:
+    """Peak bytes per pixel of a row block in :func:`_invert_rows`: while the weights are made
+    (phase float64, coherence float32 and three float64 work arrays per pair) or while the
+    batched solve runs (phase, weight, its valid mask and zero-filled copy per pair; the
+    float64 series, the group labels and the float32 output per date)."""
+    m, n = num_pairs, num_dates
+    return max(36 * m, 26 * m + 28 * n)
+
+
+def _invert_rows(
+    stack,
+    rows,
+    index,
+    pairs,
+    raw_ref,
+    options,
+    looks,
+    use_conncomp,
+    backend,
+    chunk_pixels,
+    progress,
+):
+    """Invert one row block: (phase time series (n, P) rad, temporal coherence (P,), pairs
+    used (P,), dates cut (P,)). Its work arrays are freed on return."""
+    m = len(index)
+    raw = stack.read("unwrapPhase", rows, index).reshape(m, -1)
+    phase = raw.astype(np.float64)
+    phase -= raw_ref[:, np.newaxis]
+    # raw zeros are no-data (HyP3/MintPy fill value); MintPy also drops phases that become
+    # exactly zero after referencing, we keep those valid observations
+    phase[raw == 0] = np.nan
+    del raw
+    coherence = weight = None
+    if options.weight != "none" or options.mask_coherence > 0:
+        coherence = stack.read("coherence", rows, index).reshape(m, -1)
+    if options.mask_coherence > 0:
+        phase[~(np.nan_to_num(coherence, nan=0.0) >= options.mask_coherence)] = np.nan
+    if use_conncomp:
+        phase[stack.read("connectComponent", rows, index).reshape(m, -1) == 0] = np.nan
+    if options.weight != "none":
+        weight = coherence_to_weight(coherence, options.weight, looks)
+    del coherence
+    ts, tc, used, cut = invert_phases(
+        phase,
+        pairs,
+        weight,
+        options.split_network,
+        options.min_norm_velocity,
+        options.rcond,
+        backend,
+        chunk_pixels,
+        progress,
+    )
+    return ts, tc, used, cut
+
+
 def invert_stack(
     stack_path: PathLike,
     timeseries_path: PathLike,
@@ -216,8 +277,6 @@ def invert_stack(
     use_conncomp = options.mask_conncomp and "connectComponent" in stack.datasets
     n, m = len(dates), len(pairs)
     width = stack.grid.width
-    # bytes per row: inputs (phase, coherence, conncomp), float64 work copies, outputs
-    bytes_per_row = width * (m * (4 + 4 + 2 + 8 * 6) + n * (8 + 4))
     net_part = DateNetwork.build(pairs).part_of_date
     part_text = ",".join(str(int(p)) for p in net_part)
     attrs = {k: v for k, v in stack.attrs.items() if k not in ("FILE_TYPE", "REF_DATE")}
@@ -253,47 +312,39 @@ def invert_stack(
     chunk_pixels = max(
         64, min(CACHE_CHUNK_PIXELS, int(options.memory_mb * 2**20 / 4 // (8 * (n * 16 + 6 * m))))
     )
+    # the budget holds the full-image outputs kept in memory, then the row blocks
+    return_large_frees_to_the_system()
+    block_mb = options.memory_mb - (tcoh.nbytes + count.nbytes + FIXED_BYTES) / 2**20
+    blocks = row_blocks(length, inversion_bytes_per_pixel(m, n) * width, max(block_mb, 1e-6))
     with timeseries_writer(timeseries_path, stack.grid, dates, bperp, attrs) as f:
-        for rows in row_blocks(length, bytes_per_row, options.memory_mb):
+        for rows in blocks:
             report(
                 progress,
                 rows.start / length,
                 f"Inverting rows {rows.start + 1}-{rows.stop} of {length}",
             )
-            raw = stack.read("unwrapPhase", rows, index).astype(np.float64).reshape(m, -1)
-            # raw zeros are no-data (HyP3/MintPy fill value); MintPy also drops phases that
-            # become exactly zero after referencing, we keep those valid observations
-            phase = np.where(raw != 0, raw - raw_ref[:, np.newaxis], np.nan)
-            coherence = None
-            if options.weight != "none" or options.mask_coherence > 0:
-                coherence = stack.read("coherence", rows, index).reshape(m, -1)
-            if options.mask_coherence > 0:
-                phase[~(np.nan_to_num(coherence, nan=0.0) >= options.mask_coherence)] = np.nan
-            if use_conncomp:
-                phase[stack.read("connectComponent", rows, index).reshape(m, -1) == 0] = np.nan
-            weight = (
-                None
-                if options.weight == "none"
-                else coherence_to_weight(coherence, options.weight, looks)
-            )
-            ts, tc, used, cut = invert_phases(
-                phase,
+            ts, tc, used, cut = _invert_rows(
+                stack,
+                rows,
+                index,
                 pairs,
-                weight,
-                options.split_network,
-                options.min_norm_velocity,
-                options.rcond,
+                raw_ref,
+                options,
+                looks,
+                use_conncomp,
                 backend,
                 chunk_pixels,
                 scaled(progress, rows.start / length, rows.stop / length),
             )
             block_shape = (rows.stop - rows.start, width)
             displacement = phase_to_los(ts, wavelength).astype(np.float32)
+            del ts
             if rows.start <= ref_y < rows.stop:
                 flat = (ref_y - rows.start) * width + ref_x
                 displacement[:, flat] = 0.0
                 tc[flat], used[flat] = 1.0, m
             f["timeseries"][:, rows, :] = displacement.reshape((n,) + block_shape)
+            del displacement
             tcoh[rows] = tc.reshape(block_shape)
             count[rows] = used.reshape(block_shape)
             inverted += int((used > 0).sum())
