@@ -20,7 +20,7 @@ from qgis.core import (
 )
 
 from ...core.demo import create_demo
-from ...core.ingest.from_geotiff import DEFAULT_PATTERN, ingest_geotiff
+from ...core.ingest.from_geotiff import COHERENCE_PATTERN, DEFAULT_PATTERN, ingest_geotiff
 from ...core.ingest.from_hyp3 import ingest_hyp3
 from ...core.ingest.point_import import PointImportOptions, import_points
 from ...core.ingest.stack_builder import IngestOptions
@@ -147,11 +147,14 @@ class IngestGeoTiff(SubsidenceAlgorithm):
     HELP = (
         "Builds a MintPy-compatible interferogram stack (ifgramStack.h5) from unwrapped-phase "
         "GeoTIFFs (radians) exported by GAMMA, ISCE, SNAP or others, with coherence GeoTIFFs "
-        "when present (names containing 'coh' or 'cor'). Pair dates are parsed from file "
-        "names with PATTERN; perpendicular baselines come from an optional CSV."
+        "when present (names with 'coh' or 'corr', or the words 'cc' or 'cor' as GAMMA, "
+        "ISCE, SNAP and LiCSAR name them; or COHERENCE_PATTERN). Without coherence files the "
+        "stack has no coherence dataset. Pair dates are parsed from file names with PATTERN; "
+        "perpendicular baselines come from an optional CSV."
     )
     INPUT = "INPUT"
     PATTERN = "PATTERN"
+    COHERENCE_PATTERN = "COHERENCE_PATTERN"
     BASELINES = "BASELINES"
     WAVELENGTH = "WAVELENGTH"
     MULTILOOK = "MULTILOOK"
@@ -179,6 +182,19 @@ class IngestGeoTiff(SubsidenceAlgorithm):
                 ),
                 "Regular expression applied to each file name; its two groups are the reference "
                 "and secondary dates (YYYYMMDD).",
+            )
+        )
+        self.addParameter(
+            advanced(
+                with_help(
+                    QgsProcessingParameterString(
+                        self.COHERENCE_PATTERN,
+                        "Coherence file names: regular expression (case ignored)",
+                        COHERENCE_PATTERN,
+                    ),
+                    "GeoTIFFs whose name matches are coherence (0-1), paired with the "
+                    "unwrapped phase of the same dates; default: coh, corr, cc or cor.",
+                )
             )
         )
         self.addParameter(
@@ -221,6 +237,8 @@ class IngestGeoTiff(SubsidenceAlgorithm):
             pattern=self.parameterAsString(parameters, self.PATTERN, context) or DEFAULT_PATTERN,
             baselines=self.parameterAsFile(parameters, self.BASELINES, context) or None,
             options=options,
+            coherence_pattern=self.parameterAsString(parameters, self.COHERENCE_PATTERN, context)
+            or COHERENCE_PATTERN,
         )
         for warning in result.warnings:
             feedback.reportError(warning, fatalError=False)
