@@ -1,5 +1,5 @@
 """The SBAS inversion keeps to its memory budget: peak resident memory above the process
-baseline stays within 10 % of MEMORY_MB on a stack four times larger than the budget.
+baseline stays within 10 % of MEMORY_MB on a stack whose phase and coherence alone exceed the budget.
 Measured in a fresh child process (Linux: VmHWM reset through /proc/self/clear_refs)."""
 
 import json
@@ -18,7 +18,7 @@ from tests.core.sbas_synthetic import (
 )
 from tests.paths import ROOT
 
-BUDGET_MB = 24.0
+BUDGET_MB = 32.0
 
 MEASURE = r"""
 import json, sys
@@ -45,14 +45,14 @@ print(json.dumps({"peak_mb": (status("VmHWM") - baseline) / 2**20,
     not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc peak-memory reset"
 )
 def test_peak_memory_stays_within_ten_percent_of_the_budget(tmp_path):
-    grid = Grid(500000.0, 4000000.0, 30.0, -30.0, width=300, length=300, epsg=32633)
+    grid = Grid(500000.0, 4000000.0, 30.0, -30.0, width=400, length=300, epsg=32633)
     dates = make_dates(20)
     pairs = small_baseline_pairs(dates, 3)
     stack = write_stack(
         tmp_path / "stack.h5", dates, pairs, truth_displacement(dates, grid), 0.3, grid=grid
     )
     tiny = write_stack(tmp_path / "tiny.h5", dates[:4], pairs[:5], truth_displacement(dates[:4]))
-    # phase and coherence alone are 39 MB; the inversion holds ~2 kB per pixel and pair more
+    # phase and coherence alone are 52 MB; the inversion holds ~36 bytes per pixel and pair
     assert stack.stat().st_size > 1.5 * BUDGET_MB * 2**20
     done = subprocess.run(
         [sys.executable, "-c", MEASURE, str(stack), str(tiny), str(tmp_path), str(BUDGET_MB)],
@@ -63,6 +63,6 @@ def test_peak_memory_stays_within_ten_percent_of_the_budget(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     measured = json.loads(done.stdout.strip().splitlines()[-1])
-    assert measured["pixels"] == 300 * 300
+    assert measured["pixels"] == 300 * 400
     print(f"\nmemory budget {BUDGET_MB} MB: peak {measured['peak_mb']:.1f} MB above baseline")
     assert 0.5 * BUDGET_MB < measured["peak_mb"] <= 1.1 * BUDGET_MB
