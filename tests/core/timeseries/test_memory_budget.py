@@ -1,6 +1,6 @@
 """The SBAS inversion keeps to its memory budget: peak resident memory above the process
-baseline stays within 10 % of MEMORY_MB on a stack whose phase and coherence alone exceed the budget.
-Measured in a fresh child process (Linux: VmHWM reset through /proc/self/clear_refs)."""
+baseline stays within 10 % of MEMORY_MB on a stack whose phase and coherence alone exceed the
+budget. Measured in a fresh child process (Linux: VmHWM reset through /proc/self/clear_refs)."""
 
 import json
 import subprocess
