@@ -8,7 +8,8 @@ affected by subsidence ("35 km of the railway affected", paper 001).
 Projection of points onto the line is vectorised: points are sorted by x once
 (:class:`PointIndex`, reusable across lines), each segment looks only at the x-slice its
 buffered extent covers, and the nearest segment wins. One million points sample in well under
-a second. Distances are in the units of the line's CRS (metres for projected CRS).
+a second. Distances are in metres: in the source's CRS when projected, else (sources in degrees) in
+a local azimuthal equidistant projection centred on the line.
 """
 
 from __future__ import annotations
@@ -265,18 +266,23 @@ def read_point_values(
 
 
 # ----------------------------------------------------------------------------- rasters
-def sample_raster_along(data: np.ndarray, grid: Grid, line_xy, buffer: float) -> ProfileSamples:
+def sample_raster_along(
+    data: np.ndarray, grid: Grid, line_xy, buffer: float, to_metric=None
+) -> ProfileSamples:
     """Pixels of a 2-D array whose centres lie within ``buffer`` of the line.
 
     Only the window covering the buffered line is visited. ``index`` holds flat pixel
     indices (row * width + col). When the buffer is narrower than half a pixel, the pixels
     the line passes through are still found (the buffer is widened to half a pixel diagonal).
+    For a grid in degrees, ``to_metric(x, y)`` maps its coordinates to a local metric CRS in
+    which distances, the buffer and the returned distances along the line are measured.
     """
     line = _as_line(line_xy)
-    reach = max(buffer, 0.5 * np.hypot(grid.x_step, grid.y_step))
+    step_x, step_y = _pixel_size(grid, line, to_metric)
+    reach = max(buffer, 0.5 * np.hypot(step_x, step_y))
     rows, cols = grid.rowcol(line[:, 0], line[:, 1])
-    pad_r = int(np.ceil(reach / abs(grid.y_step))) + 1
-    pad_c = int(np.ceil(reach / abs(grid.x_step))) + 1
+    pad_r = int(np.ceil(reach / step_y)) + 1
+    pad_c = int(np.ceil(reach / step_x)) + 1
     r0, r1 = max(0, rows.min() - pad_r), min(grid.length, rows.max() + pad_r + 1)
     c0, c1 = max(0, cols.min() - pad_c), min(grid.width, cols.max() + pad_c + 1)
     if r1 <= r0 or c1 <= c0:
@@ -285,12 +291,35 @@ def sample_raster_along(data: np.ndarray, grid: Grid, line_xy, buffer: float) ->
     rr, cc = np.mgrid[r0:r1, c0:c1]
     rr, cc = rr.ravel(), cc.ravel()
     px, py = grid.xy(rr, cc)
+    if to_metric is not None:
+        px, py = to_metric(px, py)
+        line = np.column_stack(to_metric(line[:, 0], line[:, 1]))
     window_index = PointIndex(px, py)
     idx, along, offset = project_onto_line(window_index, line, reach)
     values = data[rr[idx], cc[idx]].astype(float)
     valid = np.isfinite(values)
     flat = rr[idx] * grid.width + cc[idx]
     return ProfileSamples(along[valid], offset[valid], values[valid], flat[valid])
+
+
+def _pixel_size(grid: Grid, line: np.ndarray, to_metric=None) -> Tuple[float, float]:
+    """(x, y) pixel size in the grid's units, or in metres where the line is (``to_metric``)."""
+    step_x, step_y = abs(grid.x_step), abs(grid.y_step)
+    if to_metric is None:
+        return step_x, step_y
+    x0, y0 = line.mean(axis=0)
+    mx, my = to_metric(np.array([x0, x0 + step_x, x0]), np.array([y0, y0, y0 + step_y]))
+    return float(np.hypot(mx[1] - mx[0], my[1] - my[0])), float(
+        np.hypot(mx[2] - mx[0], my[2] - my[0])
+    )
+
+
+def local_metric_crs(lon: float, lat: float):
+    """An azimuthal equidistant CRS centred on (lon, lat) in metres: distances from a
+    geographic (degree) source are measured in it (errors < 0.1 % within 100 km)."""
+    from pyproj import CRS
+
+    return CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs")
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -444,21 +473,47 @@ def profile_source(
     options: ProfileOptions,
     epsg: Optional[int] = None,
     wkt: Optional[str] = None,
+    metric_crs=None,
 ) -> Profile:
     """The profile of one source along a line in the source's CRS: ``kind`` "raster" with
     ``payload`` (data mm/yr, grid), binned by ``options.bin_m`` else the pixel size, or
-    "points" with (PointIndex, values), binned by ``options.bin_m`` else the buffer."""
+    "points" with (PointIndex, values), binned by ``options.bin_m`` else the buffer.
+
+    For a source in degrees, ``metric_crs`` (see :func:`local_metric_crs`) is where distances
+    are measured; ``epsg``/``wkt`` then name the source CRS. The profile's distances are
+    metres along the line in that CRS."""
+    line = _as_line(line_xy)
+    to_metric = None
+    if metric_crs is not None:
+        source = pyproj_crs(epsg, wkt)
+
+        def to_metric(x, y):
+            return transform_xy(x, y, source, metric_crs)
+
+        epsg, wkt = None, metric_crs.to_wkt()
     if kind == "raster":
         data, grid = payload
-        samples = sample_raster_along(data, grid, line_xy, options.buffer_m)
-        size = options.bin_m or abs(grid.x_step)
+        samples = sample_raster_along(data, grid, line, options.buffer_m, to_metric)
+        size = options.bin_m or _pixel_size(grid, line, to_metric)[0]
     else:
         index, values = payload
-        samples = sample_points_along(index, values, line_xy, options.buffer_m)
+        if to_metric is not None:
+            metric = PointIndex(*to_metric(index.x, index.y))
+            metric.order = index.order[metric.order]
+            index = metric
+        samples = sample_points_along(
+            index, values, line if to_metric is None else _metric(line, to_metric), options.buffer_m
+        )
         size = options.bin_m or options.buffer_m
+    if to_metric is not None:
+        line = _metric(line, to_metric)
     return make_profile(
-        name, samples, line_xy, size, options.threshold_mm_yr, epsg=epsg, wkt=wkt, kind=kind
+        name, samples, line, size, options.threshold_mm_yr, epsg=epsg, wkt=wkt, kind=kind
     )
+
+
+def _metric(line: np.ndarray, to_metric) -> np.ndarray:
+    return np.column_stack(to_metric(line[:, 0], line[:, 1]))
 
 
 PROFILE_CSV_COLUMNS = [
@@ -631,20 +686,35 @@ def profile_lines(
                 (PointIndex(values.x, values.y), values.values),
             )
         )
-    if folder is not None:
-        Path(folder).mkdir(parents=True, exist_ok=True)
+    if not lines:
+        raise InputError(
+            "the line layer holds no line with two or more vertices.",
+            None,
+            "give a line layer with at least one drawn line.",
+        )
+    checked = [(name, _as_line(vertices)) for name, vertices in lines]
     results, affected = [], []
-    for k, (line_name, vertices) in enumerate(lines):
+    for k, (line_name, vertices) in enumerate(checked):
         report(progress, 0.3 + 0.7 * k / max(1, len(lines)), f"Profiling {line_name}")
-        vertices = _as_line(vertices)
         profiles = []
         for kind, source_name, source_crs, payload in sources:
             xy = _reproject(vertices, line_crs, source_crs)
             epsg = source_crs.to_epsg() if source_crs is not None else None
             wkt = None if epsg or source_crs is None else source_crs.to_wkt()
-            profile = profile_source(kind, source_name, payload, xy, options, epsg, wkt)
+            metric_crs = None
+            if source_crs is not None and source_crs.is_geographic:  # measure in metres
+                metric_crs = local_metric_crs(*xy.mean(axis=0))
+            profile = profile_source(kind, source_name, payload, xy, options, epsg, wkt, metric_crs)
+            if metric_crs is not None:
+                xy, source_crs = _reproject(xy, source_crs, metric_crs), metric_crs
             samples = profile.samples
             profiles.append(profile)
+            if not len(samples.values):
+                report(
+                    progress,
+                    0.3 + 0.7 * k / max(1, len(lines)),
+                    f"{source_name}: no value within {options.buffer_m:g} m of line {line_name}.",
+                )
             for start, end in profile.metrics.affected:
                 part = _reproject(line_substring(xy, start, end), source_crs, line_crs)
                 inside = (samples.distance_m >= start) & (samples.distance_m <= end)
@@ -652,13 +722,21 @@ def profile_lines(
                 affected.append(
                     AffectedSegment(str(line_name), source_name, start, end, lowest, part)
                 )
-        result = LineProfiles(str(line_name), profiles)
-        if folder is not None:
-            stem = Path(folder) / f"profile_{_safe_name(line_name)}"
-            result.csv_path = write_profiles_csv(stem.with_suffix(".csv"), profiles)
-            result.chart_path = plot_profiles_png(
-                stem.with_suffix(".png"), profiles, title=f"Profile {line_name}"
+        if not any(len(p.samples.values) for p in profiles):
+            raise InputError(
+                f"the line '{line_name}' crosses no source: no pixel or point with a value lies "
+                f"within {options.buffer_m:g} m of it.",
+                None,
+                "draw the line over the velocity rasters or points, or widen the buffer.",
             )
-        results.append(result)
+        results.append(LineProfiles(str(line_name), profiles))
+    if folder is not None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    for result in results if folder is not None else ():  # written once every line is checked
+        stem = Path(folder) / f"profile_{_safe_name(result.line)}"
+        result.csv_path = write_profiles_csv(stem.with_suffix(".csv"), result.profiles)
+        result.chart_path = plot_profiles_png(
+            stem.with_suffix(".png"), result.profiles, title=f"Profile {result.line}"
+        )
     report(progress, 1.0, "Profiles written")
     return results, affected

@@ -162,6 +162,11 @@ class Profile(SubsidenceAlgorithm):
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException("The profile line layer could not be read.")
+        if QgsWkbTypes.geometryType(source.wkbType()) != QgsWkbTypes.LineGeometry:
+            raise QgsProcessingException(
+                f"{source.sourceName()}: it holds {QgsWkbTypes.displayString(source.wkbType())} "
+                "geometries; profiles are sampled along lines. Fix: give a line layer."
+            )
         rasters = [
             layer.source() for layer in self.parameterAsLayerList(parameters, self.RASTERS, context)
         ]
