@@ -20,7 +20,7 @@ from typing import Dict, Optional, Union
 
 import numpy as np
 
-from ..atomic import check_outputs, csv_output
+from ..atomic import check_outputs, csv_output, same_file
 from ..conventions import los_to_vertical
 from ..crs import transform_xy
 from ..errors import InputError
@@ -102,6 +102,7 @@ def read_samples(
         rows, cols = np.nonzero(np.isfinite(data))
         x, y = grid.xy(rows, cols)
         return Samples(x, y, data[rows, cols].astype(float), grid.crs_wkt())
+    _check_point_geometries(path)
     wanted = [value_field] + ([incidence_field] if incidence_field else [])
     points = read_points(path, wanted, dates=False)
     if not points.crs_wkt():
@@ -117,6 +118,23 @@ def read_samples(
         points.crs_wkt(),
         points.fields[incidence_field][keep] if incidence_field else None,
     )
+
+
+def _check_point_geometries(path: PathLike) -> None:
+    """A vector product is a point layer: lines or polygons would be compared by centroid."""
+    from osgeo import ogr
+
+    from ..io.vector import open_vector
+
+    _, layer = open_vector(path, expected="a point layer or a raster")
+    kind = ogr.GT_Flatten(layer.GetGeomType())
+    if kind not in (ogr.wkbPoint, ogr.wkbMultiPoint, ogr.wkbUnknown, ogr.wkbNone):
+        raise InputError(
+            f"holds {ogr.GeometryTypeToName(kind)} geometries; a product to compare is a "
+            "raster or a point layer.",
+            path,
+            "give the point layer (or raster) of the product's rates.",
+        )
 
 
 def _common_crs(a: Samples, b: Samples, epsg: Optional[int]) -> str:
@@ -251,6 +269,16 @@ def compare_products(
     cell centres when ``difference`` ends with .gpkg) when paths are given."""
     options = options or ProductComparisonOptions()
     check_outputs([p for p in (table, plot, difference) if p], [input_a, input_b])
+    if same_file(input_a, input_b) and (options.field_a, options.incidence_a) == (
+        options.field_b,
+        options.incidence_b,
+    ):
+        raise InputError(
+            "A and B are the same product (same file and field): the comparison would "
+            "report r = 1 and RMSE = 0.",
+            input_b,
+            "give two different products, or two different fields of one layer.",
+        )
     a = _prepared(input_a, options.field_a, options.incidence_a, options.label_a)
     b = _prepared(input_b, options.field_b, options.incidence_b, options.label_b)
     report(
@@ -273,6 +301,20 @@ def compare_products(
             "the two products share no cell.",
             input_b,
             "check that they overlap, or use a larger cell size.",
+        )
+    both = np.isfinite(cell_a) & np.isfinite(cell_b)
+    if np.array_equal(cell_a[both], cell_b[both]):
+        report(
+            progress,
+            0.7,
+            f"Warning: {options.label_a} and {options.label_b} are identical on every common "
+            "cell: is the same product given twice?",
+        )
+    if stats["n"] < 3:
+        report(
+            progress,
+            0.7,
+            f"Warning: only {stats['n']} common cell(s): the correlation needs at least 3.",
         )
     result = ProductComparisonResult(stats, grid=grid, cell_a=cell_a, cell_b=cell_b)
     if table:
