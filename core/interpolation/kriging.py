@@ -59,6 +59,7 @@ class Variogram:
     nugget: float
     psill: float
     range: float  # practical range for exponential/gaussian (95 % of the sill)
+    fitted: bool = True  # False: too few point pairs, a default model is used
 
     def __call__(self, h: np.ndarray) -> np.ndarray:
         h = np.asarray(h, dtype=np.float64)
@@ -105,8 +106,11 @@ def fit_variogram(
 
     lags, gamma, counts = experimental_variogram(xy, values, options)
     variance = float(np.var(values)) or 1.0
-    if len(lags) < 3:
-        return Variogram(options.model, 0.0, variance, float(lags.max()) if len(lags) else 1.0)
+    if len(lags) < 3:  # no fit: a smooth model spanning the points, not a pure nugget
+        from scipy.spatial.distance import pdist
+
+        span = float(pdist(xy[: options.variogram_sample]).max())
+        return Variogram(options.model, 0.0, variance, span, fitted=False)
     weights = np.sqrt(counts / counts.max())
 
     def residual(p):

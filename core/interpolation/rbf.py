@@ -7,8 +7,9 @@ from typing import Optional
 
 import numpy as np
 
+from ..errors import InputError
 from ..options import Choice, Options, option
-from .common import Predictor, merge_duplicates
+from .common import PathLike, Predictor, merge_duplicates
 
 
 class RbfKernel(Choice):
@@ -34,12 +35,17 @@ class RbfOptions(Options):
 
 
 def rbf_predictor(
-    xy: np.ndarray, values: np.ndarray, options: Optional[RbfOptions] = None
+    xy: np.ndarray,
+    values: np.ndarray,
+    options: Optional[RbfOptions] = None,
+    source: Optional[PathLike] = None,
 ) -> Predictor:
     """``predict(query_xy) -> values``; exact at the data points when ``smoothing`` is 0.
 
     Coordinates are centred and scaled (scipy's kernels are not scale-free for every kernel,
-    and UTM coordinates of 1e6 m make the polynomial part ill-conditioned).
+    and UTM coordinates of 1e6 m make the polynomial part ill-conditioned). Points on one line
+    (or a neighbourhood of them) leave the kernel's linear term undetermined: InputError
+    naming ``source``.
     """
     options = options or RbfOptions()
     from scipy.interpolate import RBFInterpolator
@@ -48,19 +54,35 @@ def rbf_predictor(
     centre = xy.mean(axis=0)
     scale = float(np.max(xy.std(axis=0))) or 1.0
     k = int(min(options.neighbours, len(values)))
-    rbf = RBFInterpolator(
-        (xy - centre) / scale,
-        values,
-        neighbors=k,
-        kernel=options.kernel.value,
-        smoothing=options.smoothing,
-    )
+
+    def refused(exc) -> InputError:
+        return InputError(
+            f"the RBF cannot be fitted: the points (or a neighbourhood of {k} of them) lie on "
+            f"one line or coincide ({exc}).",
+            source,
+            "use IDW or kriging, add points off the line, or pick a kernel without a "
+            "linear term (gaussian, multiquadric).",
+        )
+
+    try:
+        rbf = RBFInterpolator(
+            (xy - centre) / scale,
+            values,
+            neighbors=k,
+            kernel=options.kernel.value,
+            smoothing=options.smoothing,
+        )
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise refused(exc) from None
 
     def predict(query: np.ndarray) -> np.ndarray:
         out = np.empty(len(query))
         for start in range(0, len(query), 50_000):
             q = np.asarray(query[start : start + 50_000], dtype=np.float64)
-            out[start : start + len(q)] = rbf((q - centre) / scale)
+            try:
+                out[start : start + len(q)] = rbf((q - centre) / scale)
+            except np.linalg.LinAlgError as exc:
+                raise refused(exc) from None
         return out
 
     return predict

@@ -100,6 +100,13 @@ def interpolate_points(
             f"variogram {v.model}: nugget {v.nugget:.4g}, partial sill "
             f"{v.psill:.4g}, range {v.range:.4g}",
         )
+        if not v.fitted:
+            report(
+                progress,
+                0.05,
+                f"Warning: {len(kriging.values)} points give too few pairs to fit a variogram; "
+                "a default model spanning the points is used. IDW or RBF may suit better.",
+            )
         if variance_output:
             variance = np.empty(grid.shape, dtype=np.float32)
 
@@ -113,7 +120,7 @@ def interpolate_points(
     elif options.method == InterpolationMethod.IDW:
         predict = idw_predictor(xy, values, options.idw)
     else:
-        predict = rbf_predictor(xy, values, options.rbf)
+        predict = rbf_predictor(xy, values, options.rbf, points)
     surface = predict_grid(predict, grid, scaled(progress, 0.05, 0.95))
     written["raster"] = write_geotiff(output, surface, grid, [f"{value_field}_{options.method}"])
     if variance_output and options.method == InterpolationMethod.KRIGING:
