@@ -10,7 +10,7 @@ from qgis.core import QgsProcessingException
 
 from insar_subsidence.core.demo.extensions.slc import simulate_slc, write_simulation
 from insar_subsidence.core.demo.scene import make_scene
-from insar_subsidence.core.io.point_layers import read_points
+from insar_subsidence.core.io.point_layers import read_points, write_points
 
 L3 = "points/EGMS_L3_E45N17_100km_U_2020_2024_1_trim.csv"
 DEPSI = "points/depsi_amsterdam_trim.csv"
@@ -81,22 +81,28 @@ def test_psinsar_then_crossvalidate(run_algorithm, slc, tmp_path):
     points = read_points(result["OUTPUT"])
     assert result["COUNT"] == len(points) >= 30
     assert {"VEL", "VEL_STD", "TCOH", "DA", "HGT_ERR", "HEIGHT"} <= set(points.fields)
-    # PS against itself as a raster-free check, then against a constant-shifted copy
+    crossvalidate = {
+        "INPUT_A": result["OUTPUT"],
+        "INPUT_B": result["OUTPUT"],
+        "CELL_SIZE": 100,
+        "INCIDENCE_A": str(sim.incidence_deg),
+        "INCIDENCE_B": str(sim.incidence_deg),
+        "OUTPUT_TABLE": str(tmp_path / "stats.csv"),
+        "OUTPUT_PLOT": str(tmp_path / "plot.png"),
+        "OUTPUT_DIFFERENCE": str(tmp_path / "diff.tif"),
+    }
+    with pytest.raises(QgsProcessingException, match="ps.gpkg: A and B are the same product"):
+        run_algorithm("crossvalidate", crossvalidate)
+    assert not (tmp_path / "stats.csv").exists()
+    # against a copy whose LOS rates are 2 mm/yr higher: r = 1, A - B = -2 / cos(incidence)
+    points.fields["VEL"] = points.fields["VEL"] + 2.0
+    write_points(tmp_path / "shifted.gpkg", points)
     stats = run_algorithm(
-        "crossvalidate",
-        {
-            "INPUT_A": result["OUTPUT"],
-            "INPUT_B": result["OUTPUT"],
-            "CELL_SIZE": 100,
-            "INCIDENCE_A": str(sim.incidence_deg),
-            "INCIDENCE_B": str(sim.incidence_deg),
-            "OUTPUT_TABLE": str(tmp_path / "stats.csv"),
-            "OUTPUT_PLOT": str(tmp_path / "plot.png"),
-            "OUTPUT_DIFFERENCE": str(tmp_path / "diff.tif"),
-        },
+        "crossvalidate", {**crossvalidate, "INPUT_B": str(tmp_path / "shifted.gpkg")}
     )
+    shift = 2.0 / np.cos(np.radians(sim.incidence_deg))
     assert stats["N"] > 20 and stats["PEARSON_R"] == pytest.approx(1.0)
-    assert stats["RMSE"] == pytest.approx(0.0, abs=1e-9)
+    assert stats["RMSE"] == pytest.approx(shift, rel=1e-6)
     with open(tmp_path / "stats.csv") as f:
         assert {row["statistic"] for row in csv.DictReader(f)} >= {"n", "pearson_r", "rmse"}
     assert (tmp_path / "plot.png").stat().st_size > 1000 and (tmp_path / "diff.tif").exists()
