@@ -60,8 +60,7 @@ def rbf_predictor(
             f"the RBF cannot be fitted: the points (or a neighbourhood of {k} of them) lie on "
             f"one line or coincide ({exc}).",
             source,
-            "use IDW or kriging, add points off the line, or pick a kernel without a "
-            "linear term (gaussian, multiquadric).",
+            "use IDW or kriging, or add points off the line.",
         )
 
     try:
