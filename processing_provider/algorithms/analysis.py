@@ -23,6 +23,7 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
+    QgsWkbTypes,
 )
 
 from ...core.analysis.product_comparison import ProductComparisonOptions, compare_products
@@ -31,7 +32,7 @@ from ...core.options import option_spec
 from ...plugin import bridge
 from ..base import SubsidenceAlgorithm, layer_file
 from ..parameters import option_parameter, with_help
-from ..qgis_compat import WkbType, attribute_field
+from ..qgis_compat import GeometryType, WkbType, attribute_field
 
 
 class Profile(SubsidenceAlgorithm):
@@ -162,7 +163,7 @@ class Profile(SubsidenceAlgorithm):
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException("The profile line layer could not be read.")
-        if QgsWkbTypes.geometryType(source.wkbType()) != QgsWkbTypes.LineGeometry:
+        if QgsWkbTypes.geometryType(source.wkbType()) != GeometryType.Line:
             raise QgsProcessingException(
                 f"{source.sourceName()}: it holds {QgsWkbTypes.displayString(source.wkbType())} "
                 "geometries; profiles are sampled along lines. Fix: give a line layer."
