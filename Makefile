@@ -18,7 +18,7 @@ QGIS_ENV = QT_QPA_PLATFORM=offscreen QGIS_PLUGINPATH=$(QGIS_PLUGIN_DIR) \
 	PYTHONPATH=$(SITE_PACKAGES) OMP_NUM_THREADS=2
 DEMO_DIR ?= $(ROOT)/demo_output
 
-.PHONY: setup system-packages venv peers qgis-env test test-qgis-lts demo deploy package lint format \
+.PHONY: setup system-packages venv peers qgis-env test test-qgis-lts demo deploy package package-check lint format \
 	screenshots clean
 
 setup: system-packages venv
@@ -86,6 +86,12 @@ package:
 	@mkdir -p $(ROOT)/dist
 	cd $(ROOT) && git archive --format=zip --prefix=$(PLUGIN_NAME)/ -o dist/$(PLUGIN_NAME).zip HEAD
 	$(SYSTEM_PYTHON) $(ROOT)/scripts/check_plugin_package.py $(ROOT)/dist/$(PLUGIN_NAME).zip
+
+# the same zip packaged by qgis-plugin-ci (PyPI, installed under build/ on first use), the tool
+# plugin releases are made with: its metadata validation and the archive it would upload
+package-check: package
+	bash $(ROOT)/scripts/check_package_with_plugin_ci.sh $(ROOT)/dist/$(PLUGIN_NAME).zip \
+		$(BUILD)/plugin-ci-check
 
 lint: venv
 	cd $(ROOT) && $(PY) -m ruff format --check . && $(PY) -m ruff check .
