@@ -25,6 +25,7 @@ from qgis.core import (
 )
 
 from ..core.options import OptionSpec, option_spec
+from .qgis_compat import ProcessingParameterFlag
 
 #: metadata key naming the options field a parameter fills: "ClassName.field"
 OPTION_KEY = "insar_subsidence_option"
@@ -110,7 +111,7 @@ def option_parameter(
         }
     )
     if advanced:
-        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
+        parameter.setFlags(parameter.flags() | ProcessingParameterFlag.Advanced)
     return parameter
 
 

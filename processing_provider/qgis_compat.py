@@ -43,39 +43,46 @@ class _OldEnum:
         return value
 
 
-def _moved(new_name: str, owner, old_name: Callable[[str], str] = str):
+#: each moved enum type (the old class on QGIS < 3.38, the ``Qgis`` enum after, one object there)
+#: -> its name in ``Qgis``: what tests/qgis/test_qt6_readiness.py refuses outside this module
+MOVED_ENUMS = {}
+
+
+def _moved(new_name: str, owner, old_type: str, old_name: Callable[[str], str] = str):
+    MOVED_ENUMS[getattr(owner, old_type)] = new_name
     new = getattr(Qgis, new_name, None)
     return _OldEnum(owner, old_name) if new is None else new
 
 
 #: kinds of layer a parameter accepts: VectorPoint, VectorLine, VectorPolygon, Raster, File...
-ProcessingSourceType = _moved("ProcessingSourceType", QgsProcessing, "Type{}".format)
+ProcessingSourceType = _moved("ProcessingSourceType", QgsProcessing, "SourceType", "Type{}".format)
 #: Integer, Double
 ProcessingNumberParameterType = _moved(
-    "ProcessingNumberParameterType", QgsProcessingParameterNumber
+    "ProcessingNumberParameterType", QgsProcessingParameterNumber, "Type"
 )
 #: Any, Numeric, String, DateTime
 ProcessingFieldParameterDataType = _moved(
-    "ProcessingFieldParameterDataType", QgsProcessingParameterField
+    "ProcessingFieldParameterDataType", QgsProcessingParameterField, "DataType"
 )
 #: File, Folder
 ProcessingFileParameterBehavior = _moved(
-    "ProcessingFileParameterBehavior", QgsProcessingParameterFile
+    "ProcessingFileParameterBehavior", QgsProcessingParameterFile, "Behavior"
 )
 #: Advanced, Optional, Hidden
 ProcessingParameterFlag = _moved(
-    "ProcessingParameterFlag", QgsProcessingParameterDefinition, "Flag{}".format
+    "ProcessingParameterFlag", QgsProcessingParameterDefinition, "Flag", "Flag{}".format
 )
 #: Point, Line, Polygon (a layer's geometry type)
-GeometryType = _moved("GeometryType", QgsWkbTypes, "{}Geometry".format)
+GeometryType = _moved("GeometryType", QgsWkbTypes, "GeometryType", "{}Geometry".format)
 #: Point, LineString, Polygon, MultiPolygon...
-WkbType = _moved("WkbType", QgsWkbTypes)
+WkbType = _moved("WkbType", QgsWkbTypes, "Type")
 #: NoGeometry, SubsetOfAttributes... (QgsFeatureRequest flags)
-FeatureRequestFlag = _moved("FeatureRequestFlag", QgsFeatureRequest)
+FeatureRequestFlag = _moved("FeatureRequestFlag", QgsFeatureRequest, "Flag")
 #: Linear (was Interpolated), Discrete, Exact (colour ramp shader interpolation)
 ShaderInterpolationMethod = _moved(
     "ShaderInterpolationMethod",
     QgsColorRampShader,
+    "Type",
     lambda name: "Interpolated" if name == "Linear" else name,
 )
 

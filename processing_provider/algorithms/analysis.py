@@ -11,7 +11,6 @@ from qgis.core import (
     QgsFields,
     QgsGeometry,
     QgsPointXY,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterDistance,
     QgsProcessingParameterFeatureSink,
@@ -32,7 +31,7 @@ from ...core.options import option_spec
 from ...plugin import bridge
 from ..base import SubsidenceAlgorithm, layer_file
 from ..parameters import option_parameter, with_help
-from ..qgis_compat import GeometryType, WkbType, attribute_field
+from ..qgis_compat import GeometryType, ProcessingSourceType, WkbType, attribute_field
 
 
 class Profile(SubsidenceAlgorithm):
@@ -62,7 +61,7 @@ class Profile(SubsidenceAlgorithm):
         self.addParameter(
             with_help(
                 QgsProcessingParameterFeatureSource(
-                    self.INPUT, "Profile lines", [QgsProcessing.SourceType.TypeVectorLine]
+                    self.INPUT, "Profile lines", [ProcessingSourceType.VectorLine]
                 ),
                 "Lines to profile along (cross-sections of a bowl, a railway, a road); each "
                 "part of a multi-line is profiled on its own.",
@@ -85,7 +84,7 @@ class Profile(SubsidenceAlgorithm):
                 QgsProcessingParameterMultipleLayers(
                     self.RASTERS,
                     "Velocity rasters (mm/yr)",
-                    QgsProcessing.SourceType.TypeRaster,
+                    ProcessingSourceType.Raster,
                     optional=True,
                 ),
                 "Velocity rasters in mm/yr (band 1) sampled along each line.",
@@ -96,7 +95,7 @@ class Profile(SubsidenceAlgorithm):
                 QgsProcessingParameterMultipleLayers(
                     self.POINTS,
                     "Point layers with a rate field (file-based, e.g. GeoPackage)",
-                    QgsProcessing.SourceType.TypeVectorPoint,
+                    ProcessingSourceType.VectorPoint,
                     optional=True,
                 ),
                 "Point layers (PS, EGMS) stored in files; their points within the buffer are "
@@ -152,7 +151,7 @@ class Profile(SubsidenceAlgorithm):
         self.addParameter(
             with_help(
                 QgsProcessingParameterFeatureSink(
-                    self.OUTPUT, "Affected segments", QgsProcessing.SourceType.TypeVectorLine
+                    self.OUTPUT, "Affected segments", ProcessingSourceType.VectorLine
                 ),
                 "Parts of each line where the binned rate is below the threshold, with their "
                 "length (m) and minimum rate (mm/yr).",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsCoordinateTransform,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
@@ -23,6 +22,7 @@ from ...core.io.mintpy import IfgramStack
 from ...plugin.bridge import grid_crs
 from ..base import SubsidenceAlgorithm
 from ..parameters import option_parameter, with_help
+from ..qgis_compat import ProcessingFileParameterBehavior, ProcessingSourceType
 
 H5_FILTER = "HDF5 files (*.h5)"
 SERIES_HELP = (
@@ -73,7 +73,7 @@ class ReferencePoint(SubsidenceAlgorithm):
                 QgsProcessingParameterFeatureSource(
                     self.REFERENCE_POINTS,
                     "Several reference points, averaged (point layer)",
-                    [QgsProcessing.SourceType.TypeVectorPoint],
+                    [ProcessingSourceType.VectorPoint],
                     optional=True,
                 ),
                 "Stable points whose areas (half-size RADIUS) are averaged into one reference, "
@@ -193,7 +193,7 @@ class Troposphere(SubsidenceAlgorithm):
                 QgsProcessingParameterFile(
                     self.GACOS_FOLDER,
                     "Folder of GACOS delays (YYYYMMDD.ztd + .rsc, or .ztd.tif)",
-                    behavior=QgsProcessingParameterFile.Behavior.Folder,
+                    behavior=ProcessingFileParameterBehavior.Folder,
                 ),
                 "Folder of GACOS zenith total delays (metres), one per acquisition date; the "
                 "missing dates are listed if any.",

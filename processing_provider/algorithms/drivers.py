@@ -7,7 +7,6 @@ from pathlib import Path
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsProcessing,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -28,6 +27,7 @@ from ...core.drivers.report import ReportInputs, write_report
 from ...core.drivers.zonal import ZonalOptions, zonal_statistics
 from ..base import SubsidenceAlgorithm, vector_file_destination
 from ..parameters import option_help, option_parameter, with_help
+from ..qgis_compat import ProcessingFieldParameterDataType, ProcessingSourceType
 
 CSV_FILTER = "CSV files (*.csv)"
 PLOT_FILTER = "PNG files (*.png);;SVG files (*.svg)"
@@ -216,7 +216,7 @@ class ZonalStats(SubsidenceAlgorithm):
     )
 
     def initAlgorithm(self, config=None):
-        polygon = QgsProcessing.SourceType.TypeVectorPolygon
+        polygon = ProcessingSourceType.VectorPolygon
         self.addParameter(
             with_help(
                 QgsProcessingParameterFeatureSource(
@@ -238,7 +238,7 @@ class ZonalStats(SubsidenceAlgorithm):
                 QgsProcessingParameterFeatureSource(
                     self.POINTS,
                     "Or: point layer with a rate field (mm/yr)",
-                    [QgsProcessing.SourceType.TypeVectorPoint],
+                    [ProcessingSourceType.VectorPoint],
                     optional=True,
                 ),
                 "Points with a rate field (mm/yr), used instead of a velocity raster.",
@@ -251,7 +251,7 @@ class ZonalStats(SubsidenceAlgorithm):
                     "Rate field of the point layer",
                     ZonalOptions().rate_field,
                     self.POINTS,
-                    QgsProcessingParameterField.DataType.Numeric,
+                    ProcessingFieldParameterDataType.Numeric,
                     optional=True,
                 ),
                 option_help(ZonalOptions, "rate_field"),
@@ -348,7 +348,7 @@ class DetectBowls(SubsidenceAlgorithm):
     )
 
     def initAlgorithm(self, config=None):
-        polygon = QgsProcessing.SourceType.TypeVectorPolygon
+        polygon = ProcessingSourceType.VectorPolygon
         self.addParameter(
             with_help(
                 QgsProcessingParameterRasterLayer(
@@ -478,7 +478,7 @@ class CorrelateDrivers(SubsidenceAlgorithm):
                 QgsProcessingParameterFeatureSource(
                     self.REGION,
                     "Or: region polygons (mean displacement inside)",
-                    [QgsProcessing.SourceType.TypeVectorPolygon],
+                    [ProcessingSourceType.VectorPolygon],
                     optional=True,
                 ),
                 "Polygons whose mean displacement is correlated (instead of a location).",
@@ -489,7 +489,7 @@ class CorrelateDrivers(SubsidenceAlgorithm):
                 QgsProcessingParameterMultipleLayers(
                     self.SERIES,
                     "Driver series CSVs (date,value: rainfall, GRACE, groundwater...)",
-                    QgsProcessing.SourceType.TypeFile,
+                    ProcessingSourceType.File,
                 ),
                 "One or more CSV files of date,value rows (rainfall, GRACE, groundwater "
                 "level...); dates YYYY-MM-DD, YYYYMMDD or YYYY-MM.",
@@ -645,7 +645,7 @@ class StudyReport(SubsidenceAlgorithm):
             self.addParameter(
                 with_help(
                     QgsProcessingParameterMultipleLayers(
-                        name, description, QgsProcessing.SourceType.TypeFile, optional=True
+                        name, description, ProcessingSourceType.File, optional=True
                     ),
                     option_help(ReportInputs, attribute),
                 )

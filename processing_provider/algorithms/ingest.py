@@ -7,7 +7,6 @@ from __future__ import annotations
 import inspect
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterCrs,
     QgsProcessingParameterExtent,
@@ -26,6 +25,11 @@ from ...core.ingest.point_import import PointImportOptions, import_points
 from ...core.ingest.stack_builder import IngestOptions
 from ..base import SubsidenceAlgorithm, advanced, layer_file, vector_file_destination
 from ..parameters import option_parameter, with_help
+from ..qgis_compat import (
+    ProcessingFileParameterBehavior,
+    ProcessingNumberParameterType,
+    ProcessingSourceType,
+)
 
 H5_FILTER = "HDF5 files (*.h5)"
 STACK_HELP = (
@@ -80,7 +84,7 @@ class IngestHyp3(SubsidenceAlgorithm):
                 QgsProcessingParameterFile(
                     self.INPUT,
                     "Folder with HyP3 products (zips or unzipped folders)",
-                    behavior=QgsProcessingParameterFile.Behavior.Folder,
+                    behavior=ProcessingFileParameterBehavior.Folder,
                 ),
                 "Folder holding the HyP3 InSAR product zips as downloaded, or their unzipped "
                 "folders (one product per pair).",
@@ -166,7 +170,7 @@ class IngestGeoTiff(SubsidenceAlgorithm):
                 QgsProcessingParameterFile(
                     self.INPUT,
                     "Folder with interferogram GeoTIFFs",
-                    behavior=QgsProcessingParameterFile.Behavior.Folder,
+                    behavior=ProcessingFileParameterBehavior.Folder,
                 ),
                 "Folder (searched with its sub-folders) of unwrapped-phase GeoTIFFs in radians, "
                 "all on one grid, with coherence GeoTIFFs named like them.",
@@ -275,7 +279,7 @@ class CreateDemo(SubsidenceAlgorithm):
                 QgsProcessingParameterNumber(
                     self.SEED,
                     "Random seed (same seed, same scene)",
-                    QgsProcessingParameterNumber.Type.Integer,
+                    ProcessingNumberParameterType.Integer,
                     defaults["seed"].default,
                     minValue=0,
                 ),
@@ -301,7 +305,7 @@ class CreateDemo(SubsidenceAlgorithm):
             parameter = QgsProcessingParameterNumber(
                 name,
                 description,
-                QgsProcessingParameterNumber.Type.Integer,
+                ProcessingNumberParameterType.Integer,
                 defaults[key].default,
                 minValue=minimum,
                 maxValue=2048,
@@ -422,7 +426,7 @@ class ImportPoints(SubsidenceAlgorithm):
                     QgsProcessingParameterVectorLayer(
                         self.SAMPLE_POINTS,
                         "MintPy: sample at these points instead of every coherent pixel",
-                        [QgsProcessing.SourceType.TypeVectorPoint],
+                        [ProcessingSourceType.VectorPoint],
                         optional=True,
                     ),
                     "MintPy: a file-based point layer; the series are read at its points "

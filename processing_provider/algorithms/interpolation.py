@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import Optional, Tuple
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
@@ -36,7 +35,12 @@ from ...core.interpolation.run import (
 from ...core.interpolation.terrain import TerrainIndex, TerrainOptions, write_terrain_indices
 from ..base import SubsidenceAlgorithm, advanced
 from ..parameters import option_help, option_parameter, with_help
-from ..qgis_compat import parameter_as_field_names
+from ..qgis_compat import (
+    ProcessingFieldParameterDataType,
+    ProcessingNumberParameterType,
+    ProcessingSourceType,
+    parameter_as_field_names,
+)
 
 CSV_FILTER = "CSV files (*.csv)"
 MODEL_FILTER = "PyTorch model (*.pt)"
@@ -58,7 +62,7 @@ class _PointsAlgorithm(SubsidenceAlgorithm):
         self.addParameter(
             with_help(
                 QgsProcessingParameterFeatureSource(
-                    self.INPUT, "Points (PS, EGMS...)", [QgsProcessing.SourceType.TypeVectorPoint]
+                    self.INPUT, "Points (PS, EGMS...)", [ProcessingSourceType.VectorPoint]
                 ),
                 "Point layer holding the value to interpolate (PS points, imported EGMS, ...).",
             )
@@ -70,7 +74,7 @@ class _PointsAlgorithm(SubsidenceAlgorithm):
                     "Value to interpolate (e.g. VEL, mm/yr)",
                     "VEL",
                     self.INPUT,
-                    QgsProcessingParameterField.DataType.Numeric,
+                    ProcessingFieldParameterDataType.Numeric,
                 ),
                 "Numeric field of the points, e.g. VEL (mm/yr, negative = subsidence) or a "
                 "DYYYYMMDD displacement (mm); the output has its unit.",
@@ -133,7 +137,7 @@ class _CnnAlgorithm(_PointsAlgorithm):
             self.CONV_WIDTH,
             "CNN: channels of the first conv block "
             "(doubled per block; the paper-like default is 32)",
-            QgsProcessingParameterNumber.Type.Integer,
+            ProcessingNumberParameterType.Integer,
             defaults.conv_channels[0],
             minValue=2,
             maxValue=512,
@@ -297,7 +301,7 @@ class DrivingForces(SubsidenceAlgorithm):
                 QgsProcessingParameterFeatureSource(
                     self.WELLS,
                     "Wells (points): distance from the nearest well",
-                    [QgsProcessing.SourceType.TypeVectorPoint],
+                    [ProcessingSourceType.VectorPoint],
                     optional=True,
                 ),
                 option_help(DrivingForceInputs, "wells"),
@@ -503,7 +507,7 @@ class InterpolateCnn(_CnnAlgorithm):
                 QgsProcessingParameterVectorDestination(
                     self.OUTPUT_ERRORS,
                     "Errors at held-out points",
-                    QgsProcessing.SourceType.TypeVectorPoint,
+                    ProcessingSourceType.VectorPoint,
                 ),
                 "Held-out points with OBS, PRED and ERR = PRED - OBS.",
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
@@ -14,6 +13,7 @@ from qgis.core import (
 from ...core.prediction.evaluation import ForecastOptions, compare_file, forecast_file
 from ..base import SubsidenceAlgorithm
 from ..parameters import option_parameter, with_help
+from ..qgis_compat import ProcessingSourceType
 
 
 class _ForecastingAlgorithm(SubsidenceAlgorithm):
@@ -33,7 +33,7 @@ class _ForecastingAlgorithm(SubsidenceAlgorithm):
                 QgsProcessingParameterFeatureSource(
                     self.INPUT,
                     "Points with DYYYYMMDD displacement fields (mm)",
-                    [QgsProcessing.SourceType.TypeVectorPoint],
+                    [ProcessingSourceType.VectorPoint],
                 ),
                 "Point layer with one displacement field per date named DYYYYMMDD (mm, LOS "
                 "positive toward the satellite), e.g. imported EGMS or PS points.",
@@ -192,7 +192,7 @@ class ForecastAlgorithm(_ForecastingAlgorithm):
             )
         )
         output = QgsProcessingParameterVectorDestination(
-            self.OUTPUT, "Points with forecasts", QgsProcessing.SourceType.TypeVectorPoint
+            self.OUTPUT, "Points with forecasts", ProcessingSourceType.VectorPoint
         )
         output.setSupportsNonFileBasedOutput(False)  # core writes the GeoPackage itself
         self.addParameter(

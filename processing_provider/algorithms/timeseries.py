@@ -32,6 +32,7 @@ from ...core.timeseries.velocity import (
 from ...plugin.bridge import grid_crs
 from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
 from ..parameters import option_help, option_parameter, with_help
+from ..qgis_compat import ProcessingNumberParameterType
 
 H5_FILTER = "HDF5 files (*.h5)"
 SERIES_HELP = (
@@ -494,7 +495,7 @@ class PsInsar(SubsidenceAlgorithm):
                     QgsProcessingParameterNumber(
                         self.MAX_VELOCITY,
                         "Velocity search range per arc (+- mm/yr)",
-                        QgsProcessingParameterNumber.Type.Double,
+                        ProcessingNumberParameterType.Double,
                         velocity_range.default * 1000,
                         minValue=velocity_range.minimum * 1000,
                     ),

@@ -1,8 +1,10 @@
 """Qt6 / QGIS 4 readiness of the sources, judged against the QGIS that runs the suite (3.22 here,
 3.40 in ``make test-qgis-lts``): Qt only through ``qgis.PyQt``, no ``exec_``, every Qt and QGIS
 enum member reached through its enum type (``Qt.MouseButton.LeftButton``), no ``QVariant`` types
-(Qt6 has none), and no QGIS enum reached through the class QGIS moved it away from: those come
-from ``processing_provider/qgis_compat.py``, which picks the spelling of the running QGIS."""
+(Qt6 has none), and no QGIS enum reached through the class QGIS 3.38 moved it away from: those
+come from ``processing_provider/qgis_compat.py``, which picks the spelling of the running QGIS.
+Its ``MOVED_ENUMS`` lists them, so the scoped 3.22 spelling (``QgsProcessing.SourceType.X``),
+deprecated on 3.40, already fails on 3.22."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import importlib
 from pathlib import Path
 from typing import Iterator
 
+from insar_subsidence.processing_provider.qgis_compat import MOVED_ENUMS
 from tests.paths import ROOT
 
 SCANNED = ("core", "processing_provider", "plugin", "ui", "scripts", "tests")
@@ -101,6 +104,10 @@ def enum_problems(chain: list[str], root) -> Iterator[str]:
         if not is_enum_member(value):
             continue
         kind = type(value)
+        if kind in MOVED_ENUMS and chain[0] != "Qgis":
+            new = MOVED_ENUMS[kind]
+            yield f"{dotted}: QGIS 3.38 moved this enum to Qgis.{new}; take {new} from qgis_compat"
+            return
         if not (isinstance(parent, type) and isinstance(value, parent)):
             home = qgis_home_of(kind) if chain[position - 1] != "Qgis" else None
             if home:
@@ -163,6 +170,7 @@ kind = QVariant.String
 level = Qgis.Warning
 QDialog().exec_()
 source = QgsProcessing.TypeVectorPoint
+scoped_but_moved = QgsProcessing.SourceType.TypeVectorPolygon
 """
     problems = [p.split(": ", 1)[1] for p in source_problems(bad, "bad.py")]
     assert problems[0].startswith("imports PyQt5.QtCore")
@@ -171,7 +179,11 @@ source = QgsProcessing.TypeVectorPoint
     assert "Qgis.Warning: unscoped enum, write Qgis.MessageLevel.Warning" in problems
     assert "exec_() is gone in Qt6, call exec()" in problems
     assert any(p.startswith("QgsProcessing.TypeVectorPoint: ") for p in problems)
-    assert len(problems) == 6
+    assert (
+        "QgsProcessing.SourceType.TypeVectorPolygon: QGIS 3.38 moved this enum to "
+        "Qgis.ProcessingSourceType; take ProcessingSourceType from qgis_compat"
+    ) in problems
+    assert len(problems) == 7
 
 
 def test_the_scan_accepts_scoped_enums_through_qgis_pyqt():
