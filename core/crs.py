@@ -31,3 +31,15 @@ def transform_xy(x, y, source, target) -> Tuple[np.ndarray, np.ndarray]:
         return x, y
     x, y = Transformer.from_crs(source, target, always_xy=True).transform(x, y)
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def utm_crs(lon: float, lat: float):
+    """The WGS 84 / UTM zone CRS (pyproj) holding the position ``lon``, ``lat`` (degrees)."""
+    from pyproj import CRS
+    from pyproj.aoi import AreaOfInterest
+    from pyproj.database import query_utm_crs_info
+
+    info = query_utm_crs_info(
+        datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat)
+    )
+    return CRS.from_epsg(int(info[0].code))

@@ -3,6 +3,11 @@
 MintPy stores ``X_FIRST``/``Y_FIRST`` as the outer corner of the upper-left pixel and
 ``X_STEP``/``Y_STEP`` as the pixel size (``Y_STEP`` negative for north-up), exactly GDAL's
 geotransform ``(X_FIRST, X_STEP, 0, Y_FIRST, 0, Y_STEP)``.
+
+Files in radar coordinates (MintPy's rule: neither ``X_FIRST`` nor ``Y_FIRST``; rows are
+azimuth lines, columns range samples) get a *radar* grid: pixel coordinates only (x = column
++ 0.5, y = row + 0.5), no CRS. Their map position comes from lookup tables
+(:mod:`core.io.lookup`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from .errors import InputError
 
 @dataclass(frozen=True)
 class Grid:
-    """A north-up regular grid: ``length`` rows by ``width`` columns."""
+    """A north-up regular grid: ``length`` rows by ``width`` columns (``radar``: radar
+    coordinates, see the module note)."""
 
     x_first: float
     y_first: float
@@ -27,6 +33,12 @@ class Grid:
     length: int
     epsg: Optional[int] = None
     wkt: Optional[str] = None  # CRS as WKT when it has no EPSG code
+    radar: bool = False
+
+    @classmethod
+    def radar_coordinates(cls, width: int, length: int) -> "Grid":
+        """The grid of a radar-coordinate image: unit pixels, rows downward, no CRS."""
+        return cls(0.0, 0.0, 1.0, 1.0, int(width), int(length), radar=True)
 
     @property
     def shape(self) -> Tuple[int, int]:
@@ -75,14 +87,20 @@ class Grid:
 
     @classmethod
     def from_attrs(cls, attrs: Dict) -> "Grid":
-        """Build from MintPy attributes (values may be str or bytes)."""
+        """Build from MintPy attributes (values may be str or bytes); a radar grid when
+        neither X_FIRST nor Y_FIRST is given (MintPy's rule for radar coordinates), WGS 84
+        when X_UNIT is degrees and no EPSG is given."""
 
         def get(key):
             value = attrs[key]
             return value.decode() if isinstance(value, bytes) else value
 
+        if "X_FIRST" not in attrs and "Y_FIRST" not in attrs:
+            return cls.radar_coordinates(int(get("WIDTH")), int(get("LENGTH")))
         epsg = attrs.get("EPSG")
         epsg = int(float(get("EPSG"))) if epsg not in (None, "", b"", "None") else None
+        if epsg is None and str(get("X_UNIT") if "X_UNIT" in attrs else "").startswith("deg"):
+            epsg = 4326  # MintPy's geocoded latitude/longitude grids carry no EPSG
         return cls(
             float(get("X_FIRST")),
             float(get("Y_FIRST")),
@@ -94,7 +112,9 @@ class Grid:
         )
 
     def to_attrs(self) -> Dict[str, str]:
-        """MintPy attributes (all str, as MintPy writes them)."""
+        """MintPy attributes (all str, as MintPy writes them); only the size for radar."""
+        if self.radar:
+            return {"WIDTH": str(self.width), "LENGTH": str(self.length)}
         unit = "degrees" if self.epsg == 4326 else "meters"
         attrs = {
             "X_FIRST": repr(self.x_first),
@@ -113,7 +133,7 @@ class Grid:
         return attrs
 
     def crs_wkt(self) -> str:
-        """The CRS as WKT (via GDAL's osr)."""
+        """The CRS as WKT (via GDAL's osr); empty when unknown (and for radar grids)."""
         if self.wkt:
             return self.wkt
         from osgeo import osr
@@ -159,6 +179,8 @@ class Grid:
         )
 
     def same_as(self, other: "Grid", tolerance: float = 1e-6) -> bool:
+        if self.radar or other.radar:
+            return self.radar == other.radar and self.shape == other.shape
         a = np.array(self.geotransform + (self.width, self.length))
         b = np.array(other.geotransform + (other.width, other.length))
         crs_equal = (self.epsg == other.epsg) if (self.epsg and other.epsg) else True

@@ -6,26 +6,30 @@ with its own incidence angle (``vertical = LOS / cos(incidence)``; no horizontal
 and the cells both products cover are compared: N, Pearson r, RMSE, mean and standard deviation
 of the differences (A - B). Paper 000 reports r 0.9 and RMSE 0.5 cm/yr for PS vs SBAS.
 
-Inputs are rasters (band 1) or point layers (field ``VEL`` unless told). Rates keep their unit
-(mm/yr for everything this toolkit writes). An incidence is given per product as a constant
-(degrees from vertical), a raster path (sampled at each value's position) or, for point layers,
-a field name; none means the product is already vertical (or both are LOS of one geometry).
+Inputs are rasters (band 1 of a GeoTIFF; MintPy ``velocity.h5`` in mm/yr; radar-coordinate
+products geocoded on the fly through their lookup tables) or point layers (field ``VEL``
+unless told), read in row blocks and point chunks under ``memory_mb``, so products of any size
+compare in bounded memory. Rates keep their unit (mm/yr for everything this toolkit writes).
+An incidence is given per product as a constant (degrees from vertical), a raster path (sampled
+at each value's position) or, for point layers, a field name; none means the product is
+already vertical (or both are LOS of one geometry).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
 
 from ..atomic import check_outputs, csv_output, same_file
-from ..conventions import los_to_vertical
-from ..crs import transform_xy
+from ..conventions import DEFAULT_MEMORY_BUDGET_MB, los_to_vertical
+from ..crs import pyproj_crs, transform_xy, utm_crs
 from ..errors import InputError
 from ..grid import Grid
-from ..io.point_layers import read_points
+from ..io.point_layers import point_layer_crs, read_point_chunks
+from ..io.rasters import RasterSource, open_raster_source, open_rate_raster
 from ..options import Options, option
 from ..plotting import save_figure
 from ..progress import ProgressCallback, report, silent
@@ -59,6 +63,12 @@ class ProductComparisonOptions(Options):
     )
     label_a: str = option("A", help="Name of A in the table and the plot")
     label_b: str = option("B", help="Name of B in the table and the plot")
+    memory_mb: float = option(
+        DEFAULT_MEMORY_BUDGET_MB,
+        help="Memory budget of the raster blocks and point chunks read at a time",
+        unit="MiB",
+        minimum=0.001,
+    )
 
 
 @dataclass
@@ -88,36 +98,60 @@ def is_raster(path: PathLike) -> bool:
     return Path(path).suffix.lower() in RASTER_SUFFIXES
 
 
-def read_samples(
-    path: PathLike, value_field: str = "VEL", incidence_field: Optional[str] = None
-) -> Samples:
-    """Valid pixel centres of a raster (band 1), or the points of a vector layer."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found.", path, "check the path.")
-    if is_raster(path):
-        from ..io.geotiff import read_raster
+@dataclass
+class Product:
+    """One product to compare, read in chunks: a rate raster (row blocks of its valid pixel
+    centres, mm/yr for MintPy rates) or a point layer (chunks of its points with a value)."""
 
-        data, grid = read_raster(path)
-        rows, cols = np.nonzero(np.isfinite(data))
-        x, y = grid.xy(rows, cols)
-        return Samples(x, y, data[rows, cols].astype(float), grid.crs_wkt())
-    _check_point_geometries(path)
-    wanted = [value_field] + ([incidence_field] if incidence_field else [])
-    points = read_points(path, wanted, dates=False)
-    if not points.crs_wkt():
-        raise InputError("the point layer has no CRS.", path, "assign its CRS in QGIS first.")
-    value = points.fields[value_field]
-    if value.dtype.kind != "f":
-        raise InputError(f"field '{value_field}' is not numeric.", path, "pick the rate field.")
-    keep = np.isfinite(value)
-    return Samples(
-        points.x[keep],
-        points.y[keep],
-        value[keep],
-        points.crs_wkt(),
-        points.fields[incidence_field][keep] if incidence_field else None,
-    )
+    path: Path
+    wkt: str
+    value_field: str = "VEL"
+    incidence_field: Optional[str] = None
+    raster: Optional[RasterSource] = None
+
+    @classmethod
+    def open(
+        cls, path: PathLike, value_field: str = "VEL", incidence_field: Optional[str] = None
+    ) -> "Product":
+        path = Path(path)
+        if not path.exists():
+            raise InputError("file not found.", path, "check the path.")
+        if is_raster(path):
+            raster = open_rate_raster(path)
+            return cls(path, raster.grid.crs_wkt(), raster=raster)
+        _check_point_geometries(path)
+        wanted = [value_field] + ([incidence_field] if incidence_field else [])
+        epsg, wkt = point_layer_crs(path, wanted)
+        if not (epsg or wkt):
+            raise InputError("the point layer has no CRS.", path, "assign its CRS in QGIS first.")
+        return cls(path, pyproj_crs(epsg, wkt).to_wkt(), value_field, incidence_field)
+
+    def chunks(self, memory_mb: float) -> Iterator[Samples]:
+        """The valid values (finite rate) of the product, chunk by chunk."""
+        if self.raster is not None:
+            for rows, data in self.raster.blocks(memory_mb):
+                r, c = np.nonzero(np.isfinite(data))
+                x, y = self.raster.grid.xy(r + rows.start, c)
+                yield Samples(x, y, data[r, c], self.wkt)
+            return
+        wanted = [self.value_field] + ([self.incidence_field] if self.incidence_field else [])
+        points_per_chunk = max(1, int(memory_mb * 2**20 // 64))
+        for points in read_point_chunks(
+            self.path, wanted, dates=False, chunk_points=points_per_chunk
+        ):
+            value = points.fields[self.value_field]
+            if value.dtype.kind != "f":
+                raise InputError(
+                    f"field '{self.value_field}' is not numeric.", self.path, "pick the rate field."
+                )
+            keep = np.isfinite(value)
+            yield Samples(
+                points.x[keep],
+                points.y[keep],
+                value[keep],
+                self.wkt,
+                points.fields[self.incidence_field][keep] if self.incidence_field else None,
+            )
 
 
 def _check_point_geometries(path: PathLike) -> None:
@@ -137,24 +171,25 @@ def _check_point_geometries(path: PathLike) -> None:
         )
 
 
-def _common_crs(a: Samples, b: Samples, epsg: Optional[int]) -> str:
+def _common_crs(a: Product, b: Product, epsg: Optional[int], memory_mb: float) -> str:
     from pyproj import CRS
-    from pyproj.aoi import AreaOfInterest
-    from pyproj.database import query_utm_crs_info
 
     if epsg:
         return CRS.from_epsg(int(epsg)).to_wkt()
-    for samples in (a, b):
-        if samples.wkt and CRS.from_wkt(samples.wkt).is_projected:
-            return samples.wkt
-    lon, lat = float(np.nanmean(a.x)), float(np.nanmean(a.y))
-    info = query_utm_crs_info(
-        datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat)
-    )
-    return CRS.from_epsg(int(info[0].code)).to_wkt()
+    for product in (a, b):
+        if product.wkt and CRS.from_wkt(product.wkt).is_projected:
+            return product.wkt
+    total, count = np.zeros(2), 0
+    for samples in a.chunks(memory_mb):
+        total += [np.nansum(samples.x), np.nansum(samples.y)]
+        count += int(np.isfinite(samples.x).sum())
+    lon, lat = total / max(count, 1)
+    return utm_crs(float(lon), float(lat)).to_wkt()
 
 
-def _incidence(spec: Optional[str], samples: Samples, which: str) -> Optional[np.ndarray]:
+def _incidence(
+    spec: Optional[str], samples: Samples, which: str, memory_mb: float
+) -> Optional[np.ndarray]:
     """Incidence (deg) per sample from a constant, a raster or the layer's field."""
     if spec is None or str(spec).strip() == "":
         return None
@@ -172,15 +207,9 @@ def _incidence(spec: Optional[str], samples: Samples, which: str) -> Optional[np
             )
         return np.full(len(samples.value), angle)
     if Path(text).exists():
-        from ..io.geotiff import read_raster
-
-        data, grid = read_raster(text)
-        x, y = transform_xy(samples.x, samples.y, samples.wkt, grid.crs_wkt() or None)
-        rows, cols = grid.rowcol(x, y)
-        inside = grid.contains(rows, cols)
-        out = np.full(len(samples.value), np.nan)
-        out[inside] = data[rows[inside], cols[inside]]
-        return out
+        raster = open_raster_source(text)
+        x, y = transform_xy(samples.x, samples.y, samples.wkt, raster.grid.crs_wkt() or None)
+        return raster.sample(*raster.grid.rowcol(x, y), memory_mb)
     if samples.incidence_field is not None:
         return samples.incidence_field
     raise InputError(
@@ -194,13 +223,30 @@ def _incidence(spec: Optional[str], samples: Samples, which: str) -> Optional[np
 # ----------------------------------------------------------------------------- maths
 def cell_means(x: np.ndarray, y: np.ndarray, value: np.ndarray, grid: Grid) -> np.ndarray:
     """Mean of ``value`` in each cell of ``grid`` (NaN where a cell holds none)."""
-    rows, cols = grid.rowcol(x, y)
-    ok = grid.contains(rows, cols) & np.isfinite(value)
-    index = rows[ok] * grid.width + cols[ok]
-    total = np.bincount(index, weights=value[ok], minlength=grid.width * grid.length)
-    count = np.bincount(index, minlength=grid.width * grid.length)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (total / count).reshape(grid.shape)
+    sums = CellSums(grid)
+    sums.add(x, y, value)
+    return sums.means()
+
+
+class CellSums:
+    """Running sum and count of values per cell of ``grid``, fed chunk by chunk."""
+
+    def __init__(self, grid: Grid):
+        self.grid = grid
+        self.total = np.zeros(grid.width * grid.length)
+        self.count = np.zeros(grid.width * grid.length, np.int64)
+
+    def add(self, x: np.ndarray, y: np.ndarray, value: np.ndarray) -> None:
+        rows, cols = self.grid.rowcol(x, y)
+        ok = self.grid.contains(rows, cols) & np.isfinite(value)
+        index = rows[ok] * self.grid.width + cols[ok]
+        size = self.total.size
+        self.total += np.bincount(index, weights=value[ok], minlength=size)
+        self.count += np.bincount(index, minlength=size)
+
+    def means(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (self.total / self.count).reshape(self.grid.shape)
 
 
 def comparison_stats(a: np.ndarray, b: np.ndarray) -> Dict[str, float]:
@@ -232,26 +278,43 @@ def comparison_stats(a: np.ndarray, b: np.ndarray) -> Dict[str, float]:
     return stats
 
 
-def _prepared(
-    path: PathLike,
-    value_field: str,
-    incidence: Optional[str],
-    which: str,
-    target_wkt: Optional[str] = None,
-) -> Samples:
+def _open_product(path: PathLike, value_field: str, incidence: Optional[str]) -> Product:
     incidence_field = None
     if incidence and not is_raster(path) and not Path(str(incidence)).exists():
         try:
             float(incidence)
         except ValueError:
             incidence_field = str(incidence)
-    samples = read_samples(path, value_field, incidence_field)
-    if len(samples.value) == 0:
-        raise InputError("holds no valid values.", path, "check the layer or raster.")
-    angle = _incidence(incidence, samples, which)
-    if angle is not None:
-        samples.value = los_to_vertical(samples.value, angle)
-    return samples
+    return Product.open(path, value_field, incidence_field)
+
+
+def _bounds(product: Product, target: str, memory_mb: float) -> Optional[np.ndarray]:
+    """(xmin, ymin, xmax, ymax) of the product's valid values in ``target`` (None if none)."""
+    low, high = np.array([np.inf, np.inf]), np.array([-np.inf, -np.inf])
+    found = False
+    for samples in product.chunks(memory_mb):
+        if not len(samples.value):
+            continue
+        x, y = transform_xy(samples.x, samples.y, samples.wkt, target)
+        low = np.fmin(low, [np.nanmin(x), np.nanmin(y)])
+        high = np.fmax(high, [np.nanmax(x), np.nanmax(y)])
+        found = True
+    return np.concatenate([low, high]) if found else None
+
+
+def _cell_means(
+    product: Product, incidence: Optional[str], which: str, grid: Grid, memory_mb: float
+) -> Tuple[np.ndarray, int]:
+    """Cell means of the product's (vertical) values on ``grid`` and its number of values."""
+    sums = CellSums(grid)
+    count = 0
+    for samples in product.chunks(memory_mb):
+        angle = _incidence(incidence, samples, which, memory_mb)
+        value = samples.value if angle is None else los_to_vertical(samples.value, angle)
+        x, y = transform_xy(samples.x, samples.y, samples.wkt, grid.crs_wkt())
+        sums.add(x, y, value)
+        count += len(value)
+    return sums.means(), count
 
 
 # ----------------------------------------------------------------------------- public API
@@ -279,20 +342,22 @@ def compare_products(
             input_b,
             "give two different products, or two different fields of one layer.",
         )
-    a = _prepared(input_a, options.field_a, options.incidence_a, options.label_a)
-    b = _prepared(input_b, options.field_b, options.incidence_b, options.label_b)
-    report(
-        progress,
-        0.3,
-        f"{len(a.value):,} values in {options.label_a}, {len(b.value):,} in {options.label_b}",
-    )
-    target = _common_crs(a, b, options.epsg)
-    for samples in (a, b):
-        samples.x, samples.y = transform_xy(samples.x, samples.y, samples.wkt, target)
-        samples.wkt = target
-    grid = _overlap_grid(a, b, options.cell_size_m, target, input_a, input_b)
-    cell_a = cell_means(a.x, a.y, a.value, grid)
-    cell_b = cell_means(b.x, b.y, b.value, grid)
+    memory_mb = options.memory_mb
+    a = _open_product(input_a, options.field_a, options.incidence_a)
+    b = _open_product(input_b, options.field_b, options.incidence_b)
+    target = _common_crs(a, b, options.epsg, memory_mb)
+    bounds = []
+    for product in (a, b):
+        found = _bounds(product, target, memory_mb)
+        if found is None:
+            raise InputError("holds no valid values.", product.path, "check the layer or raster.")
+        bounds.append(found)
+    report(progress, 0.3, "Extents read")
+    grid = _overlap_grid(bounds[0], bounds[1], options.cell_size_m, target, input_a, input_b)
+    cell_a, count_a = _cell_means(a, options.incidence_a, options.label_a, grid, memory_mb)
+    report(progress, 0.5, f"{count_a:,} values in {options.label_a}")
+    cell_b, count_b = _cell_means(b, options.incidence_b, options.label_b, grid, memory_mb)
+    report(progress, 0.6, f"{count_b:,} values in {options.label_b}")
     stats = comparison_stats(cell_a, cell_b)
     stats["cell_size_m"] = float(options.cell_size_m)
     report(progress, 0.7, f"{stats['n']} common cells")
@@ -327,12 +392,11 @@ def compare_products(
     return result
 
 
-def _overlap_grid(a: Samples, b: Samples, cell: float, wkt: str, input_a, input_b) -> Grid:
-    """Cells of ``cell`` metres, aligned to multiples of the cell, over the overlap of A and B."""
-    xmin = max(np.nanmin(a.x), np.nanmin(b.x))
-    xmax = min(np.nanmax(a.x), np.nanmax(b.x))
-    ymin = max(np.nanmin(a.y), np.nanmin(b.y))
-    ymax = min(np.nanmax(a.y), np.nanmax(b.y))
+def _overlap_grid(a: np.ndarray, b: np.ndarray, cell: float, wkt: str, input_a, input_b) -> Grid:
+    """Cells of ``cell`` metres, aligned to multiples of the cell, over the overlap of the
+    bounds ``a`` and ``b`` (xmin, ymin, xmax, ymax)."""
+    xmin, ymin = max(a[0], b[0]), max(a[1], b[1])
+    xmax, ymax = min(a[2], b[2]), min(a[3], b[3])
     if xmin > xmax or ymin > ymax:
         raise InputError(
             f"does not overlap {input_a}.",

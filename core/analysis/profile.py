@@ -266,10 +266,10 @@ def read_point_values(
 
 
 # ----------------------------------------------------------------------------- rasters
-def sample_raster_along(
-    data: np.ndarray, grid: Grid, line_xy, buffer: float, to_metric=None
-) -> ProfileSamples:
-    """Pixels of a 2-D array whose centres lie within ``buffer`` of the line.
+def sample_raster_along(data, grid: Grid, line_xy, buffer: float, to_metric=None) -> ProfileSamples:
+    """Pixels of a raster whose centres lie within ``buffer`` of the line; ``data`` is a 2-D
+    array on ``grid`` or a :class:`~core.io.rasters.RasterSource` (then only the window
+    covering the buffered line is read from the file).
 
     Only the window covering the buffered line is visited. ``index`` holds flat pixel
     indices (row * width + col). When the buffer is narrower than half a pixel, the pixels
@@ -296,7 +296,8 @@ def sample_raster_along(
         line = np.column_stack(to_metric(line[:, 0], line[:, 1]))
     window_index = PointIndex(px, py)
     idx, along, offset = project_onto_line(window_index, line, reach)
-    values = data[rr[idx], cc[idx]].astype(float)
+    window = data[r0:r1, c0:c1] if isinstance(data, np.ndarray) else data.read((r0, r1, c0, c1))
+    values = window[rr[idx] - r0, cc[idx] - c0].astype(float)
     valid = np.isfinite(values)
     flat = rr[idx] * grid.width + cc[idx]
     return ProfileSamples(along[valid], offset[valid], values[valid], flat[valid])
@@ -660,7 +661,7 @@ def profile_lines(
     writes ``profile_<name>.csv`` and ``profile_<name>.png`` per line. Returns the profiles
     and the affected segments (vertices back in the line CRS).
     """
-    from ..io.geotiff import read_raster
+    from ..io.rasters import open_rate_raster
 
     options = options or ProfileOptions()
     if not rasters and not points:
@@ -673,8 +674,9 @@ def profile_lines(
     sources = []
     for k, path in enumerate(rasters):
         report(progress, 0.3 * k / max(1, len(rasters) + len(points)), f"Reading {path}")
-        data, grid = read_raster(path)
-        sources.append(("raster", Path(path).stem, pyproj_crs(grid.epsg, grid.wkt), (data, grid)))
+        raster = open_rate_raster(path)  # windows around each line are read, not the raster
+        grid = raster.grid
+        sources.append(("raster", Path(path).stem, pyproj_crs(grid.epsg, grid.wkt), (raster, grid)))
     for path, layer in points:
         report(progress, 0.3, f"Reading {path}")
         values = read_point_values(path, value_field, layer)

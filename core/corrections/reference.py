@@ -26,6 +26,7 @@ from ..blocks import row_blocks
 from ..conventions import DAYS_PER_YEAR
 from ..errors import InputError
 from ..io.hdf5_probe import trust
+from ..io.lookup import LOOKUP_ATTRIBUTE, reference_position
 from ..io.mintpy import IfgramStack, open_h5
 from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
@@ -285,14 +286,16 @@ def set_reference(
     mask = area_mask(stack.grid.shape, areas) & valid
     single = len(areas) == 1 and areas[0][2] == 0
     area_mean = None if single else _area_mean(stack, mask)
-    x, y = stack.grid.xy(ref_y, ref_x)
     attrs = {
         "REF_Y": ref_y,
         "REF_X": ref_x,
-        "REF_LAT": float(y),
-        "REF_LON": float(x),
         "REF_AREAS": ";".join(f"{r},{c},{rad}" for r, c, rad in areas),
     }
+    position = reference_position(
+        stack.path, stack.grid, stack.attrs.get(LOOKUP_ATTRIBUTE), ref_y, ref_x
+    )
+    if position is not None:
+        attrs.update(REF_LON=position[0], REF_LAT=position[1])
     report(
         progress,
         0.5,

@@ -4,10 +4,12 @@ GACOS delivers one zenith total delay (ZTD, metres) grid per date, either ``YYYY
 (raw little-endian float32, ``FILE_LENGTH`` rows by ``WIDTH`` columns) with ``YYYYMMDD.ztd.rsc``
 (``X_FIRST``/``Y_FIRST`` upper-left corner and ``X_STEP``/``Y_STEP`` in degrees, WGS 84, read
 as MintPy does), or ``YYYYMMDD.ztd.tif``. For each date the ZTD is warped bilinearly onto the
-time-series grid (GDAL), mapped to the line of sight ``delay = ZTD / cos(incidence)`` and, since
-a longer path looks like motion away from the satellite, turned into an apparent LOS
-displacement ``-delay`` (MintPy ``tropo_gacos``). The apparent series is referenced to the
-reference date and pixel exactly as the displacement series and subtracted from it.
+time-series grid (GDAL; in radar coordinates sampled bilinearly at the longitude/latitude of
+every pixel from the stack's lookup tables), mapped to the line of sight
+``delay = ZTD / cos(incidence)`` and, since a longer path looks like motion away from the
+satellite, turned into an apparent LOS displacement ``-delay`` (MintPy ``tropo_gacos``). The
+apparent series is referenced to the reference date and pixel exactly as the displacement
+series and subtracted from it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..atomic import check_outputs
 from ..dates import format_yyyymmdd, parse_yyyymmdd
 from ..errors import InputError
 from ..grid import Grid
+from ..io.lookup import LOOKUP_ATTRIBUTE, pixel_locator
 from ..io.mintpy import (
     open_h5,
     read_attrs,
@@ -158,6 +161,41 @@ def resample_to_grid(
     return out
 
 
+def resample_at_lookup(
+    data: np.ndarray, geotransform, wkt: str, lookup, source: PathLike = None
+) -> np.ndarray:
+    """Bilinear samples (pixel centres, as GDAL's warp) of the north-up raster ``data`` at
+    the longitude/latitude of every pixel of a radar grid (its :class:`RadarLookup`);
+    InputError when more than 1 % of the pixels fall outside it."""
+    from scipy.ndimage import map_coordinates
+
+    from ..crs import transform_xy
+
+    lon, lat = lookup.read()
+    x, y = transform_xy(lon, lat, "EPSG:4326", wkt or "EPSG:4326")
+    col = (x - geotransform[0]) / geotransform[1] - 0.5
+    row = (y - geotransform[3]) / geotransform[5] - 0.5
+    known = np.isfinite(col) & np.isfinite(row)
+    out = np.full(lon.shape, np.nan)
+    out[known] = map_coordinates(
+        data.astype(np.float64),
+        [row[known], col[known]],
+        order=1,
+        mode="constant",
+        cval=np.nan,
+        prefilter=False,
+    )
+    covered = float(np.isfinite(out[known]).mean()) if known.any() else 0.0
+    if covered < 0.99:
+        raise InputError(
+            f"covers only {100 * covered:.0f} % of the time-series pixels.",
+            source,
+            "order GACOS delays over an area that contains the "
+            "whole stack (wrong area or wrong grid).",
+        )
+    return out
+
+
 def apparent_los(ztd_on_grid: np.ndarray, incidence_deg: np.ndarray) -> np.ndarray:
     """Apparent LOS displacement (m, positive toward the satellite) of a zenith delay."""
     return -ztd_on_grid / np.cos(np.deg2rad(incidence_deg))
@@ -184,9 +222,15 @@ def correct_troposphere(
         ref_date = dates[0]
     ref = (int(attrs["REF_Y"]), int(attrs["REF_X"])) if "REF_Y" in attrs else None
 
+    locator = pixel_locator(timeseries, grid, attrs.get(LOOKUP_ATTRIBUTE))
+
     def apparent(date):
         data, gt, wkt = read_ztd(files[date])
-        return apparent_los(resample_to_grid(data, gt, wkt, grid, files[date]), incidence)
+        if grid.radar:
+            delay = resample_at_lookup(data, gt, wkt, locator, files[date])
+        else:
+            delay = resample_to_grid(data, gt, wkt, grid, files[date])
+        return apparent_los(delay, incidence)
 
     reference_layer = apparent(ref_date)
     rms = np.zeros(len(dates))

@@ -24,7 +24,7 @@ import numpy as np
 from ..atomic import atomic_output, check_outputs
 from ..errors import InputError
 from ..grid import Grid
-from ..io.geotiff import read_raster
+from ..io.rasters import read_rate_raster
 from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
 from .zonal import read_polygons
@@ -231,7 +231,8 @@ def detect_bowls(
     mining_path: Optional[PathLike] = None,
     progress: ProgressCallback = silent,
 ) -> List[DetectedBowl]:
-    """Read a velocity GeoTIFF (mm/yr), find the bowls and write them to a GeoPackage."""
+    """Read a velocity raster (mm/yr; GeoTIFF or MintPy velocity.h5), find the bowls and
+    write them to a GeoPackage."""
     options = options or BowlOptions()
     check_outputs([output_path], [velocity_path, mining_path])
     if options.threshold >= 0:
@@ -240,7 +241,7 @@ def detect_bowls(
             velocity_path,
             "subsidence is negative: use e.g. -10 mm/yr.",
         )
-    rates, grid = read_raster(velocity_path)
+    rates, grid = read_rate_raster(velocity_path)
     if not np.isfinite(rates).any():
         raise InputError("holds no valid rate.", velocity_path, "give a velocity with data.")
     geometries = names = None

@@ -23,7 +23,8 @@ import numpy as np
 from ..atomic import check_outputs, csv_output
 from ..errors import InputError
 from ..grid import Grid
-from ..io.geotiff import grid_of, open_raster, read_raster
+from ..io.geotiff import grid_of, open_raster
+from ..io.rasters import read_rate_raster
 from ..plotting import pyplot, save_figure
 from ..progress import ProgressCallback, report, silent
 
@@ -205,7 +206,7 @@ def compute_transitions(
     report(progress, 0.3, "Rasters read")
     velocity = None
     if velocity_path:
-        rates, rate_grid = read_raster(velocity_path)
+        rates, rate_grid = read_rate_raster(velocity_path)
         velocity = align_nearest(rates, rate_grid, grid, path=velocity_path)
     names = read_class_names(class_names_path) if class_names_path else {}
     classes = None

@@ -145,9 +145,9 @@ def velocity_map(path: PathLike, bowls: Optional[PathLike] = None) -> str:
     """The velocity GeoTIFF (mm/yr) on a diverging ramp centred on zero, km axes."""
     plt = pyplot()
 
-    from ..io.geotiff import read_raster
+    from ..io.rasters import read_rate_raster
 
-    rates, grid = read_raster(_require(path))
+    rates, grid = read_rate_raster(_require(path))
     finite = rates[np.isfinite(rates)]
     if finite.size == 0:
         raise InputError("holds no valid value.", path, "give a velocity raster with data.")

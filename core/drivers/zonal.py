@@ -1,9 +1,11 @@
 """Zonal statistics of subsidence rates over polygons (counties, mining concessions) and the
 mining-consistency test of paper 000 (fig. 4) made quantitative.
 
-Rates come from a velocity GeoTIFF (mm/yr, one value per pixel) or from a point layer's rate
-field (``VEL``, mm/yr). Subsidence is negative: a value is *subsiding* when it is at or below
-``threshold`` (e.g. -10 mm/yr).
+Rates come from a velocity raster (mm/yr, one value per pixel: GeoTIFF, MintPy velocity.h5,
+radar-coordinate products geocoded on the fly) or from a point layer's rate field (``VEL``,
+mm/yr), read in row blocks and point chunks (each polygon's window, never the whole raster).
+Subsidence is negative: a value is *subsiding* when it is at or below ``threshold`` (e.g.
+-10 mm/yr).
 
 Mining consistency: over all valid pixels (or points) of the rate data,
 
@@ -19,14 +21,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ..atomic import atomic_output, check_outputs, csv_output
+from ..blocks import row_blocks
+from ..conventions import DEFAULT_MEMORY_BUDGET_MB
+from ..crs import pyproj_crs
 from ..errors import InputError
 from ..grid import Grid
-from ..io.geotiff import read_raster
+from ..io.rasters import RasterSource, open_rate_raster
 from ..io.vector import field_names, open_vector
 from ..options import Options, option
 from ..progress import ProgressCallback, report, silent
@@ -47,6 +52,12 @@ class ZonalOptions(Options):
         (10.0, 50.0, 90.0), help="Percentiles of the rate reported per polygon", unit="%"
     )
     rate_field: str = option("VEL", help="Rate field of a point layer, in mm/yr")
+    memory_mb: float = option(
+        DEFAULT_MEMORY_BUDGET_MB,
+        help="Raster blocks and point chunks read at a time",
+        unit="MiB",
+        minimum=0.001,
+    )
 
 
 # ----------------------------------------------------------------------------- polygons
@@ -246,10 +257,24 @@ def enrichment(
     ``unit`` is the area of one element (km2 per pixel) or 1 for point counts.
     """
     subsiding = subsiding & valid
-    total = np.count_nonzero(valid) * unit
-    mining = np.count_nonzero(valid & inside) * unit
-    sub_total = np.count_nonzero(subsiding) * unit
-    sub_in = np.count_nonzero(subsiding & inside) * unit
+    return enrichment_from_counts(
+        np.count_nonzero(valid),
+        np.count_nonzero(valid & inside),
+        np.count_nonzero(subsiding),
+        np.count_nonzero(subsiding & inside),
+        unit,
+    )
+
+
+def enrichment_from_counts(
+    valid: float, valid_inside: float, subsiding: float, subsiding_inside: float, unit: float
+) -> Dict[str, float]:
+    """:func:`enrichment` from its four counts (elements valid, valid inside the mines,
+    subsiding, subsiding inside), each an area once multiplied by ``unit``."""
+    total = valid * unit
+    mining = valid_inside * unit
+    sub_total = subsiding * unit
+    sub_in = subsiding_inside * unit
     nan = float("nan")
     share_in = sub_in / sub_total if sub_total else nan
     area_fraction = mining / total if total else nan
@@ -280,57 +305,121 @@ class ZonalResult:
 
 @dataclass
 class RateData:
-    """Rates to summarise: a raster (values, grid) or points (x, y, values)."""
+    """Rates to summarise, read in blocks: a raster (:class:`~core.io.rasters.RasterSource`)
+    or a point layer's ``rate_field`` (read in chunks)."""
 
-    values: np.ndarray
     wkt: Optional[str]
-    grid: Optional[Grid] = None
-    x: Optional[np.ndarray] = None
-    y: Optional[np.ndarray] = None
-    path: str = ""
+    path: str
+    raster: Optional[RasterSource] = None
+    rate_field: str = "VEL"
+    memory_mb: float = DEFAULT_MEMORY_BUDGET_MB
 
     @property
     def is_raster(self) -> bool:
-        return self.grid is not None
+        return self.raster is not None
+
+    @property
+    def grid(self) -> Optional[Grid]:
+        return self.raster.grid if self.raster is not None else None
+
+    def point_chunks(self) -> Iterator[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(x, y, rate) of the points, chunk by chunk."""
+        from ..io.point_layers import read_point_chunks
+
+        size = max(1, int(self.memory_mb * 2**20 // 64))
+        for chunk in read_point_chunks(
+            self.path, [self.rate_field], dates=False, chunk_points=size
+        ):
+            yield chunk.x, chunk.y, np.asarray(chunk.fields[self.rate_field], float)
+
+    def window_blocks(self, r0: int, r1: int, c0: int, c1: int):
+        """(row0, row1, values) of the raster window rows [r0, r1), columns [c0, c1), in
+        row blocks of the memory budget."""
+        for rows in row_blocks(r1 - r0, 32 * (c1 - c0), self.memory_mb):
+            a, b = r0 + rows.start, r0 + rows.stop
+            yield a, b, self.raster.read((a, b, c0, c1))
 
 
 def load_rates(
-    velocity: Optional[PathLike] = None, points: Optional[PathLike] = None, rate_field: str = "VEL"
+    velocity: Optional[PathLike] = None,
+    points: Optional[PathLike] = None,
+    rate_field: str = "VEL",
+    memory_mb: float = DEFAULT_MEMORY_BUDGET_MB,
 ) -> RateData:
-    """Rates (mm/yr) from a velocity raster or a point layer's ``rate_field``."""
+    """Rates (mm/yr) from a velocity raster (GeoTIFF, MintPy velocity.h5) or a point layer's
+    ``rate_field``; nothing is read yet but the layout."""
     if (velocity is None) == (points is None):
         raise InputError("give either a velocity raster or a point layer (exactly one).")
     if velocity is not None:
-        values, grid = read_raster(velocity)
-        return RateData(values.astype(float), grid.crs_wkt() or None, grid=grid, path=str(velocity))
-    from ..io.point_layers import read_points
+        raster = open_rate_raster(velocity)
+        return RateData(raster.grid.crs_wkt() or None, str(velocity), raster, memory_mb=memory_mb)
+    from ..io.point_layers import point_layer_crs
+    from ..io.vector import field_names, open_vector
 
-    layer = read_points(points, dates=False)
-    if rate_field not in layer.fields:
+    dataset, layer = open_vector(points, expected="a point layer (GeoPackage)")
+    names = field_names(layer)
+    if rate_field not in names:
         raise InputError(
-            f"has no '{rate_field}' field (fields: {', '.join(layer.fields)}).",
+            f"has no '{rate_field}' field (fields: {', '.join(names)}).",
             points,
             "choose the field that holds the rate in mm/yr.",
         )
+    epsg, wkt = point_layer_crs(points)
+    crs = pyproj_crs(epsg, wkt)
     return RateData(
-        np.asarray(layer.fields[rate_field], float),
-        layer.crs_wkt(),
-        x=layer.x,
-        y=layer.y,
-        path=str(points),
+        crs.to_wkt() if crs is not None else None,
+        str(points),
+        rate_field=rate_field,
+        memory_mb=memory_mb,
     )
 
 
-def _inside(rates: RateData, geometry) -> Tuple[np.ndarray, Tuple]:
-    """Values inside ``geometry`` (rate CRS) and how to find them again."""
+def _inside(rates: RateData, geometry) -> np.ndarray:
+    """The rates inside ``geometry`` (rate CRS): a raster window read in row blocks."""
+    window = polygon_window_mask(geometry, rates.grid)
+    if window is None:
+        return np.array([])
+    r0, r1, c0, c1, mask = window
+    parts = [values[mask[a - r0 : b - r0]] for a, b, values in rates.window_blocks(r0, r1, c0, c1)]
+    return np.concatenate(parts) if parts else np.array([])
+
+
+def _point_values_inside(rates: RateData, geometries: Sequence) -> List[np.ndarray]:
+    """The rates of the points inside each geometry, the layer read once in chunks."""
+    found: List[List[np.ndarray]] = [[] for _ in geometries]
+    for x, y, values in rates.point_chunks():
+        for k, geometry in enumerate(geometries):
+            found[k].append(values[points_in_polygon(geometry, x, y)])
+    return [np.concatenate(parts) if parts else np.array([]) for parts in found]
+
+
+def _mining_measures(
+    rates: RateData, mine_geoms: Sequence, threshold: float, unit_km2: Optional[float]
+) -> Dict[str, float]:
+    """:func:`enrichment` over every block of the rates (counts add up block by block)."""
+    counts = np.zeros(4)  # valid, valid inside, subsiding, subsiding inside
+
+    def add(values: np.ndarray, inside: np.ndarray) -> None:
+        valid = np.isfinite(values)
+        subsiding = valid & (np.nan_to_num(values, nan=np.inf) <= threshold)
+        counts[:] += [
+            np.count_nonzero(valid),
+            np.count_nonzero(valid & inside),
+            np.count_nonzero(subsiding),
+            np.count_nonzero(subsiding & inside),
+        ]
+
     if rates.is_raster:
-        window = polygon_window_mask(geometry, rates.grid)
-        if window is None:
-            return np.array([]), None
-        r0, r1, c0, c1, mask = window
-        return rates.values[r0:r1, c0:c1][mask], window
-    inside = points_in_polygon(geometry, rates.x, rates.y)
-    return rates.values[inside], inside
+        grid = rates.grid
+        for a, b, values in rates.window_blocks(0, grid.length, 0, grid.width):
+            add(values, union_mask(mine_geoms, grid.window(a, b, 0, grid.width)))
+    else:
+        for x, y, values in rates.point_chunks():
+            inside = np.zeros(len(values), dtype=bool)
+            for g in mine_geoms:
+                inside |= points_in_polygon(g, x, y)
+            add(values, inside)
+    return enrichment_from_counts(*counts, unit=unit_km2 if unit_km2 else 1.0)
 
 
 def compute_zonal(
@@ -344,9 +433,11 @@ def compute_zonal(
     options = options or ZonalOptions()
     unit_km2 = rates.grid.pixel_area / 1e6 if rates.is_raster else None
     geometries = polygons.in_crs(rates.wkt)
+    if not rates.is_raster:
+        inside = _point_values_inside(rates, geometries)
     stats = []
     for index, geometry in enumerate(geometries):
-        values, _ = _inside(rates, geometry)
+        values = _inside(rates, geometry) if rates.is_raster else inside[index]
         row = rate_statistics(values, options.threshold, options.percentiles, unit_km2)
         row["area_km2"] = geometry.GetArea() / 1e6
         stats.append(row)
@@ -354,17 +445,19 @@ def compute_zonal(
     measures = None
     if mining is not None:
         mine_geoms = mining.in_crs(rates.wkt)
-        valid = np.isfinite(rates.values)
-        subsiding = valid & (np.nan_to_num(rates.values, nan=np.inf) <= options.threshold)
-        if rates.is_raster:
-            inside = union_mask(mine_geoms, rates.grid)
-        else:
-            inside = np.zeros(len(rates.values), dtype=bool)
-            for g in mine_geoms:
-                inside |= points_in_polygon(g, rates.x, rates.y)
-        measures = enrichment(subsiding, inside, valid, unit_km2 if unit_km2 else 1.0)
+        measures = _mining_measures(rates, mine_geoms, options.threshold, unit_km2)
     report(progress, 1.0, "Zonal statistics done")
     return ZonalResult(polygons.names, stats, measures, "km2" if rates.is_raster else "points")
+
+
+def _has_valid_rate(rates: RateData) -> bool:
+    if rates.is_raster:
+        grid = rates.grid
+        return any(
+            np.isfinite(values).any()
+            for _, _, values in rates.window_blocks(0, grid.length, 0, grid.width)
+        )
+    return any(np.isfinite(values).any() for _, _, values in rates.point_chunks())
 
 
 # ----------------------------------------------------------------------------- writers
@@ -451,8 +544,8 @@ def zonal_statistics(
             "give an output path for the mining-consistency table.",
         )
     polygons = read_polygons(polygons_path)
-    rates = load_rates(velocity_path, points_path, options.rate_field)
-    if not np.isfinite(rates.values).any():
+    rates = load_rates(velocity_path, points_path, options.rate_field, options.memory_mb)
+    if not _has_valid_rate(rates):
         raise InputError("holds no valid rate.", rates.path, "give a velocity with data.")
     mining = read_polygons(mining_path) if mining_path else None
     result = compute_zonal(polygons, rates, options, mining, progress)

@@ -40,10 +40,13 @@ def open_raster(path: PathLike):
 
 
 def grid_of(ds) -> Grid:
-    """The :class:`Grid` of an open GDAL dataset (EPSG when it has one, else WKT)."""
+    """The :class:`Grid` of an open GDAL dataset (EPSG when it has one, else WKT); a radar
+    grid (pixel coordinates) when it has neither a geotransform nor a CRS."""
     from osgeo import osr
 
     wkt = ds.GetProjection()
+    if not wkt and ds.GetGeoTransform(can_return_null=True) is None:
+        return Grid.radar_coordinates(ds.RasterXSize, ds.RasterYSize)
     epsg = None
     if wkt:
         srs = osr.SpatialReference(wkt=wkt)
@@ -127,7 +130,8 @@ def write_geotiff(
         ds = gdal.GetDriverByName("GTiff").Create(
             str(temp), grid.width, grid.length, data.shape[0], gdal_type, options
         )
-        ds.SetGeoTransform(grid.geotransform)
+        if not grid.radar:
+            ds.SetGeoTransform(grid.geotransform)
         wkt = grid.crs_wkt()
         if wkt:
             ds.SetProjection(wkt)

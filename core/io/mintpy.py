@@ -357,6 +357,14 @@ class IfgramStack:
         )
 
     @property
+    def locator(self):
+        """Where the pixels lie on the map (:func:`core.io.lookup.pixel_locator`): the grid,
+        or for a stack in radar coordinates its lookup tables (geometryRadar.h5 beside it)."""
+        from .lookup import LOOKUP_ATTRIBUTE, pixel_locator
+
+        return pixel_locator(self.path, self.grid, self.attrs.get(LOOKUP_ATTRIBUTE))
+
+    @property
     def num_pairs(self) -> int:
         return len(self.pairs)
 

@@ -261,55 +261,145 @@ def read_points(
     Columns are read in bulk through GDAL's Arrow stream (GDAL >= 3.6), a million points in
     about a second, else feature by feature with fields taken by index. Raises InputError
     naming the file when it is missing or unreadable or lacks a named field.
+    :func:`read_point_chunks` reads the same in chunks of bounded size.
     """
     dataset, lyr = open_vector(path, layer, "a point layer (GeoPackage)")
-    names = field_names(lyr)
-    if fields is None:
-        wanted = [n for n in names if not DATE_FIELD.match(n)]
-    else:
-        wanted = list(dict.fromkeys(fields))
-        missing = [n for n in wanted if n not in names]
-        if missing:
-            listed = ", ".join(names[:12]) + ("..." if len(names) > 12 else "")
-            raise InputError(
-                f"has no field '{missing[0]}' (fields: {listed}).",
-                path,
-                "choose a field the layer has (the rate is VEL in our point layers).",
-            )
-    date_names = [n for n in names if DATE_FIELD.match(n)] if dates else []
-    layer_dates = [parse_yyyymmdd(n[1:]) for n in date_names]
-    epsg, wkt = crs_of(lyr.GetSpatialRef())
-    read = wanted + [n for n in date_names if n not in wanted]
-    bulk = _read_arrow(lyr, read, names) if hasattr(lyr, "GetArrowStreamAsNumPy") else None
-    if bulk is None:  # GDAL < 3.6, or a stream that came back short
-        lyr.SetIgnoredFields([n for n in names if n not in read])
-        lyr.ResetReading()
-        bulk = _read_features(lyr, [names.index(n) for n in read])
-    x, y, columns = bulk
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    values = {n: _as_field(column[keep]) for n, column in zip(read, columns, strict=True)}
-    order = np.argsort(layer_dates, kind="stable")
-    displacement = np.column_stack([values[date_names[i]] for i in order]) if date_names else None
-    if isinstance(target_crs, str) and not target_crs.strip():
-        target_crs = None  # an unknown target, e.g. Grid.crs_wkt() of a grid without CRS
-    if target_crs is not None and (epsg or wkt):
-        from pyproj import CRS
+    plan = _ReadPlan.make(lyr, path, fields, dates)
+    return plan.read(lyr, target_crs)
 
-        source, target = pyproj_crs(epsg, wkt), CRS.from_user_input(target_crs)
-        if source != target:
-            x, y = transform_xy(x, y, source, target)
-            epsg = target.to_epsg()
-            wkt = None if epsg else target.to_wkt()
-    return PointSeries(
-        x,
-        y,
-        epsg,
-        [layer_dates[i] for i in order],
-        np.empty((len(x), 0)) if displacement is None else displacement.astype(float),
-        {n: values[n] for n in wanted},
-        wkt,
-    )
+
+def point_layer_crs(
+    path: PathLike, fields: Sequence[str] = (), *, layer: Optional[str] = None
+) -> Tuple[Optional[int], Optional[str]]:
+    """(EPSG, WKT) of a point layer, as :func:`read_points` would give them, without reading
+    its features; InputError naming the file when it lacks one of ``fields``."""
+    dataset, lyr = open_vector(path, layer, "a point layer (GeoPackage)")
+    plan = _ReadPlan.make(lyr, path, fields, False)
+    return plan.epsg, plan.wkt
+
+
+#: features per chunk of :func:`read_point_chunks` by default
+CHUNK_POINTS = 100_000
+
+
+def read_point_chunks(
+    path: PathLike,
+    fields: Optional[Sequence[str]] = None,
+    target_crs=None,
+    *,
+    layer: Optional[str] = None,
+    dates: bool = True,
+    chunk_points: int = CHUNK_POINTS,
+) -> Iterator[PointSeries]:
+    """:func:`read_points` in chunks of at most ``chunk_points`` features (consecutive
+    feature-id ranges, in the layer's order), so layers of any size stream through bounded
+    memory: the chunks together hold exactly what :func:`read_points` returns."""
+    dataset, lyr = open_vector(path, layer, "a point layer (GeoPackage)")
+    plan = _ReadPlan.make(lyr, path, fields, dates)
+    ids = _feature_ids(lyr, plan.names)
+    if not len(ids):
+        yield plan.read(lyr, target_crs)
+        return
+    for start in range(0, len(ids), max(1, int(chunk_points))):
+        first, last = ids[start], ids[min(start + chunk_points, len(ids)) - 1]
+        lyr.SetAttributeFilter(f"FID >= {int(first)} AND FID <= {int(last)}")
+        try:
+            yield plan.read(lyr, target_crs)
+        finally:
+            lyr.SetAttributeFilter(None)
+
+
+def _feature_ids(lyr, names: Sequence[str]) -> np.ndarray:
+    """The sorted feature ids of a layer (8 bytes a feature; geometry and fields not read)."""
+    lyr.SetIgnoredFields(list(names) + ["OGR_GEOMETRY"])
+    lyr.ResetReading()
+    ids = None
+    if hasattr(lyr, "GetArrowStreamAsNumPy"):
+        try:
+            parts = [
+                np.array(batch[next(iter(batch))], dtype=np.int64)
+                for batch in lyr.GetArrowStreamAsNumPy(options=["INCLUDE_FID=YES"])
+            ]
+            ids = np.concatenate(parts) if parts else np.array([], np.int64)
+        except RuntimeError:
+            ids = None
+    if ids is None or len(ids) != lyr.GetFeatureCount():
+        lyr.ResetReading()
+        ids = np.array([feature.GetFID() for feature in lyr], dtype=np.int64)
+    lyr.SetIgnoredFields([])
+    return np.sort(ids)
+
+
+@dataclass
+class _ReadPlan:
+    """What :func:`read_points` reads from a layer: the fields, the date fields, the CRS."""
+
+    path: PathLike
+    names: List[str]  # every field of the layer
+    wanted: List[str]
+    date_names: List[str]
+    layer_dates: List[dt.date]
+    epsg: Optional[int]
+    wkt: Optional[str]
+
+    @classmethod
+    def make(cls, lyr, path, fields, dates: bool) -> "_ReadPlan":
+        names = field_names(lyr)
+        if fields is None:
+            wanted = [n for n in names if not DATE_FIELD.match(n)]
+        else:
+            wanted = list(dict.fromkeys(fields))
+            missing = [n for n in wanted if n not in names]
+            if missing:
+                listed = ", ".join(names[:12]) + ("..." if len(names) > 12 else "")
+                raise InputError(
+                    f"has no field '{missing[0]}' (fields: {listed}).",
+                    path,
+                    "choose a field the layer has (the rate is VEL in our point layers).",
+                )
+        date_names = [n for n in names if DATE_FIELD.match(n)] if dates else []
+        layer_dates = [parse_yyyymmdd(n[1:]) for n in date_names]
+        epsg, wkt = crs_of(lyr.GetSpatialRef())
+        return cls(path, names, wanted, date_names, layer_dates, epsg, wkt)
+
+    def read(self, lyr, target_crs) -> PointSeries:
+        """The features the layer's current filter selects."""
+        read = self.wanted + [n for n in self.date_names if n not in self.wanted]
+        bulk = _read_arrow(lyr, read, self.names) if hasattr(lyr, "GetArrowStreamAsNumPy") else None
+        if bulk is None:  # GDAL < 3.6, or a stream that came back short
+            lyr.SetIgnoredFields([n for n in self.names if n not in read])
+            lyr.ResetReading()
+            bulk = _read_features(lyr, [self.names.index(n) for n in read])
+        x, y, columns = bulk
+        keep = np.isfinite(x) & np.isfinite(y)
+        x, y = x[keep], y[keep]
+        values = {n: _as_field(column[keep]) for n, column in zip(read, columns, strict=True)}
+        order = np.argsort(self.layer_dates, kind="stable")
+        displacement = (
+            np.column_stack([values[self.date_names[i]] for i in order])
+            if self.date_names
+            else None
+        )
+        epsg, wkt = self.epsg, self.wkt
+        if isinstance(target_crs, str) and not target_crs.strip():
+            target_crs = None  # an unknown target, e.g. Grid.crs_wkt() of a grid without CRS
+        if target_crs is not None and (epsg or wkt):
+            from pyproj import CRS
+
+            source, target = pyproj_crs(epsg, wkt), CRS.from_user_input(target_crs)
+            if source != target:
+                x, y = transform_xy(x, y, source, target)
+                epsg = target.to_epsg()
+                wkt = None if epsg else target.to_wkt()
+        return PointSeries(
+            x,
+            y,
+            epsg,
+            [self.layer_dates[i] for i in order],
+            np.empty((len(x), 0)) if displacement is None else displacement.astype(float),
+            {n: values[n] for n in self.wanted},
+            wkt,
+        )
 
 
 #: fields read per Arrow pass: GDAL 3.6's GeoPackage stream returns no rows at all beyond

@@ -273,10 +273,13 @@ def baseline_selection(
     return reasons
 
 
-def aoi_window(grid: Grid, aoi: Optional[Extent], source: PathLike = None) -> Tuple[slice, slice]:
-    """Row and column slices of ``grid`` covered by ``aoi`` (whole grid when None)."""
+def aoi_window(grid, aoi: Optional[Extent], source: PathLike = None) -> Tuple[slice, slice]:
+    """Row and column slices of ``grid`` covered by ``aoi`` (whole grid when None); ``grid``
+    may be a stack's lookup tables (radar coordinates, ``aoi`` in longitude/latitude)."""
     if aoi is None:
         return slice(0, grid.length), slice(0, grid.width)
+    if not isinstance(grid, Grid):
+        return grid.window(aoi, source)
     xmin, ymin, xmax, ymax = aoi
     x0, y0, x1, y1 = grid.extent
     if xmax <= x0 or xmin >= x1 or ymax <= y0 or ymin >= y1:
@@ -304,7 +307,7 @@ def mean_coherence(
             stack.path,
             "ingest the stack with its coherence rasters.",
         )
-    rows, cols = aoi_window(stack.grid, aoi, stack.path)
+    rows, cols = aoi_window(stack.locator if aoi else stack.grid, aoi, stack.path)
     length = rows.stop - rows.start
     total = np.zeros(stack.num_pairs)
     count = np.zeros(stack.num_pairs)

@@ -33,6 +33,7 @@ from ..dates import format_yyyymmdd
 from ..errors import InputError
 from ..grid import Grid
 from ..io.geotiff import write_geotiff
+from ..io.lookup import LOOKUP_ATTRIBUTE, find_lookup
 from ..io.mintpy import (
     open_h5,
     read_attrs,
@@ -284,6 +285,9 @@ def estimate_velocity(
         "END_DATE": format_yyyymmdd(dates[-1]),
         "SOURCE": Path(timeseries_path).name,
     }
+    lookup = find_lookup(timeseries_path, attrs.get(LOOKUP_ATTRIBUTE)) if grid.radar else None
+    if lookup is not None:  # radar-coordinate outputs name their lookup tables for geocoding
+        tif_meta[LOOKUP_ATTRIBUTE] = str(lookup)
     # every output appears together, after the last cancel check, or none does
     with atomic_outputs(*written.values()) as temps:
         temp = dict(zip(written, temps, strict=True))
@@ -350,6 +354,8 @@ def estimate_velocity(
                 cos, sin = params[names.index("annual_cos")], params[names.index("annual_sin")]
                 extra["annualAmplitude"] = np.hypot(cos, sin)
             h5_attrs = {k: v for k, v in attrs.items() if k not in ("FILE_TYPE", "UNIT")}
+            if lookup is not None:
+                h5_attrs[LOOKUP_ATTRIBUTE] = str(lookup)
             h5_attrs.update(
                 {
                     "START_DATE": format_yyyymmdd(dates[0]),

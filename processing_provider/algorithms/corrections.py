@@ -118,8 +118,8 @@ class ReferencePoint(SubsidenceAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         path = self.parameterAsFile(parameters, self.INPUT, context)
-        stack = self.run_core(feedback, lambda p, progress: IfgramStack.open(p), path)
-        crs = grid_crs(stack.grid)
+        locator = self.run_core(feedback, lambda p, progress: IfgramStack.open(p).locator, path)
+        crs = grid_crs(locator)
         radius = self.parameterAsInt(parameters, self.RADIUS, context)
         points = []
         if parameters.get(self.REFERENCE):
@@ -139,7 +139,7 @@ class ReferencePoint(SubsidenceAlgorithm):
         if points:
             areas = []
             for x, y in points:
-                row, col = stack.grid.rowcol(x, y)
+                row, col = locator.rowcol(x, y)
                 areas.append((int(row), int(col), radius if len(points) > 1 else 0))
         closure = None
         closure_path = self.parameterAsFile(parameters, self.LOOP_CLOSURE, context)

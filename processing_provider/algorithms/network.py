@@ -213,10 +213,10 @@ class ModifyNetwork(_PairSelectionAlgorithm):
         stack_path = self.parameterAsFile(parameters, self.INPUT, context)
         aoi = None
         if parameters.get(self.AOI):
-            stack = self.run_core(
-                feedback, lambda path, progress: IfgramStack.open(path), stack_path
+            locator = self.run_core(
+                feedback, lambda path, progress: IfgramStack.open(path).locator, stack_path
             )
-            crs = grid_crs(stack.grid)
+            crs = grid_crs(locator)
             rect = self.parameterAsExtent(parameters, self.AOI, context, crs)
             if not rect.isNull():
                 aoi = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())

@@ -144,10 +144,9 @@ class SbasInversion(SubsidenceAlgorithm):
         path = self.parameterAsFile(parameters, self.INPUT, context)
         reference = None
         if parameters.get(self.REFERENCE):
-            stack = self.run_core(feedback, lambda p, progress: IfgramStack.open(p), path)
-            crs = grid_crs(stack.grid)
-            point = self.parameterAsPoint(parameters, self.REFERENCE, context, crs)
-            row, col = stack.grid.rowcol(point.x(), point.y())
+            locator = self.run_core(feedback, lambda p, progress: IfgramStack.open(p).locator, path)
+            point = self.parameterAsPoint(parameters, self.REFERENCE, context, grid_crs(locator))
+            row, col = locator.rowcol(point.x(), point.y())
             reference = (int(row), int(col))
         options = self.read_options(parameters, context, InversionOptions, reference_yx=reference)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)

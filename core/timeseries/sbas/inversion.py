@@ -44,6 +44,7 @@ from ...atomic import check_free_space, check_outputs
 from ...blocks import return_large_frees_to_the_system, row_blocks
 from ...conventions import DEFAULT_MEMORY_BUDGET_MB, phase_to_los
 from ...errors import InputError
+from ...io.lookup import LOOKUP_ATTRIBUTE, reference_position
 from ...io.mintpy import (
     HDF5_OVERHEAD_BYTES,
     IfgramStack,
@@ -285,8 +286,6 @@ def invert_stack(
             "REF_Y": ref_y,
             "REF_X": ref_x,
             "UNIT": "m",
-            "REF_LAT": float(stack.grid.xy(ref_y, ref_x)[1]),
-            "REF_LON": float(stack.grid.xy(ref_y, ref_x)[0]),
             "INVERSION_WEIGHT": options.weight,
             "INVERSION_MIN_NORM": "velocity" if options.min_norm_velocity else "phase",
             "INVERSION_MASK_COHERENCE": options.mask_coherence,
@@ -297,6 +296,9 @@ def invert_stack(
             "NETWORK_PART_OF_DATE": part_text,
         }
     )
+    position = reference_position(stack.path, stack.grid, attrs.get(LOOKUP_ATTRIBUTE), ref_y, ref_x)
+    if position is not None:
+        attrs.update(REF_LON=position[0], REF_LAT=position[1])
     check_free_space(
         {
             timeseries_path: timeseries_bytes(n, stack.grid.shape),
