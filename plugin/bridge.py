@@ -41,12 +41,16 @@ def grid_crs(grid) -> QgsCoordinateReferenceSystem:
 
 
 def h5_crs(path) -> QgsCoordinateReferenceSystem:
-    """CRS of a MintPy HDF5 file from its ``EPSG`` attribute; invalid for files in radar
-    coordinates (no ``EPSG``)."""
+    """CRS of the map positions of a MintPy HDF5 file: its grid's (``EPSG``, WGS 84 for
+    MintPy's degree grids), or WGS 84 for a file in radar coordinates, whose pixels are found
+    from longitude/latitude through its lookup tables."""
+    from ..core.grid import Grid
+    from ..core.io.lookup import WGS84
     from ..core.io.mintpy import read_attrs
 
-    epsg = read_attrs(path).get("EPSG", "")
-    return crs_from(int(float(epsg)) if epsg not in ("", "None") else None)
+    attrs = {"WIDTH": "0", "LENGTH": "0", **read_attrs(path)}  # only the CRS is needed
+    grid = Grid.from_attrs(attrs)
+    return crs_from(WGS84) if grid.radar else crs_from(grid.epsg, grid.wkt)
 
 
 def epsg_and_wkt(crs: QgsCoordinateReferenceSystem) -> Tuple[Optional[int], Optional[str]]:

@@ -8,7 +8,7 @@ from qgis.core import QgsApplication
 from qgis.gui import QgsFilterLineEdit
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction, QDockWidget, QMessageBox
+from qgis.PyQt.QtWidgets import QAction, QDockWidget, QFileDialog, QMessageBox
 
 from ..processing_provider.models import install_models
 from ..processing_provider.provider import SubsidenceProvider
@@ -49,6 +49,12 @@ class InsarSubsidencePlugin:
             lambda: self.show_dock("profile"),
         )
         self._add_action(
+            "Add a MintPy product to the map (velocity.h5, timeseries.h5...)",
+            "icon.svg",
+            self.add_mintpy_products,
+            toolbar=False,
+        )
+        self._add_action(
             "Check dependencies: optional packages and what works without them",
             "icon.svg",
             self.show_dependencies,
@@ -63,6 +69,23 @@ class InsarSubsidencePlugin:
             self.toolbar.addAction(action)
         self.actions.append(action)
         return action
+
+    def add_mintpy_products(self) -> None:
+        """Ask for MintPy HDF5 products and add them to the map (geocoded or radar)."""
+        from ..core.errors import SubsidenceError
+        from .mintpy_layers import add_mintpy_product
+
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.iface.mainWindow(),
+            "MintPy products",
+            "",
+            "MintPy HDF5 (velocity*.h5 timeseries*.h5 temporalCoherence*.h5 *.h5)",
+        )
+        for path in paths:
+            try:
+                add_mintpy_product(path)
+            except SubsidenceError as exc:
+                QMessageBox.warning(self.iface.mainWindow(), "InSAR Subsidence", str(exc))
 
     def show_dependencies(self) -> None:
         """The "Check dependencies" dialog (modal; pip runs in the background)."""

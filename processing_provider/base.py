@@ -8,6 +8,7 @@ progress callback into core and turns core errors into ``QgsProcessingException`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 from qgis.core import (
@@ -19,7 +20,11 @@ from qgis.core import (
     QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMapLayer,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterVectorDestination,
+    QgsProcessingUtils,
 )
 
 from ..core.atomic import check_outputs
@@ -97,6 +102,10 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def checkParameterValues(self, parameters, context):
+        try:
+            parameters = self.with_mintpy_layers(parameters)
+        except SubsidenceError as exc:
+            return False, str(exc)
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
@@ -143,10 +152,31 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         except SubsidenceError as exc:
             raise QgsProcessingException(str(exc)) from None
 
+    def with_mintpy_layers(self, parameters: dict) -> dict:
+        """``parameters`` with the MintPy .h5 files given for layer parameters replaced by
+        the VRTs that put them on the map (:func:`core.io.rasters.map_layer`): QGIS cannot
+        load an HDF5 product as a layer, GDAL reads the VRT. Raises the core InputError of
+        a file that is not such a product."""
+        layer_types = (
+            QgsProcessingParameterMapLayer,
+            QgsProcessingParameterMultipleLayers,
+            QgsProcessingParameterRasterLayer,
+        )
+        replaced = dict(parameters)
+        for definition in self.parameterDefinitions():
+            if isinstance(definition, layer_types) and definition.name() in replaced:
+                replaced[definition.name()] = _mintpy_as_layer(replaced[definition.name()])
+        return replaced
+
     def raster_path(self, parameters, name: str, context) -> Optional[str]:
-        """File path of a raster parameter, or None when it is not set."""
+        """File path of a raster parameter (a MintPy .h5 as its map VRT), or None when it is
+        not set."""
         if not parameters.get(name):
             return None
+        try:
+            parameters = self.with_mintpy_layers(parameters)
+        except SubsidenceError as exc:
+            raise QgsProcessingException(str(exc)) from None
         layer = self.parameterAsRasterLayer(parameters, name, context)
         if layer is None:
             raise QgsProcessingException(f"{name}: cannot load raster {parameters.get(name)}.")
@@ -193,10 +223,30 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         details.setPostProcessor(processor)
 
 
+def _mintpy_as_layer(value):
+    """A MintPy .h5 path (or a list holding some) as the path of its map VRT, written once in
+    Processing's temporary folder; any other value as it is."""
+    if isinstance(value, (list, tuple)):
+        return [_mintpy_as_layer(v) for v in value]
+    if not isinstance(value, str) or not value.lower().endswith((".h5", ".he5", ".hdf5")):
+        return value
+    if not Path(value).is_file():
+        return value
+    from ..core.io.rasters import map_layer, map_layer_folder
+
+    root = Path(QgsProcessingUtils.tempFolder()) / "mintpy_layers"
+    return str(map_layer(value, map_layer_folder(value, root)).path)
+
+
 def layer_file(algorithm, parameters, name, context) -> str:
-    """The file behind a raster or vector layer parameter (GeoPackage layer suffix dropped)."""
+    """The file behind a raster or vector layer parameter (GeoPackage layer suffix dropped; a
+    MintPy .h5 product read through its map VRT)."""
     from ..plugin.bridge import layer_file as file_of
 
+    try:
+        parameters = algorithm.with_mintpy_layers(parameters)
+    except SubsidenceError as exc:
+        raise QgsProcessingException(str(exc)) from None
     layer = algorithm.parameterAsLayer(parameters, name, context)
     if layer is None:
         raise QgsProcessingException(f"{name}: cannot load layer {parameters.get(name)}.")

@@ -48,6 +48,7 @@ from ..core.errors import InputError
 from ..core.io.point_layers import PointSeries
 from ..core.timeseries.sampling import (
     DEFAULT_RADIUS_M,
+    METRES_PER_DEGREE,
     PointTable,
     SampledSeries,
     SeriesFit,
@@ -65,7 +66,6 @@ from .map_tools import LINE_COLOURS, PointPickTool, remove_from_canvas
 from .plotting import ItemPools, timestamps
 
 FIT_MODES = ["No fit", "Linear", "Linear + annual"]
-METRES_PER_DEGREE = 111_320.0  # radius conversion for layers in geographic CRS
 MAX_CURVES = 12
 PEN_STYLES = {
     "solid": Qt.PenStyle.SolidLine,

@@ -97,5 +97,14 @@ def write_radar_copy(stack: PathLike, geometry: PathLike, folder: PathLike) -> T
         geometry_attrs,
         {"latitude": latitude, "longitude": longitude},
     )
-    _copy_rotated(stack, stack_out, grid, _radar_attrs(attrs, grid, geometry_out))
-    return stack_out, geometry_out
+    return write_radar_product(stack, geometry_out, stack_out), geometry_out
+
+
+def write_radar_product(product: PathLike, lookup: PathLike, target: PathLike) -> Path:
+    """Write ``target``: the geocoded MintPy file ``product`` (a stack, ``velocity.h5``,
+    ``timeseries.h5``...) in the radar coordinates of ``lookup`` (the geometryRadar.h5 of
+    :func:`write_radar_copy` for the same grid), naming it in LOOKUP_FILE. Returns the path."""
+    check_outputs([target], [product, lookup])
+    attrs = read_attrs(product)
+    grid = Grid.from_attrs(attrs)
+    return _copy_rotated(product, target, grid, _radar_attrs(attrs, grid, Path(lookup)))

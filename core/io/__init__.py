@@ -1,11 +1,13 @@
 """File formats read and written between the steps: GeoTIFF rasters, MintPy HDF5
 (``ifgramStack.h5``, ``geometryGeo.h5``, ``timeseries.h5``...), GeoPackage point layers with
-``DYYYYMMDD``/``VEL`` fields, vector files through OGR, ASF HyP3 products and coregistered
-SLC stacks.
+``DYYYYMMDD``/``VEL`` fields, vector files through OGR, ASF HyP3 products, coregistered SLC
+stacks, the lookup tables of radar-coordinate files, and rasters read in windows (GeoTIFF,
+MintPy products, radar products warped on the fly).
 """
 
 from .geotiff import band_names, grid_of, open_raster, read_raster, write_geotiff
 from .hyp3 import Hyp3Product, discover_products, parse_product_name, stack_attributes, unique_pairs
+from .lookup import RadarLookup, find_lookup, lookup_for, pixel_locator
 from .mintpy import (
     IfgramStack,
     Pair,
@@ -22,7 +24,16 @@ from .mintpy import (
     write_timeseries,
     write_velocity,
 )
-from .point_layers import PointSeries, date_field, point_layer_writer, read_points, write_points
+from .point_layers import (
+    PointSeries,
+    date_field,
+    point_layer_crs,
+    point_layer_writer,
+    read_point_chunks,
+    read_points,
+    write_points,
+)
+from .rasters import RasterSource, open_raster_source, open_rate_raster, read_rate_raster
 from .slc import SlcStack, read_dates_bperp, write_slc_stack
 from .vector import crs_of, field_names, open_vector
 
@@ -31,24 +42,34 @@ __all__ = [
     "IfgramStack",
     "Pair",
     "PointSeries",
+    "RadarLookup",
+    "RasterSource",
     "SlcStack",
     "TimeSeries",
     "band_names",
     "crs_of",
     "date_field",
     "discover_products",
+    "find_lookup",
     "field_names",
     "grid_of",
+    "lookup_for",
     "open_h5",
     "open_raster",
+    "open_raster_source",
+    "open_rate_raster",
     "open_vector",
     "parse_product_name",
+    "pixel_locator",
+    "point_layer_crs",
     "point_layer_writer",
     "read_attrs",
     "read_dates_bperp",
     "read_dataset",
+    "read_point_chunks",
     "read_points",
     "read_raster",
+    "read_rate_raster",
     "read_timeseries",
     "read_timeseries_dates",
     "stack_attributes",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Tuple, Union
+from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
@@ -142,21 +142,66 @@ def open_raster_source(
     )
 
 
-def _open_h5(path: Path, dataset: Optional[str]) -> RasterSource:
+def _h5_images(path: Path) -> Tuple[Dict[str, str], Dict[str, Tuple[int, ...]]]:
+    """Attributes (LENGTH/WIDTH filled in) and the shapes of the image datasets (2-D, or 3-D
+    for a time series) of a MintPy file."""
     import h5py
-    from osgeo import gdal
 
-    from .lookup import LOOKUP_ATTRIBUTE, hdf5_dataset_name, lookup_for
     from .mintpy import open_h5, read_attrs
 
     attrs = read_attrs(path)
     with open_h5(path) as f:
-        images = [
-            name
+        shapes = {
+            name: f[name].shape
             for name in f
-            if isinstance(f[name], h5py.Dataset) and f[name].ndim == 2 and f[name].size > 1
-        ]
-        shapes = {name: f[name].shape for name in images}
+            if isinstance(f[name], h5py.Dataset) and f[name].ndim in (2, 3) and f[name].size > 1
+        }
+    if "WIDTH" not in attrs and shapes:
+        first = next(iter(shapes.values()))
+        attrs.update(LENGTH=str(first[-2]), WIDTH=str(first[-1]))
+    return attrs, shapes
+
+
+def _h5_raster(
+    path: Path,
+    name: str,
+    attrs: Dict[str, str],
+    scale: float = 1.0,
+    destination: Optional[Path] = None,
+):
+    """GDAL's view of dataset ``name`` of a MintPy file on a map grid, values times
+    ``scale``: a VRT with the file's georeferencing, or for radar coordinates the virtual
+    warp onto the lookup tables' default map grid. In memory, or written at ``destination``
+    (a .vrt QGIS opens). Returns (dataset, map grid)."""
+    from osgeo import gdal
+
+    from .lookup import LOOKUP_ATTRIBUTE, hdf5_dataset_name, lookup_for
+
+    grid = Grid.from_attrs(attrs)
+    values_name = ""
+    if destination is not None:
+        values_name = str(destination.with_suffix(".values.vrt") if grid.radar else destination)
+    options = {"format": "VRT"}
+    if scale != 1.0:
+        options["scaleParams"] = [[0.0, 1.0, 0.0, scale]]
+    raster = gdal.Translate(values_name, hdf5_dataset_name(path, name), **options)
+    if not grid.radar:
+        raster.SetGeoTransform(grid.geotransform)
+        wkt = grid.crs_wkt()
+        if wkt:
+            raster.SetProjection(wkt)
+        raster.FlushCache()
+        return raster, grid
+    lookup = lookup_for(path, attrs.get(LOOKUP_ATTRIBUTE))
+    lookup.check_matches(grid, path)
+    raster.FlushCache()
+    grid = lookup.map_grid()
+    return lookup.warp(raster, grid, "nearest", np.nan, destination), grid
+
+
+def _open_h5(path: Path, dataset: Optional[str]) -> RasterSource:
+    attrs, shapes = _h5_images(path)
+    images = [n for n, shape in shapes.items() if len(shape) == 2]
     name = dataset or DEFAULT_DATASET.get(attrs.get("FILE_TYPE", ""))
     if name is None or name not in images:
         if dataset is not None or not images:
@@ -166,26 +211,14 @@ def _open_h5(path: Path, dataset: Optional[str]) -> RasterSource:
                 "give a MintPy product with that dataset (velocity.h5, temporalCoherence.h5...).",
             )
         name = images[0]
-    if "WIDTH" not in attrs:
-        attrs.update(LENGTH=str(shapes[name][0]), WIDTH=str(shapes[name][1]))
-    grid = Grid.from_attrs(attrs)
-    if grid.shape != shapes[name]:
+    expected = (int(attrs["LENGTH"]), int(attrs["WIDTH"]))
+    if expected != tuple(shapes[name]):
         raise InputError(
-            f"its dataset '{name}' is {shapes[name]}, its LENGTH/WIDTH say {grid.shape}.",
+            f"its dataset '{name}' is {shapes[name]}, its LENGTH/WIDTH say {expected}.",
             path,
             "the file is inconsistent: write it again with the step that made it.",
         )
-    raster = gdal.Translate("", hdf5_dataset_name(path, name), format="VRT")
-    if grid.radar:
-        lookup = lookup_for(path, attrs.get(LOOKUP_ATTRIBUTE))
-        lookup.check_matches(grid, path)
-        grid = lookup.map_grid()
-        raster = lookup.warp(raster, grid, "nearest", np.nan)
-    else:
-        raster.SetGeoTransform(grid.geotransform)
-        wkt = grid.crs_wkt()
-        if wkt:
-            raster.SetProjection(wkt)
+    raster, grid = _h5_raster(path, name, attrs)
     unit = attrs.get("UNIT", "m/year" if attrs.get("FILE_TYPE") == "velocity" else "")
     return RasterSource(path, raster, grid, 1, 1.0, name, unit)
 
@@ -205,3 +238,84 @@ def read_rate_raster(path: PathLike) -> Tuple[np.ndarray, Grid]:
     that need every pixel at once (connected bowls, transitions)."""
     source = open_rate_raster(path)
     return source.read(), source.grid
+
+
+class MapLayerFile(NamedTuple):
+    """A raster QGIS opens for one dataset of a MintPy product: its file, a layer name and the
+    style it gets (a kind of ``plugin.styling.style_layer``)."""
+
+    path: Path
+    name: str
+    style: str
+
+
+#: what of a MintPy product goes onto the map: dataset -> (description, unit, scale, style;
+#: no style = QGIS's default grey)
+MAP_DATASETS = {
+    "velocity": ("LOS velocity (mm/yr)", "mm/yr", 1000.0, "velocity"),
+    "velocityVertical": ("vertical velocity (mm/yr)", "mm/yr", 1000.0, "velocity"),
+    "velocityStd": ("LOS velocity standard deviation (mm/yr)", "mm/yr", 1000.0, "velocity"),
+    "temporalCoherence": ("temporal coherence", "", 1.0, ""),
+    "timeseries": ("LOS displacement (mm)", "mm", 1000.0, "displacement"),
+}
+
+
+def map_layer_folder(path: PathLike, root: PathLike) -> Path:
+    """The folder under ``root`` that holds the map VRTs of MintPy product ``path``: one per
+    file and version (its resolved path and modification time), so a product is put on the
+    map once and a product written again gets fresh VRTs."""
+    import hashlib
+
+    path = Path(path).resolve()
+    key = f"{path}|{path.stat().st_mtime_ns}".encode()
+    return Path(root) / f"{path.stem}_{hashlib.sha1(key).hexdigest()[:12]}"
+
+
+def write_map_layers(path: PathLike, folder: PathLike) -> List[MapLayerFile]:
+    """VRT files in ``folder`` that put the datasets of a MintPy product (``velocity.h5``,
+    ``timeseries.h5``, ``temporalCoherence.h5``, ours or MintPy's; geocoded, or in radar
+    coordinates warped through their lookup tables) onto the map in the toolkit's units:
+    rates in mm/yr, a time series in mm with one band per date named YYYYMMDD (as the
+    time-series dock reads dated bands). Nothing is exported: the VRTs read the HDF5 file.
+    Layers that are already in ``folder`` are reused. InputError names the file when it holds
+    none of those datasets."""
+    path, folder = Path(path), Path(folder)
+    attrs, shapes = _h5_images(path)
+    wanted = [n for n in MAP_DATASETS if n in shapes]
+    if not wanted:
+        raise InputError(
+            f"holds none of {', '.join(MAP_DATASETS)} (found: {', '.join(shapes) or 'none'}).",
+            path,
+            "give a MintPy velocity.h5, timeseries.h5 or temporalCoherence.h5.",
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    layers = []
+    for name in wanted:
+        description, unit, scale, style = MAP_DATASETS[name]
+        destination = folder / f"{path.stem}_{name}.vrt"
+        layers.append(MapLayerFile(destination, f"{path.stem} {description}", style))
+        if destination.is_file():
+            continue
+        raster, _ = _h5_raster(path, name, attrs, scale, destination)
+        if name == "timeseries":
+            from ..dates import format_yyyymmdd
+            from .mintpy import read_timeseries_dates
+
+            labels = [format_yyyymmdd(d) for d in read_timeseries_dates(path)]
+        else:
+            labels = [description] * raster.RasterCount
+        for index, label in enumerate(labels, start=1):
+            band = raster.GetRasterBand(index)
+            band.SetDescription(label)
+            band.SetUnitType(unit)
+            band.SetNoDataValue(float("nan"))
+        raster.FlushCache()
+        raster = None
+    return layers
+
+
+def map_layer(path: PathLike, folder: PathLike) -> MapLayerFile:
+    """The main map layer of a MintPy product (:func:`write_map_layers`): the LOS velocity of
+    ``velocity.h5``, the series of ``timeseries.h5``, the coherence of
+    ``temporalCoherence.h5`` — what a step asking for a raster reads of the file."""
+    return write_map_layers(path, folder)[0]

@@ -1,8 +1,9 @@
 """Time series: SBAS inversion of an interferogram stack, persistent scatterers from an SLC
-stack, the velocity of a series, the one rate fit every step uses, and series sampled at a map
-position.
+stack, the velocity of a series, the one rate fit every step uses, series sampled at a map
+position, and the geocoding of radar-coordinate products.
 """
 
+from .geocode import GeocodeOptions, GeocodeResult, Resampling, geocode
 from .homogeneous_pixels import HomogeneousPixels, adaptive_average, homogeneous_pixels
 from .psinsar import PsOptions, PsResult, run_psinsar
 from .rate_fit import fit_design, linear_rate, rate_design
@@ -19,12 +20,15 @@ from .sbas import InversionOptions, InversionResult, invert_stack
 from .velocity import VelocityOptions, VelocityOutputs, VelocityResult, estimate_velocity
 
 __all__ = [
+    "GeocodeOptions",
+    "GeocodeResult",
     "HomogeneousPixels",
     "InversionOptions",
     "InversionResult",
     "PointTable",
     "PsOptions",
     "PsResult",
+    "Resampling",
     "SampledSeries",
     "SeriesFit",
     "VelocityOptions",
@@ -34,6 +38,7 @@ __all__ = [
     "estimate_velocity",
     "fit_design",
     "fit_series",
+    "geocode",
     "homogeneous_pixels",
     "invert_stack",
     "linear_rate",

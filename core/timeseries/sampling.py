@@ -184,25 +184,75 @@ def _quiet_nan_warnings():
         yield
 
 
+#: metres per degree of latitude (and of longitude at the equator), for radii on WGS 84 grids
+METRES_PER_DEGREE = 111_320.0
+
+
+def _metres_per_unit(grid, y: float) -> Tuple[float, float]:
+    """Ground metres per grid unit along x and y at latitude ``y`` (1, 1 for projected
+    grids; degrees of longitude shrink with the cosine of the latitude)."""
+    from ..crs import pyproj_crs
+
+    crs = pyproj_crs(grid.epsg, grid.wkt)
+    if crs is None or not crs.is_geographic:
+        return 1.0, 1.0
+    return METRES_PER_DEGREE * max(np.cos(np.deg2rad(y)), 1e-6), METRES_PER_DEGREE
+
+
 def pixels_within(grid, x: float, y: float, radius: float) -> Tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of the pixels whose centre lies within ``radius`` of (x, y).
+    """Row and column indices of the pixels whose centre lies within ``radius`` metres of
+    (x, y) (in the grid's CRS; degrees of a geographic grid are turned into metres).
 
     Falls back to the pixel containing (x, y). Empty when (x, y) is outside the grid.
     """
-    reach_cols = int(np.ceil(radius / abs(grid.x_step))) + 1
-    reach_rows = int(np.ceil(radius / abs(grid.y_step))) + 1
+    along_x, along_y = _metres_per_unit(grid, y)
+    reach_cols = int(np.ceil(radius / (abs(grid.x_step) * along_x))) + 1
+    reach_rows = int(np.ceil(radius / (abs(grid.y_step) * along_y))) + 1
     row0, col0 = (int(v) for v in grid.rowcol(x, y))
     rows, cols = np.mgrid[
         row0 - reach_rows : row0 + reach_rows + 1, col0 - reach_cols : col0 + reach_cols + 1
     ]
     rows, cols = rows.ravel(), cols.ravel()
     px, py = grid.xy(rows, cols)
-    inside = grid.contains(rows, cols) & (np.hypot(px - x, py - y) <= radius)
+    distance = np.hypot((px - x) * along_x, (py - y) * along_y)
+    inside = grid.contains(rows, cols) & (distance <= radius)
     if not inside.any():
         if not grid.contains(row0, col0):
             return np.array([], int), np.array([], int)
         return np.array([row0]), np.array([col0])
     return rows[inside], cols[inside]
+
+
+def radar_pixels_within(lookup, lon: float, lat: float, radius: float):
+    """Row and column indices of the radar pixels whose centre (from the lookup tables) lies
+    within ``radius`` metres of (``lon``, ``lat``); else the nearest pixel; empty outside the
+    area the tables cover."""
+    row0, col0 = lookup.rowcol(lon, lat)
+    if row0 < 0:
+        return np.array([], int), np.array([], int)
+    # the local pixel spacing sets how far to look
+    near_lon, near_lat = lookup.xy(
+        np.array([row0, min(row0 + 1, lookup.length - 1), row0]),
+        np.array([col0, col0, min(col0 + 1, lookup.width - 1)]),
+    )
+    along_x = METRES_PER_DEGREE * max(np.cos(np.deg2rad(lat)), 1e-6)
+    steps = np.hypot(
+        (near_lon[1:] - near_lon[0]) * along_x, (near_lat[1:] - near_lat[0]) * METRES_PER_DEGREE
+    )
+    steps = np.where(np.isfinite(steps) & (steps > 0), steps, radius or 1.0)
+    reach_rows = int(np.ceil(radius / steps[0])) + 1
+    reach_cols = int(np.ceil(radius / steps[1])) + 1
+    rows, cols = np.mgrid[
+        row0 - reach_rows : row0 + reach_rows + 1, col0 - reach_cols : col0 + reach_cols + 1
+    ]
+    rows, cols = rows.ravel(), cols.ravel()
+    inside = lookup.contains(rows, cols)
+    rows, cols = rows[inside], cols[inside]
+    px, py = lookup.xy(rows, cols)
+    near = np.hypot((px - lon) * along_x, (py - lat) * METRES_PER_DEGREE) <= radius
+    if not near.any():
+        return np.array([row0]), np.array([col0])
+    return rows[near], cols[near]
 
 
 def _outside(path: PathLike, x: float, y: float) -> InputError:
@@ -216,16 +266,24 @@ def _outside(path: PathLike, x: float, y: float) -> InputError:
 def sample_timeseries_h5(
     path: PathLike, x: float, y: float, radius: float = DEFAULT_RADIUS_M
 ) -> SampledSeries:
-    """Series (mm) at (x, y) of a MintPy ``timeseries.h5``, averaged within ``radius`` m."""
+    """Series (mm) at (x, y) of a MintPy ``timeseries.h5``, averaged within ``radius`` m:
+    ours or MintPy's, geocoded (x, y in its CRS: UTM, or longitude/latitude for MintPy's
+    degree grids) or in radar coordinates (x, y = longitude/latitude, found through the
+    lookup tables beside the file)."""
     from ..dates import from_bytes
+    from ..io.lookup import LOOKUP_ATTRIBUTE, pixel_locator
     from ..io.mintpy import georeferenced_grid, open_h5, read_attrs
 
     attrs = read_attrs(path)
-    grid = georeferenced_grid(attrs, path, "use a geocoded time series (X_FIRST, Y_FIRST...).")
-    with open_h5(path, required=("timeseries", "date")) as f:
+    grid = georeferenced_grid(attrs, path, "give a MintPy time series (LENGTH, WIDTH...).")
+    if grid.radar:
+        lookup = pixel_locator(path, grid, attrs.get(LOOKUP_ATTRIBUTE))
+        rows, cols = radar_pixels_within(lookup, x, y, radius)
+    else:
         rows, cols = pixels_within(grid, x, y, radius)
-        if rows.size == 0:
-            raise _outside(path, x, y)
+    if rows.size == 0:
+        raise _outside(path, x, y)
+    with open_h5(path, required=("timeseries", "date")) as f:
         r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
         block = f["timeseries"][:, r0:r1, c0:c1].astype(float)
         dates = from_bytes(f["date"][()])

@@ -168,7 +168,10 @@ class Profile(SubsidenceAlgorithm):
                 "geometries; profiles are sampled along lines. Fix: give a line layer."
             )
         rasters = [
-            layer.source() for layer in self.parameterAsLayerList(parameters, self.RASTERS, context)
+            layer.source()
+            for layer in self.parameterAsLayerList(
+                self.with_mintpy_layers(parameters), self.RASTERS, context
+            )
         ]
         points = []
         for layer in self.parameterAsLayerList(parameters, self.POINTS, context):

@@ -1,10 +1,12 @@
-"""Time-series algorithms: SBAS inversion of a stack, velocity maps of a time series, and
-persistent scatterers from a coregistered SLC stack."""
+"""Time-series algorithms: SBAS inversion of a stack, velocity maps of a time series,
+persistent scatterers from a coregistered SLC stack, and the geocoding of radar-coordinate
+products."""
 
 from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingException,
+    QgsProcessingParameterCrs,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -18,6 +20,7 @@ from qgis.core import (
 from ...core.dates import parse_yyyymmdd
 from ...core.io.mintpy import IfgramStack
 from ...core.options import option_spec
+from ...core.timeseries.geocode import GeocodeOptions, geocode
 from ...core.timeseries.psinsar import PsOptions, run_psinsar
 from ...core.timeseries.sbas.inversion import (
     InversionOptions,
@@ -29,7 +32,7 @@ from ...core.timeseries.velocity import (
     estimate_velocity,
     parse_thresholds,
 )
-from ...plugin.bridge import grid_crs
+from ...plugin.bridge import epsg_and_wkt, grid_crs
 from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
 from ..parameters import option_help, option_parameter, with_help
 from ..qgis_compat import ProcessingNumberParameterType
@@ -554,3 +557,105 @@ class PsInsar(SubsidenceAlgorithm):
         )
         self.style_on_load(context, output, "velocity")
         return {self.OUTPUT: output, "COUNT": result.n_ps, "CANDIDATES": result.n_candidates}
+
+
+class Geocode(SubsidenceAlgorithm):
+    """Radar-coordinate products onto a map grid. In the Time series group: it is the last
+    step of the radar-coordinate chain (inversion, corrections and velocity run in radar
+    geometry), as geocode follows velocity in MintPy's smallbaselineApp."""
+
+    ALGORITHM_ID = "geocode"
+    DISPLAY_NAME = "Geocode radar-coordinate products"
+    GROUP = "timeseries"
+    HELP = (
+        "Resamples a product in radar coordinates (velocity, time series, temporal coherence, "
+        "geometry: MintPy HDF5 or our radar-coordinate GeoTIFFs) onto a map grid through the "
+        "latitude/longitude lookup tables of the stack (geometryRadar.h5), with GDAL's "
+        "geolocation-array warp, so that QGIS and the other steps can use it. The output keeps "
+        "the input's format, datasets, bands and units; the reference pixel moves with it."
+    )
+    INPUT = "INPUT"
+    LOOKUP = "LOOKUP"
+    CRS = "CRS"
+    PIXEL_SIZE = "PIXEL_SIZE"
+    RESAMPLING = "RESAMPLING"
+    MEMORY_MB = "MEMORY_MB"
+    OUTPUT = "OUTPUT"
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Product in radar coordinates (.h5, or a GeoTIFF)"
+                ),
+                "A MintPy file without X_FIRST/Y_FIRST (velocity.h5, timeseries.h5, "
+                "temporalCoherence.h5, geometryRadar.h5...) or a GeoTIFF written from one "
+                "(no geotransform).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.LOOKUP,
+                    "Lookup tables (geometryRadar.h5; empty = found beside the product)",
+                    extension="h5",
+                    optional=True,
+                ),
+                "The latitude/longitude of every radar pixel. Empty: the file the product's "
+                "LOOKUP_FILE names, else geometryRadar.h5 beside it, in inputs/ or in the "
+                "parent folder (MintPy's layout).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterCrs(self.CRS, "Map CRS (empty = UTM zone)", optional=True),
+                option_help(GeocodeOptions, "epsg") + " An EPSG CRS.",
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.PIXEL_SIZE,
+                GeocodeOptions,
+                "pixel_size",
+                "Pixel size (map CRS units; 0 = the lookup tables' ground spacing)",
+                zero_is_none=True,
+            )
+        )
+        self.addParameter(
+            option_parameter(self.RESAMPLING, GeocodeOptions, "resampling", "Resampling")
+        )
+        self.addParameter(
+            option_parameter(
+                self.MEMORY_MB, GeocodeOptions, "memory_mb", "Memory budget (MiB)", advanced=True
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT,
+                    "Geocoded product (same format as the input)",
+                    "HDF5 files (*.h5);;GeoTIFF files (*.tif)",
+                ),
+                "The product on the map grid: an .h5 for an .h5 input (X_FIRST, Y_FIRST, "
+                "X_STEP, Y_STEP, EPSG set), a .tif for a GeoTIFF input.",
+            )
+        )
+
+    def processAlgorithm(self, parameters, context, feedback):
+        path = self.parameterAsFile(parameters, self.INPUT, context)
+        lookup = self.parameterAsFile(parameters, self.LOOKUP, context) or None
+        epsg = None
+        crs = self.parameterAsCrs(parameters, self.CRS, context)
+        if crs.isValid():
+            epsg, _ = epsg_and_wkt(crs)
+            if epsg is None:
+                raise QgsProcessingException(f"{self.CRS}: give a CRS with an EPSG code.")
+        options = self.read_options(parameters, context, GeocodeOptions, epsg=epsg)
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        result = self.run_core(feedback, geocode, path, output, lookup, options)
+        grid = result.grid
+        feedback.pushInfo(
+            f"{len(result.datasets)} datasets onto {grid.length} x {grid.width} pixels of "
+            f"{abs(grid.x_step):g} (EPSG:{grid.epsg}), lookup tables {result.lookup}."
+        )
+        return {self.OUTPUT: output, "WIDTH": grid.width, "LENGTH": grid.length}

@@ -115,8 +115,10 @@ def test_plugin_dock_actions_tabbed_docks_and_unload(qgis_iface, qgis_canvas, mo
     plugin.initProcessing = lambda: None  # keep the session's provider registered
     plugin.initGui()
     texts = [action.text() for action in plugin.actions]
-    assert len(texts) == 4 and texts[-1].startswith("Check dependencies")
-    assert len(plugin.toolbar.actions()) == 3  # the dependency check lives in the menu only
+    assert len(texts) == 5 and texts[-1].startswith("Check dependencies")
+    assert texts[-2].startswith("Add a MintPy product")
+    # the MintPy products and the dependency check live in the menu only
+    assert len(plugin.toolbar.actions()) == 3
     timeseries = plugin.show_dock("timeseries")
     assert qgis_canvas.mapTool() is timeseries.tool and timeseries.button.isChecked()
     profile = plugin.show_dock("profile")
