@@ -149,10 +149,11 @@ def georeferenced_grid(
     fix: str = _FIX_GEOCODE,
     shape: Optional[Tuple[int, int]] = None,
 ) -> Grid:
-    """The grid of a file's attributes. InputError naming the file when a georeferencing
-    attribute is missing (with ``fix``), not a number or a zero pixel size, or, given the
-    ``shape`` (rows, columns) of its images, when LENGTH/WIDTH disagree with it (they are
-    filled in from it when absent)."""
+    """The grid of a file's attributes: a map grid, or a radar grid when neither X_FIRST nor
+    Y_FIRST is given (MintPy's rule for radar coordinates). InputError naming the file when a
+    georeferencing attribute is missing (with ``fix``), not a number or a zero pixel size, or,
+    given the ``shape`` (rows, columns) of its images, when LENGTH/WIDTH disagree with it (they
+    are filled in from it when absent)."""
     sizes = dict(zip(("LENGTH", "WIDTH"), shape or (None, None), strict=True))
     for key, size in sizes.items():
         if size is None:
@@ -166,6 +167,8 @@ def georeferenced_grid(
                 path,
                 _FIX_DAMAGED,
             )
+    if "X_FIRST" not in attrs and "Y_FIRST" not in attrs:
+        return Grid.from_attrs(attrs)
     for key in ("X_FIRST", "Y_FIRST", "X_STEP", "Y_STEP"):
         value = _number(attrs, key, path, float, fix)
         if key.endswith("STEP") and value == 0:
