@@ -7,8 +7,9 @@ file at fault and say how to fix it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterator, Optional, Union
 
 
 class SubsidenceError(Exception):
@@ -35,3 +36,15 @@ class Cancelled(SubsidenceError):  # noqa: N818 (a user decision, not an error)
 
     def __init__(self, message: str = "Cancelled by the user."):
         super().__init__(message)
+
+
+@contextmanager
+def about(path: Optional[Union[str, Path]]) -> Iterator[None]:
+    """An :class:`InputError` raised inside that names no file is re-raised naming ``path``
+    (the input the work inside was about)."""
+    try:
+        yield
+    except InputError as error:
+        if error.path is not None or path is None:
+            raise
+        raise InputError(error.problem, path, error.fix) from None

@@ -23,7 +23,7 @@ import numpy as np
 from ..atomic import atomic_outputs, csv_output
 from ..conventions import years_since
 from ..dates import days_since, format_yyyymmdd
-from ..errors import InputError
+from ..errors import Cancelled, InputError, about
 from ..io.point_layers import PointSeries, write_points
 from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
@@ -83,16 +83,25 @@ def forecast_field(date: dt.date, bound: str = "") -> str:
     return f"F{bound}{format_yyyymmdd(date)}"
 
 
+MIN_TRAINING_DATES = 12  # more than the default network window, with windows to spare
+
+
 def split_index(n_dates: int, test_fraction: float) -> int:
-    """Number of training dates: the last ``test_fraction`` (at least one date) test."""
+    """Number of training dates: the last ``test_fraction`` (at least one date) test; at least
+    ``MIN_TRAINING_DATES`` must remain."""
     if not 0.0 < test_fraction < 1.0:
         raise InputError(
             f"test fraction {test_fraction} is not between 0 and 1.", None, "use e.g. 0.2."
         )
     n_test = max(1, int(round(n_dates * test_fraction)))
-    if n_dates - n_test < 12:
+    if n_dates - n_test < MIN_TRAINING_DATES:
+        needed = MIN_TRAINING_DATES + 1
+        while needed - max(1, int(round(needed * test_fraction))) < MIN_TRAINING_DATES:
+            needed += 1
         raise InputError(
-            f"{n_dates} dates leave only {n_dates - n_test} for training.",
+            f"has {n_dates} dates: a test fraction of {test_fraction} leaves "
+            f"{n_dates - n_test} for training, and the models need at least "
+            f"{MIN_TRAINING_DATES}, so at least {needed} dates at this test fraction.",
             None,
             "give a longer series or a smaller test fraction.",
         )
@@ -323,6 +332,7 @@ def write_compare_outputs(
 
     options = options or ForecastOptions()
     models = _resolve_models(models, options)
+    split_index(len(points.dates), options.test_fraction)  # before any work
     filled, usable = _usable(points, source)
     names = [n for n, ok in zip(point_names(points), usable, strict=True) if ok]
     y = filled[usable]
@@ -337,45 +347,46 @@ def write_compare_outputs(
             options,
             scaled(progress, 0.7 + 0.25 * k / len(models), 0.7 + 0.25 * (k + 1) / len(models)),
         )
-    with csv_output(output_table, ["point", "model", "split", "rmse", "mae", "mape"]) as writer:
-        for row in result.rows:
-            writer.writerow(
-                {k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()}
-            )
     outputs = {"OUTPUT_TABLE": str(output_table)}
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         charts = []
-        for i, name in enumerate(names):
-            charts.append(
-                prediction_chart(
-                    folder / f"prediction_{name}.png",
-                    points.dates,
-                    y[i],
-                    result.n_train,
-                    {m: result.predictions[m][i] for m in models},
-                    {
-                        m: (
-                            forecasts[m].dates,
-                            forecasts[m].mean[i],
-                            forecasts[m].lower[i],
-                            forecasts[m].upper[i],
-                        )
-                        for m in models
-                    },
-                    title=f"point {name}",
+        try:
+            for i, name in enumerate(names):
+                report(progress, 0.95 + 0.04 * i / len(names), f"charts of {len(names)} points")
+                charts.append(
+                    prediction_chart(
+                        folder / f"prediction_{name}.png",
+                        points.dates,
+                        y[i],
+                        result.n_train,
+                        {m: result.predictions[m][i] for m in models},
+                        {
+                            m: (
+                                forecasts[m].dates,
+                                forecasts[m].mean[i],
+                                forecasts[m].lower[i],
+                                forecasts[m].upper[i],
+                            )
+                            for m in models
+                        },
+                        title=f"point {name}",
+                    )
                 )
-            )
-            charts.append(
-                error_chart(
-                    folder / f"errors_{name}.png",
-                    points.dates,
-                    y[i],
-                    result.n_train,
-                    {m: result.predictions[m][i] for m in models},
-                    title=f"point {name}",
+                charts.append(
+                    error_chart(
+                        folder / f"errors_{name}.png",
+                        points.dates,
+                        y[i],
+                        result.n_train,
+                        {m: result.predictions[m][i] for m in models},
+                        title=f"point {name}",
+                    )
                 )
-            )
+        except Cancelled:  # a cancelled run leaves none of its outputs
+            for chart in charts:
+                chart.unlink(missing_ok=True)
+            raise
         predictions_csv = folder / "predictions.csv"
         forecasts_csv = folder / "forecasts.csv"
         with atomic_outputs(predictions_csv, forecasts_csv) as (pred_tmp, fc_tmp):
@@ -417,6 +428,11 @@ def write_compare_outputs(
                 "FORECASTS": str(forecasts_csv),
             }
         )
+    with csv_output(output_table, ["point", "model", "split", "rmse", "mae", "mape"]) as writer:
+        for row in result.rows:
+            writer.writerow(
+                {k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
     report(progress, 1.0, "done")
     return outputs
 
@@ -485,15 +501,11 @@ def compare_file(
 
     check_outputs([output_table], [points_path, timeseries_path])
     points = read_series(points_path, timeseries_path)
-    return write_compare_outputs(
-        points,
-        output_table,
-        output_folder,
-        models,
-        options,
-        str(timeseries_path or points_path),
-        progress,
-    )
+    source = str(timeseries_path or points_path)
+    with about(source):
+        return write_compare_outputs(
+            points, output_table, output_folder, models, options, source, progress
+        )
 
 
 def forecast_file(
@@ -509,6 +521,6 @@ def forecast_file(
 
     check_outputs([output], [points_path, timeseries_path])
     points = read_series(points_path, timeseries_path)
-    return write_forecast_layer(
-        points, output, model, options, str(timeseries_path or points_path), progress
-    )
+    source = str(timeseries_path or points_path)
+    with about(source):
+        return write_forecast_layer(points, output, model, options, source, progress)

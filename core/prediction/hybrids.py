@@ -30,7 +30,7 @@ from typing import Dict, Optional
 import numpy as np
 
 from ..options import Choice, Options, option
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, report, scaled, silent
 from ..timeseries.rate_fit import rate_design
 from .models import RecurrentCell, RecurrentNetworkOptions, fit_networks, windows
 from .sparrow_search import SparrowOptions, sparrow_search
@@ -194,6 +194,15 @@ def tune(
     max_window = int(min(b.window[1], length // 3))
     epochs = (max(10, network.epochs // 4), max(10, network.epochs))
     cache: Dict[tuple, float] = {}
+    # each trial checks cancel after every epoch, showing where the search (not the trial) is
+    searched = {"fraction": 0.0, "message": ""}
+
+    def search_progress(fraction: float, message: str = "") -> bool:
+        searched.update(fraction=fraction, message=message)
+        return progress(fraction, message)
+
+    def trial_progress(fraction: float, message: str = "") -> bool:
+        return progress(searched["fraction"], searched["message"])
 
     def decode(position: np.ndarray) -> RecurrentNetworkOptions:
         u = (np.clip(position, -1, 1) + 1) / 2
@@ -213,14 +222,14 @@ def tune(
         trial = decode(position)
         key = (trial.hidden, trial.learning_rate, trial.epochs, trial.window)
         if key not in cache:
-            fitted = fit_networks(components.reshape(m * c, length), trial)
+            fitted = fit_networks(components.reshape(m * c, length), trial, trial_progress)
             pred = _sum_prediction(fitted, components)
             n_fit = _n_fit(pred.shape[1], trial.validation_fraction)
             error = pred[:, n_fit:] - target[:, trial.window + n_fit :]
             cache[key] = float(np.sqrt(np.mean(error**2))) if error.size else np.inf
         return cache[key]
 
-    result = sparrow_search(objective, [-1.0] * 4, [1.0] * 4, options.sparrow, progress)
+    result = sparrow_search(objective, [-1.0] * 4, [1.0] * 4, options.sparrow, search_progress)
     return decode(result.best_position)
 
 
@@ -244,7 +253,9 @@ def _network_one_step(
             components, y[:, :n_train], network, options, lambda f, msg="": progress(0.8 * f, msg)
         )
     c = components.shape[1]
-    fitted = fit_networks(components.reshape(m * c, n_train), network)
+    fitted = fit_networks(
+        components.reshape(m * c, n_train), network, scaled(progress, 0.8 if tuned else 0.0, 0.9)
+    )
     report(progress, 0.9, f"{name.label}: predicting the test period")
     w = network.window
     pred = np.full(y.shape, np.nan)
@@ -316,7 +327,9 @@ def forecast(
         network = tune(components, y, network, options, lambda f, msg="": progress(0.6 * f, msg))
     e = max(1, int(options.ensemble))
     members = np.repeat(components[:, None], e, axis=1)  # (M, E, C, N)
-    fitted = fit_networks(members.reshape(m * e * c, n), network)
+    fitted = fit_networks(
+        members.reshape(m * e * c, n), network, scaled(progress, 0.6 if tuned else 0.0, 0.9)
+    )
     path = fitted.recursive(members.reshape(m * e * c, n), steps).reshape(m, e, c, steps).sum(2)
     one = _sum_prediction(fitted, members.reshape(m * e, c, n)).reshape(m, e, -1)
     n_fit = _n_fit(one.shape[2], network.validation_fraction)

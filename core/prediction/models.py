@@ -27,6 +27,7 @@ from .. import accelerator
 from ..accelerator import torch_device
 from ..errors import InputError
 from ..options import Choice, Options, option
+from ..progress import ProgressCallback, report, silent
 
 
 class RecurrentCell(Choice):
@@ -191,11 +192,14 @@ def _transform(
 
 
 def fit_networks(
-    train_series: np.ndarray, options: RecurrentNetworkOptions = None, progress=None
+    train_series: np.ndarray,
+    options: RecurrentNetworkOptions = None,
+    progress: ProgressCallback = silent,
 ) -> FittedNetworks:
     """Train one network per row of ``train_series`` (M, N) to predict the next value from the
     previous ``options.window`` values. Only these training series are seen: scaling, windows,
-    validation (their last ``validation_fraction`` of windows) and early stopping."""
+    validation (their last ``validation_fraction`` of windows) and early stopping. Progress is
+    reported (and cancel honoured) after every epoch."""
     options = options or RecurrentNetworkOptions()
     torch = import_torch()
     device = torch_device(torch, options.device)
@@ -246,6 +250,8 @@ def fit_networks(
                 for name, value in net.params.items():
                     mask = improved.view(-1, *([1] * (value.dim() - 1)))
                     best[name] = torch.where(mask, value.detach(), best[name])
+            done = chunk.start + (chunk.stop - chunk.start) * (epoch + 1) / options.epochs
+            report(progress, done / len(series), "training the networks")
             if bool((waited > options.patience).all()):
                 break
         for name in net.params:
@@ -255,6 +261,4 @@ def fit_networks(
         best_epoch[chunk] = epoch_of_best.cpu().numpy()
         if n_val:
             val_rmse[chunk] = np.sqrt(best_loss.cpu().numpy()) * scale[chunk]
-        if progress is not None:
-            progress(chunk.stop / len(series))
     return FittedNetworks(nets, chunks, mean, scale, options, device, best_epoch, val_rmse)

@@ -1,10 +1,12 @@
 """subsidence:forecastcompare and subsidence:forecast through Processing."""
 
 import csv
+import datetime as dt
+import time
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException, QgsVectorLayer
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 
 from insar_subsidence.core.io.point_layers import PointSeries, write_points
 
@@ -76,3 +78,68 @@ def test_layer_without_date_fields_is_refused_naming_it(run_algorithm, tmp_path)
             "forecastcompare",
             {"INPUT": str(bad), "MODELS": ["persistence"], "OUTPUT_TABLE": str(tmp_path / "m.csv")},
         )
+
+
+def _short_layer(path, n_dates):
+    dates = [dt.date(2020, 1, 1) + dt.timedelta(days=12 * i) for i in range(n_dates)]
+    series = np.cumsum(np.random.default_rng(1).normal(-1, 1, (3, n_dates)), axis=1)
+    x, y = 500000 + 100 * np.arange(3.0), np.full(3, 4000000.0)
+    write_points(path, PointSeries(x, y, 32649, dates, series, {}))
+    return path
+
+
+def test_short_series_are_refused_naming_the_layer_and_the_minimum(run_algorithm, tmp_path):
+    short = _short_layer(tmp_path / "short.gpkg", 14)
+    with pytest.raises(QgsProcessingException, match="short.gpkg: has 14 dates.*at least 15 d"):
+        run_algorithm(
+            "forecastcompare",
+            {
+                "INPUT": str(short),
+                "MODELS": ["persistence"],
+                "OUTPUT_TABLE": str(tmp_path / "m.csv"),
+            },
+        )
+    shorter = _short_layer(tmp_path / "shorter.gpkg", 6)
+    with pytest.raises(QgsProcessingException, match="shorter.gpkg: a series of 6 .* window of 8"):
+        run_algorithm(
+            "forecast", {"INPUT": str(shorter), "MODEL": "lstm", "OUTPUT": str(tmp_path / "f.gpkg")}
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.gpkg", "shorter.gpkg"]
+
+
+class CancelOnMessage(QgsProcessingFeedback):
+    """Presses cancel when a progress message containing ``text`` is shown."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.text, self.shown = text, 0
+
+    def pushInfo(self, info):
+        super().pushInfo(info)
+        if self.text in info:
+            self.shown += 1
+            self.cancel()
+
+
+@pytest.mark.parametrize(
+    "algorithm, given",
+    [
+        ("forecastcompare", {"MODELS": ["lstm"], "OUTPUT_TABLE": "m.csv", "OUTPUT_FOLDER": "out"}),
+        ("forecast", {"MODEL": "lstm", "ENSEMBLE": 2, "OUTPUT": "forecast.gpkg"}),
+    ],
+)
+def test_a_cancel_during_network_training_stops_it_and_leaves_nothing(
+    run_algorithm, test_data, tmp_path, algorithm, given
+):
+    """Up to 5000 epochs would train for minutes: the cancel stops the training at once."""
+    parameters = {
+        "INPUT": str(test_data / "forecast" / "egms_l2b_5points.gpkg"),
+        "EPOCHS": 5000,
+        **{k: str(tmp_path / v) if k.startswith("OUTPUT") else v for k, v in given.items()},
+    }
+    feedback = CancelOnMessage("training the networks")
+    started = time.monotonic()
+    with pytest.raises(QgsProcessingException, match="Cancelled by the user"):
+        run_algorithm(algorithm, parameters, feedback)
+    assert feedback.shown == 1 and time.monotonic() - started < 60
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -2,11 +2,12 @@
 small networks (torch threads = 1), forecasts with bands, files and bad input."""
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from insar_subsidence.core.errors import InputError
+from insar_subsidence.core.errors import Cancelled, InputError
 from insar_subsidence.core.io.point_layers import read_points
 from insar_subsidence.core.prediction import evaluation as ev
 from insar_subsidence.core.prediction.hybrids import ModelOptions, forecast, one_step
@@ -151,3 +152,19 @@ def test_bad_inputs_name_the_file(tmp_path):
         one_step("prophet", np.zeros((1, 30)), np.arange(30.0), 20)
     with pytest.raises(InputError, match="NaN"):
         ev.compare_models(series()[0], np.full((1, 60), np.nan))
+
+
+def test_the_sparrow_search_honours_a_cancel_inside_its_first_trial():
+    """The first search progress comes after a whole iteration of trainings; a cancel must not
+    wait for it: every epoch of every trial looks at the cancel flag."""
+    _, y = series(40)
+    options = replace(TINY, network=replace(TINY.network, epochs=400, patience=400))
+    calls = []
+
+    def progress(fraction, message=""):
+        calls.append((fraction, message))
+        return len(calls) < 3
+
+    with pytest.raises(Cancelled):
+        one_step("vmd_ssa_lstm", y[:1], np.arange(40) / 30.0, 32, options, progress)
+    assert calls == [(0.0, "")] * 3  # three epochs of the first trial, before any search report
