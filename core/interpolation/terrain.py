@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import InputError
 from ..grid import Grid
 from ..options import Choice, Options, option
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, report, scaled, silent
 
 PathLike = Union[str, Path]
 FLAT_ASPECT = -1.0
@@ -284,7 +284,7 @@ def flow_accumulation(
     Flow leaving through a receiver outside the grid or onto nodata leaves the grid.
     """
     method = FlowMethod.parse(method, "flow method")
-    filled = fill_sinks(dem, progress)
+    filled = fill_sinks(dem, scaled(progress, 0.0, 0.5))
     report(progress, 0.5, f"{method} flow directions")
     valid = np.isfinite(filled)
     acc = valid.astype(np.float64).ravel()
@@ -292,7 +292,9 @@ def flow_accumulation(
     order = order[valid.ravel()[order]]
     if method == FlowMethod.D8:
         receiver = d8_receivers(filled, grid).ravel()
-        for idx in order.tolist():
+        for done, idx in enumerate(order.tolist()):
+            if done % 65536 == 0:
+                report(progress, 0.5 + 0.4 * done / len(order), "Accumulating flow")
             target = receiver[idx]
             if target >= 0:
                 acc[target] += acc[idx]
@@ -300,7 +302,9 @@ def flow_accumulation(
         receivers, fractions = dinf_receivers(filled, grid)
         r0, r1 = receivers[0].ravel(), receivers[1].ravel()
         f0, f1 = fractions[0].ravel(), fractions[1].ravel()
-        for idx in order.tolist():
+        for done, idx in enumerate(order.tolist()):
+            if done % 65536 == 0:
+                report(progress, 0.5 + 0.4 * done / len(order), "Accumulating flow")
             if r0[idx] >= 0:
                 acc[r0[idx]] += acc[idx] * f0[idx]
             if r1[idx] >= 0:

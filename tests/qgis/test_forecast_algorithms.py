@@ -6,9 +6,10 @@ import time
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import QgsProcessingException, QgsVectorLayer
 
 from insar_subsidence.core.io.point_layers import PointSeries, write_points
+from tests.qgis.feedback import CancelOnMessage
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -105,20 +106,6 @@ def test_short_series_are_refused_naming_the_layer_and_the_minimum(run_algorithm
             "forecast", {"INPUT": str(shorter), "MODEL": "lstm", "OUTPUT": str(tmp_path / "f.gpkg")}
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["short.gpkg", "shorter.gpkg"]
-
-
-class CancelOnMessage(QgsProcessingFeedback):
-    """Presses cancel when a progress message containing ``text`` is shown."""
-
-    def __init__(self, text):
-        super().__init__()
-        self.text, self.shown = text, 0
-
-    def pushInfo(self, info):
-        super().pushInfo(info)
-        if self.text in info:
-            self.shown += 1
-            self.cancel()
 
 
 @pytest.mark.parametrize(
