@@ -35,7 +35,7 @@ from ..errors import InputError
 from ..io.vector import open_vector
 from ..options import Choice, Options, option
 from ..plotting import pyplot, save_figure
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, report, scaled, silent
 from ..timeseries.rate_fit import fit_design, rate_design
 
 PathLike = Union[str, Path]
@@ -184,6 +184,7 @@ def displacement_from_timeseries(
     y: Optional[float],
     region_path: Optional[PathLike],
     radius_m: float,
+    progress: ProgressCallback = silent,
 ) -> Series:
     """Mean displacement (mm) of the pixels at/around ``x, y`` (within ``radius_m``; nearest
     pixel when 0), inside the polygons of ``region_path``, or of all pixels. Read one date at
@@ -227,6 +228,7 @@ def displacement_from_timeseries(
         sub = mask[block]
         values = np.full(len(dates), np.nan)
         for k in range(len(dates)):
+            report(progress, k / len(dates), f"Reading {len(dates)} dates")
             selected = f["timeseries"][k, block, :][sub]
             if np.isfinite(selected).any():
                 values[k] = np.nanmean(selected)
@@ -315,11 +317,12 @@ def load_displacement(
     y: Optional[float] = None,
     region_path: Optional[PathLike] = None,
     radius_m: float = 0.0,
+    progress: ProgressCallback = silent,
 ) -> Series:
     """Displacement series from ``timeseries.h5``, a point layer or a ``date,value`` CSV."""
     suffix = Path(path).suffix.lower()
     if suffix in (".h5", ".hdf5", ".he5"):
-        series = displacement_from_timeseries(path, x, y, region_path, radius_m)
+        series = displacement_from_timeseries(path, x, y, region_path, radius_m, progress)
     elif suffix in (".csv", ".txt"):
         series = read_series_csv(path)
     else:
@@ -612,7 +615,9 @@ def correlate_drivers(
     check_outputs(
         [table_path, plot_path, lags_path], [displacement_path, region_path, *series_paths]
     )
-    displacement = load_displacement(displacement_path, x, y, region_path, options.radius_m)
+    displacement = load_displacement(
+        displacement_path, x, y, region_path, options.radius_m, scaled(progress, 0.0, 0.3)
+    )
     report(progress, 0.3, f"Displacement: {len(displacement.values)} dates ({displacement.name})")
     results = []
     for k, path in enumerate(series_paths):

@@ -10,6 +10,8 @@ from qgis.core import QgsProcessingException
 
 from insar_subsidence.core.grid import Grid
 from insar_subsidence.core.io.geotiff import write_geotiff
+from insar_subsidence.core.io.mintpy import TimeSeries, write_timeseries
+from tests.qgis.feedback import CancelOnMessage
 
 GRID = Grid(500000.0, 4000000.0, 10.0, -10.0, 30, 30, 32649)
 
@@ -191,3 +193,29 @@ def test_studyreport(run_algorithm, tmp_path, velocity):
     assert "Test area" in text and "data:image/png;base64," in text and "rmse" in text
     with pytest.raises(QgsProcessingException, match="nothing to report"):
         run_algorithm("studyreport", {"OUTPUT": str(tmp_path / "r2.html")})
+
+
+def test_correlatedrivers_on_a_time_series_honours_cancel_while_reading(run_algorithm, tmp_path):
+    """The whole-area mean reads every date of timeseries.h5 (gigabytes for a real stack)."""
+    dates = [dt.date(2019 + k // 12, k % 12 + 1, 15) for k in range(30)]
+    data = np.broadcast_to(np.sin(np.arange(30) / 3.0)[:, None, None] / 1000, (30,) + GRID.shape)
+    series = write_timeseries(
+        tmp_path / "timeseries.h5", TimeSeries(dates, data.astype(np.float32), GRID, {})
+    )
+    rain = write_series(
+        tmp_path / "rain.csv", [(d.isoformat(), np.cos(k / 3.0)) for k, d in enumerate(dates)]
+    )
+    feedback = CancelOnMessage("Reading 30 dates")
+    with pytest.raises(QgsProcessingException, match="Cancelled by the user"):
+        run_algorithm(
+            "correlatedrivers",
+            {
+                "INPUT": str(series),
+                "SERIES": [rain],
+                "OUTPUT_TABLE": str(tmp_path / "t.csv"),
+                "OUTPUT_PLOT": str(tmp_path / "p.png"),
+            },
+            feedback,
+        )
+    assert feedback.shown == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rain.csv", "timeseries.h5"]
