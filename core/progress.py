@@ -25,6 +25,13 @@ def report(progress: ProgressCallback, fraction: float, message: str = "") -> No
         raise Cancelled()
 
 
+def finished(progress: ProgressCallback, message: str = "") -> None:
+    """Show that the work is complete, once every output is written: a cancel pressed now
+    comes too late to undo anything, so it is not turned into :class:`Cancelled` (which would
+    report a cancelled run that left all its outputs behind)."""
+    progress(1.0, message)
+
+
 def scaled(progress: ProgressCallback, start: float, end: float) -> ProgressCallback:
     """A callback mapping [0, 1] of a sub-step onto [start, end] of the parent."""
 

@@ -32,7 +32,7 @@ from ..io.point_layers import point_layer_crs, read_point_chunks
 from ..io.rasters import RasterSource, open_raster_source, open_rate_raster
 from ..options import Options, option
 from ..plotting import save_figure
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, finished, report, silent
 
 PathLike = Union[str, Path]
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".nc", ".h5")
@@ -388,7 +388,7 @@ def compare_products(
         result.difference = _write_difference(difference, cell_a - cell_b, grid)
     if plot:
         result.plot = write_plot(plot, cell_a, cell_b, stats, options)
-    report(progress, 1.0, f"r = {stats['pearson_r']:.3f}, RMSE = {stats['rmse']:.2f}")
+    finished(progress, f"r = {stats['pearson_r']:.3f}, RMSE = {stats['rmse']:.2f}")
     return result
 
 

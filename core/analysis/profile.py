@@ -27,7 +27,7 @@ from ..grid import Grid
 from ..io.point_layers import read_points
 from ..options import Options, option
 from ..plotting import pyplot, save_figure
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, finished, report, silent
 
 PathLike = Union[str, Path]
 
@@ -740,5 +740,5 @@ def profile_lines(
         result.chart_path = plot_profiles_png(
             stem.with_suffix(".png"), result.profiles, title=f"Profile {result.line}"
         )
-    report(progress, 1.0, "Profiles written")
+    finished(progress, "Profiles written")
     return results, affected

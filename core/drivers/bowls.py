@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..grid import Grid
 from ..io.rasters import read_rate_raster
 from ..options import Options, option
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, finished, report, silent
 from .zonal import read_polygons
 
 PathLike = Union[str, Path]
@@ -250,5 +250,5 @@ def detect_bowls(
         geometries, names = mining.in_crs(grid.crs_wkt() or None), mining.names
     bowls = find_bowls(rates, grid, options, geometries, names, progress)
     write_bowls(output_path, bowls, grid)
-    report(progress, 1.0, f"{len(bowls)} bowl(s) written")
+    finished(progress, f"{len(bowls)} bowl(s) written")
     return bowls

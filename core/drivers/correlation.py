@@ -35,7 +35,7 @@ from ..errors import InputError
 from ..io.vector import open_vector
 from ..options import Choice, Options, option
 from ..plotting import pyplot, save_figure
-from ..progress import ProgressCallback, report, scaled, silent
+from ..progress import ProgressCallback, finished, report, scaled, silent
 from ..timeseries.rate_fit import fit_design, rate_design
 
 PathLike = Union[str, Path]
@@ -626,5 +626,5 @@ def correlate_drivers(
     write_tables(table_path, results, options.alpha, lags_path)
     if plot_path:
         plot_correlations(plot_path, displacement, results, options.alpha)
-    report(progress, 1.0, "Driver correlation written")
+    finished(progress, "Driver correlation written")
     return results

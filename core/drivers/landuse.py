@@ -26,7 +26,7 @@ from ..grid import Grid
 from ..io.geotiff import grid_of, open_raster
 from ..io.rasters import read_rate_raster
 from ..plotting import pyplot, save_figure
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, finished, report, silent
 
 PathLike = Union[str, Path]
 NO_CLASS = 0
@@ -396,5 +396,5 @@ def land_use_transition(
         write_rates(rates_path, result)
     if plot_path:
         sankey_plot(plot_path, result)
-    report(progress, 1.0, "Land-use transition written")
+    finished(progress, "Land-use transition written")
     return result

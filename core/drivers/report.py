@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..io.vector import field_names, open_vector
 from ..options import Options, option
 from ..plotting import pyplot
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, finished, report, silent
 
 PathLike = Union[str, Path]
 MAX_TABLE_ROWS = 200
@@ -402,5 +402,5 @@ def write_report(
     text = build_report(inputs, progress)
     with atomic_output(output_path) as temp:
         Path(temp).write_text(text, encoding="utf-8")
-    report(progress, 1.0, "Report written")
+    finished(progress, "Report written")
     return Path(output_path)

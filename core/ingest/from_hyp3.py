@@ -24,7 +24,7 @@ from ..atomic import atomic_outputs, check_free_space, check_outputs
 from ..errors import InputError
 from ..io.hyp3 import Hyp3Product, discover_products, slant_range, stack_attributes, unique_pairs
 from ..io.mintpy import write_datasets
-from ..progress import ProgressCallback, report, scaled, silent
+from ..progress import ProgressCallback, finished, report, scaled, silent
 from .stack_builder import (
     Extent,
     IngestOptions,
@@ -170,7 +170,7 @@ def ingest_hyp3(
         if geometry_path:
             geometry_attrs = dict(attrs, WAVELENGTH=repr(options.wavelength))
             _write_geometry(products, temps[1], grid, options.multilook, geometry_attrs)
-    report(progress, 1.0, f"Wrote {stack_path}")
+    finished(progress, f"Wrote {stack_path}")
     return IngestResult(
         Path(stack_path),
         Path(geometry_path) if geometry_path else None,

@@ -41,7 +41,7 @@ from ..conventions import years_since
 from ..errors import InputError
 from ..io.point_layers import point_layer_writer, read_points
 from ..options import Choice, Options, option
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, finished, report, silent
 from ..timeseries.rate_fit import linear_rate
 
 PathLike = Union[str, Path]
@@ -693,7 +693,7 @@ def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSum
             f"; {skipped['count']:,} rows without coordinates skipped (the first at line "
             f"{skipped['first']})"
         )
-    report(progress, 1.0, message + ".")
+    finished(progress, message + ".")
     return ImportSummary(
         output, layout.format, count, dates, layout.epsg, list(field_types), skipped["count"]
     )

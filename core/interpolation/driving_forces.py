@@ -19,7 +19,7 @@ from ..grid import Grid
 from ..io.geotiff import grid_of, open_raster, write_geotiff
 from ..io.point_layers import read_points
 from ..options import Options, option
-from ..progress import ProgressCallback, report, scaled, silent
+from ..progress import ProgressCallback, finished, report, scaled, silent
 from .terrain import TerrainOptions, cell_size_metres, terrain_indices
 
 PathLike = Union[str, Path]
@@ -229,7 +229,7 @@ def write_driving_forces(
     check_outputs([output], [p for p in given if p])
     stack, grid, names = driving_force_stack(inputs, progress)
     path = write_geotiff(output, stack, grid, names)
-    report(progress, 1.0, f"Wrote {len(names)} bands: {', '.join(names)}")
+    finished(progress, f"Wrote {len(names)} bands: {', '.join(names)}")
     return path
 
 

@@ -12,7 +12,7 @@ from ..atomic import check_outputs, csv_output
 from ..errors import InputError
 from ..io.geotiff import write_geotiff
 from ..options import Choice, Options, option
-from ..progress import ProgressCallback, report, scaled, silent
+from ..progress import ProgressCallback, finished, report, scaled, silent
 from .cnn import CnnOptions, save_model, train_cnn
 from .common import grid_for_points, predict_grid, read_point_samples
 from .driving_forces import read_driving_forces
@@ -127,7 +127,7 @@ def interpolate_points(
         written["variance"] = write_geotiff(
             variance_output, variance, grid, [f"{value_field}_kriging_variance"]
         )
-    report(progress, 1.0, "Interpolation written")
+    finished(progress, "Interpolation written")
     return written
 
 
@@ -205,7 +205,7 @@ def cnn_interpolate(
         written["raster"] = write_geotiff(
             raster_output, surface, stack.grid, [f"{value_field}_cnn"]
         )
-    report(progress, 1.0, f"CNN: best epoch {model.best_epoch} of {len(model.history)}")
+    finished(progress, f"CNN: best epoch {model.best_epoch} of {len(model.history)}")
     return written
 
 

@@ -32,7 +32,7 @@ from ..errors import InputError
 from ..io.geotiff import write_geotiff
 from ..io.mintpy import IfgramStack, Pair, copy_stack_with_keep
 from ..options import Options, option
-from ..progress import ProgressCallback, report, silent
+from ..progress import ProgressCallback, finished, report, silent
 from .selection import connected_components
 
 PathLike = Union[str, Path]
@@ -312,9 +312,8 @@ def run_loop_closure(
         copy_stack_with_keep(
             stack_path, cleaned_stack, result.keep, attrs={"LOOP_CLOSURE_DROPPED": dropped}
         )
-    report(
+    finished(
         progress,
-        1.0,
         f"{len(result.triplets)} triplets; "
         f"{int((result.count > 0).sum())} pixels with at least one broken triplet.",
     )

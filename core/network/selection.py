@@ -36,7 +36,7 @@ from ..grid import Grid
 from ..io.mintpy import IfgramStack, Pair, copy_stack_with_keep
 from ..options import Options, option, option_default
 from ..plotting import pyplot, save_figure
-from ..progress import ProgressCallback, report, scaled, silent
+from ..progress import ProgressCallback, finished, report, scaled, silent
 
 PathLike = Union[str, Path]
 Extent = Tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in the stack CRS
@@ -546,7 +546,7 @@ def modify_network(
             dict(zip(dates, per_date, strict=True)),
             reasons=result.reasons,
         )
-    report(progress, 1.0, "Network written.")
+    finished(progress, "Network written.")
     return result
 
 
@@ -709,5 +709,5 @@ def plan_network_files(
             title=f"Planned network: {len(kept)} pairs, {len(acquisitions)} acquisitions",
             reasons=[r for _, r in kept],
         )
-    report(progress, 1.0, "Planned network written.")
+    finished(progress, "Planned network written.")
     return result

@@ -26,7 +26,7 @@ from ..dates import days_since, format_yyyymmdd
 from ..errors import Cancelled, InputError, about
 from ..io.point_layers import PointSeries, write_points
 from ..options import Options, option
-from ..progress import ProgressCallback, report, scaled, silent
+from ..progress import ProgressCallback, finished, report, scaled, silent
 from .hybrids import ForecastModel, ModelOptions, check_model, forecast, one_step
 
 PathLike = Union[str, Path]
@@ -433,7 +433,7 @@ def write_compare_outputs(
             writer.writerow(
                 {k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()}
             )
-    report(progress, 1.0, "done")
+    finished(progress, "done")
     return outputs
 
 
@@ -466,7 +466,7 @@ def write_forecast_layer(
             fields[forecast_field(d, bound)] = column
     fields["FMODEL"] = np.array([model.value] * len(points))
     write_points(output, replace(points, fields=fields))
-    report(progress, 1.0, f"forecast {int(usable.sum())} points")
+    finished(progress, f"forecast {int(usable.sum())} points")
     return {
         "OUTPUT": str(output),
         "FORECAST_DATES": [format_yyyymmdd(d) for d in result.dates],

@@ -56,7 +56,7 @@ from ..io.point_layers import point_layer_writer
 from ..io.slc import SlcStack
 from ..options import Options, option
 from ..parallel import map_blocks, open_executor
-from ..progress import ProgressCallback, report, scaled, silent
+from ..progress import ProgressCallback, finished, report, scaled, silent
 from .rate_fit import linear_rate
 
 PathLike = Union[str, Path]
@@ -769,7 +769,7 @@ def run_psinsar(
         output, stack.grid.epsg, stack.dates, write_kinds, wkt=stack.grid.wkt
     ) as writer:
         writer.write(x[pick], y[pick], displacement_mm[selected], fields)
-    report(progress, 1.0, f"{len(pick)} scatterers written")
+    finished(progress, f"{len(pick)} scatterers written")
     stats = {
         "aps_std_rad": float(np.std(aps)),
         "median_tcoh": float(np.median(tcoh)),

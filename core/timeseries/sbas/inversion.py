@@ -55,7 +55,7 @@ from ...io.mintpy import (
 )
 from ...network.selection import acquisition_bperp, connected_components
 from ...options import Options, option
-from ...progress import ProgressCallback, report, scaled, silent
+from ...progress import ProgressCallback, finished, report, scaled, silent
 from .backend import Backend
 from .network import DateNetwork, describe_parts, network_dates
 from .solve import CACHE_CHUNK_PIXELS, SplitNetwork, invert_phases
@@ -364,7 +364,7 @@ def invert_stack(
             f"{cut_pixels} pixels lost the link between some dates and their "
             "part's first date after masking; those dates are NaN there."
         )
-    report(progress, 1.0, f"Inverted {inverted} pixels.")
+    finished(progress, f"Inverted {inverted} pixels.")
     return InversionResult(
         Path(timeseries_path),
         Path(tcoh_path),
