@@ -1,173 +1,117 @@
-"""Benchmark: streaming import of a large EGMS-format CSV (subsidence:importpoints core).
+"""Benchmark: subsidence:importpoints against ogr2ogr on a real EGMS L2b layout at burst size.
 
-Generates a synthetic EGMS L2b-format CSV (the real header's 25 attribute columns, then one
-column per date in mm) under /tmp, imports it into a GeoPackage in a child process and prints
-points per second, the child's peak resident memory (VmHWM) and, with --trace, the peak of
-Python/numpy allocations (tracemalloc). Running a smaller file first shows that memory does
-not grow with the number of points (bounded, chunked streaming).
+The rows of a real EGMS L2b file (default: the shared Ustica burst, 11,590 points x 210
+dates, 235 columns) are repeated, with new point ids, up to each size asked for, into a CSV
+under /tmp. The import (core of subsidence:importpoints) and ``ogr2ogr -f GPKG`` (coordinates
+from easting/northing, types detected, EPSG:3035, spatial index: the layer a user would make
+with GDAL) each read that CSV in a child process of their own, measured by /usr/bin/time:
+wall time, rows per second and peak resident memory. The ratio is ogr2ogr's time over ours
+(above 1: the import is faster). Memory that does not grow with the size shows the reading
+is chunked.
 
-    .venv/bin/python benchmarks/points.py [--points 1000000] [--dates 60] [--small 100000] [--trace]
+    .venv/bin/python benchmarks/points.py [--sizes 200000 1000000] [--source EGMS_L2b.csv.gz]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
+import gzip
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = ROOT / "build" / "qgis_plugins"
-ATTRIBUTES = [
-    "pid",
-    "mp_type",
-    "latitude",
-    "longitude",
-    "easting",
-    "northing",
-    "height_ortho",
-    "height_ellipse",
-    "line",
-    "pixel",
-    "rmse_ts",
-    "temporal_coherence",
-    "amplitude_dispersion",
-    "incidence_angle",
-    "track_angle",
-    "los_east",
-    "los_north",
-    "los_up",
-    "mean_velocity",
-    "mean_velocity_std",
-    "acceleration",
-    "acceleration_std",
-    "seasonality",
-    "seasonality_std",
-    "gnss_velocity",
-]
+SOURCE = Path("/work/shared/data/egms/EGMS_L2b_022_0845_IW2_VV_2020_2024_1.csv.gz")
 
-CHILD = """
-import json, sys, time, tracemalloc
+IMPORT = """
+import sys
 sys.path.insert(0, {plugins!r})
 from insar_subsidence.core.ingest.point_import import import_points
-if {trace}:
-    tracemalloc.start()
-started = time.perf_counter()
-summary = import_points({csv!r}, {gpkg!r})
-elapsed = time.perf_counter() - started
-peak = tracemalloc.get_traced_memory()[1] if {trace} else float("nan")
-# VmHWM, not ru_maxrss: ru_maxrss carries over the parent's peak through fork and exec
-with open("/proc/self/status") as status:
-    hwm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
-print(json.dumps({{"count": summary.count, "seconds": elapsed, "traced_peak_mb": peak / 2**20,
-                  "max_rss_mb": hwm_kb / 1024}}))
+print(import_points({csv!r}, {gpkg!r}).count)
 """
 
 
-def write_egms_csv(
-    path: Path, n_points: int, n_dates: int, seed: int = 0, chunk: int = 10_000
-) -> float:
-    """Write the synthetic CSV in chunks (bounded memory); return its size in MiB."""
-    sys.path.insert(0, str(PLUGINS))
-    from insar_subsidence.core.conventions import years_since
-
-    rng = np.random.default_rng(seed)
-    dates = [dt.date(2020, 1, 3) + dt.timedelta(days=6 * k) for k in range(n_dates)]
-    years = years_since(dates)
-    with open(path, "w") as f:
-        f.write(",".join(ATTRIBUTES + [d.strftime("%Y%m%d") for d in dates]) + "\n")
-        for start in range(0, n_points, chunk):
-            n = min(chunk, n_points - start)
-            velocity = rng.normal(-2, 4, n)
-            attributes = np.column_stack(
-                [
-                    np.zeros(n),
-                    38.6 + rng.uniform(0, 0.1, n),
-                    13.1 + rng.uniform(0, 0.1, n),
-                    4_598_000 + rng.uniform(0, 10_000, n),
-                    1_739_000 + rng.uniform(0, 10_000, n),
-                    rng.uniform(0, 300, n),
-                    rng.uniform(40, 340, n),
-                    rng.integers(0, 5000, n),
-                    rng.integers(0, 20000, n),
-                    rng.uniform(1, 4, n),
-                    rng.uniform(0.6, 1, n),
-                    rng.uniform(0.1, 0.5, n),
-                    np.full(n, 37.3),
-                    np.full(n, 191.4),
-                    np.full(n, 0.594),
-                    np.full(n, -0.12),
-                    np.full(n, 0.795),
-                    velocity,
-                    rng.uniform(0.1, 0.5, n),
-                    rng.normal(0, 0.3, n),
-                    rng.uniform(0.1, 0.3, n),
-                    rng.uniform(0, 2, n),
-                    rng.uniform(0.1, 0.3, n),
-                    rng.normal(0, 1, n),
+def write_burst(source: Path, rows: int, path: Path) -> float:
+    """Repeat the data rows of ``source`` (each copy's ids suffixed) until ``rows`` rows are
+    written to ``path``; return its size in MiB."""
+    opener = gzip.open if source.suffix == ".gz" else open
+    with opener(source, "rt", newline="") as f:
+        header = f.readline()
+        lines = f.readlines()
+    with open(path, "w", newline="") as out:
+        out.write(header)
+        written, copy = 0, 0
+        while written < rows:
+            batch = lines[: rows - written]
+            if copy:
+                batch = [
+                    f"{pid}_{copy}," + rest for pid, rest in (li.split(",", 1) for li in batch)
                 ]
-            )
-            series = velocity[:, None] * years[None] + rng.normal(0, 2, (n, n_dates))
-            rows = np.column_stack([attributes, series])
-            ids = [f"P{start + i:09d}" for i in range(n)]
-            text = np.char.mod("%.2f", rows)
-            f.writelines(
-                pid + "," + ",".join(values) + "\n" for pid, values in zip(ids, text, strict=True)
-            )
+            out.writelines(batch)
+            written += len(batch)
+            copy += 1
     return path.stat().st_size / 2**20
 
 
-def run_import(csv_path: Path, gpkg: Path, trace: bool) -> dict:
-    code = CHILD.format(plugins=str(PLUGINS), csv=str(csv_path), gpkg=str(gpkg), trace=trace)
-    output = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+def timed(command) -> tuple:
+    """Run ``command``; return (seconds, peak RSS in MiB, stdout)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *command], check=True, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - started
+    peak_kb = int(done.stderr.strip().splitlines()[-1])
+    return seconds, peak_kb / 1024, done.stdout
+
+
+def ogr2ogr(csv_path: Path, gpkg: Path) -> list:
+    return [
+        "ogr2ogr",
+        "-f",
+        "GPKG",
+        str(gpkg),
+        str(csv_path),
+        "-oo",
+        "X_POSSIBLE_NAMES=easting",
+        "-oo",
+        "Y_POSSIBLE_NAMES=northing",
+        "-oo",
+        "AUTODETECT_TYPE=YES",
+        "-a_srs",
+        "EPSG:3035",
+        "-nln",
+        "points",
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--dates", type=int, default=60)
-    parser.add_argument(
-        "--small", type=int, default=100_000, help="size of the first, smaller run (0 = skip)"
-    )
-    parser.add_argument(
-        "--trace",
-        action="store_true",
-        help="also trace Python allocations (tracemalloc; slows the import ~2x)",
-    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
+    parser.add_argument("--source", type=Path, default=SOURCE)
     args = parser.parse_args()
+    print(f"source {args.source.name}; one child process per run, measured by /usr/bin/time")
     with tempfile.TemporaryDirectory(dir="/tmp") as folder:
         folder = Path(folder)
-        for n in ([args.small] if args.small else []) + [args.points]:
-            csv_path = folder / f"EGMS_L2b_synthetic_{n}.csv"
-            started = time.perf_counter()
-            size = write_egms_csv(csv_path, n, args.dates)
+        for rows in args.sizes:
+            csv_path = folder / f"EGMS_L2b_{rows}.csv"
+            size = write_burst(args.source, rows, csv_path)
+            ours_gpkg, peer_gpkg = folder / "ours.gpkg", folder / "ogr2ogr.gpkg"
+            code = IMPORT.format(plugins=str(PLUGINS), csv=str(csv_path), gpkg=str(ours_gpkg))
+            ours, ours_mb, count = timed([sys.executable, "-c", code])
+            peer, peer_mb, _ = timed(ogr2ogr(csv_path, peer_gpkg))
+            assert int(count) == rows, (count, rows)
             print(
-                f"{n:,} points x {args.dates} dates: CSV {size:,.0f} MiB written in "
-                f"{time.perf_counter() - started:.0f} s",
+                f"{rows:,} rows ({size:,.0f} MiB CSV): importpoints {ours:.1f} s "
+                f"({rows / ours:,.0f} rows/s, peak RSS {ours_mb:,.0f} MiB); ogr2ogr {peer:.1f} s "
+                f"({rows / peer:,.0f} rows/s, peak RSS {peer_mb:,.0f} MiB); "
+                f"ratio ogr2ogr/importpoints {peer / ours:.2f}",
                 flush=True,
             )
-            result = run_import(csv_path, folder / f"points_{n}.gpkg", args.trace)
-            traced = (
-                f", peak traced allocations {result['traced_peak_mb']:.0f} MiB"
-                if args.trace
-                else ""
-            )
-            print(
-                f"  imported {result['count']:,} points in {result['seconds']:.1f} s = "
-                f"{result['count'] / result['seconds']:,.0f} points/s; peak RSS "
-                f"{result['max_rss_mb']:.0f} MiB{traced}",
-                flush=True,
-            )
-            csv_path.unlink()
+            for path in (csv_path, ours_gpkg, peer_gpkg):
+                path.unlink()
     return 0
 
 

@@ -27,9 +27,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import itertools
 import re
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -41,6 +43,7 @@ from ..conventions import years_since
 from ..errors import InputError
 from ..io.point_layers import point_layer_writer, read_points
 from ..options import Choice, Options, option
+from ..parallel import map_blocks
 from ..progress import ProgressCallback, finished, report, silent
 from ..timeseries.rate_fit import linear_rate
 
@@ -225,7 +228,8 @@ def _sniff_delimiter(line: str, path: Path) -> str:
     return delimiter
 
 
-def _reader(path: Path) -> Tuple[List[str], Iterator[List[str]], object]:
+def _reader(path: Path) -> Tuple[List[str], str, Iterator[str], object]:
+    """The header, the delimiter, the data lines and the open stream of a CSV."""
     stream = _open_bytes(path)
     try:
         raw = stream.readline()
@@ -243,10 +247,7 @@ def _reader(path: Path) -> Tuple[List[str], Iterator[List[str]], object]:
         stream.close()
         raise InputError(f"its header cannot be read ({exc}).", path, "give a CSV file.") from None
     header = [h.strip() for h in header]
-    rows = csv.reader(
-        _text_lines(stream, path), delimiter=delimiter, skipinitialspace=delimiter == " "
-    )
-    return header, rows, stream
+    return header, delimiter, _text_lines(stream, path), stream
 
 
 # ----------------------------------------------------------------------------- detection
@@ -529,38 +530,115 @@ def _to_float(
     return values
 
 
-def _chunks(rows, width: int, size: int, path: Path) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
-    """(cells (rows, width) str, line number of each row) per chunk of ``size`` rows."""
-    chunk: List[List[str]] = []
-    lines: List[int] = []
+@dataclass
+class _Chunk:
+    """Data rows of a CSV: ``numbers`` (n, width) float64 (NaN for empty cells and in the
+    columns not read as numbers), ``text`` column index -> (n,) str, the file ``lines`` of the
+    rows (n,) and the characters read (``size``)."""
+
+    numbers: np.ndarray
+    text: Dict[int, np.ndarray]
+    lines: np.ndarray
+    size: int
+
+
+def _line_chunks(lines: Iterator[str], size: int, start_line: int):
+    """(lines, file line number of the first) ``size`` lines at a time."""
+    first = start_line
     while True:
+        raw = list(itertools.islice(lines, size))
+        if not raw:
+            return
+        yield raw, first
+        first += len(raw)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """How to cut the data lines of a CSV: its header and delimiter, the column indices read
+    as numbers and those kept as text."""
+
+    header: List[str]
+    delimiter: str
+    numeric: List[int]
+    text: List[int]
+    path: Path
+
+    def parse(self, raw: List[str], first_line: int) -> _Chunk:
+        """The rows of ``raw`` (lines from ``first_line`` on), blank lines left out: the
+        numeric columns parsed by numpy's C reader (``loadtxt``) and the text columns cut
+        from the lines. Chunks with quotes, empty, NA or infinite cells, or rows of another
+        width take the csv module's path, whose errors name the line and column."""
+        delimiter, width = self.delimiter, len(self.header)
+        size = sum(map(len, raw))
+        kept = [k for k, line in enumerate(raw) if not line.isspace()]
+        lines = [raw[k] for k in kept]
+        numbers = None
+        limit = csv.field_size_limit()  # a longer line may hold a field the csv path refuses
+        if delimiter != " " and all(
+            len(line) < limit and line.count(delimiter) == width - 1 and '"' not in line
+            for line in lines
+        ):
+            numbers = self._numbers(lines)
+        if numbers is None:
+            return self._parse_rows(raw, first_line, size)
+        texts = {
+            index: np.array([line.split(delimiter, index + 1)[index].strip() for line in lines])
+            for index in self.text
+        }
+        return _Chunk(numbers, texts, first_line + np.array(kept, dtype=int), size)
+
+    def _numbers(self, lines: List[str]) -> Optional[np.ndarray]:
+        numbers = np.full((len(lines), len(self.header)), np.nan)
+        if not self.numeric or not lines:
+            return numbers
         try:
-            row = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise InputError(
-                f"line {rows.line_num + 1} cannot be read as CSV ({exc}).",
-                path,
-                "check the line: a field over 128 KB or an unclosed quote is not a point table.",
-            ) from None
-        line = rows.line_num + 1  # the header is line 1, read before this reader
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if len(row) != width:
-            raise InputError(
-                f"line {line} has {len(row)} values but the header has {width} columns.",
-                path,
-                "check the delimiter (decimal commas in a "
-                "comma-separated file split values) and that no row is cut short.",
+            values = np.loadtxt(
+                lines, delimiter=self.delimiter, usecols=self.numeric, comments=None, ndmin=2
             )
-        chunk.append(row)
-        lines.append(line)
-        if len(chunk) == size:
-            yield np.array(chunk, dtype=str), np.array(lines)
-            chunk, lines = [], []
-    if chunk:
-        yield np.array(chunk, dtype=str), np.array(lines)
+        except ValueError:
+            return None
+        if np.isinf(values).any():
+            return None  # refused by the csv path, at its line and column
+        numbers[:, self.numeric] = values
+        return numbers
+
+    def _parse_rows(self, raw: List[str], first_line: int, size: int) -> _Chunk:
+        width, path = len(self.header), self.path
+        reader = csv.reader(raw, delimiter=self.delimiter, skipinitialspace=self.delimiter == " ")
+        rows, lines = [], []
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise InputError(
+                    f"line {first_line + reader.line_num - 1} cannot be read as CSV ({exc}).",
+                    path,
+                    "check the line: a field over 128 KB or an unclosed quote is not a point "
+                    "table.",
+                ) from None
+            line = first_line + reader.line_num - 1
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != width:
+                raise InputError(
+                    f"line {line} has {len(row)} values but the header has {width} columns.",
+                    path,
+                    "check the delimiter (decimal commas in a "
+                    "comma-separated file split values) and that no row is cut short.",
+                )
+            rows.append(row)
+            lines.append(line)
+        cells = np.array(rows, dtype=str).reshape(len(rows), width)
+        lines = np.array(lines, dtype=int)
+        numbers = np.full((len(rows), width), np.nan)
+        if self.numeric and len(rows):
+            names = [self.header[i] for i in self.numeric]
+            numbers[:, self.numeric] = _to_float(cells[:, self.numeric], path, lines, names)
+        texts = {index: np.char.strip(cells[:, index]) for index in self.text}
+        return _Chunk(numbers, texts, lines, size)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -579,20 +657,20 @@ def import_points(
         fmt is PointFormat.AUTO and path.suffix.lower() in (".h5", ".he5", ".hdf5")
     ):
         return _import_mintpy(path, output, options, progress)
-    header, rows, stream = _reader(path)
+    header, delimiter, lines, stream = _reader(path)
     try:
-        return _import_csv(path, output, header, rows, fmt, options, progress)
+        return _import_csv(path, output, header, delimiter, lines, fmt, options, progress)
     finally:
         stream.close()
 
 
-def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSummary:
+def _import_csv(path, output, header, delimiter, lines, fmt, options, progress):
     if fmt == "auto":
         fmt = detect_format(header)
     first_row = None
     if fmt == "stamps":
         try:
-            first_row = next(rows, None)
+            first_row = next(csv.reader(itertools.islice(lines, 1), delimiter=delimiter), None)
         except csv.Error as exc:
             raise InputError(f"line 2 cannot be read as CSV ({exc}).", path) from None
         if first_row is None:
@@ -630,57 +708,65 @@ def _import_csv(path, output, header, rows, fmt, options, progress) -> ImportSum
     check_position = _position_check(header, layout, path)
     skipped = {"count": 0, "first": None}
 
-    def convert(chunk: np.ndarray, lines: np.ndarray):
-        def numbers(index):
-            index = np.atleast_1d(index)
-            return _to_float(chunk[:, index], path, lines, [header[i] for i in index])
-
-        x, y = numbers(layout.x)[:, 0], numbers(layout.y)[:, 0]
+    def convert(chunk: _Chunk):
+        numbers, lines = chunk.numbers, chunk.lines
+        x, y = numbers[:, layout.x], numbers[:, layout.y]
         keep = np.isfinite(x) & np.isfinite(y)
         if not keep.all():
             skipped["count"] += int((~keep).sum())
             skipped["first"] = skipped["first"] or int(lines[~keep][0])
         if check_position is not None:
-            check_position(chunk[keep], lines[keep], x[keep], y[keep])
-        displacement = numbers(date_cols) * layout.to_mm
-        fitted, fitted_std = linear_rate(years, displacement.T)
-        fields: Dict[str, np.ndarray] = {"VEL": fitted, "VEL_STD": fitted_std}
+            check_position(numbers[keep], lines[keep], x[keep], y[keep])
+        displacement = numbers[:, date_cols] * layout.to_mm
+        fields: Dict[str, np.ndarray] = {}
+        if layout.velocity is None or layout.velocity_std is None:  # else the source's own
+            fields["VEL"], fields["VEL_STD"] = linear_rate(years, displacement.T)
         if layout.velocity is not None:
-            fields["VEL"] = numbers(layout.velocity)[:, 0] * layout.velocity_to_mm
+            fields["VEL"] = numbers[:, layout.velocity] * layout.velocity_to_mm
         if layout.velocity_std is not None:
-            fields["VEL_STD"] = numbers(layout.velocity_std)[:, 0] * layout.velocity_to_mm
+            fields["VEL_STD"] = numbers[:, layout.velocity_std] * layout.velocity_to_mm
         for name, index in layout.text.items():
-            fields[name] = np.char.strip(chunk[:, index]).astype(object)
+            fields[name] = chunk.text[index].astype(object)
         for name, index in layout.numeric.items():
-            fields[name] = numbers(index)[:, 0]
-        return (
-            x[keep],
-            y[keep],
-            displacement[keep],
-            {k: v[keep] for k, v in fields.items()},
-            int(lines[-1]) * _bytes_per_line(chunk),
-        )
+            fields[name] = numbers[:, index]
+        return x[keep], y[keep], displacement[keep], {k: v[keep] for k, v in fields.items()}
 
-    chunks = _chunks(rows, len(header), options.chunk_rows, path)
-    first = next(chunks, None)
-    if first is None:
+    numeric = [layout.x, layout.y, *date_cols, *layout.numeric.values()]
+    numeric += [i for i in (layout.velocity, layout.velocity_std) if i is not None]
+    numeric += [
+        i for i in (_index(header, "latitude"), _index(header, "longitude")) if i is not None
+    ]
+    columns = _Columns(header, delimiter, sorted(set(numeric)), list(layout.text.values()), path)
+    chunks = _line_chunks(lines, options.chunk_rows, 3 if layout.format == "stamps" else 2)
+    first = None
+    for raw, start in chunks:  # the first chunk with rows (the rest stay in ``chunks``)
+        first = columns.parse(raw, start)
+        if len(first.lines):
+            break
+    if first is None or not len(first.lines):
         raise InputError(
             "has a header but no points.",
             path,
             "check that the file holds data rows below the header.",
         )
-    converted = convert(*first)  # bad values raise here, before any output exists
-    count = 0
+    converted = convert(first)  # bad values raise here, before any output exists
+    count, characters = 0, 0
     with point_layer_writer(
         output, layout.epsg, dates, field_types, layer_name=_layer_name(output)
     ) as writer:
-        while converted is not None:
-            x, y, displacement, fields, bytes_read = converted
-            writer.write(x, y, displacement, fields)
-            count += len(x)
-            report(progress, min(0.99, bytes_read / total_bytes), f"{count:,} points imported")
-            following = next(chunks, None)
-            converted = None if following is None else convert(*following)
+
+        def prepare(lines_and_start):
+            chunk = columns.parse(*lines_and_start)
+            return writer.rows(*convert(chunk)), chunk.size
+
+        # a thread reads and converts the next chunks while SQLite inserts this one
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            following = map_blocks(prepare, chunks, executor=pool, in_flight=2)
+            for rows, size in itertools.chain([(writer.rows(*converted), first.size)], following):
+                writer.write_rows(rows)
+                count += rows.count
+                characters += size
+                report(progress, min(0.99, characters / total_bytes), f"{count:,} points imported")
         if count == 0:
             raise InputError(
                 "has a header but no points with coordinates.",
@@ -720,10 +806,10 @@ def _position_check(header, layout: _Layout, path: Path):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     transform = osr.CoordinateTransformation(source, target)
 
-    def check(chunk, lines, x, y) -> None:
+    def check(numbers, lines, x, y) -> None:
         if not len(lines):
             return
-        lonlat = _to_float(chunk[:, [lon, lat]], path, lines, [header[lon], header[lat]])
+        lonlat = numbers[:, [lon, lat]]
         inside = np.all(np.isfinite(lonlat), axis=1)
         if not inside.any():
             return
@@ -758,10 +844,6 @@ def _layer_name(output: Path) -> str:
 def _size_hint(path: Path) -> float:
     size = path.stat().st_size
     return float(size * (8 if path.suffix.lower() in (".gz", ".zip") else 1)) or 1.0
-
-
-def _bytes_per_line(chunk: np.ndarray) -> float:
-    return float(sum(len(v) + 1 for v in chunk[0]))
 
 
 # ----------------------------------------------------------------------------- MintPy

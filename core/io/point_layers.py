@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -135,18 +135,21 @@ class PointLayerWriter:
         self.extent = [np.inf, np.inf, -np.inf, -np.inf]
         self.count = 0
 
-    def write(
+    def rows(
         self,
         x,
         y,
         displacement_mm: Optional[np.ndarray] = None,
         fields: Optional[Mapping[str, np.ndarray]] = None,
-    ) -> None:
+    ) -> "PointRows":
+        """The rows of points ``x``, ``y`` (n,) with ``displacement_mm`` (n, dates) and
+        ``fields`` (name -> (n,)) as SQLite takes them; builds no SQL, so another thread may
+        prepare the next rows while :meth:`write_rows` inserts these."""
         fields = fields or {}
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         if len(x) == 0:
-            return
+            return PointRows([], (np.inf, np.inf, -np.inf, -np.inf), 0)
         columns = [_point_blobs(x, y, self._srs_id)]
         columns += [_column(fields[name]) for name in self._field_names]
         if self._n_dates:
@@ -156,14 +159,40 @@ class PointLayerWriter:
                 else np.asarray(displacement_mm, float)
             )
             columns += table.T.tolist()
-        self._connection.executemany(self._insert, zip(*columns, strict=True))
+        extent = (x.min(), y.min(), x.max(), y.max())
+        return PointRows(list(zip(*columns, strict=True)), extent, len(x))
+
+    def write_rows(self, rows: "PointRows") -> None:
+        """Insert rows made by :meth:`rows`."""
+        if not rows.count:
+            return
+        self._connection.executemany(self._insert, rows.values)
         self.extent = [
-            min(self.extent[0], x.min()),
-            min(self.extent[1], y.min()),
-            max(self.extent[2], x.max()),
-            max(self.extent[3], y.max()),
+            min(self.extent[0], rows.extent[0]),
+            min(self.extent[1], rows.extent[1]),
+            max(self.extent[2], rows.extent[2]),
+            max(self.extent[3], rows.extent[3]),
         ]
-        self.count += len(x)
+        self.count += rows.count
+
+    def write(
+        self,
+        x,
+        y,
+        displacement_mm: Optional[np.ndarray] = None,
+        fields: Optional[Mapping[str, np.ndarray]] = None,
+    ) -> None:
+        """Insert points (see :meth:`rows`)."""
+        self.write_rows(self.rows(x, y, displacement_mm, fields))
+
+
+class PointRows(NamedTuple):
+    """Rows ready for :meth:`PointLayerWriter.write_rows`: one tuple per point, the extent
+    (xmin, ymin, xmax, ymax) and the number of points."""
+
+    values: List[tuple]
+    extent: Tuple[float, float, float, float]
+    count: int
 
 
 @contextlib.contextmanager

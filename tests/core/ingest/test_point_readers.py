@@ -145,6 +145,42 @@ def test_generic_csv_unit_pattern_and_fitted_velocity(tmp_path):
     assert slope[0] == pytest.approx(2.0) and std[0] == pytest.approx(0.0, abs=1e-9)
 
 
+def test_irregular_chunks_read_as_regular_ones(test_data, tmp_path):
+    """Chunks with quoted ids, blank lines, empty cells and Windows line ends go through the
+    csv module instead of numpy's reader: the layer must not tell them apart."""
+    header, rows = _rows(test_data / L2B)
+    plain, irregular = tmp_path / "plain.csv", tmp_path / "irregular.csv"
+    with open(plain, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rows[:9]])
+    with open(irregular, "w", newline="") as f:
+        f.write(",".join(header) + "\r\n")
+        for k, row in enumerate(rows[:9]):
+            cells = list(row)
+            if k == 2:
+                cells[0] = f'"{cells[0]}"'
+            if k == 5:
+                f.write("\r\n")
+            if k == 7:
+                cells[header.index("gnss_velocity")] = ""
+            f.write(",".join(cells) + "\r\n")
+    options = PointImportOptions(chunk_rows=2)
+    import_points(plain, tmp_path / "plain.gpkg", options)
+    import_points(irregular, tmp_path / "irregular.gpkg", options)
+    expected, found = read_points(tmp_path / "plain.gpkg"), read_points(tmp_path / "irregular.gpkg")
+    np.testing.assert_array_equal(found.x, expected.x)
+    np.testing.assert_array_equal(found.displacement_mm, expected.displacement_mm)
+    assert list(found.fields["pid"]) == [row[0] for row in rows[:9]]
+    gnss = found.fields["gnss_velocity"]
+    assert np.isnan(gnss[7]) and gnss[6] == pytest.approx(
+        float(rows[6][header.index("gnss_velocity")])
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lon,lat,20200101,20200113\n1,2,0,1\n\n1,2,0,1\n1.5,2.5,0\n")
+    for chunk_rows in (1, 5000):
+        with pytest.raises(InputError, match="line 5 has 3 values"):
+            import_points(bad, tmp_path / "bad.gpkg", PointImportOptions(chunk_rows=chunk_rows))
+
+
 def test_stamps_visualizer_export(tmp_path):
     path = tmp_path / "stamps_tsexport.csv"
     # MATLAB datenum(2020,1,3) = 737793; the export stores day - 1
