@@ -480,7 +480,11 @@ def write_plot(
         f"N = {stats['n']}, r = {stats['pearson_r']:.2f}, RMSE = {stats['rmse']:.2f} {unit}"
     )
     scatter.legend(loc="upper left")
-    histogram.hist(va - vb, bins=40, color="#92c5de", edgecolor="#4393c3")
+    difference = va - vb
+    low, high = float(difference.min()), float(difference.max())
+    if np.isclose(low, high):  # a shifted copy: numpy 2 refuses 40 bins over a rounding spread
+        low, high = low - 0.5, high + 0.5
+    histogram.hist(difference, bins=40, range=(low, high), color="#92c5de", edgecolor="#4393c3")
     histogram.axvline(0, color="k", lw=0.8)
     histogram.set_xlabel(f"{options.label_a} - {options.label_b} ({unit})")
     histogram.set_ylabel("cells")
