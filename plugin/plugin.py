@@ -114,6 +114,10 @@ class InsarSubsidencePlugin:
                 else:
                     from ..ui.profile_dock import ProfileDock as DockClass
                 dock = DockClass(self.iface, self.iface.mainWindow())
+                if kind == "timeseries":
+                    from ..ui.gnss_overlay import GnssOverlay
+
+                    dock.add_overlay(GnssOverlay(self.iface.mapCanvas()))
             except ImportError as exc:  # pyqtgraph missing: the message names the package
                 QMessageBox.warning(self.iface.mainWindow(), "InSAR Subsidence", str(exc))
                 return None

@@ -48,9 +48,19 @@ def environment() -> Dict[str, str]:
 def _value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ",".join(_value(v) for v in value)
     return str(value)
+
+
+def _arguments(parameters: Mapping) -> list:
+    """``KEY=value`` arguments; a list repeats its key once per item (qgis_process builds a
+    list from repeated keys; a comma-joined value would be one path)."""
+    args = []
+    for key, value in parameters.items():
+        if value is None:
+            continue
+        items = value if isinstance(value, (list, tuple)) else [value]
+        args += [f"{key}={_value(item)}" for item in items]
+    return args
 
 
 def run(algorithm: str, parameters: Mapping, timeout: float = 3600) -> dict:
@@ -59,7 +69,7 @@ def run(algorithm: str, parameters: Mapping, timeout: float = 3600) -> dict:
     Raises QgisProcessError with qgis_process's own message when the run fails.
     """
     args = [executable(), "run", algorithm, "--json", "--"]
-    args += [f"{key}={_value(value)}" for key, value in parameters.items() if value is not None]
+    args += _arguments(parameters)
     proc = subprocess.run(args, capture_output=True, text=True, env=environment(), timeout=timeout)
     start = proc.stdout.find("{")
     if proc.returncode != 0 or start < 0:

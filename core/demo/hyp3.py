@@ -4,7 +4,10 @@ Each zip ``<NAME>.zip`` holds ``<NAME>/<NAME>_{unw_phase,corr,dem,lv_theta,lv_ph
 (80 m UTM, LZW, nodata 0 as HyP3 writes them) and ``<NAME>/<NAME>.txt`` with the keys of real
 products. Unwrapped phase is in radians, positive = motion away from the satellite:
 ``phase = -4 pi / wavelength * (d_LOS(secondary) - d_LOS(reference))`` plus noise, referenced
-to one stable pixel (its ``Phase at reference point`` is in the ``.txt``).
+to one stable pixel (its ``Phase at reference point`` is in the ``.txt``). ``d_LOS`` is the
+vertical and horizontal truth projected on the track's line of sight (its incidence and
+heading, :meth:`DemoScene.los_displacement`), so the descending track and the ascending one
+(:func:`core.demo.scene.ascending_track`) are written by the same code.
 
 Noise: turbulent atmosphere (power-law random field per date), topography-correlated delay per
 date, an orbital ramp per pair, DEM errors at a few pixels times the perpendicular baseline,
@@ -39,6 +42,7 @@ from .scene import DemoScene
 SPACECRAFT_HEIGHT = 693_000.0  # m
 EARTH_RADIUS = 6_371_000.0  # m at nadir
 UTC_SECONDS = 81_296.0  # 22:34:56, a descending pass
+UTC_SECONDS_ASCENDING = 38_712.0  # 10:45:12, the ascending pass
 ORBIT_OF_FIRST_DATE = 25_333  # Sentinel-1A absolute orbit of the first acquisition
 LOOKS = 8  # effective looks of the 80 m phase (decorrelation noise)
 TURBULENCE_STD = 0.004  # m, LOS delay per date
@@ -222,15 +226,17 @@ def _metadata_text(
         EARTH_RADIUS,
     )
     x, y = scene.grid.xy(*ref_pixel)
+    direction = "ASCENDING" if scene.is_ascending() else "DESCENDING"
+    utc = UTC_SECONDS_ASCENDING if scene.is_ascending() else UTC_SECONDS
     lines = [
         ("Reference Granule", _granule(scene.dates[i], orbit_i)),
         ("Secondary Granule", _granule(scene.dates[j], orbit_j)),
-        ("Reference Pass Direction", "DESCENDING"),
+        ("Reference Pass Direction", direction),
         ("Reference Orbit Number", orbit_i),
-        ("Secondary Pass Direction", "DESCENDING"),
+        ("Secondary Pass Direction", direction),
         ("Secondary Orbit Number", orbit_j),
         ("Baseline", f"{baseline:.4f}"),
-        ("UTC time", f"{UTC_SECONDS + 0.013 * i:.6f}"),
+        ("UTC time", f"{utc + 0.013 * i:.6f}"),
         ("Heading", f"{scene.heading:.7f}"),
         ("Spacecraft height", f"{SPACECRAFT_HEIGHT:.4f}"),
         ("Earth radius at nadir", f"{EARTH_RADIUS:.4f}"),
@@ -283,22 +289,23 @@ def tropospheric_delay(scene: DemoScene, rng: np.random.Generator) -> np.ndarray
 
 
 def write_hyp3_products(
-    scene: DemoScene, folder: Path, progress: ProgressCallback = silent
+    scene: DemoScene, folder: Path, progress: ProgressCallback = silent, noise_stream: int = 3
 ) -> Dict[str, Path]:
     """Write one HyP3 product zip per pair of :func:`small_baseline_pairs` into ``folder``.
 
     Product zips of an earlier scene in ``folder`` are removed so that the folder holds one
-    stack. Returns ``{"hyp3": folder}``. Deterministic for the scene's seed.
+    stack. Returns ``{"hyp3": folder}``. Deterministic for the scene's seed; the noise is drawn
+    from the stream ``[seed, noise_stream]`` (another track draws its own).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng([scene.seed, 3])
+    rng = np.random.default_rng([scene.seed, noise_stream])
     grid = scene.grid
     shape = grid.shape
     n = len(scene.dates)
     report(progress, 0.0, "Simulating interferometric phase...")
 
-    los = (scene.vertical_displacement() * scene.los_factor()[None]).astype(np.float32)
+    los = scene.los_displacement().astype(np.float32)
     delay = tropospheric_delay(scene, rng)
     ranges = slant_range(scene.incidence, SPACECRAFT_HEIGHT, EARTH_RADIUS)
     topo_per_metre = dem_error(scene) / (ranges * np.sin(np.deg2rad(scene.incidence)))

@@ -13,24 +13,32 @@ Signals, VERTICAL unless said otherwise, in metres (negative = subsidence):
 * gentle uplift everywhere else (a fraction of a mm/yr up to ~2 mm/yr).
 
 Terrain, water body and vegetation (low-coherence) masks are part of the scene so that every
-writer (HyP3, SLC, drivers, land use) draws from one consistent truth.
+writer (HyP3, SLC, drivers, land use) draws from one consistent truth. The scene is seen by a
+descending track (:func:`make_scene`) and, for the two-track decomposition, by an ascending one
+(:func:`ascending_track`); each projects the vertical AND horizontal truth on its own line of
+sight (:meth:`DemoScene.los_displacement`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
+from ..analysis.line_of_sight import azimuth_from_heading, los_from_heading
 from ..analysis.pim import Panel, PimParameters, horizontal_displacement, rectangle_ring
 from ..analysis.pim import subsidence as pim_subsidence
-from ..conventions import DAYS_PER_YEAR, vertical_to_los, years_since
+from ..conventions import DAYS_PER_YEAR, years_since
 from ..grid import Grid
 from ..timeseries.rate_fit import linear_rate
 
 DEMO_EPSG = 32649
+DESCENDING_HEADING = -169.0  # deg clockwise from north
+ASCENDING_HEADING = -11.0
+#: the ascending track passes this many days after the descending one
+ASCENDING_DAY_OFFSET = 6
 #: step of the calendar on which the Knothe time function is integrated (days)
 KNOTHE_STEP_DAYS = 12
 
@@ -261,7 +269,7 @@ class DemoScene:
     groundwater_rate: float = -0.012  # m/yr at basin centre
     seasonal_amplitude: float = 0.008  # m, annual, basin centre, peak in early spring (recharge)
     uplift_rate: float = 0.0015  # m/yr, broad
-    heading: float = -169.0  # deg, descending-like track heading
+    heading: float = DESCENDING_HEADING  # deg clockwise from north, of the track seeing it
     bperp: np.ndarray = field(default=None)  # per acquisition, m (relative to the first date)
     _mining_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -367,9 +375,19 @@ class DemoScene:
         rate, _ = linear_rate(self.years(), series.reshape(len(self.dates), -1))
         return rate.reshape(self.grid.shape)
 
-    def los_factor(self) -> np.ndarray:
-        """LOS displacement = vertical * cos(incidence) (no horizontal motion)."""
-        return vertical_to_los(1.0, self.incidence)
+    def los_vector(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ground-to-satellite unit vector (east, north, up), each (L, W), of the track."""
+        return los_from_heading(self.incidence, self.heading)
+
+    def los_displacement(self, dates: Optional[List[dt.date]] = None) -> np.ndarray:
+        """Truth LOS displacement (n, L, W) in metres, positive toward the satellite: the
+        vertical and the horizontal motion projected on the track's line of sight."""
+        east, north = self.horizontal_displacement(dates)
+        e, n, u = self.los_vector()
+        return e * east + n * north + u * self.vertical_displacement(dates)
+
+    def is_ascending(self) -> bool:
+        return abs(self.heading) < 90.0
 
 
 def _terrain(grid: Grid, rng: np.random.Generator) -> np.ndarray:
@@ -481,9 +499,9 @@ def make_scene(
 
     veg_field = gaussian_filter(rng.normal(size=(length, width)), sigma=max(2, size / 25))
     vegetation = (veg_field > np.percentile(veg_field, 82)) & ~water
-    incidence = (33.0 + 11.0 * xx).astype(np.float32)  # near range west, far range east
+    incidence = (33.0 + 11.0 * xx).astype(np.float32)
     # MintPy azimuthAngle of the ground-to-satellite vector (HyP3: deg(lv_phi) - 90)
-    azimuth = np.full((length, width), -79.0, dtype=np.float32)
+    azimuth = np.full((length, width), azimuth_from_heading(DESCENDING_HEADING), np.float32)
     bperp = np.concatenate([[0.0], rng.normal(0.0, 45.0, n_acquisitions - 1)]).astype(np.float32)
     return DemoScene(
         grid=grid,
@@ -496,5 +514,30 @@ def make_scene(
         vegetation=vegetation,
         groundwater=groundwater.astype(np.float32),
         seed=seed,
+        heading=DESCENDING_HEADING,
+        bperp=bperp,
+    )
+
+
+def ascending_track(scene: DemoScene, n_acquisitions: Optional[int] = None) -> DemoScene:
+    """The same ground seen by an ascending track: heading -11 deg (the radar looks east, so
+    the incidence grows eastward, 31 to 45 deg), acquisitions ``ASCENDING_DAY_OFFSET`` days
+    after the descending ones (``n_acquisitions`` of them, default all) and its own
+    perpendicular baselines. Shares the truth (and its cache) with ``scene``."""
+    count = n_acquisitions or len(scene.dates)
+    offset = dt.timedelta(days=ASCENDING_DAY_OFFSET)
+    dates = [d + offset for d in scene.dates[:count]]
+    length, width = scene.grid.shape
+    xx = (np.arange(width) + 0.5) / width
+    incidence = np.tile((31.0 + 14.0 * xx).astype(np.float32), (length, 1))
+    azimuth = np.full((length, width), azimuth_from_heading(ASCENDING_HEADING), np.float32)
+    rng = np.random.default_rng([scene.seed, 11])
+    bperp = np.concatenate([[0.0], rng.normal(0.0, 45.0, count - 1)]).astype(np.float32)
+    return replace(
+        scene,
+        dates=dates,
+        incidence=incidence,
+        azimuth=azimuth,
+        heading=ASCENDING_HEADING,
         bperp=bperp,
     )

@@ -42,7 +42,7 @@ def write_truth(scene: DemoScene, folder: Path) -> Dict[str, Path]:
     vertical = scene.vertical_displacement()
     velocity = scene.linear_rate(vertical)
     east = scene.linear_rate(scene.horizontal_displacement()[0])
-    los_factor = scene.los_factor()
+    los = scene.los_displacement()
     out = {
         "truth_velocity_vertical": write_geotiff(
             folder / "truth_velocity_vertical.tif",
@@ -53,7 +53,7 @@ def write_truth(scene: DemoScene, folder: Path) -> Dict[str, Path]:
         ),
         "truth_velocity_los": write_geotiff(
             folder / "truth_velocity_los.tif",
-            (velocity * los_factor * 1000).astype(np.float32),
+            (scene.linear_rate(los) * 1000).astype(np.float32),
             grid,
             ["LOS velocity (mm/yr)"],
             units="mm/yr",
@@ -76,7 +76,7 @@ def write_truth(scene: DemoScene, folder: Path) -> Dict[str, Path]:
             folder / "truth_timeseries.h5",
             TimeSeries(
                 scene.dates,
-                (vertical * los_factor[None]).astype(np.float32),
+                los.astype(np.float32),
                 grid,
                 {"PROCESSOR": "demo-truth", "WAVELENGTH": repr(SENTINEL1_WAVELENGTH)},
                 scene.bperp,

@@ -6,6 +6,7 @@ MintPy products, radar products warped on the fly).
 """
 
 from .geotiff import band_names, grid_of, open_raster, read_raster, write_geotiff
+from .gnss import GnssStation, is_gnss_layer, read_gnss_layer, write_gnss_layer
 from .hyp3 import Hyp3Product, discover_products, parse_product_name, stack_attributes, unique_pairs
 from .lookup import RadarLookup, find_lookup, lookup_for, pixel_locator
 from .mintpy import (
@@ -38,6 +39,10 @@ from .slc import SlcStack, read_dates_bperp, write_slc_stack
 from .vector import crs_of, field_names, open_vector
 
 __all__ = [
+    "GnssStation",
+    "is_gnss_layer",
+    "read_gnss_layer",
+    "write_gnss_layer",
     "Hyp3Product",
     "IfgramStack",
     "Pair",

@@ -1,5 +1,6 @@
-"""Analysis algorithms: rates along profile lines, and the comparison of two rate products
-(PS, SBAS, EGMS or a second track) on a common grid."""
+"""Analysis algorithms: rates along profile lines, the comparison of two rate products (PS,
+SBAS, EGMS or a second track) on a common grid, the decomposition of two or more tracks into
+vertical and east-west motion, and GNSS as a check and a tie."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from qgis.core import (
     QgsGeometry,
     QgsPointXY,
     QgsProcessingException,
+    QgsProcessingParameterCrs,
     QgsProcessingParameterDistance,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
+    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMapLayer,
@@ -25,12 +28,27 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
+from ...core.analysis.decomposition import (
+    DecompositionOptions,
+    check_products,
+    decompose,
+    open_products,
+)
+from ...core.analysis.gnss import (
+    GnssComparisonOptions,
+    GnssTieOptions,
+    compare_with_gnss,
+    tie_to_gnss,
+)
+from ...core.analysis.los_products import LOS_HELP, LosProduct
 from ...core.analysis.product_comparison import ProductComparisonOptions, compare_products
 from ...core.analysis.profile import ProfileOptions, profile_lines
+from ...core.errors import SubsidenceError
+from ...core.io.gnss import read_gnss_layer
 from ...core.options import option_spec
 from ...plugin import bridge
-from ..base import SubsidenceAlgorithm, layer_file
-from ..parameters import option_parameter, with_help
+from ..base import SubsidenceAlgorithm, advanced, layer_file, vector_file_destination
+from ..parameters import option_help, option_parameter, with_help
 from ..qgis_compat import GeometryType, ProcessingSourceType, WkbType, attribute_field
 
 
@@ -406,3 +424,399 @@ class CompareProducts(SubsidenceAlgorithm):
         if difference:
             self.style_on_load(context, difference, "velocity")
         return outputs
+
+
+def _products(algorithm, parameters, context):
+    """The LOS products of INPUTS with the descriptions of LOS (core objects)."""
+    paths = algorithm.parameterAsFileList(parameters, algorithm.INPUTS, context)
+    text = algorithm.parameterAsString(parameters, algorithm.LOS, context)
+    return open_products([p.split("|")[0] for p in paths], text)
+
+
+def _epsg(algorithm, parameters, name, context):
+    crs = algorithm.parameterAsCrs(parameters, name, context)
+    if not crs.isValid():
+        return None
+    authid = crs.authid()
+    if not authid.upper().startswith("EPSG:"):
+        raise QgsProcessingException(f"{name}: give a CRS with an EPSG code.")
+    return int(authid.split(":")[1])
+
+
+class Decompose(SubsidenceAlgorithm):
+    ALGORITHM_ID = "decompose"
+    DISPLAY_NAME = "Decompose tracks into vertical and east-west motion (rates and series)"
+    GROUP = "analysis"
+    HELP = (
+        "Combines two or more line-of-sight products (point layers with DYYYYMMDD series such "
+        "as EGMS L2a/L2b or PS results, MintPy timeseries.h5 or velocity.h5, rate GeoTIFFs) "
+        "into vertical and east-west motion on square cells aligned as EGMS L3 (centres at "
+        "k * size + size / 2). Per cell: the mean rate and mean LOS unit vector (ground to "
+        "satellite) of each product, then weighted least squares for east and up (north "
+        "neglected, or a known north rate removed), with propagated standard deviations and "
+        "the condition number; cells whose geometry cannot separate the two components are "
+        "flagged (FLAG = degenerate), never filled. Series are interpolated onto common dates "
+        "every TIME_STEP days within the span all products cover, then decomposed date by "
+        "date. Units: mm/yr and mm; LOS positive toward the satellite, up positive, east "
+        "positive. Outputs: point layers with VEL, VEL_STD, DYYYYMMDD, COND, FLAG, RESIDUAL "
+        "and N_<product> (samples per product), and optional rate rasters."
+    )
+    INPUTS = "INPUTS"
+    LOS = "LOS"
+    CELL_SIZE = "CELL_SIZE"
+    TIME_STEP = "TIME_STEP"
+    SERIES = "SERIES"
+    NORTH_RATE = "NORTH_RATE"
+    MAX_CONDITION = "MAX_CONDITION"
+    DEFAULT_STD = "DEFAULT_STD"
+    CRS = "CRS"
+    BLOCK_SIZE = "BLOCK_SIZE"
+    OUTPUT_UP = "OUTPUT_UP"
+    OUTPUT_EAST = "OUTPUT_EAST"
+    OUTPUT_UP_RASTER = "OUTPUT_UP_RASTER"
+    OUTPUT_EAST_RASTER = "OUTPUT_EAST_RASTER"
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterMultipleLayers(
+                    self.INPUTS,
+                    "LOS products (point layers, timeseries.h5, velocity.h5 or rate GeoTIFFs)",
+                    ProcessingSourceType.File,
+                ),
+                "Two or more products of the same area seen from different geometries (e.g. "
+                "an ascending and a descending track). Point layers need VEL (mm/yr) and, for "
+                "series, DYYYYMMDD fields (mm).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterString(
+                    self.LOS,
+                    "Line of sight of each product, one line per product (empty = auto)",
+                    multiLine=True,
+                    optional=True,
+                ),
+                "In the order of the products; lines may also be separated by '|'. "
+                + LOS_HELP[0].upper()
+                + LOS_HELP[1:],
+            )
+        )
+        self.addParameter(
+            option_parameter(self.CELL_SIZE, DecompositionOptions, "cell_size_m", "Cell size")
+        )
+        self.addParameter(
+            option_parameter(
+                self.TIME_STEP, DecompositionOptions, "time_step_days", "Step of the common dates"
+            )
+        )
+        self.addParameter(
+            option_parameter(self.SERIES, DecompositionOptions, "series", "Decompose the series")
+        )
+        self.addParameter(
+            option_parameter(
+                self.NORTH_RATE,
+                DecompositionOptions,
+                "north_rate_mm_yr",
+                "Known north rate (0 = north motion neglected)",
+                zero_is_none=True,
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.MAX_CONDITION,
+                DecompositionOptions,
+                "max_condition",
+                "Largest condition number of a cell's geometry",
+                advanced=True,
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.DEFAULT_STD,
+                DecompositionOptions,
+                "default_rate_std_mm_yr",
+                "Standard deviation of a single rate without VEL_STD",
+                advanced=True,
+            )
+        )
+        self.addParameter(
+            advanced(
+                with_help(
+                    QgsProcessingParameterCrs(
+                        self.CRS, "Output CRS (empty = the first product's)", optional=True
+                    ),
+                    option_help(DecompositionOptions, "epsg"),
+                )
+            )
+        )
+        self.addParameter(
+            option_parameter(
+                self.BLOCK_SIZE,
+                DecompositionOptions,
+                "block_size",
+                "Samples read at a time",
+                advanced=True,
+            )
+        )
+        self.addParameter(
+            with_help(
+                vector_file_destination(self.OUTPUT_UP, "Vertical motion (points at cell centres)"),
+                "VEL and VEL_STD in mm/yr (up positive), DYYYYMMDD in mm, COND, FLAG, RESIDUAL "
+                "and N_<product>.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                vector_file_destination(
+                    self.OUTPUT_EAST, "East-west motion (points at cell centres)"
+                ),
+                "VEL and VEL_STD in mm/yr (east positive), DYYYYMMDD in mm, as the vertical.",
+            )
+        )
+        for name, word in ((self.OUTPUT_UP_RASTER, "Vertical"), (self.OUTPUT_EAST_RASTER, "East")):
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterRasterDestination(
+                        name, f"{word} rate raster (mm/yr)", optional=True, createByDefault=False
+                    ),
+                    "Band 1 the rate, band 2 its standard deviation (mm/yr), on the cells.",
+                )
+            )
+
+    def checkParameterValues(self, parameters, context):
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            check_products(_products(self, parameters, context))
+        except SubsidenceError as exc:
+            return False, str(exc)
+        return True, ""
+
+    def processAlgorithm(self, parameters, context, feedback):
+        products = self.run_core(feedback, lambda progress: _products(self, parameters, context))
+        options = self.read_options(
+            parameters,
+            context,
+            DecompositionOptions,
+            epsg=_epsg(self, parameters, self.CRS, context),
+        )
+        up = self.parameterAsOutputLayer(parameters, self.OUTPUT_UP, context)
+        east = self.parameterAsOutputLayer(parameters, self.OUTPUT_EAST, context)
+        up_raster = self.optional_output(parameters, self.OUTPUT_UP_RASTER, context)
+        east_raster = self.optional_output(parameters, self.OUTPUT_EAST_RASTER, context)
+        result = self.run_core(
+            feedback, decompose, products, up, east, options, up_raster, east_raster
+        )
+        for message in result.messages:
+            feedback.pushInfo(message)
+        cells = result.cells
+        for layer in (up, east, up_raster, east_raster):
+            if layer:
+                self.style_on_load(context, layer, "velocity")
+        return {
+            self.OUTPUT_UP: up,
+            self.OUTPUT_EAST: east,
+            self.OUTPUT_UP_RASTER: up_raster,
+            self.OUTPUT_EAST_RASTER: east_raster,
+            "CELLS": len(cells),
+            "FLAGGED": int((cells.flag != "ok").sum()),
+            "DATES": len(cells.dates),
+        }
+
+
+class _GnssAlgorithm(SubsidenceAlgorithm):
+    """Parameters shared by the GNSS comparison and tie: a product, its LOS, the stations."""
+
+    INPUT = "INPUT"
+    LOS = "LOS"
+    GNSS = "GNSS"
+    RADIUS = "RADIUS"
+    DATE_WINDOW = "DATE_WINDOW"
+
+    def _product_parameters(self, options_class):
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "InSAR product (point layer, timeseries.h5 or rate GeoTIFF)"
+                ),
+                "A point layer with VEL (mm/yr) and DYYYYMMDD (mm), a MintPy timeseries.h5, or "
+                "a rate GeoTIFF (mm/yr); a vertical or east-west product too (LOS = vertical "
+                "or east).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterString(
+                    self.LOS, "Line of sight of the product (empty = auto)", optional=True
+                ),
+                LOS_HELP[0].upper() + LOS_HELP[1:].replace("one line per product: ", ""),
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.GNSS, "GNSS stations (from 'Import GNSS stations')", extension="gpkg"
+                ),
+                "The GeoPackage written by subsidence:importgnss: stations and their series.",
+            )
+        )
+        self.addParameter(
+            option_parameter(self.RADIUS, options_class, "radius_m", "Search radius (m)")
+        )
+        self.addParameter(
+            option_parameter(
+                self.DATE_WINDOW,
+                options_class,
+                "date_window_days",
+                "GNSS epochs averaged around each InSAR date (days)",
+                advanced=True,
+            )
+        )
+
+    def _product(self, parameters, context, feedback=None):
+        path = self.parameterAsFile(parameters, self.INPUT, context)
+        los = self.parameterAsString(parameters, self.LOS, context)
+        if feedback is None:
+            return LosProduct(path, los)
+        return self.run_core(feedback, lambda progress: LosProduct(path, los))
+
+    def checkParameterValues(self, parameters, context):
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            self._product(parameters, context)
+            read_gnss_layer(self.parameterAsFile(parameters, self.GNSS, context))
+        except SubsidenceError as exc:
+            return False, str(exc)
+        return True, ""
+
+
+class GnssCompare(_GnssAlgorithm):
+    ALGORITHM_ID = "gnsscompare"
+    DISPLAY_NAME = "Compare an InSAR product with GNSS stations"
+    GROUP = "analysis"
+    HELP = (
+        "For each GNSS station inside the product, projects the station's east, north and up "
+        "motion into the product's line of sight (the mean LOS unit vector of the product's "
+        "samples within RADIUS; vertical or east-west products use that component), samples "
+        "the product within the radius and reports the rate difference InSAR - GNSS (mm/yr; "
+        "both rates fitted alike on the InSAR dates), the series RMSE after removing a common "
+        "offset (mm) and Pearson r, per station and overall (bias = mean rate difference). "
+        "Writes a CSV table and one chart per station."
+    )
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+
+    def initAlgorithm(self, config=None):
+        self._product_parameters(GnssComparisonOptions)
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_TABLE, "Comparison table (CSV)", "CSV files (*.csv)"
+                ),
+                "One row per station (LOS vector, rates, difference, series RMSE, r), then the "
+                "overall figures.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFolderDestination(
+                    self.OUTPUT_FOLDER, "Folder for the charts (PNG per station)", optional=True
+                ),
+                "InSAR series against the GNSS series in the product's line of sight.",
+            )
+        )
+
+    def processAlgorithm(self, parameters, context, feedback):
+        product = self._product(parameters, context, feedback)
+        options = self.read_options(parameters, context, GnssComparisonOptions)
+        table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context)
+        folder = None
+        if parameters.get(self.OUTPUT_FOLDER):
+            folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context) or None
+        gnss = self.parameterAsFile(parameters, self.GNSS, context)
+        result = self.run_core(feedback, compare_with_gnss, product, gnss, table, folder, options)
+        for row in result.stations:
+            feedback.pushInfo(
+                f"{row.name}: {row.samples} samples, InSAR {row.insar_rate:.2f}, GNSS "
+                f"{row.gnss_rate:.2f}, difference {row.rate_difference:+.2f} mm/yr; series RMSE "
+                f"{row.series_rmse:.2f} mm, r {row.pearson_r:.2f}"
+            )
+        if result.skipped:
+            feedback.pushInfo(f"Stations outside the product: {', '.join(result.skipped)}")
+        overall = result.overall
+        return {
+            self.OUTPUT_TABLE: table,
+            self.OUTPUT_FOLDER: folder,
+            "STATIONS": overall["stations"],
+            "BIAS": overall["bias"],
+            "RATE_RMS": overall["rate_rms"],
+            "SERIES_RMSE": overall["series_rmse"],
+        }
+
+
+class GnssTie(_GnssAlgorithm):
+    ALGORITHM_ID = "gnsstie"
+    DISPLAY_NAME = "Tie an InSAR product to GNSS stations (shift or plane)"
+    GROUP = "analysis"
+    HELP = (
+        "Makes the product agree with GNSS in its line of sight instead of a single reference "
+        "pixel: the differences GNSS - InSAR of the rates at the stations (mm/yr) give a "
+        "shift (one or two stations) or a least-squares plane (three or more) that is added to "
+        "every rate, and times the years since the first date to every series (mm). Writes "
+        "the tied product in the input's kind (GeoPackage points with TIE_MM_YR, GeoTIFF or "
+        "timeseries.h5) and the residual of each station (with its leave-one-out residual "
+        "from four stations on) as CSV."
+    )
+    MODEL = "MODEL"
+    OUTPUT = "OUTPUT"
+    OUTPUT_RESIDUALS = "OUTPUT_RESIDUALS"
+
+    def initAlgorithm(self, config=None):
+        self._product_parameters(GnssTieOptions)
+        self.addParameter(option_parameter(self.MODEL, GnssTieOptions, "model", "Correction"))
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT,
+                    "Tied product",
+                    "GeoPackage (*.gpkg);;GeoTIFF (*.tif);;MintPy time series (*.h5)",
+                ),
+                "Same kind as the input: .gpkg for a point layer, .tif for a rate raster, .h5 "
+                "for a timeseries.h5.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_RESIDUALS,
+                    "Residuals per station (CSV)",
+                    "CSV files (*.csv)",
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "GNSS and InSAR rates, the correction and the residual at each station (mm/yr).",
+            )
+        )
+
+    def processAlgorithm(self, parameters, context, feedback):
+        product = self._product(parameters, context, feedback)
+        options = self.read_options(parameters, context, GnssTieOptions)
+        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        residuals = self.optional_output(parameters, self.OUTPUT_RESIDUALS, context)
+        gnss = self.parameterAsFile(parameters, self.GNSS, context)
+        result = self.run_core(feedback, tie_to_gnss, product, gnss, output, residuals, options)
+        for message in result.messages:
+            feedback.pushInfo(message)
+        for entry in result.residuals:
+            feedback.pushInfo(f"{entry['station']}: residual {entry['residual_mm_yr']:+.2f} mm/yr")
+        return {
+            self.OUTPUT: output,
+            self.OUTPUT_RESIDUALS: residuals,
+            "MODEL": result.model,
+            "SHIFT": result.coefficients[0],
+            "STATIONS": len(result.residuals),
+        }

@@ -1,6 +1,6 @@
 """Ingest algorithms: HyP3 products and generic GeoTIFF interferograms to an ifgramStack.h5,
-point products (EGMS, StaMPS, DePSI, MintPy, CSV) to a GeoPackage, and the embedded demo
-study area."""
+point products (EGMS, StaMPS, DePSI, MintPy, CSV) to a GeoPackage, GNSS station series to a
+GeoPackage, and the embedded demo study area."""
 
 from __future__ import annotations
 
@@ -13,18 +13,22 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorLayer,
 )
 
+from ...core.dates import parse_yyyymmdd
 from ...core.demo import create_demo
+from ...core.errors import SubsidenceError
 from ...core.ingest.from_geotiff import COHERENCE_PATTERN, DEFAULT_PATTERN, ingest_geotiff
 from ...core.ingest.from_hyp3 import ingest_hyp3
+from ...core.ingest.gnss_import import GnssImportOptions, check_gnss_files, import_gnss
 from ...core.ingest.point_import import PointImportOptions, import_points
 from ...core.ingest.stack_builder import IngestOptions
 from ..base import SubsidenceAlgorithm, advanced, layer_file, vector_file_destination
-from ..parameters import option_parameter, with_help
+from ..parameters import option_help, option_parameter, with_help
 from ..qgis_compat import (
     ProcessingFileParameterBehavior,
     ProcessingNumberParameterType,
@@ -465,3 +469,116 @@ class ImportPoints(SubsidenceAlgorithm):
         )
         self.style_on_load(context, output, "velocity")
         return {self.OUTPUT: output, "COUNT": summary.count, "FORMAT": summary.format}
+
+
+class ImportGnss(SubsidenceAlgorithm):
+    ALGORITHM_ID = "importgnss"
+    DISPLAY_NAME = "Import GNSS stations (NGL tenv3, NEU columns, CSV)"
+    GROUP = "ingest"
+    HELP = (
+        "Reads GNSS station time series: Nevada Geodetic Laboratory .tenv3 (metres; position "
+        "e0 + east...), whitespace columns of decimal year, north, east, up and their sigmas "
+        "(*_neu_cm.col style; mm, cm or m) or CSV (date, east, north, up, optional sigmas, "
+        "station, lon, lat). Coordinates come from the file or a station table (CSV: name, "
+        "lon, lat). Writes one GeoPackage: a point layer of the stations with the rate of each "
+        "component and its standard deviation (VEL_E, VEL_N, VEL_U, STD_E, STD_N, STD_U in "
+        "mm/yr; least squares with an annual term over two years or more; the standard "
+        "deviation assumes white noise), VEL = VEL_U, and a table of the series (mm, relative "
+        "to each station's first epoch) for the comparison, the tie and the time-series dock."
+    )
+    INPUT = "INPUT"
+    STATIONS = "STATIONS"
+    FORMAT = "FORMAT"
+    UNIT = "UNIT"
+    SEASONAL = "SEASONAL"
+    START_DATE = "START_DATE"
+    END_DATE = "END_DATE"
+    OUTPUT = "OUTPUT"
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterMultipleLayers(
+                    self.INPUT, "GNSS station files", ProcessingSourceType.File
+                ),
+                "One or more files: .tenv3, whitespace columns or CSV (a CSV may hold several "
+                "stations in a 'station' column).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.STATIONS,
+                    "Station table (CSV: name, lon, lat; empty = coordinates from the files)",
+                    extension="csv",
+                    optional=True,
+                ),
+                "Longitude and latitude (degrees, WGS84) of stations whose files have none; "
+                "they also replace the files' coordinates.",
+            )
+        )
+        self.addParameter(option_parameter(self.FORMAT, GnssImportOptions, "format", "Format"))
+        self.addParameter(
+            option_parameter(self.UNIT, GnssImportOptions, "unit", "Unit of columns and CSV files")
+        )
+        self.addParameter(
+            option_parameter(
+                self.SEASONAL, GnssImportOptions, "seasonal", "Fit an annual term with the rates"
+            )
+        )
+        for name, field, label in (
+            (self.START_DATE, "start_date", "First date kept (YYYY-MM-DD; empty = all)"),
+            (self.END_DATE, "end_date", "Last date kept (YYYY-MM-DD; empty = all)"),
+        ):
+            self.addParameter(
+                advanced(
+                    with_help(
+                        QgsProcessingParameterString(name, label, optional=True),
+                        option_help(GnssImportOptions, field),
+                    )
+                )
+            )
+        self.addParameter(
+            with_help(
+                vector_file_destination(self.OUTPUT, "GNSS stations (GeoPackage)"),
+                "Layer 'stations' (points, rates in mm/yr) and table 'gnss_series' (mm).",
+            )
+        )
+
+    def _read(self, parameters, context):
+        dates = {}
+        for name, field in ((self.START_DATE, "start_date"), (self.END_DATE, "end_date")):
+            text = (self.parameterAsString(parameters, name, context) or "").strip()
+            dates[field] = parse_yyyymmdd(text.replace("-", ""), name) if text else None
+        files = self.parameterAsFileList(parameters, self.INPUT, context)
+        table = self.parameterAsFile(parameters, self.STATIONS, context) or None
+        return files, table, dates
+
+    def checkParameterValues(self, parameters, context):
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            files, table, dates = self._read(parameters, context)
+            options = self.read_options(parameters, context, GnssImportOptions, **dates)
+            check_gnss_files(files, table, options)
+        except (SubsidenceError, QgsProcessingException) as exc:
+            return False, str(exc)
+        return True, ""
+
+    def processAlgorithm(self, parameters, context, feedback):
+        files, table, dates = self.run_core(
+            feedback, lambda progress: self._read(parameters, context)
+        )
+        options = self.read_options(parameters, context, GnssImportOptions, **dates)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        stations = self.run_core(feedback, import_gnss, files, output, table, options)
+        for station in stations:
+            rates = station.rates
+            feedback.pushInfo(
+                f"{station.name}: {len(station)} epochs {station.dates[0]} to "
+                f"{station.dates[-1]}; east {rates['VEL_E']:+.2f}, north {rates['VEL_N']:+.2f}, "
+                f"up {rates['VEL_U']:+.2f} mm/yr"
+            )
+        self.style_on_load(context, output, "velocity")
+        return {self.OUTPUT: output, "STATIONS": len(stations)}

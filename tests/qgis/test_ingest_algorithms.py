@@ -192,3 +192,38 @@ def test_ingesthyp3_aoi_from_a_polygon_layer_in_another_crs(demo, run_algorithm,
     grid = IfgramStack.open(result["OUTPUT"]).grid
     assert 20 <= grid.width <= 22 and 16 <= grid.length <= 18
     assert abs(grid.x_first - 680800) <= 80 and abs(grid.y_first - 3938720) <= 80
+
+
+def test_importgnss_csv_with_a_station_table_and_period(run_algorithm, tmp_path):
+    import datetime as dt
+
+    from insar_subsidence.core.io.gnss import read_gnss_layer
+    from tests.core import gnss_synthetic
+
+    dates = gnss_synthetic.daily(dt.date(2019, 1, 1), 1100, every=2)
+    enu = gnss_synthetic.enu_series(dates, (4.0, 1.0, -6.0), annual_mm=2.0)
+    path = tmp_path / "JC01_daily.csv"
+    lines = ["date,east,north,up"] + [
+        f"{d:%Y-%m-%d},{e:.4f},{n:.4f},{u:.4f}" for d, (e, n, u) in zip(dates, enu, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    output = str(tmp_path / "gnss.gpkg")
+    with pytest.raises(QgsProcessingException, match="no coordinates"):
+        run_algorithm("importgnss", {"INPUT": [str(path)], "OUTPUT": output})
+    table = tmp_path / "stations.csv"
+    table.write_text("station,longitude,latitude\nJC01,112.83,35.52\n")
+    result = run_algorithm(
+        "importgnss",
+        {
+            "INPUT": [str(path)],
+            "STATIONS": str(table),
+            "FORMAT": "csv",
+            "START_DATE": "2019-06-01",
+            "OUTPUT": output,
+        },
+    )
+    (station,) = read_gnss_layer(result["OUTPUT"])
+    assert result["STATIONS"] == 1 and (station.name, station.lon) == ("JC01", 112.83)
+    assert station.dates[0] >= dt.date(2019, 6, 1)
+    assert station.rates["VEL_E"] == pytest.approx(4.0, abs=1e-3)
+    assert station.rates["VEL_U"] == pytest.approx(-6.0, abs=1e-3)

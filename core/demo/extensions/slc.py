@@ -26,7 +26,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ...conventions import los_to_phase, phase_per_metre, vertical_to_los, years_since
+from ...conventions import los_to_phase, phase_per_metre, years_since
 from ...io.geotiff import write_geotiff
 from ...progress import ProgressCallback, report, silent
 from ...timeseries.rate_fit import linear_rate
@@ -84,8 +84,8 @@ def simulate_slc(
     dates = [scene.dates[i] for i in pick]
     bperp = np.asarray(scene.bperp, float)[pick]
     vertical = scene.vertical_displacement(dates)[:, r0:r1, c0:c1]
+    los = scene.los_displacement(dates)[:, r0:r1, c0:c1]
     incidence = scene.incidence[r0:r1, c0:c1].astype(float)
-    los = vertical_to_los(vertical, incidence[None])
     n, length, width = los.shape
     years = years_since(dates)
     velocity_los = linear_rate(years, los.reshape(n, -1))[0].reshape(length, width)

@@ -95,7 +95,7 @@ def test_demo_gacos_files_explain_the_demo_tropospheric_phase(tmp_path):
     first, second = scene.dates[0], scene.dates[1]
     name = product_name(first, second)
     phase, _ = read_raster(f"/vsizip/{folder / name}.zip/{name}/{name}_unw_phase.tif")
-    los = scene.vertical_displacement()[:2] * scene.los_factor()[None]
+    los = scene.los_displacement()[:2]
     to_phase = 4 * np.pi / SENTINEL1_WAVELENGTH
     residual = phase.astype(np.float64) + to_phase * (los[1] - los[0])  # minus deformation
     delays = [
