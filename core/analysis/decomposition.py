@@ -35,12 +35,14 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..atomic import check_outputs
-from ..dates import days_since, years_since
+from ..conventions import years_since
+from ..crs import transform_xy
+from ..dates import days_since
 from ..errors import InputError
 from ..grid import Grid
 from ..options import Options, option
 from ..progress import ProgressCallback, report, scaled, silent
-from .los_products import DEFAULT_BLOCK, LosProduct, transformer
+from .los_products import DEFAULT_BLOCK, LosProduct
 
 PathLike = Union[str, Path]
 
@@ -291,13 +293,8 @@ def product_extent(product: LosProduct, target_wkt: Optional[str]) -> Tuple[floa
         xmin, xmax, ymin, ymax = layer.GetExtent()
     else:
         xmin, ymin, xmax, ymax = product.grid.extent
-    transform = transformer(product.wkt, target_wkt)
-    if transform is None:
-        return xmin, ymin, xmax, ymax
-    xs = np.linspace(xmin, xmax, 11)
-    ys = np.linspace(ymin, ymax, 11)
-    gx, gy = np.meshgrid(xs, ys)
-    tx, ty = transform.transform(gx.ravel(), gy.ravel())
+    gx, gy = np.meshgrid(np.linspace(xmin, xmax, 11), np.linspace(ymin, ymax, 11))
+    tx, ty = transform_xy(gx.ravel(), gy.ravel(), product.wkt, target_wkt)
     return float(np.min(tx)), float(np.min(ty)), float(np.max(tx)), float(np.max(ty))
 
 

@@ -35,14 +35,15 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..atomic import atomic_output, check_outputs
-from ..dates import years_since
+from ..conventions import years_since
+from ..crs import transform_xy
 from ..errors import InputError
 from ..io.gnss import GnssStation, read_gnss_layer
 from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, scaled, silent
 from ..timeseries.sampling import fit_series
 from .decomposition import output_crs
-from .los_products import LosProduct, transformer
+from .los_products import LosProduct
 
 PathLike = Union[str, Path]
 
@@ -142,10 +143,9 @@ def sample_at_stations(
     from scipy.spatial import cKDTree
 
     wkt, _ = output_crs(product, None)
-    to_work = transformer("EPSG:4326", wkt)
     lon = np.array([s.lon for s in stations], float)
     lat = np.array([s.lat for s in stations], float)
-    x, y = to_work.transform(lon, lat) if to_work is not None else (lon, lat)
+    x, y = transform_xy(lon, lat, "EPSG:4326", wkt)
     positions = np.column_stack([x, y])
     n_dates = len(product.dates)
     sums = np.zeros((len(stations), 5))
@@ -266,8 +266,7 @@ def station_overlay(
 
     if not stations or not dates:
         return None
-    to_lonlat = transformer(wkt, "EPSG:4326")
-    lon, lat = to_lonlat.transform(x, y) if to_lonlat is not None else (x, y)
+    lon, lat = (float(v) for v in transform_xy(x, y, wkt, "EPSG:4326"))
     geod = Geod(ellps="WGS84")
     lons = np.array([s.lon for s in stations], float)
     lats = np.array([s.lat for s in stations], float)
@@ -609,12 +608,8 @@ def _write_residuals(path, residuals: List[Dict[str, float]]) -> Path:
 
 
 def _write_tied(product, output, coefficients, centre, wkt, progress) -> Path:
-    to_work = transformer(product.wkt, wkt)
-
     def correction_at(x, y):
-        if to_work is not None:
-            x, y = to_work.transform(x, y)
-        return _evaluate(coefficients, centre, x, y)
+        return _evaluate(coefficients, centre, *transform_xy(x, y, product.wkt, wkt))
 
     if product.kind == "points":
         return _tie_points(product, output, correction_at, progress)
@@ -633,8 +628,7 @@ def _write_tied(product, output, coefficients, centre, wkt, progress) -> Path:
 
 
 def _tie_points(product: LosProduct, output, correction_at, progress) -> Path:
-    from ..io.point_layers import date_field, point_layer_writer
-    from .los_products import point_blocks
+    from ..io.point_layers import date_field, point_blocks, point_layer_writer
 
     date_fields = [date_field(d) for d in product.dates]
     other = [n for n in product.field_names if n not in set(date_fields)]
@@ -652,10 +646,7 @@ def _tie_points(product: LosProduct, output, correction_at, progress) -> Path:
             series = series + correction[:, None] * years[None, :]
         return x, y, series, fields
 
-    blocks = (
-        tied(*block)
-        for block in point_blocks(product.path, product.field_names, 50_000, keep_text=True)
-    )
+    blocks = (tied(*block) for block in point_blocks(product.path, product.field_names, 50_000))
     first = next(blocks, None)
     if first is None:
         raise InputError("holds no point.", product.path, "give a point layer with points.")

@@ -30,13 +30,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ..dates import parse_yyyymmdd, years_since
+from ..conventions import years_since
+from ..crs import transform_xy
+from ..dates import parse_yyyymmdd
 from ..errors import InputError
-from ..io.point_layers import DATE_FIELD
+from ..io.point_layers import DATE_FIELD, point_blocks
+from ..timeseries.rate_fit import linear_rate
 from . import line_of_sight
 
 PathLike = Union[str, Path]
@@ -137,19 +140,6 @@ class Samples:
         return len(self.x)
 
 
-def transformer(source_wkt: Optional[str], target_wkt: Optional[str]):
-    """A pyproj transformer (x, y order) between two CRS, or None when they are the same
-    or either is unknown."""
-    from pyproj import CRS, Transformer
-
-    if not source_wkt or not target_wkt:
-        return None
-    source, target = CRS.from_user_input(source_wkt), CRS.from_user_input(target_wkt)
-    if source == target:
-        return None
-    return Transformer.from_crs(source, target, always_xy=True)
-
-
 def _wkt_of_grid(grid) -> Optional[str]:
     return grid.crs_wkt() or None
 
@@ -171,9 +161,7 @@ class _RasterValues:
         self.wkt = _wkt_of_grid(self.grid)
 
     def at(self, x: np.ndarray, y: np.ndarray, wkt: Optional[str]) -> np.ndarray:
-        transform = transformer(wkt, self.wkt)
-        if transform is not None:
-            x, y = transform.transform(x, y)
+        x, y = transform_xy(x, y, wkt, self.wkt)
         rows, cols = self.grid.rowcol(x, y)
         inside = self.grid.contains(rows, cols)
         out = np.full(len(rows), np.nan)
@@ -372,10 +360,10 @@ class LosProduct:
         self.wkt = _wkt_of_grid(self.grid)
 
     def _open_raster(self) -> None:
-        from ..io.geotiff import read_grid
+        from ..io.geotiff import grid_of, open_raster
 
         self.kind = "raster"
-        self.grid = read_grid(self.path)
+        self.grid = grid_of(open_raster(self.path))
         self.wkt = _wkt_of_grid(self.grid)
 
     def _open_points(self) -> None:
@@ -427,9 +415,7 @@ class LosProduct:
         """The mean LOS unit vector (3,) of the product at (x, y) in the CRS ``wkt``: of the
         points within ``radius_m`` (the nearest one when none is), or of the geometry at the
         position; None where the product has no sample there."""
-        transform = transformer(wkt, self.wkt)
-        if transform is not None:
-            x, y = transform.transform(x, y)
+        x, y = (float(v) for v in transform_xy(x, y, wkt, self.wkt))
         if self.kind != "points":
             vector = self._los.vectors(np.array([x]), np.array([y]), self.wkt, {})[0]
             return vector if np.all(np.isfinite(vector)) else None
@@ -477,15 +463,12 @@ class LosProduct:
             source = self._raster_blocks(block_size)
         else:
             source = self._h5_blocks(block_size, series)
-        transform = transformer(self.wkt, target_wkt)
         for x, y, rate, std, fields, values in source:
             los = self._los.vectors(x, y, self.wkt, fields)
             keep = np.isfinite(rate) & np.all(np.isfinite(los), axis=1)
             if not keep.any():
                 continue
-            x, y = x[keep], y[keep]
-            if transform is not None:
-                x, y = transform.transform(x, y)
+            x, y = transform_xy(x[keep], y[keep], self.wkt, target_wkt)
             yield Samples(
                 np.asarray(x, float),
                 np.asarray(y, float),
@@ -533,9 +516,7 @@ class LosProduct:
             if self.kind == "timeseries":
                 data = read_timeseries(self.path, rows).data.astype(np.float64) * 1000.0
                 table = data.reshape(len(self.dates), -1).T
-                from ..ingest.point_import import fit_velocity
-
-                rate, std = fit_velocity(years, table)
+                rate, std = linear_rate(years, table.T)
             else:
                 rate = read_dataset(self.path, "velocity", rows)[0].astype(np.float64).ravel()
                 rate = rate * 1000.0
@@ -555,111 +536,3 @@ class LosProduct:
                 {},
                 None if table is None or not series else table[keep],
             )
-
-
-#: OGR's Arrow reader of GDAL 3.6 returns no rows for GeoPackage layers of more than about
-#: a hundred fields, so wide layers are read as several column groups in step
-_ARROW_FIELDS_PER_STREAM = 90
-
-
-def point_blocks(
-    path: str, fields: Sequence[str], block_size: int, keep_text: bool = False
-) -> Iterator[Tuple[np.ndarray, np.ndarray, Dict[str, np.ndarray]]]:
-    """x, y (layer CRS) and fields of a point layer in blocks, through OGR's columnar (Arrow)
-    reader; features without a geometry are dropped. Fields are float64 with NaN for NULL;
-    with ``keep_text``, text fields are kept as str (empty for NULL) and integer fields
-    without NULL as integers."""
-    from osgeo import ogr
-
-    ogr.UseExceptions()
-    fields = list(fields)
-    groups = [
-        fields[i : i + _ARROW_FIELDS_PER_STREAM]
-        for i in range(0, max(1, len(fields)), _ARROW_FIELDS_PER_STREAM)
-    ]
-    datasets, streams = [], []
-    for k, group in enumerate(groups):
-        dataset = ogr.Open(path)
-        layer = dataset.GetLayer(0)
-        names = [
-            layer.GetLayerDefn().GetFieldDefn(i).GetName()
-            for i in range(layer.GetLayerDefn().GetFieldCount())
-        ]
-        ignored = [n for n in names if n not in group]
-        if k > 0:
-            ignored.append("OGR_GEOMETRY")
-        layer.SetIgnoredFields(ignored)
-        datasets.append(dataset)
-        streams.append(
-            iter(
-                layer.GetArrowStreamAsNumPy(
-                    options=[f"MAX_FEATURES_IN_BATCH={block_size}", "INCLUDE_FID=NO"]
-                )
-            )
-        )
-    geometry_name = datasets[0].GetLayer(0).GetGeometryColumn() or "wkb_geometry"
-    while True:
-        batches = [next(stream, None) for stream in streams]
-        if batches[0] is None:
-            break
-        first = batches[0]
-        geometry = first.get(geometry_name)
-        if geometry is None:
-            geometry = next(v for k, v in first.items() if k not in fields)
-        x, y, valid = _wkb_points(geometry)
-        values = {}
-        for batch in batches:
-            for name in batch:
-                if name in fields:
-                    values[name] = _column(batch[name], keep_text)[valid]
-        yield x, y, values
-    datasets.clear()
-
-
-def _column(column, keep_text: bool) -> np.ndarray:
-    """An Arrow column as float64 with NaN for NULL (text and integers kept on request)."""
-    data = np.ma.getdata(column)
-    mask = np.ma.getmaskarray(column)
-    if keep_text and data.dtype.kind in "SUO":
-        text = [
-            "" if hidden else (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
-            for v, hidden in zip(data, mask, strict=True)
-        ]
-        return np.asarray(text, dtype=object)
-    if keep_text and data.dtype.kind in "iu" and not mask.any():
-        return np.asarray(data)
-    values = np.asarray(data, dtype=np.float64)
-    if mask.any():
-        values = np.where(mask, np.nan, values)
-    return values
-
-
-_WKB_POINT = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
-
-
-def _wkb_points(geometry) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x, y of WKB points (centroids of other geometries) and the mask of present ones."""
-    present = ~np.ma.getmaskarray(geometry)
-    geometry = np.ma.getdata(geometry)
-    if (
-        present.all()
-        and geometry.dtype.kind == "V"
-        and geometry.dtype.itemsize == _WKB_POINT.itemsize
-    ):
-        records = np.frombuffer(geometry.tobytes(), _WKB_POINT)
-        if np.all(records["order"] == 1) and np.all(records["kind"] == 1):
-            return records["x"].copy(), records["y"].copy(), np.ones(len(records), bool)
-    from osgeo import ogr
-
-    xs, ys, valid = [], [], []
-    for blob, here in zip(geometry, present, strict=True):
-        if not here or blob is None or len(bytes(blob)) == 0:
-            valid.append(False)
-            continue
-        shape = ogr.CreateGeometryFromWkb(bytes(blob))
-        if shape.GetGeometryType() not in (ogr.wkbPoint, ogr.wkbPoint25D):
-            shape = shape.Centroid()
-        xs.append(shape.GetX())
-        ys.append(shape.GetY())
-        valid.append(True)
-    return np.asarray(xs, float), np.asarray(ys, float), np.asarray(valid, bool)

@@ -8,7 +8,6 @@ from .from_hyp3 import ingest_hyp3
 from .gnss_import import (
     GnssFormat,
     GnssImportOptions,
-    GnssUnit,
     check_gnss_files,
     import_gnss,
 )
@@ -25,7 +24,6 @@ __all__ = [
     "DisplacementUnit",
     "GnssFormat",
     "GnssImportOptions",
-    "GnssUnit",
     "ImportSummary",
     "IngestOptions",
     "IngestResult",

@@ -39,6 +39,7 @@ from ..io.gnss import GnssStation, write_gnss_layer
 from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
 from ..timeseries.sampling import fit_series
+from .point_import import DisplacementUnit
 
 PathLike = Union[str, Path]
 
@@ -50,23 +51,15 @@ class GnssFormat(Choice):
     CSV = "csv", "CSV with date, east, north, up columns"
 
 
-class GnssUnit(Choice):
-    AUTO = "auto", "from the file name (_cm, _mm, _m), else mm"
-    MM = "mm", "millimetres"
-    CM = "cm", "centimetres"
-    M = "m", "metres"
-
-
-UNIT_TO_MM = {GnssUnit.MM: 1.0, GnssUnit.CM: 10.0, GnssUnit.M: 1000.0}
-
-
 @dataclass
 class GnssImportOptions(Options):
     """Options of :func:`import_gnss`."""
 
     format: GnssFormat = option(GnssFormat.AUTO, help="Format of the station files")
-    unit: GnssUnit = option(
-        GnssUnit.AUTO, help="Unit of the displacements of 'columns' and 'csv' files"
+    unit: Optional[DisplacementUnit] = option(
+        None,
+        help="Unit of the displacements of 'columns' and 'csv' files (empty = from the file "
+        "name: _cm, _mm or _m, else mm)",
     )
     seasonal: bool = option(
         True, help="Fit an annual term with each component's rate (spans of two years or more)"
@@ -157,14 +150,13 @@ def _read_tenv3(path: Path) -> List[_Parsed]:
     return [_Parsed(name, lon, lat, dates, np.asarray(enu), np.asarray(sigma))]
 
 
-def _unit_from_name(path: Path, unit: GnssUnit) -> float:
-    if unit != GnssUnit.AUTO:
-        return UNIT_TO_MM[unit] / 1000.0
-    name = path.name.lower()
-    for token, to_m in (("_cm", 0.01), ("_mm", 0.001), ("_m.", 1.0), ("_m_", 1.0)):
-        if token in name:
-            return to_m
-    return 0.001
+def _metres_per_unit(path: Path, unit: Optional[DisplacementUnit]) -> float:
+    """Metres per unit of the file's displacements: ``unit``, else read from the name."""
+    if unit is None:
+        name = path.name.lower()
+        found = [u for u in DisplacementUnit if f"_{u.value}." in name or f"_{u.value}_" in name]
+        unit = found[0] if found else DisplacementUnit.MM
+    return unit.to_mm / 1000.0
 
 
 _COORDINATE = re.compile(
@@ -172,8 +164,8 @@ _COORDINATE = re.compile(
 )
 
 
-def _read_columns(path: Path, unit: GnssUnit) -> List[_Parsed]:
-    to_m = _unit_from_name(path, unit)
+def _read_columns(path: Path, unit: Optional[DisplacementUnit]) -> List[_Parsed]:
+    to_m = _metres_per_unit(path, unit)
     years, enu, sigma, lat, lon = [], [], [], None, None
     for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
         stripped = line.strip()
@@ -251,7 +243,7 @@ def _columns_by_role(header: Sequence[str]) -> Dict[str, int]:
     return found
 
 
-def _read_csv(path: Path, unit: GnssUnit) -> List[_Parsed]:
+def _read_csv(path: Path, unit: Optional[DisplacementUnit]) -> List[_Parsed]:
     text = path.read_text(errors="replace")
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max((",", ";", "\t"), key=first.count)
@@ -270,7 +262,7 @@ def _read_csv(path: Path, unit: GnssUnit) -> List[_Parsed]:
             "name the columns date, east, north, up (optional sig_e, sig_n, sig_u, station, "
             "lon, lat).",
         )
-    to_m = _unit_from_name(path, unit)
+    to_m = _metres_per_unit(path, unit)
     by_station: Dict[str, dict] = {}
     for number, row in enumerate(body, start=2):
         name = row[roles["station"]].strip() if "station" in roles else _station_name(path)

@@ -478,9 +478,97 @@ def _read_arrow(
     return x, y, [columns[n] for n in names]
 
 
+def point_blocks(
+    path: PathLike,
+    fields: Sequence[str],
+    block_size: int = 50_000,
+    layer: Optional[str] = None,
+) -> Iterator[Tuple[np.ndarray, np.ndarray, Dict[str, np.ndarray]]]:
+    """x, y (layer CRS) and the ``fields`` of a point layer, ``block_size`` features at a time,
+    so that layers larger than memory stream through (:func:`read_points` reads them whole).
+
+    Fields come as :func:`read_points` gives them (numbers float64 with NaN for null, text as
+    str); features without geometry are left out. Through GDAL's Arrow stream, one stream per
+    group of ``ARROW_FIELDS_PER_PASS`` fields read in step; feature by feature without it.
+    """
+    fields = list(dict.fromkeys(fields))
+    _dataset, lyr = open_vector(path, layer, "a point layer (GeoPackage)")  # lives with lyr
+    names = field_names(lyr)
+    missing = [n for n in fields if n not in names]
+    if missing:
+        raise InputError(f"has no field '{missing[0]}'.", path, "choose a field the layer has.")
+    if hasattr(lyr, "GetArrowStreamAsNumPy"):
+        blocks = _arrow_blocks(path, layer, fields, names, block_size, lyr.GetFeatureCount())
+    else:
+        blocks = None
+    if blocks is None:
+        blocks = _feature_blocks(lyr, [names.index(n) for n in fields], block_size)
+    for x, y, columns in blocks:
+        keep = np.isfinite(x) & np.isfinite(y)
+        yield (
+            x[keep],
+            y[keep],
+            {n: _as_field(column[keep]) for n, column in zip(fields, columns, strict=True)},
+        )
+
+
+def _arrow_blocks(path, layer, fields, all_names, block_size, count):
+    """Blocks from one Arrow stream per field group (each on its own dataset: one stream per
+    layer at a time), or None when the first batch is short (GDAL falls back then)."""
+    step = ARROW_FIELDS_PER_PASS
+    groups = [fields[i : i + step] for i in range(0, len(fields), step)] or [[]]
+    datasets, streams = [], []
+    for number, group in enumerate(groups):
+        dataset, lyr = open_vector(path, layer, "a point layer (GeoPackage)")
+        ignored = [n for n in all_names if n not in group] + (["OGR_GEOMETRY"] if number else [])
+        lyr.SetIgnoredFields(ignored)
+        options = [f"MAX_FEATURES_IN_BATCH={block_size}"]
+        options.append("INCLUDE_FID=NO" if group else "INCLUDE_FID=YES")
+        datasets.append((dataset, lyr))
+        streams.append(iter(lyr.GetArrowStreamAsNumPy(options=options)))
+    geometry_name = datasets[0][1].GetGeometryColumn() or "wkb_geometry"
+    try:
+        first = [next(stream, None) for stream in streams]
+    except RuntimeError:
+        return None
+    if count and (first[0] is None or len(first[0][next(iter(first[0]))]) == 0):
+        return None
+
+    def generate(batches):
+        while batches[0] is not None:
+            x, y = _decode_point_wkb(batches[0][geometry_name])
+            columns = {}
+            for batch in batches:
+                for name in batch:
+                    if name in fields:
+                        columns[name] = np.ma.array(batch[name], copy=True)
+            yield x, y, [columns[n] for n in fields]
+            batches = [next(stream, None) for stream in streams]
+        datasets.clear()
+
+    return generate(first) if first[0] is not None else iter(())
+
+
+def _feature_blocks(lyr, indices, block_size):
+    """:func:`_read_features` in blocks of ``block_size`` features (iterating an OGR layer
+    restarts it, so features are taken one by one)."""
+    lyr.ResetReading()
+    while True:
+        chunk = []
+        feature = lyr.GetNextFeature()
+        while feature is not None:
+            chunk.append(feature)
+            if len(chunk) == block_size:
+                break
+            feature = lyr.GetNextFeature()
+        if not chunk:
+            return
+        yield _read_features(chunk, indices)
+
+
 def _read_features(lyr, indices: Sequence[int]) -> Tuple[np.ndarray, np.ndarray, List[np.ndarray]]:
-    """The same as :func:`_read_arrow` feature by feature; fields by index (OGR's by-name
-    access scans every field name per call)."""
+    """The same as :func:`_read_arrow` feature by feature (of a layer or a list of
+    features); fields by index (OGR's by-name access scans every field name per call)."""
     ogr, _ = _ogr()
     xs, ys, rows = [], [], []
     for feature in lyr:

@@ -52,7 +52,7 @@ def _ascending_series(ctx, folder):
         "deramp",
         {
             "INPUT": inverted["OUTPUT"],
-            "RAMP": 0,
+            "RAMP": "linear",
             "MASK": inverted["OUTPUT_TCOH"],
             "MASK_THRESHOLD": 0.7,
             "ROBUST": True,

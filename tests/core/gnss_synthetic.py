@@ -7,7 +7,8 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
-from insar_subsidence.core.dates import decimal_years, years_since
+from insar_subsidence.core.conventions import years_since
+from insar_subsidence.core.dates import decimal_years
 
 TENV3_HEADER = (
     "site YYMMMDD yyyy.yyyy __MJD week d reflon _e0(m) __east(m) ____n0(m) _north(m) u0(m) "

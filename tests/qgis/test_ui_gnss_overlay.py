@@ -10,7 +10,7 @@ import pytest
 from qgis.core import QgsProject, QgsVectorLayer
 
 from insar_subsidence.core.analysis.line_of_sight import los_from_heading
-from insar_subsidence.core.dates import years_since
+from insar_subsidence.core.conventions import years_since
 from insar_subsidence.core.io.gnss import GnssStation, write_gnss_layer
 from insar_subsidence.core.io.point_layers import PointSeries, write_points
 from tests.core import gnss_synthetic

@@ -18,7 +18,7 @@ from insar_subsidence.core.analysis.gnss import (
 )
 from insar_subsidence.core.analysis.line_of_sight import los_from_heading
 from insar_subsidence.core.analysis.los_products import LosProduct
-from insar_subsidence.core.dates import years_since
+from insar_subsidence.core.conventions import years_since
 from insar_subsidence.core.errors import InputError
 from insar_subsidence.core.grid import Grid
 from insar_subsidence.core.io.geotiff import read_raster, write_geotiff

@@ -16,7 +16,7 @@ from typing import List, Optional
 import numpy as np
 
 from insar_subsidence.core.analysis.line_of_sight import los_from_heading
-from insar_subsidence.core.dates import years_since
+from insar_subsidence.core.conventions import years_since
 from insar_subsidence.core.io.point_layers import PointSeries, write_points
 
 EPSG = 32649

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from insar_subsidence.core.errors import InputError
+from insar_subsidence.core.ingest import DisplacementUnit
 from insar_subsidence.core.ingest.gnss_import import (
     GnssFormat,
     GnssImportOptions,
-    GnssUnit,
     date_of_decimal_year,
     detect_gnss_format,
     import_gnss,
@@ -75,7 +75,7 @@ def test_neu_columns_in_centimetres(tmp_path):
     assert station.rates["VEL_N"] == pytest.approx(-2.0, abs=1e-3)
     # the same file read as millimetres gives rates ten times smaller
     (as_mm,) = import_gnss(
-        [path], tmp_path / "mm.gpkg", options=GnssImportOptions(unit=GnssUnit.MM)
+        [path], tmp_path / "mm.gpkg", options=GnssImportOptions(unit=DisplacementUnit.MM)
     )
     assert as_mm.rates["VEL_N"] == pytest.approx(-0.2, abs=1e-4)
 

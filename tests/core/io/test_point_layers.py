@@ -108,3 +108,28 @@ def test_centroids_of_other_geometries_and_features_without_geometry(tmp_path):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(InputError, match="nothere.gpkg: file not found"):
         read_points(tmp_path / "nothere.gpkg")
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_blocks_stream_what_read_points_reads(layer, monkeypatch, arrow):
+    """point_blocks: the same values as read_points, block by block, over several Arrow
+    passes in step (150 date fields), and feature by feature as with GDAL < 3.6."""
+    from insar_subsidence.core.io.point_layers import date_field, point_blocks
+
+    path, _, _ = layer
+    whole = read_points(path)
+    if not arrow:
+        monkeypatch.setattr(point_layers, "_arrow_blocks", lambda *args: None)
+    names = ["VEL", "name"] + [date_field(d) for d in DATES]
+    blocks = list(point_blocks(path, names, block_size=15))
+    assert [len(x) for x, _, _ in blocks] == [15, 15, 10]
+    x = np.concatenate([b[0] for b in blocks])
+    np.testing.assert_array_equal(x, whole.x)
+    series = np.column_stack([np.concatenate([b[2][date_field(d)] for b in blocks]) for d in DATES])
+    np.testing.assert_array_equal(series, whole.displacement_mm)
+    for name in ("VEL", "name"):
+        np.testing.assert_array_equal(
+            np.concatenate([b[2][name] for b in blocks]), whole.fields[name]
+        )
+    with pytest.raises(InputError, match="no field 'nope'"):
+        next(point_blocks(path, ["nope"]))
