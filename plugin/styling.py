@@ -56,6 +56,17 @@ DEFORMATION_CLASSES: List[Tuple[int, str, str]] = [
     (4, "> +10 mm/yr: uplift", "#2171b5"),
 ]
 UNITS = {"velocity": "mm/yr", "displacement": "mm", "classes": ""}
+# what subsidence:detectablegradient writes in its mask
+LIMIT_CLASSES: List[Tuple[int, str, str]] = [
+    (0, "measurable", "#f0f0f0"),
+    (1, "near the InSAR limit", "#fdae61"),
+    (2, "beyond what InSAR can measure", "#a50026"),
+]
+# ColorBrewer YlOrRd, for quantities with one sign (limits, dates)
+SEQUENTIAL = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+SEQUENTIAL_UNITS = {"gradient": "mm/yr per pixel", "years": ""}
+# point layers coloured on another field than VEL: kind -> (field, unit)
+POINT_FIELDS = {"onset_points": ("RATE_AFTER", "mm/yr"), "steps": ("SIZE_MM", "mm")}
 
 
 def nice_number(value: float) -> float:
@@ -172,6 +183,33 @@ def style_classes_raster(
     layer.triggerRepaint()
 
 
+def style_sequential_raster(layer: QgsRasterLayer, unit: str = "", band: int = 1) -> None:
+    """Pseudo-colour from the 2nd to the 98th percentile (one-signed values, dates)."""
+    values = _raster_values(layer, band)
+    finite = values[np.isfinite(values)]
+    low, high = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)).tolist()
+    high = high if high > low else low + 1.0
+    n = len(SEQUENTIAL)
+    items = [
+        QgsColorRampShader.ColorRampItem(
+            low + (high - low) * i / (n - 1),
+            QColor(colour),
+            f"{low + (high - low) * i / (n - 1):.4g} {unit}".strip(),
+        )
+        for i, colour in enumerate(SEQUENTIAL)
+    ]
+    ramp = QgsColorRampShader(low, high)
+    ramp.setColorRampType(ShaderInterpolationMethod.Linear)
+    ramp.setColorRampItemList(items)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(ramp)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
+    renderer.setClassificationMin(low)
+    renderer.setClassificationMax(high)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
 def style_diverging_points(
     layer: QgsVectorLayer, field: str = "VEL", unit: str = "mm/yr", size_mm: float = 1.6
 ) -> Optional[float]:
@@ -218,13 +256,24 @@ def style_outline(layer: QgsVectorLayer, colour: str = "#252525", width_mm: floa
 
 
 def style_layer(layer: QgsMapLayer, kind: str) -> None:
-    """Apply a named style: ``velocity`` (mm/yr), ``displacement`` (mm), ``classes`` or
-    ``outline`` (polygons such as bowls, concessions, counties)."""
+    """Apply a named style: ``velocity`` (mm/yr), ``displacement`` (mm), ``classes``,
+    ``outline`` (polygons such as bowls, concessions, counties), ``limit_mask`` (the
+    detectable-gradient mask), ``gradient`` or ``years`` (one-signed rasters), ``onset_points``
+    (rate after the breakpoint) or ``steps`` (step size)."""
     if kind == "classes" and isinstance(layer, QgsRasterLayer):
         style_classes_raster(layer)
         return
     if kind == "outline" and isinstance(layer, QgsVectorLayer):
         style_outline(layer)
+        return
+    if kind == "limit_mask" and isinstance(layer, QgsRasterLayer):
+        style_classes_raster(layer, LIMIT_CLASSES)
+        return
+    if kind in SEQUENTIAL_UNITS and isinstance(layer, QgsRasterLayer):
+        style_sequential_raster(layer, SEQUENTIAL_UNITS[kind])
+        return
+    if kind in POINT_FIELDS and isinstance(layer, QgsVectorLayer):
+        style_diverging_points(layer, *POINT_FIELDS[kind])
         return
     unit = UNITS.get(kind, "")
     if isinstance(layer, QgsRasterLayer):

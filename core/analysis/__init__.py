@@ -1,6 +1,7 @@
 """Analysis: profiles along lines, the comparison of two rate products on a common grid, the
-decomposition of two or more lines of sight into vertical and east-west motion, and GNSS
-stations as a check and a tie of InSAR products."""
+decomposition of two or more lines of sight into vertical and east-west motion, GNSS stations
+as a check and a tie of InSAR products, what InSAR can measure (the detectable gradient) and the
+mining basin model (PIM) that fills it."""
 
 from .decomposition import (
     Decomposition,
@@ -10,6 +11,13 @@ from .decomposition import (
     decompose,
     los_lines,
     open_products,
+)
+from .detectable_gradient import (
+    DetectableGradientOptions,
+    DetectableGradientResult,
+    detectable_gradient,
+    pair_limit,
+    stack_limit,
 )
 from .gnss import (
     ComparisonResult,
@@ -24,6 +32,8 @@ from .gnss import (
 )
 from .line_of_sight import azimuth_from_heading, los_from_azimuth, los_from_heading, los_from_hyp3
 from .los_products import LosProduct, LosSpec, parse_los
+from .pim import Panel, PimParameters, horizontal_displacement, subsidence, vertical_displacement
+from .pim_fit import InputKind, PimFit, PimMode, PimOptions, PimOutputs, fit_pim, run_pim
 from .product_comparison import (
     ProductComparisonOptions,
     ProductComparisonResult,
@@ -36,10 +46,19 @@ __all__ = [
     "Decomposition",
     "DecompositionOptions",
     "DecompositionResult",
+    "DetectableGradientOptions",
+    "DetectableGradientResult",
     "GnssComparisonOptions",
     "GnssTieOptions",
+    "InputKind",
     "LosProduct",
     "LosSpec",
+    "Panel",
+    "PimFit",
+    "PimMode",
+    "PimOptions",
+    "PimOutputs",
+    "PimParameters",
     "ProductComparisonOptions",
     "ProductComparisonResult",
     "Profile",
@@ -51,15 +70,23 @@ __all__ = [
     "compare_products",
     "compare_with_gnss",
     "decompose",
+    "detectable_gradient",
+    "fit_pim",
+    "horizontal_displacement",
     "los_from_azimuth",
     "los_from_heading",
     "los_from_hyp3",
     "los_lines",
     "make_profile",
     "open_products",
+    "pair_limit",
     "parse_los",
     "profile_lines",
+    "run_pim",
     "sample_at_stations",
+    "stack_limit",
     "station_overlay",
+    "subsidence",
     "tie_to_gnss",
+    "vertical_displacement",
 ]

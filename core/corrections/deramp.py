@@ -171,7 +171,12 @@ def deramp_timeseries(
         np.ones(grid.shape, bool) if mask is None else read_mask(mask, grid, options.mask_threshold)
     )
     if options.max_rate > 0:
+        from .stable_check import check_stable_assumption
+
         rate = complete_series_rate(timeseries, dates, grid, options.memory_mb)
+        check = check_stable_assumption(rate * 1000.0, stable, "the deramp's stable set")
+        if check.warning:
+            report(progress, 0.0, check.warning)
         deviation = np.abs(rate - np.nanmedian(rate[stable]))
         stable &= deviation <= options.max_rate / 1000.0
     if stable.sum() < 6:

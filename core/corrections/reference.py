@@ -157,11 +157,22 @@ def automatic_reference_pixel(
     """The automatic single reference pixel of :func:`set_reference` (valid in every kept
     pair, stable rate, most coherent), for steps that need one without writing a stack."""
     valid, coherence, rate = _scan_pixels(stack, memory_mb, progress)
+    _warn_if_all_moves(stack, rate, valid, progress)
     try:
         row, col, _ = choose_reference_areas(valid, coherence, num_areas=1, radius=0, rate=rate)[0]
     except InputError as exc:
         raise InputError(exc.problem, stack.path, exc.fix) from None
     return int(row), int(col)
+
+
+def _warn_if_all_moves(stack: IfgramStack, rate: np.ndarray, valid, progress) -> None:
+    """Report when the stacking rates say the scene median is no stable ground."""
+    from .stable_check import check_stable_assumption
+
+    rate_mm_yr = -rate * stack.wavelength / (4 * np.pi) * 1000.0  # LOS, toward the satellite
+    check = check_stable_assumption(rate_mm_yr, valid, "the automatic reference point")
+    if check.warning:
+        report(progress, 0.4, check.warning)
 
 
 def choose_reference_areas(
@@ -270,6 +281,7 @@ def set_reference(
                 stack_path,
                 "use the loop closure of this stack.",
             )
+        _warn_if_all_moves(stack, rate, valid, progress)
         try:
             areas = choose_reference_areas(
                 valid,

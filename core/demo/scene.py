@@ -448,12 +448,13 @@ def make_scene(
             dip_deg=4.0,
             dip_azimuth_deg=180.0,
             params=PimParameters(q=0.62, tan_beta=2.1, offset_m=40.0 * scale, theta_deg=87.6),
-            onset=start - dt.timedelta(days=146),  # the face started before the first image
+            onset=start,
             advance_m_yr=850.0 * scale,
+            knothe_per_year=10.0,
         ),
         LongwallPanel(
             "East panel",
-            *at(0.72, 0.27),
+            *at(0.78, 0.36),  # on bare ground: a vegetated panel is invisible to InSAR
             advance_azimuth_deg=180.0,
             length=1600.0 * scale,
             width=420.0 * scale,
@@ -466,6 +467,7 @@ def make_scene(
             onset=start + span * 0.25,
             advance_m_yr=250.0 * scale,
             advance_acceleration_m_yr2=300.0 * scale,
+            knothe_per_year=10.0,
         ),
         LongwallPanel(
             "South panel",

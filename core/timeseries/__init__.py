@@ -1,10 +1,12 @@
 """Time series: SBAS inversion of an interferogram stack, persistent scatterers from an SLC
 stack, the velocity of a series, the one rate fit every step uses, series sampled at a map
-position, and the geocoding of radar-coordinate products.
+position, the geocoding of radar-coordinate products, and when subsidence began (breakpoints
+and steps).
 """
 
 from .geocode import GeocodeOptions, GeocodeResult, Resampling, geocode
 from .homogeneous_pixels import HomogeneousPixels, adaptive_average, homogeneous_pixels
+from .onset import OnsetFit, OnsetOptions, OnsetResult, detect_onsets, fit_onset
 from .psinsar import PsOptions, PsResult, run_psinsar
 from .rate_fit import fit_design, linear_rate, rate_design
 from .sampling import (
@@ -25,6 +27,9 @@ __all__ = [
     "HomogeneousPixels",
     "InversionOptions",
     "InversionResult",
+    "OnsetFit",
+    "OnsetOptions",
+    "OnsetResult",
     "PointTable",
     "PsOptions",
     "PsResult",
@@ -35,8 +40,10 @@ __all__ = [
     "VelocityOutputs",
     "VelocityResult",
     "adaptive_average",
+    "detect_onsets",
     "estimate_velocity",
     "fit_design",
+    "fit_onset",
     "fit_series",
     "geocode",
     "homogeneous_pixels",

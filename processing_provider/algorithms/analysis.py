@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import (
+    QgsCoordinateTransform,
     QgsFeature,
     QgsFeatureSink,
     QgsFields,
     QgsGeometry,
     QgsPointXY,
     QgsProcessingException,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
     QgsProcessingParameterDistance,
     QgsProcessingParameterFeatureSink,
@@ -24,6 +26,7 @@ from qgis.core import (
     QgsProcessingParameterMapLayer,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
     QgsWkbTypes,
 )
@@ -34,6 +37,11 @@ from ...core.analysis.decomposition import (
     decompose,
     open_products,
 )
+from ...core.analysis.detectable_gradient import (
+    BEYOND,
+    DetectableGradientOptions,
+    detectable_gradient,
+)
 from ...core.analysis.gnss import (
     GnssComparisonOptions,
     GnssTieOptions,
@@ -41,6 +49,7 @@ from ...core.analysis.gnss import (
     tie_to_gnss,
 )
 from ...core.analysis.los_products import LOS_HELP, LosProduct
+from ...core.analysis.pim_fit import InputKind, PimMode, PimOptions, PimOutputs, run_pim
 from ...core.analysis.product_comparison import ProductComparisonOptions, compare_products
 from ...core.analysis.profile import ProfileOptions, profile_lines
 from ...core.errors import SubsidenceError
@@ -819,4 +828,434 @@ class GnssTie(_GnssAlgorithm):
             "MODEL": result.model,
             "SHIFT": result.coefficients[0],
             "STATIONS": len(result.residuals),
+        }
+
+
+class DetectableGradient(SubsidenceAlgorithm):
+    ALGORITHM_ID = "detectablegradient"
+    DISPLAY_NAME = "Detectable deformation gradient (what InSAR can measure)"
+    GROUP = "analysis"
+    HELP = (
+        "The largest LOS rate gradient the stack can measure per pixel: neighbours may differ "
+        "by at most a quarter wavelength per interferogram (Massonnet & Feigl 1998, halved for "
+        "unwrapping), lowered by the phase noise of the coherence, sqrt((1-g^2)/(2 L g^2)) "
+        "(Rodriguez & Martin 1992), as Baran et al. (2005) and Jiang et al. (2011) measured; "
+        "over the kept pairs valid at the pixel the best one (usually the shortest coherent "
+        "pair) sets it. Output bands: mm/yr per pixel, mm/yr per metre, shortest pair used "
+        "(days). With a velocity (LOS mm/yr, or vertical with the geometry) a mask: 0 "
+        "measurable, 1 near the limit, 2 beyond (the measured gradient reaches the limit, or "
+        "the core such pixels enclose, or a gap next to them). With bowls: per bowl the share "
+        "of its area beyond the limit and a warning when its peak rate is likely "
+        "underestimated. Method and sources: docs/algorithms/detectablegradient.md."
+    )
+    INPUT = "INPUT"
+    VELOCITY = "VELOCITY"
+    GEOMETRY = "GEOMETRY"
+    BOWLS = "BOWLS"
+    LOOKS = "LOOKS"
+    NOISE_MARGIN = "NOISE_MARGIN"
+    MIN_COHERENCE = "MIN_COHERENCE"
+    NEAR_RATIO = "NEAR_RATIO"
+    WARN_SHARE = "WARN_SHARE"
+    VELOCITY_VERTICAL = "VELOCITY_VERTICAL"
+    MEMORY_MB = "MEMORY_MB"
+    OUTPUT = "OUTPUT"
+    OUTPUT_MASK = "OUTPUT_MASK"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
+                ),
+                "The stack the velocity comes from: its kept pairs, their temporal baselines "
+                "and coherence set the limit.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.VELOCITY, "Velocity (mm/yr) to compare", optional=True
+                ),
+                "LOS velocity of the stack (velocity.tif), or vertical with the option below "
+                "and the geometry; needed for the mask and the bowl check.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.GEOMETRY, "Geometry (geometryGeo.h5)", extension="h5", optional=True
+                ),
+                "Incidence angle to turn a vertical velocity into LOS.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.BOWLS,
+                    "Subsidence bowls (from Detect subsidence bowls)",
+                    [ProcessingSourceType.VectorPolygon],
+                    optional=True,
+                ),
+                "Bowl polygons: each gets the share of its area beyond the limit.",
+            )
+        )
+        for name, field, label, is_advanced in (
+            (self.LOOKS, "looks", "Effective looks of the interferograms", False),
+            (self.NOISE_MARGIN, "noise_margin", "Noise margin (standard deviations)", True),
+            (self.MIN_COHERENCE, "min_coherence", "Pairs count from this coherence", True),
+            (self.NEAR_RATIO, "near_ratio", "Near the limit from this share of it", True),
+            (self.WARN_SHARE, "warn_share_pct", "Warn for bowls beyond over (%)", True),
+            (self.VELOCITY_VERTICAL, "velocity_vertical", "The velocity is vertical", False),
+            (self.MEMORY_MB, "memory_mb", "Memory budget (MiB)", True),
+        ):
+            self.addParameter(
+                option_parameter(
+                    name, DetectableGradientOptions, field, label, advanced=is_advanced
+                )
+            )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT, "Largest measurable LOS rate gradient"
+                ),
+                "Band 1: mm/yr per pixel; band 2: mm/yr per metre; band 3: shortest pair used "
+                "(days).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT_MASK,
+                    "Beyond what InSAR can measure (mask)",
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "0 measurable, 1 near the limit, 2 beyond; the reliability mask of the basin "
+                "fit (Fit a mining basin, PIM).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_TABLE,
+                    "Bowls against the limit (CSV)",
+                    "CSV files (*.csv)",
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "bowl_id, area_km2, beyond_pct, near_pct, peak_mm_yr, underestimated (0/1).",
+            )
+        )
+        self.addOutput(QgsProcessingOutputNumber("PIXELS_BEYOND", "Pixels beyond the limit"))
+        self.addOutput(
+            QgsProcessingOutputNumber("BOWLS_UNDERESTIMATED", "Bowls likely underestimated")
+        )
+
+    def processAlgorithm(self, parameters, context, feedback):
+        options = self.read_options(parameters, context, DetectableGradientOptions)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        mask = self.optional_output(parameters, self.OUTPUT_MASK, context)
+        table = self.optional_output(parameters, self.OUTPUT_TABLE, context)
+        result = self.run_core(
+            feedback,
+            detectable_gradient,
+            self.parameterAsFile(parameters, self.INPUT, context),
+            output,
+            velocity=self.raster_path(parameters, self.VELOCITY, context),
+            output_mask=mask,
+            bowls=self.vector_path(parameters, self.BOWLS, context, feedback),
+            output_table=table,
+            geometry=self.parameterAsFile(parameters, self.GEOMETRY, context) or None,
+            options=options,
+        )
+        for message in result.messages:
+            if message.startswith("Warning"):
+                feedback.reportError(message, fatalError=False)
+        self.style_on_load(context, output, "gradient")
+        if mask:
+            self.style_on_load(context, mask, "limit_mask")
+        beyond = 0 if result.mask is None else int((result.mask == BEYOND).sum())
+        return {
+            self.OUTPUT: output,
+            self.OUTPUT_MASK: mask,
+            self.OUTPUT_TABLE: table,
+            "PIXELS_BEYOND": beyond,
+            "BOWLS_UNDERESTIMATED": sum(b.underestimated for b in result.bowls),
+        }
+
+
+class PimFit(SubsidenceAlgorithm):
+    ALGORITHM_ID = "pimfit"
+    DISPLAY_NAME = "Fit a mining basin (probability integral method)"
+    GROUP = "analysis"
+    HELP = (
+        "Probability integral method (PIM) of Chinese mining-survey practice (Liu & Liao 1965; "
+        "He et al. 1991; Knothe 1957 influence function): over a rectangular or polygon panel "
+        "W(x, y) = W_max Cx(x) Cy(y), "
+        "Cx = 1/2 [erf(sqrt(pi)(x - x0)/r) - erf(sqrt(pi)(x - x1)/r)], "
+        "W_max = m q cos(alpha), r = H / tan(beta), edges moved inward by the inflection "
+        "offset s and shifted toward the dip by H cot(theta); horizontal movement "
+        "U = b r dW/dx. FIT mode: q, tan(beta), s and theta (and a constant shift of the "
+        "input) by bounded least squares on the RELIABLE pixels around the panel (finite, "
+        "temporal coherence above the threshold, outside the mask of Detectable deformation "
+        "gradient), so the decorrelated core is filled by the model, never fitted as data; "
+        "standard deviations from the Jacobian, optionally a block bootstrap. FORWARD mode: "
+        "the final basin of a planned panel from given parameters. INPUT: vertical "
+        "displacement in mm (or a rate in mm/yr times its period; LOS with the geometry), "
+        "negative = subsidence. Outputs: parameter table (parameter,value,std), the whole "
+        "basin (mm), the residual, the 10 mm boundary of influence. Formula, sources and "
+        "tolerances: docs/algorithms/pimfit.md."
+    )
+    MODE = "MODE"
+    INPUT = "INPUT"
+    PANEL = "PANEL"
+    THICKNESS = "THICKNESS"
+    DEPTH = "DEPTH"
+    DIP = "DIP"
+    DIP_DIRECTION = "DIP_DIRECTION"
+    INPUT_KIND = "INPUT_KIND"
+    PERIOD = "PERIOD"
+    GEOMETRY = "GEOMETRY"
+    TCOH = "TCOH"
+    MIN_TCOH = "MIN_TCOH"
+    DETECTABLE_MASK = "DETECTABLE_MASK"
+    MASK = "MASK"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+    OUTPUT = "OUTPUT"
+    OUTPUT_RESIDUAL = "OUTPUT_RESIDUAL"
+    OUTPUT_BOUNDARY = "OUTPUT_BOUNDARY"
+    OUTPUT_HORIZONTAL = "OUTPUT_HORIZONTAL"
+    NUMBER_OUTPUTS = (
+        ("Q", "Subsidence factor q"),
+        ("TAN_BETA", "tan(beta)"),
+        ("OFFSET_M", "Inflection offset s (m)"),
+        ("THETA_DEG", "Propagation angle (degrees)"),
+        ("W_MAX_MM", "W_max (mm)"),
+        ("RMSE_MM", "Fit RMSE (mm)"),
+        ("FIT_SECONDS", "Time to fit (s)"),
+    )
+    #: (parameter, options field, label, advanced)
+    OPTION_PARAMETERS = (
+        ("THICKNESS", "thickness_m", "Extracted seam thickness (m)", False),
+        ("DEPTH", "depth_m", "Seam depth at the panel centre (m)", False),
+        ("DIP", "dip_deg", "Seam dip (degrees)", False),
+        ("DIP_DIRECTION", "dip_azimuth_deg", "Dip direction (degrees from north)", False),
+        ("INPUT_KIND", "input_kind", "The input holds", False),
+        ("PERIOD", "period_years", "Period of a rate input (years)", False),
+        ("MIN_TCOH", "min_temporal_coherence", "Minimum temporal coherence", False),
+        ("WINDOW", "window_m", "Fit window around the panel (m; empty = 1.5 x depth)", True),
+        ("FIT_SHIFT", "fit_shift", "Fit a constant shift of the input", True),
+        ("BOOTSTRAP", "bootstrap", "Bootstrap resamples (0 = off)", True),
+        ("BOOTSTRAP_BLOCK", "bootstrap_block_px", "Bootstrap block (pixels)", True),
+        ("Q", "q", "Subsidence factor q (forward mode)", False),
+        ("TAN_BETA", "tan_beta", "tan(beta) (forward mode)", False),
+        ("OFFSET", "offset_m", "Inflection offset s (m, forward mode)", True),
+        ("THETA", "theta_deg", "Propagation angle (degrees, forward mode)", True),
+        ("B", "b", "Horizontal-movement coefficient b", True),
+        ("CONTOUR", "contour_mm", "Boundary contour (mm)", True),
+        ("CELL_SIZE", "cell_size_m", "Forward grid cell size without input (m)", True),
+    )
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(option_parameter(self.MODE, PimOptions, "mode", "Mode"))
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.INPUT, "Vertical displacement (mm) or rate (mm/yr)", optional=True
+                ),
+                "Measured displacement over the panel, negative = subsidence (fit mode); in "
+                "forward mode an optional template grid.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFeatureSource(
+                    self.PANEL, "Mined panel (polygon)", [ProcessingSourceType.VectorPolygon]
+                ),
+                "Plan-view outline of the extracted (or planned) panel; all features are "
+                "dissolved into one polygon.",
+            )
+        )
+        for name, field, label, is_advanced in self.OPTION_PARAMETERS:
+            parameter = option_parameter(name, PimOptions, field, label, advanced=is_advanced)
+            if name in (self.THICKNESS, self.DEPTH):
+                # zero or negative get checkParameterValues' message, which says what to give
+                parameter.setMinimum(-1e9)
+            self.addParameter(parameter)
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.GEOMETRY,
+                    "Geometry (geometryGeo.h5): the input is LOS",
+                    extension="h5",
+                    optional=True,
+                ),
+                "When given, the input is LOS and becomes vertical as LOS / cos(incidence).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.TCOH, "Temporal coherence (temporalCoherence.h5 or raster)", optional=True
+                ),
+                "Pixels below the minimum temporal coherence are not fitted.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterLayer(
+                    self.DETECTABLE_MASK, "Beyond-what-InSAR-can-measure mask", optional=True
+                ),
+                "OUTPUT_MASK of Detectable deformation gradient: non-zero pixels are not fitted.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterLayer(self.MASK, "Reliability mask", optional=True),
+                "Your own mask on the input grid: non-zero = reliable.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_TABLE, "PIM parameters (CSV)", "CSV files (*.csv)"
+                ),
+                "parameter,value,std,std_bootstrap: q, tan_beta, offset_m, theta_deg, w_max_mm, "
+                "influence_radius_m and, in fit mode, rmse_mm, shift_mm, pixels_fitted.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterDestination(self.OUTPUT, "Modelled basin (mm)"),
+                "The whole basin, decorrelated core included; vertical mm, negative = down.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT_RESIDUAL,
+                    "Residual: measured minus model (mm)",
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "Fit mode only; in the core it shows what InSAR missed.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                vector_file_destination(
+                    self.OUTPUT_BOUNDARY,
+                    "Basin boundary (contour polygon)",
+                    ProcessingSourceType.VectorPolygon,
+                    optional=True,
+                ),
+                "Polygon of the modelled basin deeper than the boundary contour (10 mm: the "
+                "usual boundary of influence).",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT_HORIZONTAL,
+                    "Horizontal movement (east, north; mm)",
+                    optional=True,
+                    createByDefault=False,
+                ),
+                "U = b r dW/dx of the basin: band 1 east, band 2 north (mm).",
+            )
+        )
+        for name, description in self.NUMBER_OUTPUTS:
+            self.addOutput(QgsProcessingOutputNumber(name, description))
+
+    def checkParameterValues(self, parameters, context):
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            options = self.read_options(parameters, context, PimOptions)
+        except QgsProcessingException as exc:
+            return False, str(exc)
+        for name, value in (("thickness", options.thickness_m), ("depth", options.depth_m)):
+            if value is None or value <= 0:
+                return False, f"The panel's {name} must be a positive number of metres."
+        raster = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        if options.mode == PimMode.FIT and raster is None:
+            return False, "Fitting needs the displacement raster (INPUT)."
+        source = self.parameterAsSource(parameters, self.PANEL, context)
+        if raster is not None and source is not None and options.mode == PimMode.FIT:
+            transform = QgsCoordinateTransform(
+                source.sourceCrs(), raster.crs(), context.transformContext()
+            )
+            try:
+                extent = transform.transformBoundingBox(source.sourceExtent())
+            except Exception as exc:  # noqa: BLE001 (QgsCsException: report, do not crash)
+                return False, f"The panel cannot be transformed to the raster CRS: {exc}"
+            if not extent.intersects(raster.extent()):
+                return False, (
+                    "The panel lies outside the displacement raster. Fix: draw the panel over "
+                    "the raster (the layers may be in different CRS)."
+                )
+        if options.input_kind == InputKind.RATE and not options.period_years:
+            return False, "A rate input needs the period it covers (PERIOD, years)."
+        return True, ""
+
+    def processAlgorithm(self, parameters, context, feedback):
+        options = self.read_options(parameters, context, PimOptions)
+        outputs = PimOutputs(
+            table=self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context),
+            model=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            residual=self.optional_output(parameters, self.OUTPUT_RESIDUAL, context),
+            boundary=self.optional_output(parameters, self.OUTPUT_BOUNDARY, context),
+            horizontal=self.optional_output(parameters, self.OUTPUT_HORIZONTAL, context),
+        )
+        tcoh = self.parameterAsFile(parameters, self.TCOH, context) or None
+        fit = self.run_core(
+            feedback,
+            run_pim,
+            self.raster_path(parameters, self.INPUT, context),
+            self.vector_path(parameters, self.PANEL, context, feedback),
+            outputs,
+            options,
+            temporal_coherence=tcoh,
+            detectable_mask=self.raster_path(parameters, self.DETECTABLE_MASK, context),
+            reliability_mask=self.raster_path(parameters, self.MASK, context),
+            geometry=self.parameterAsFile(parameters, self.GEOMETRY, context) or None,
+        )
+        p = fit.parameters
+        text = (
+            f"q = {p.q:.3f}, tan(beta) = {p.tan_beta:.2f}, s = {p.offset_m:.1f} m, "
+            f"theta = {p.theta_deg:.1f} deg, W_max = {fit.w_max_mm:.0f} mm"
+        )
+        if fit.rmse_mm is not None:
+            text += (
+                f"; RMSE {fit.rmse_mm:.1f} mm on {fit.pixels_fitted} reliable pixels "
+                f"({fit.pixels_excluded} left out); fitted in {fit.seconds:.1f} s"
+            )
+        feedback.pushInfo(text)
+        for message in fit.messages:
+            feedback.reportError(message, fatalError=False)
+        self.style_on_load(context, outputs.model, "displacement")
+        for output, style in (
+            (outputs.residual, "displacement"),
+            (outputs.boundary, "outline"),
+            (outputs.horizontal, "displacement"),
+        ):
+            if output:
+                self.style_on_load(context, output, style)
+        return {
+            self.OUTPUT_TABLE: outputs.table,
+            self.OUTPUT: outputs.model,
+            self.OUTPUT_RESIDUAL: outputs.residual,
+            self.OUTPUT_BOUNDARY: outputs.boundary,
+            self.OUTPUT_HORIZONTAL: outputs.horizontal,
+            # plain floats: Processing cannot hand numpy scalars on
+            "Q": float(p.q),
+            "TAN_BETA": float(p.tan_beta),
+            "OFFSET_M": float(p.offset_m),
+            "THETA_DEG": float(p.theta_deg),
+            "W_MAX_MM": float(fit.w_max_mm),
+            "RMSE_MM": None if fit.rmse_mm is None else float(fit.rmse_mm),
+            "FIT_SECONDS": float(fit.seconds),
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingException,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
@@ -21,6 +22,7 @@ from ...core.dates import parse_yyyymmdd
 from ...core.io.mintpy import IfgramStack
 from ...core.options import option_spec
 from ...core.timeseries.geocode import GeocodeOptions, geocode
+from ...core.timeseries.onset import OnsetOptions, detect_onsets
 from ...core.timeseries.psinsar import PsOptions, run_psinsar
 from ...core.timeseries.sbas.inversion import (
     InversionOptions,
@@ -35,7 +37,7 @@ from ...core.timeseries.velocity import (
 from ...plugin.bridge import epsg_and_wkt, grid_crs
 from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
 from ..parameters import option_help, option_parameter, with_help
-from ..qgis_compat import ProcessingNumberParameterType
+from ..qgis_compat import ProcessingNumberParameterType, ProcessingSourceType
 
 H5_FILTER = "HDF5 files (*.h5)"
 SERIES_HELP = (
@@ -659,3 +661,140 @@ class Geocode(SubsidenceAlgorithm):
             f"{abs(grid.x_step):g} (EPSG:{grid.epsg}), lookup tables {result.lookup}."
         )
         return {self.OUTPUT: output, "WIDTH": grid.width, "LENGTH": grid.length}
+
+
+class Onset(SubsidenceAlgorithm):
+    ALGORITHM_ID = "onset"
+    DISPLAY_NAME = "Onset of subsidence and steps"
+    GROUP = "timeseries"
+    HELP = (
+        "Per pixel of a time series (timeseries.h5, LOS) or per point of a layer with "
+        "DYYYYMMDD fields (mm): the date subsidence began, from a continuous piecewise-linear "
+        "fit with one breakpoint, y = a + b t + c max(t - tau, 0), tested against a single "
+        "line by sup F (Andrews 1993) with its critical value simulated on the same dates, so "
+        "FALSE_ALARM is the chance of a breakpoint in a series without one; the rates before "
+        "and after (mm/yr). Steps (a collapse, an unwrapping error) at unknown dates are added "
+        "greedily while their max-type likelihood-ratio statistic exceeds its simulated "
+        "critical value; steps of about lambda/2 (27.7 mm at C band) are flagged as likely "
+        "unwrapping errors. Noise is taken as white in time (seasonal signals raise false "
+        "alarms). Outputs: a map (GeoTIFF bands: onset and breakpoint in decimal years, rates "
+        "before and after, sup F, p-value, steps) or an onset point layer, and a layer with "
+        "one point per step. Method: docs/algorithms/onset.md."
+    )
+    INPUT = "INPUT"
+    FALSE_ALARM = "FALSE_ALARM"
+    MIN_SEGMENT = "MIN_SEGMENT"
+    MIN_RATE_CHANGE = "MIN_RATE_CHANGE"
+    MAX_STEPS = "MAX_STEPS"
+    SIMULATIONS = "SIMULATIONS"
+    OUTPUT = "OUTPUT"
+    OUTPUT_POINTS = "OUTPUT_POINTS"
+    OUTPUT_STEPS = "OUTPUT_STEPS"
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.INPUT,
+                    "Time series (timeseries.h5) or point layer with DYYYYMMDD fields",
+                    fileFilter="Time series (*.h5 *.gpkg *.shp);;All files (*)",
+                ),
+                "A MintPy-style timeseries.h5 (LOS, metres) gives a map; a point layer (PS, "
+                "EGMS, decomposed products) with one field per date in mm gives points.",
+            )
+        )
+        for name, field, label, is_advanced in (
+            (self.FALSE_ALARM, "false_alarm", "False-alarm probability per series", False),
+            (self.MIN_SEGMENT, "min_segment", "Acquisitions on each side of a breakpoint", False),
+            (
+                self.MIN_RATE_CHANGE,
+                "min_rate_change",
+                "Onset: rate drop of at least (mm/yr)",
+                False,
+            ),
+            (self.MAX_STEPS, "max_steps", "Most steps per series", False),
+            (self.SIMULATIONS, "simulations", "Simulated noise series", True),
+        ):
+            self.addParameter(
+                option_parameter(name, OnsetOptions, field, label, advanced=is_advanced)
+            )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterRasterDestination(
+                    self.OUTPUT, "Onset map (time-series input)", optional=True
+                ),
+                "Bands: onset (decimal year, empty where none), breakpoint (decimal year), LOS "
+                "rate before and after (mm/yr), sup F, p-value, number of steps.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                vector_file_destination(
+                    self.OUTPUT_POINTS,
+                    "Onset points (point-layer input)",
+                    ProcessingSourceType.VectorPoint,
+                    optional=True,
+                ),
+                "The points with their series and ONSET, ONSET_YR, BREAK_YR, RATE_BEFORE, "
+                "RATE_AFTER, SUP_F, P_VALUE, N_STEPS.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                vector_file_destination(
+                    self.OUTPUT_STEPS,
+                    "Steps",
+                    ProcessingSourceType.VectorPoint,
+                    optional=True,
+                ),
+                "One point per step: DATE, YEAR, SIZE_MM, STATISTIC, UNWRAP (1 = about "
+                "lambda/2, a likely unwrapping error).",
+            )
+        )
+        for name, description in (
+            ("SERIES", "Series analysed"),
+            ("BREAKPOINTS", "Series with a breakpoint"),
+            ("ONSETS", "Onsets of subsidence"),
+            ("STEPS", "Steps"),
+        ):
+            self.addOutput(QgsProcessingOutputNumber(name, description))
+
+    def checkParameterValues(self, parameters, context):
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        path = self.parameterAsFile(parameters, self.INPUT, context)
+        is_series = path.lower().endswith(".h5")
+        if is_series and not parameters.get(self.OUTPUT):
+            return False, "A time-series file writes an onset map: give OUTPUT."
+        if not is_series and not parameters.get(self.OUTPUT_POINTS):
+            return False, "A point layer writes onset points: give OUTPUT_POINTS."
+        return True, ""
+
+    def processAlgorithm(self, parameters, context, feedback):
+        options = self.read_options(parameters, context, OnsetOptions)
+        path = self.parameterAsFile(parameters, self.INPUT, context)
+        is_series = path.lower().endswith(".h5")
+        output = self.optional_output(parameters, self.OUTPUT, context) if is_series else None
+        points = (
+            None if is_series else self.optional_output(parameters, self.OUTPUT_POINTS, context)
+        )
+        steps = self.optional_output(parameters, self.OUTPUT_STEPS, context)
+        result = self.run_core(
+            feedback, detect_onsets, path, output, points, steps, options=options
+        )
+        if output:
+            self.style_on_load(context, output, "years")
+        if points:
+            self.style_on_load(context, points, "onset_points")
+        if steps:
+            self.style_on_load(context, steps, "steps")
+        return {
+            self.OUTPUT: output,
+            self.OUTPUT_POINTS: points,
+            self.OUTPUT_STEPS: steps,
+            "SERIES": result.series,
+            "BREAKPOINTS": result.breakpoints,
+            "ONSETS": result.onsets,
+            "STEPS": result.steps,
+        }

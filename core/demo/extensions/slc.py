@@ -14,7 +14,8 @@ Written under ``folder/slc/``:
 Each pixel is clutter (circular Gaussian, partly coherent on bare land, decorrelated under
 vegetation, dark water) carrying the truth LOS motion, an atmospheric phase screen per date
 (smooth in space, independent in time) and the topographic phase of a height error; PS are
-10-20 times brighter than the clutter and keep their phase (amplitude dispersion ~0.1).
+10-20 times brighter than the clutter and keep their phase (amplitude dispersion ~0.1); there
+are none inside the mining basins (their 10 mm boundary of influence).
 """
 
 from __future__ import annotations
@@ -111,8 +112,12 @@ def simulate_slc(
     brightness = np.where(water, 0.2, 1.0)
     data = brightness[None] * clutter * np.exp(1j * motion_phase)
 
-    # PS on land, at least 2 pixels apart, away from the crop edge
-    candidates = np.flatnonzero(~water[2:-2, 2:-2].ravel())
+    # PS on land, at least 2 pixels apart, away from the crop edge; none inside the mining
+    # basins (beyond their 10 mm boundary of influence the ground strain has cracked or
+    # tilted the scatterers; near the faces a PS would alias in time anyway)
+    mining = scene.mining_displacement(dates)[:, r0:r1, c0:c1]
+    broken = np.abs(mining).max(axis=0) > 0.010
+    candidates = np.flatnonzero(~(water | broken)[2:-2, 2:-2].ravel())
     rows_all, cols_all = np.unravel_index(candidates, (length - 4, width - 4))
     order = rng.permutation(len(candidates))
     taken = np.zeros((length, width), bool)
