@@ -51,6 +51,18 @@ DEMO_LAYERS: List[LayerSpec] = [
     ),
     LayerSpec("profiles/profile_lines.gpkg", "Profile lines", "line", "Profiles", True),
     LayerSpec("drivers/bowls.gpkg", "Subsidence bowls", "outline", "Analysis", True),
+    LayerSpec("scene/truth/panels.gpkg", "Longwall panels", "outline", "Mining", True),
+    LayerSpec(
+        "mining/pim_north_longwall_boundary.gpkg", "PIM basin boundary (10 mm)", "outline", "Mining"
+    ),
+    LayerSpec("mining/beyond_limit.tif", "Beyond what InSAR can measure", "limit_mask", "Mining"),
+    LayerSpec(
+        "mining/pim_north_longwall.tif", "PIM basin, North longwall (mm)", "displacement", "Mining"
+    ),
+    LayerSpec(
+        "mining/planned_north_longwall.tif", "Planned final basin (mm)", "displacement", "Mining"
+    ),
+    LayerSpec("mining/onset.tif", "Onset of subsidence (year)", "years", "Mining"),
     LayerSpec("ps/ps_points.gpkg", "PS points (VEL mm/yr)", "velocity", "Points", True),
     LayerSpec("sbas/classes.tif", "Deformation classes", "classes", "SBAS"),
     LayerSpec("sbas/velocity_vertical.tif", "Vertical velocity (mm/yr)", "velocity", "SBAS", True),
@@ -68,6 +80,7 @@ EXTRA_FOLDERS = [
     ("interpolation", "Interpolation"),
     ("forecast", "Forecast"),
     ("drivers", "Analysis"),
+    ("mining", "Mining"),
     ("crossval", "Cross-validation"),
 ]
 

@@ -249,6 +249,9 @@ class TimeSeriesDock(MapToolDock):
         self._build(tool)
         self.refresh_sources()
         self.listen_to_project()
+        from .onset_overlay import OnsetOverlay
+
+        self.add_overlay(OnsetOverlay(), checked=False)
 
     # ------------------------------------------------------------------ widgets
     def _build(self, tool) -> None:

@@ -11,7 +11,7 @@
 * ``panels.csv``, ``panels.gpkg`` and ``panels_mined.gpkg``: the longwall panels with their
   geometry and PIM parameters (planned outline, and the part extracted by the last date);
   ``panels/<name>.gpkg``: one layer per panel holding only its extracted part (the PANEL input
-  of ``subsidence:pimfit``);
+  of ``subsidence:pimfit``), ``panels/<name>_planned.gpkg`` its planned outline;
 * ``dem.tif``: true terrain height (m); ``dem_error.tif``: true height minus the DEM in the
   HyP3 products (m). It enters the products' LOS displacement (positive toward the satellite)
   as ``bperp * dem_error / (slant_range * sin(incidence))``, MintPy's DEM-error model.
@@ -201,11 +201,13 @@ def write_panels(scene: DemoScene, folder: Path) -> Dict[str, Path]:
     out["panels_mined"] = write_polygons(
         folder / "panels_mined.gpkg", epsg, [(m.ring, r) for m, r in mined if m is not None]
     )
-    for panel_mined, row in mined:
-        if panel_mined is None:
-            continue
+    for panel, (panel_mined, row) in zip(panels, mined, strict=True):
         stem = panel_slug(row["name"])
-        out[f"panel_{stem}"] = write_polygons(
-            folder / "panels" / f"{stem}.gpkg", epsg, [(panel_mined.ring, row)], "panel"
+        out[f"panel_{stem}_planned"] = write_polygons(
+            folder / "panels" / f"{stem}_planned.gpkg", epsg, [(panel.panel().ring, row)], "panel"
         )
+        if panel_mined is not None:
+            out[f"panel_{stem}"] = write_polygons(
+                folder / "panels" / f"{stem}.gpkg", epsg, [(panel_mined.ring, row)], "panel"
+            )
     return out

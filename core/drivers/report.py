@@ -3,9 +3,11 @@
 Every part is optional; sections without input are left out. Sections, in order: velocity map
 (with the bowl outlines when bowls are given) and class map (GeoTIFFs rendered with
 matplotlib), subsidence bowls, zonal statistics and mining consistency, land-use change,
-driver correlations, profiles and time series (PNG/SVG given by the user), forecasts, other
-tables, and the list of inputs. A file that is given but cannot be read stops the report with
-an error naming it, so a silently missing section never passes for "nothing found".
+driver correlations, mining basins (profiles of the PIM basin against the measured
+displacement, parameter tables, bowls against the detectable gradient), profiles and time
+series (PNG/SVG given by the user), forecasts, other tables, and the list of inputs. A file
+that is given but cannot be read stops the report with an error naming it, so a silently
+missing section never passes for "nothing found".
 """
 
 from __future__ import annotations
@@ -68,6 +70,21 @@ class ReportInputs(Options):
     tables: List[PathLike] = option(
         factory=list, help="Any other tables (CSV, e.g. interpolation metrics)"
     )
+    basin_models: List[PathLike] = option(
+        factory=list, help="Modelled mining basins (GeoTIFF, mm, from Fit a mining basin)"
+    )
+    basin_tables: List[PathLike] = option(
+        factory=list, help="Parameter tables of the basin fits (CSV, one per model)"
+    )
+    basin_measured: Optional[PathLike] = option(
+        None, help="Vertical displacement the basin fits used (GeoTIFF, mm)"
+    )
+    basin_reference: Optional[PathLike] = option(
+        None, help="Known basin for comparison: levelling, GNSS or a truth (GeoTIFF, mm)"
+    )
+    limit_table: Optional[PathLike] = option(
+        None, help="Bowls against the detectable gradient (CSV from What InSAR can measure)"
+    )
 
     def paths(self) -> List[Tuple[str, Path]]:
         """(role, path) of every input given."""
@@ -81,6 +98,67 @@ class ReportInputs(Options):
 
 
 # ----------------------------------------------------------------------------- pieces
+def basin_profiles(
+    model: PathLike, measured: PathLike, reference: Optional[PathLike] = None
+) -> str:
+    """Two profiles through the deepest point of a modelled basin (west-east and
+    north-south): the model (line), the measurement (dots; gaps where InSAR lost the core)
+    and an optional reference (dashed), all in mm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..io.geotiff import read_raster
+
+    basin, grid = read_raster(_require(model))
+    observed, observed_grid = read_raster(_require(measured))
+    if not observed_grid.same_as(grid):
+        raise InputError(
+            "the measured displacement is on another grid than the basin model.",
+            measured,
+            "give the raster the basin was fitted to.",
+        )
+    truth = None
+    if reference is not None:
+        truth, reference_grid = read_raster(_require(reference))
+        if not reference_grid.same_as(grid):
+            raise InputError(
+                "the reference is on another grid than the basin model.",
+                reference,
+                "resample it to the model grid.",
+            )
+    if not np.isfinite(basin).any():
+        raise InputError("the basin model has no data.", model, "give a pimfit OUTPUT raster.")
+    row, col = np.unravel_index(np.nanargmin(basin), basin.shape)
+    deep = basin < 0.01 * np.nanmin(basin)  # the basin to 1 % of its depth
+    rows, cols = np.nonzero(deep)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+    for axis, along_x in zip(axes, (True, False), strict=True):
+        span = (cols.min(), cols.max()) if along_x else (rows.min(), rows.max())
+        size = basin.shape[1] if along_x else basin.shape[0]
+        margin = max(5, (span[1] - span[0]) // 3)
+        index = np.arange(max(span[0] - margin, 0), min(span[1] + margin + 1, size))
+        step = abs(grid.x_step if along_x else grid.y_step)
+        distance = (index - index[0]) * step / 1000.0
+        pick = (row, index) if along_x else (index, col)
+        axis.plot(distance, basin[pick], "-", color="#b2182b", label="PIM basin")
+        axis.plot(distance, observed[pick], ".", color="#2166ac", label="measured (InSAR)")
+        if truth is not None:
+            axis.plot(distance, truth[pick], "--", color="#4d4d4d", label="reference")
+        missing = ~np.isfinite(observed[pick])
+        if missing.any():
+            axis.plot(
+                distance[missing], basin[pick][missing], "x", color="#fdae61", label="no InSAR"
+            )
+        label = "west-east" if along_x else "north-south"
+        axis.set_xlabel(f"{label} distance (km)")
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("vertical displacement (mm)")
+    axes[0].legend(loc="lower left", fontsize=8)
+    return _figure_tag(fig, f"{Path(model).stem}: modelled vs measured across the basin")
+
+
 def _require(path: PathLike) -> Path:
     path = Path(path)
     if not path.is_file():
@@ -352,6 +430,21 @@ def build_report(inputs: ReportInputs, progress: ProgressCallback = silent) -> s
         )
         + ([image_tag(inputs.drivers_plot, "Driver correlation")] if inputs.drivers_plot else []),
     )
+    basins = []
+    if inputs.basin_models and inputs.basin_measured is None:
+        raise InputError(
+            "basin profiles need the measured displacement the basins were fitted to.",
+            inputs.basin_models[0],
+            "give the measured vertical displacement (mm).",
+        )
+    for model in inputs.basin_models:
+        basins.append(basin_profiles(model, inputs.basin_measured, inputs.basin_reference))
+    basins += [table_html(p, f"{Path(p).stem}: PIM parameters") for p in inputs.basin_tables]
+    if inputs.limit_table:
+        basins.append(
+            table_html(inputs.limit_table, "Bowls against what InSAR can measure (area shares %)")
+        )
+    add("Mining basins (probability integral method)", basins)
     report(progress, 0.6, "Tables added")
     add("Profiles and time series", [image_tag(p) for p in inputs.images])
     add(

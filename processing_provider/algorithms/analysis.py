@@ -842,17 +842,22 @@ class DetectableGradient(SubsidenceAlgorithm):
         "(Rodriguez & Martin 1992), as Baran et al. (2005) and Jiang et al. (2011) measured; "
         "over the kept pairs valid at the pixel the best one (usually the shortest coherent "
         "pair) sets it. Output bands: mm/yr per pixel, mm/yr per metre, shortest pair used "
-        "(days). With a velocity (LOS mm/yr, or vertical with the geometry) a mask: 0 "
-        "measurable, 1 near the limit, 2 beyond (the measured gradient reaches the limit, or "
-        "the core such pixels enclose, or a gap next to them). With bowls: per bowl the share "
+        "(days). With a velocity (LOS mm/yr, or vertical with the geometry) or, better, the "
+        "time series (its steepest rate over time sees a moving face) a mask: 0 measurable, "
+        "1 near the limit, 2 beyond (the measured gradient reaches the limit, or the core such "
+        "pixels enclose, or a masked or noisy gap next to them). With bowls: per bowl the share "
         "of its area beyond the limit and a warning when its peak rate is likely "
         "underestimated. Method and sources: docs/algorithms/detectablegradient.md."
     )
     INPUT = "INPUT"
     VELOCITY = "VELOCITY"
+    TIMESERIES = "TIMESERIES"
+    TCOH = "TCOH"
     GEOMETRY = "GEOMETRY"
     BOWLS = "BOWLS"
     LOOKS = "LOOKS"
+    MIN_TCOH = "MIN_TCOH"
+    SERIES_WINDOW = "SERIES_WINDOW"
     NOISE_MARGIN = "NOISE_MARGIN"
     MIN_COHERENCE = "MIN_COHERENCE"
     NEAR_RATIO = "NEAR_RATIO"
@@ -885,6 +890,30 @@ class DetectableGradient(SubsidenceAlgorithm):
         self.addParameter(
             with_help(
                 QgsProcessingParameterFile(
+                    self.TIMESERIES,
+                    "Time series (timeseries.h5) to compare",
+                    extension="h5",
+                    optional=True,
+                ),
+                "LOS time series of the stack: its steepest rate over time is compared, which "
+                "sees a moving longwall face that the mean velocity hides.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
+                    self.TCOH,
+                    "Temporal coherence (temporalCoherence.h5)",
+                    extension="h5",
+                    optional=True,
+                ),
+                "Pixels below the minimum temporal coherence are too noisy to be judged by "
+                "their own gradient.",
+            )
+        )
+        self.addParameter(
+            with_help(
+                QgsProcessingParameterFile(
                     self.GEOMETRY, "Geometry (geometryGeo.h5)", extension="h5", optional=True
                 ),
                 "Incidence angle to turn a vertical velocity into LOS.",
@@ -903,6 +932,8 @@ class DetectableGradient(SubsidenceAlgorithm):
         )
         for name, field, label, is_advanced in (
             (self.LOOKS, "looks", "Effective looks of the interferograms", False),
+            (self.MIN_TCOH, "min_temporal_coherence", "Minimum temporal coherence", False),
+            (self.SERIES_WINDOW, "series_window", "Time series: dates per rate", True),
             (self.NOISE_MARGIN, "noise_margin", "Noise margin (standard deviations)", True),
             (self.MIN_COHERENCE, "min_coherence", "Pairs count from this coherence", True),
             (self.NEAR_RATIO, "near_ratio", "Near the limit from this share of it", True),
@@ -964,6 +995,8 @@ class DetectableGradient(SubsidenceAlgorithm):
             self.parameterAsFile(parameters, self.INPUT, context),
             output,
             velocity=self.raster_path(parameters, self.VELOCITY, context),
+            timeseries=self.parameterAsFile(parameters, self.TIMESERIES, context) or None,
+            temporal_coherence=self.parameterAsFile(parameters, self.TCOH, context) or None,
             output_mask=mask,
             bowls=self.vector_path(parameters, self.BOWLS, context, feedback),
             output_table=table,

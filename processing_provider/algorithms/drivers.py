@@ -606,6 +606,9 @@ class StudyReport(SubsidenceAlgorithm):
         ("LANDUSE_PLOT", "landuse_plot", "Land-use Sankey diagram (PNG/SVG)"),
         ("DRIVERS_TABLE", "drivers_table", "Driver correlation summary (CSV)"),
         ("DRIVERS_PLOT", "drivers_plot", "Driver correlation chart (PNG/SVG)"),
+        ("BASIN_MEASURED", "basin_measured", "Measured vertical displacement of the basins (mm)"),
+        ("BASIN_REFERENCE", "basin_reference", "Reference displacement of the basins (mm)"),
+        ("LIMIT_TABLE", "limit_table", "Bowls against the detectable gradient (CSV)"),
     ]
     LIST_INPUTS = [
         ("LANDUSE_EXTRA", "landuse_extra", "More land-use tables (summary, rates; CSV)"),
@@ -613,6 +616,8 @@ class StudyReport(SubsidenceAlgorithm):
         ("FORECAST_IMAGES", "forecast_images", "Forecast charts (PNG/SVG)"),
         ("FORECAST_TABLES", "forecast_tables", "Forecast tables (CSV)"),
         ("TABLES", "tables", "Other tables (CSV, e.g. interpolation metrics)"),
+        ("BASIN_MODELS", "basin_models", "Mining basin models (GeoTIFF from pimfit, mm)"),
+        ("BASIN_TABLES", "basin_tables", "Mining basin parameters (CSV from pimfit)"),
     ]
     TITLE, VELOCITY, CLASSES, OUTPUT = "TITLE", "VELOCITY", "CLASSES", "OUTPUT"
 

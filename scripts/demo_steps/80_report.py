@@ -22,7 +22,7 @@ def _glob(folder, pattern):
 
 def run(ctx):
     out = ctx.output
-    scene, sbas, drivers = out / "scene", out / "sbas", out / "drivers"
+    scene, sbas, drivers, mining = out / "scene", out / "sbas", out / "drivers", out / "mining"
     sbas_classes = _first(sbas / "classes.tif")
     params = {
         "TITLE": "Demo mining district: subsidence study",
@@ -54,12 +54,21 @@ def run(ctx):
         "TABLES": [
             p
             for p in (
-                _existing(drivers / "bowls_vs_truth.csv")
+                _existing(
+                    drivers / "bowls_vs_truth.csv",
+                    mining / "pim_vs_truth.csv",
+                    mining / "onset_vs_truth.csv",
+                )
                 + _glob(out / "crossval", "*.csv")
                 + _glob(out / "interpolation", "**/*.csv")
             )
             if Path(p).stat().st_size < MAX_TABLE_BYTES
         ],
+        "BASIN_MODELS": [p for p in _glob(mining, "pim_*.tif") if not p.endswith("_residual.tif")],
+        "BASIN_TABLES": _glob(mining, "pim_*.csv"),
+        "BASIN_MEASURED": _first(mining / "cumulative_vertical.tif"),
+        "BASIN_REFERENCE": _first(scene / "truth" / "truth_cumulative_vertical.tif"),
+        "LIMIT_TABLE": _first(mining / "bowls_vs_limit.csv"),
         "OUTPUT": str(ctx.folder("report") / "report.html"),
     }
     params = {key: value for key, value in params.items() if value not in (None, [])}
