@@ -6,7 +6,7 @@ and steps).
 
 from .geocode import GeocodeOptions, GeocodeResult, Resampling, geocode
 from .homogeneous_pixels import HomogeneousPixels, adaptive_average, homogeneous_pixels
-from .onset import OnsetFit, OnsetOptions, OnsetResult, detect_onsets, fit_onset
+from .onset import OnsetFit, OnsetOptions, OnsetResult, detect_onsets, fit_onset, fit_onsets
 from .psinsar import PsOptions, PsResult, run_psinsar
 from .rate_fit import fit_design, linear_rate, rate_design
 from .sampling import (
@@ -44,6 +44,7 @@ __all__ = [
     "estimate_velocity",
     "fit_design",
     "fit_onset",
+    "fit_onsets",
     "fit_series",
     "geocode",
     "homogeneous_pixels",

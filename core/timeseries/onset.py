@@ -374,10 +374,21 @@ def _onset_fits(fits: _Fits, dates: Sequence[dt.date], options: OnsetOptions) ->
     return out
 
 
-def _fit_many(
+def fit_onsets(
     y: np.ndarray, dates: Sequence[dt.date], options: OnsetOptions, with_fitted: bool = False
 ) -> List[OnsetFit]:
-    """Vectorised over series (N, n); series must be complete (no NaN)."""
+    """Breakpoint, rates and steps of many complete series at once.
+
+    Parameters
+    ----------
+    y : (N, n) array, mm; one series per row, no NaN (``fit_onset`` drops missing dates).
+    dates : the n acquisition dates.
+    with_fitted : also keep each series' fitted curve (mm) in ``OnsetFit.fitted``.
+
+    Returns
+    -------
+    One ``OnsetFit`` per row.
+    """
     t = years_since(dates)
     fits = _fit_arrays(np.asarray(y, float), t, options)
     out = _onset_fits(fits, dates, options)
@@ -397,7 +408,7 @@ def fit_onset(
     values = np.asarray(values_mm, float)
     keep = np.isfinite(values)
     kept_dates = [d for d, k in zip(dates, keep, strict=True) if k]
-    return _fit_many(values[keep][None], kept_dates, options, with_fitted=True)[0]
+    return fit_onsets(values[keep][None], kept_dates, options, with_fitted=True)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -525,7 +536,7 @@ def _detect_points(input_path, output_points, output_steps, options, progress) -
     chunk = 2000
     for start in range(0, len(index), chunk):
         part = index[start : start + chunk]
-        for i, fit in zip(part, _fit_many(values[part], points.dates, options), strict=True):
+        for i, fit in zip(part, fit_onsets(values[part], points.dates, options), strict=True):
             fits[i] = fit
         report(progress, 0.9 * min(1.0, (start + chunk) / max(len(index), 1)), "Breakpoints")
     empty = OnsetFit(None, None, np.nan, np.nan, np.nan, np.nan)
@@ -573,7 +584,7 @@ def _detect_raster(input_path, output, output_steps, options, progress) -> Onset
         block = np.full((7, series.shape[0]), np.nan)
         for start in range(0, len(complete_index), SERIES_PER_CHUNK):
             index = complete_index[start : start + SERIES_PER_CHUNK]
-            fits = _fit_many(series[index], dates, options)
+            fits = fit_onsets(series[index], dates, options)
             fields = _fields_of(fits)
             for b, name in enumerate(
                 ("ONSET_YR", "BREAK_YR", "RATE_BEFORE", "RATE_AFTER", "SUP_F", "P_VALUE", "N_STEPS")

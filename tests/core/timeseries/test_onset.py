@@ -16,9 +16,9 @@ from insar_subsidence.core.io.mintpy import TimeSeries, write_timeseries
 from insar_subsidence.core.io.point_layers import PointSeries, read_points, write_points
 from insar_subsidence.core.timeseries.onset import (
     OnsetOptions,
-    _fit_many,
     detect_onsets,
     fit_onset,
+    fit_onsets,
 )
 
 DATES = [dt.date(2019, 1, 4) + dt.timedelta(days=12 * k) for k in range(90)]
@@ -35,7 +35,7 @@ def onset_series(onsets, rate=-40.0, noise=NOISE_MM, seed=0):
 def test_onsets_are_found_with_their_date_and_rates():
     rng = np.random.default_rng(1)
     onsets = rng.integers(15, 75, 300)
-    fits = _fit_many(onset_series(onsets), DATES, OnsetOptions())
+    fits = fit_onsets(onset_series(onsets), DATES, OnsetOptions())
     found = [f for f in fits if f.onset is not None]
     assert len(found) / len(fits) > 0.97  # -40 mm/yr after, 3 mm noise
     errors = np.array(
@@ -50,13 +50,13 @@ def test_onsets_are_found_with_their_date_and_rates():
 def test_weak_onsets_are_found_less_often_and_noise_rarely_breaks():
     rng = np.random.default_rng(2)
     onsets = rng.integers(15, 75, 300)
-    weak = _fit_many(onset_series(onsets, rate=-4.0, seed=3), DATES, OnsetOptions())
-    strong = _fit_many(onset_series(onsets, rate=-15.0, seed=3), DATES, OnsetOptions())
+    weak = fit_onsets(onset_series(onsets, rate=-4.0, seed=3), DATES, OnsetOptions())
+    strong = fit_onsets(onset_series(onsets, rate=-15.0, seed=3), DATES, OnsetOptions())
     rate = lambda fits: np.mean([f.breakpoint is not None for f in fits])  # noqa: E731
     assert rate(weak) < rate(strong)
     assert rate(strong) > 0.9
     noise = np.random.default_rng(4).normal(0.0, NOISE_MM, (1000, len(DATES)))
-    fits = _fit_many(noise, DATES, OnsetOptions(false_alarm=0.01))
+    fits = fit_onsets(noise, DATES, OnsetOptions(false_alarm=0.01))
     false_breaks = np.mean([f.breakpoint is not None for f in fits])
     false_steps = np.mean([len(f.steps) > 0 for f in fits])
     assert false_breaks < 0.025 and false_steps < 0.025  # nominal 1 %, 1000 series
@@ -76,7 +76,7 @@ def test_steps_are_found_and_unwrapping_jumps_flagged():
     noise = rng.normal(0.0, NOISE_MM, (200, len(DATES)))
     at = rng.integers(5, 85, 200)
     jump = np.where(np.arange(len(DATES))[None] >= at[:, None], -27.7, 0.0)  # lambda / 2
-    fits = _fit_many(noise + jump, DATES, OnsetOptions())
+    fits = fit_onsets(noise + jump, DATES, OnsetOptions())
     hits = [any(s.index == k for s in f.steps) for f, k in zip(fits, at, strict=True)]
     assert np.mean(hits) > 0.95
     steps = [s for f in fits for s in f.steps if s.index in set(at.tolist())]
