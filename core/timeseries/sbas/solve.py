@@ -82,13 +82,33 @@ def invert_phases(
         (candidates[i : i + chunk_pixels], False) for i in range(0, len(candidates), chunk_pixels)
     ]
     first, second = net.pair_index[:, 0], net.pair_index[:, 1]
+    operators = {}  # shared group -> its least-squares solution operator (m, n)
     for number, (index, one_group) in enumerate(batches):
         report(progress, number / len(batches))
         groups = group_of_pixel[index[:1] if one_group else index]
         mask = used[groups]  # (p, m), or (1, m) for a shared group
+        free = ~(fixed[groups] | lost[groups])
+        if one_group:
+            # one factorisation for the group: solved for each unit observation, the solution
+            # is a dense (n, m) operator, applied to all its pixels in one matrix product
+            g = int(groups[0])
+            if g not in operators:
+                operators[g] = equations.solve(mask * 1.0, np.diag(mask[0] * 1.0), free, backend).T
+            columns = _as_slice(index)
+            obs_t = y[:, columns]  # (m, p)
+            x_t = operators[g] @ obs_t
+            residual_t = obs_t - (x_t[second] - x_t[first])
+            residual_t[~mask[0]] = 0.0
+            x_t[lost[g]] = np.nan
+            ts[:, columns] = x_t
+            count_used[columns] = mask.sum()
+            tcoh[columns] = _temporal_coherence(
+                residual_t.T, np.broadcast_to(mask, (len(index), m))
+            )
+            continue
         obs = y[:, index].T
         w = mask * (1.0 if weight is None else weight[:, index].T)
-        x = equations.solve(w, w * obs, ~(fixed[groups] | lost[groups]), backend)
+        x = equations.solve(w, w * obs, free, backend)
         residual = np.where(mask, obs - (x[:, second] - x[:, first]), 0.0)
         x[np.broadcast_to(lost[groups], x.shape)] = np.nan
         ts[:, index] = x.T
@@ -124,6 +144,13 @@ def invert_phases(
         & ~bridged[group_of_pixel]
     )
     return ts, tcoh, count_used, cut
+
+
+def _as_slice(index: np.ndarray):
+    """A run of consecutive pixel indices as a slice (a view instead of a gathered copy)."""
+    if len(index) and index[-1] - index[0] + 1 == len(index):
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
 
 
 def _temporal_coherence(residual: np.ndarray, mask: np.ndarray) -> np.ndarray:
