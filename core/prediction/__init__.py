@@ -10,7 +10,7 @@ from .evaluation import (
     forecast_series,
 )
 from .hybrids import ForecastModel, ModelOptions, TuningBounds, forecast, one_step
-from .models import RecurrentCell, RecurrentNetworkOptions
+from .models import GlobalNetworkOptions, RecurrentCell, RecurrentNetworkOptions
 from .sparrow_search import SparrowOptions, sparrow_search
 from .ssa_decomposition import SSAOptions, ssa_components, ssa_denoise
 from .vmd import VmdInit, VMDOptions, vmd
@@ -18,6 +18,7 @@ from .vmd import VmdInit, VMDOptions, vmd
 __all__ = [
     "ForecastModel",
     "ForecastOptions",
+    "GlobalNetworkOptions",
     "ModelOptions",
     "RecurrentCell",
     "RecurrentNetworkOptions",

@@ -67,6 +67,13 @@ class ForecastOptions(Options):
         help="Model that forecasts the points (GRU had the best test RMSE on the real EGMS "
         "evaluation)",
     )
+    global_above: int = option(
+        300,
+        help="A GRU forecast of more points than this trains one network for all points "
+        "(global GRU) instead of one per point",
+        unit="points",
+        minimum=1,
+    )
 
     def seeded(self) -> ModelOptions:
         m = self.model
@@ -216,6 +223,7 @@ class ForecastResult:
     mean: np.ndarray  # (M, H) mm
     lower: np.ndarray  # (M, H) mm, band at ModelOptions.band_level
     upper: np.ndarray
+    model: ForecastModel  # the model used (GRU becomes the global GRU above global_above)
 
 
 def forecast_series(
@@ -227,16 +235,27 @@ def forecast_series(
 ) -> ForecastResult:
     """Forecast the next ``options.horizon`` acquisitions of every row of ``y`` (mm) with
     ``model`` (default: ``options.forecast_model``), training ``options.chunk_points`` series at
-    a time in one batched program (CUDA when present)."""
+    a time in one batched program (CUDA when present). A GRU forecast of more than
+    ``options.global_above`` points uses the global GRU, trained on all points at once."""
     options = options or ForecastOptions()
     model = check_model(options.forecast_model if model is None else model)
     y = np.array(y, dtype=float, ndmin=2)
+    if model == ForecastModel.GRU and len(y) > options.global_above:
+        model = ForecastModel.GLOBAL_GRU
+        report(
+            progress,
+            0.0,
+            f"{len(y)} points (more than {options.global_above}): one GRU for all points "
+            "(global GRU).",
+        )
     future = future_dates(dates, options.horizon)
     years = years_since(dates)
     future_years = years_since(future, dates[0])
     out = [np.full((len(y), len(future)), np.nan) for _ in range(3)]
     model_options = options.seeded()
     chunk = max(1, options.chunk_points)  # vmd_ssa_lstm: one sparrow search per chunk
+    if model == ForecastModel.GLOBAL_GRU:
+        chunk = max(1, len(y))  # one network learns from every point
     for start in range(0, len(y), chunk):
         part = slice(start, min(start + chunk, len(y)))
         result = forecast(
@@ -250,7 +269,7 @@ def forecast_series(
         for target, values in zip(out, result, strict=True):
             target[part] = values
         report(progress, part.stop / len(y), f"forecast {part.stop} of {len(y)} points")
-    return ForecastResult(future, *out)
+    return ForecastResult(future, *out, model)
 
 
 # ----------------------------------------------------------------------------- files
@@ -464,7 +483,7 @@ def write_forecast_layer(
             column = np.full(len(points), np.nan)
             column[usable] = values[:, h]
             fields[forecast_field(d, bound)] = column
-    fields["FMODEL"] = np.array([model.value] * len(points))
+    fields["FMODEL"] = np.array([result.model.value] * len(points))
     write_points(output, replace(points, fields=fields))
     finished(progress, f"forecast {int(usable.sum())} points")
     return {

@@ -13,6 +13,9 @@ Every function works on a batch of M equal-length series ``y`` (M, N) in mm samp
   sparrow search algorithm on the validation windows of the training period (paper 000's
   "VMD-SSA-LSTM"; the paper's text also calls SSA a smoother, see ``ssa_lstm``).
 - ``ssa_lstm``: singular-spectrum denoised series, one network.
+- ``global_gru``: one GRU trained on the windows of all series together (each series scaled
+  by its own training increments), instead of one network per series: its training time does
+  not grow with the number of series.
 
 One-step-ahead without leakage (:func:`one_step`): everything a model learns comes from the
 first ``n_train`` samples. On the training part predictions are in-sample; at each test time t
@@ -32,7 +35,15 @@ import numpy as np
 from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, scaled, silent
 from ..timeseries.rate_fit import rate_design
-from .models import RecurrentCell, RecurrentNetworkOptions, fit_networks, windows
+from .models import (
+    GlobalNetworkOptions,
+    RecurrentCell,
+    RecurrentNetworkOptions,
+    fit_global_networks,
+    fit_networks,
+    fitting_windows,
+    windows,
+)
 from .sparrow_search import SparrowOptions, sparrow_search
 from .ssa_decomposition import SSAOptions, ssa_denoise
 from .vmd import VMDOptions, vmd
@@ -50,6 +61,7 @@ class ForecastModel(Choice):
     VMD_GRU = "vmd_gru", "VMD-GRU"
     VMD_SSA_LSTM = "vmd_ssa_lstm", "VMD-SSA-LSTM (sparrow search)"
     SSA_LSTM = "ssa_lstm", "SSA-LSTM (singular spectrum)"
+    GLOBAL_GRU = "global_gru", "GRU, one network for all points (global)"
 
 
 BASELINES = (ForecastModel.PERSISTENCE, ForecastModel.LINEAR_TREND, ForecastModel.HARMONIC)
@@ -97,6 +109,9 @@ class ModelOptions(Options):
     )
     bounds: TuningBounds = option(
         factory=TuningBounds, help="Ranges the sparrow search explores (VMD-SSA-LSTM)"
+    )
+    global_network: GlobalNetworkOptions = option(
+        factory=GlobalNetworkOptions, help="The network shared by all points (global GRU)"
     )
     ensemble: int = option(
         5,
@@ -164,12 +179,6 @@ def decompose(kind: Optional[str], series: np.ndarray, options: ModelOptions) ->
     return ssa_denoise(series, options.ssa)[:, None, :]
 
 
-def _n_fit(n_windows: int, fraction: float) -> int:
-    """Windows used for fitting; the rest (the latest) validate. Mirrors fit_networks."""
-    n_val = int(round(fraction * n_windows)) if n_windows >= 10 else 0
-    return n_windows - n_val
-
-
 def _sum_prediction(fitted, components: np.ndarray) -> np.ndarray:
     """components (M, C, L) -> in-sample summed predictions (M, L - w) for targets w..L-1."""
     m, c, length = components.shape
@@ -224,7 +233,7 @@ def tune(
         if key not in cache:
             fitted = fit_networks(components.reshape(m * c, length), trial, trial_progress)
             pred = _sum_prediction(fitted, components)
-            n_fit = _n_fit(pred.shape[1], trial.validation_fraction)
+            n_fit = fitting_windows(pred.shape[1], trial.validation_fraction)
             error = pred[:, n_fit:] - target[:, trial.window + n_fit :]
             cache[key] = float(np.sqrt(np.mean(error**2))) if error.size else np.inf
         return cache[key]
@@ -289,7 +298,32 @@ def one_step(
     y = np.atleast_2d(np.asarray(y, dtype=float))
     if name in BASELINES:
         return _baseline_one_step(name, y, np.asarray(years, float), n_train), None
+    if name == ForecastModel.GLOBAL_GRU:
+        return _global_one_step(y, n_train, options, progress)
     return _network_one_step(name, y, n_train, options, progress)
+
+
+def _global_options(options: ModelOptions) -> RecurrentNetworkOptions:
+    return replace(options.network, cell=RecurrentCell.GRU)
+
+
+def _global_one_step(
+    y: np.ndarray, n_train: int, options: ModelOptions, progress: ProgressCallback
+) -> tuple:
+    """One-step predictions of one global GRU fitted on y[:, :n_train] of all rows."""
+    network = _global_options(options)
+    fitted = fit_global_networks(
+        y[:, :n_train],
+        network,
+        options.global_network,
+        1,
+        scaled(progress, 0.0, 0.9),
+    )
+    w = network.window
+    pred = np.full(y.shape, np.nan)
+    index = np.arange(w, y.shape[1])[:, None] + np.arange(-w, 0)[None, :]
+    pred[:, w:] = fitted.predict(y[:, index])[0]  # test times read observed windows only
+    return pred, fitted.options
 
 
 def forecast(
@@ -317,6 +351,8 @@ def forecast(
     future_years = np.asarray(future_years, dtype=float)
     if name in BASELINES:
         return _baseline_forecast(name, y, np.asarray(years, float), future_years, z)
+    if name == ForecastModel.GLOBAL_GRU:
+        return _global_forecast(y, future_years.size, options, z, progress)
     kind, _, tuned = _NETWORKS[name]
     m, n = y.shape
     steps = future_years.size
@@ -332,9 +368,37 @@ def forecast(
     )
     path = fitted.recursive(members.reshape(m * e * c, n), steps).reshape(m, e, c, steps).sum(2)
     one = _sum_prediction(fitted, members.reshape(m * e, c, n)).reshape(m, e, -1)
-    n_fit = _n_fit(one.shape[2], network.validation_fraction)
+    n_fit = fitting_windows(one.shape[2], network.validation_fraction)
     residual = one[:, :, n_fit:] - y[:, None, network.window + n_fit :]
     s1 = np.sqrt(np.mean(residual**2, axis=(1, 2)))
+    return _band(path, s1, z)
+
+
+def _band(path: np.ndarray, s1: np.ndarray, z: float) -> tuple:
+    """Members' paths (M, E, H) and one-step validation RMSE (M,) -> (mean, lower, upper)."""
+    steps = path.shape[2]
     mean = path.mean(axis=1)
     spread = np.sqrt(path.var(axis=1) + s1[:, None] ** 2 * np.arange(1, steps + 1)[None, :])
     return mean, mean - z * spread, mean + z * spread
+
+
+def _global_forecast(
+    y: np.ndarray, steps: int, options: ModelOptions, z: float, progress: ProgressCallback
+) -> tuple:
+    """``options.ensemble`` global GRUs fitted on the whole of every series, run recursively;
+    the band as :func:`forecast`'s."""
+    network = _global_options(options)
+    fitted = fit_global_networks(
+        y,
+        network,
+        options.global_network,
+        max(1, int(options.ensemble)),
+        scaled(progress, 0.0, 0.9),
+    )
+    path = fitted.recursive(y, steps).transpose(1, 0, 2)  # (M, E, H)
+    x, _ = windows(y, network.window)
+    one = fitted.predict(x)  # (E, M, N - w)
+    n_fit = fitting_windows(one.shape[2], network.validation_fraction)
+    residual = one[:, :, n_fit:] - y[None, :, network.window + n_fit :]
+    s1 = np.sqrt(np.mean(residual**2, axis=(0, 2)))
+    return _band(path, s1, z)

@@ -18,7 +18,7 @@ torch is imported lazily; without it these functions raise an InputError naming 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -142,6 +142,41 @@ class _Batched:
         return (torch.bmm(h, p["w_out"]) + p["b_out"])[:, :, 0]
 
 
+class _EarlyStopping:
+    """Per model of a batched network: the weights of its best validation epoch, and whether
+    every model has waited more than ``patience`` epochs without improving."""
+
+    def __init__(self, net: _Batched):
+        torch = net.torch
+        n = next(iter(net.params.values())).shape[0]
+        device = next(iter(net.params.values())).device
+        self.net = net
+        self.best = {k: v.detach().clone() for k, v in net.params.items()}
+        self.best_loss = torch.full((n,), float("inf"), device=device)
+        self.waited = torch.zeros(n, dtype=torch.long, device=device)
+        self.epoch_of_best = torch.zeros(n, dtype=torch.long, device=device)
+
+    def update(self, watched, epoch: int, patience: int) -> bool:
+        """Record the validation loss (n,) of ``epoch``; True when training should stop."""
+        torch = self.net.torch
+        with torch.no_grad():
+            improved = watched < self.best_loss
+            self.best_loss = torch.where(improved, watched, self.best_loss)
+            self.epoch_of_best = torch.where(
+                improved, torch.full_like(self.epoch_of_best, epoch), self.epoch_of_best
+            )
+            self.waited = torch.where(improved, torch.zeros_like(self.waited), self.waited + 1)
+            for name, value in self.net.params.items():
+                mask = improved.view(-1, *([1] * (value.dim() - 1)))
+                self.best[name] = torch.where(mask, value.detach(), self.best[name])
+        return bool((self.waited > patience).all())
+
+    def restore(self) -> None:
+        """Put each model's best weights back into the network (frozen)."""
+        for name in self.net.params:
+            self.net.params[name] = self.best[name].requires_grad_(False)
+
+
 @dataclass
 class FittedNetworks:
     """Trained networks; ``predict`` maps raw-unit windows to raw-unit next values."""
@@ -191,6 +226,25 @@ def _transform(
     return x, y
 
 
+def _scaling(series: np.ndarray, relative: bool) -> tuple:
+    """Per-series (mean, scale) (M,) of training series (M, N): relative, (0, standard
+    deviation of the increments); else (mean, standard deviation) of the levels."""
+    if relative:
+        mean = np.zeros(len(series))
+        scale = np.diff(series, axis=1).std(axis=1)
+    else:
+        mean = series.mean(axis=1)
+        scale = series.std(axis=1)
+    return mean, np.where(scale > 1e-12, scale, 1.0)
+
+
+def fitting_windows(n_windows: int, validation_fraction: float) -> int:
+    """Windows of a series used for fitting; the rest (the latest, in time order) validate
+    early stopping. Series of fewer than 10 windows keep all for fitting."""
+    n_val = int(round(validation_fraction * n_windows)) if n_windows >= 10 else 0
+    return n_windows - n_val
+
+
 def fit_networks(
     train_series: np.ndarray,
     options: RecurrentNetworkOptions = None,
@@ -206,18 +260,12 @@ def fit_networks(
     series = np.atleast_2d(np.asarray(train_series, dtype=float))
     if not np.all(np.isfinite(series)):
         raise InputError("network training series contain NaN.", None, "fill gaps first.")
-    if options.relative:
-        mean = np.zeros(len(series))
-        scale = np.diff(series, axis=1).std(axis=1)
-    else:
-        mean = series.mean(axis=1)
-        scale = series.std(axis=1)
-    scale = np.where(scale > 1e-12, scale, 1.0)
+    mean, scale = _scaling(series, options.relative)
     raw_inputs, raw_targets = windows(series, options.window)
     inputs, targets = _transform(raw_inputs, raw_targets, mean, scale, options.relative)
     n_windows = inputs.shape[1]
-    n_val = int(round(options.validation_fraction * n_windows)) if n_windows >= 10 else 0
-    n_fit = n_windows - n_val
+    n_fit = fitting_windows(n_windows, options.validation_fraction)
+    n_val = n_windows - n_fit
     nets, chunks = [], []
     best_epoch = np.zeros(len(series), dtype=int)
     val_rmse = np.full(len(series), np.nan)
@@ -227,10 +275,7 @@ def fit_networks(
         y = torch.as_tensor(targets[chunk], dtype=torch.float32, device=device)
         net = _Batched(torch, x.shape[0], options, device)
         optimiser = torch.optim.Adam(list(net.params.values()), lr=options.learning_rate)
-        best = {k: v.detach().clone() for k, v in net.params.items()}
-        best_loss = torch.full((x.shape[0],), float("inf"), device=device)
-        waited = torch.zeros(x.shape[0], dtype=torch.long, device=device)
-        epoch_of_best = torch.zeros(x.shape[0], dtype=torch.long, device=device)
+        stopping = _EarlyStopping(net)
         for epoch in range(options.epochs):
             optimiser.zero_grad()
             loss = ((net.forward(x[:, :n_fit]) - y[:, :n_fit]) ** 2).mean(dim=1)
@@ -241,24 +286,142 @@ def fit_networks(
                     watched = ((net.forward(x[:, n_fit:]) - y[:, n_fit:]) ** 2).mean(dim=1)
                 else:
                     watched = loss.detach()
-                improved = watched < best_loss
-                best_loss = torch.where(improved, watched, best_loss)
-                epoch_of_best = torch.where(
-                    improved, torch.full_like(epoch_of_best, epoch), epoch_of_best
-                )
-                waited = torch.where(improved, torch.zeros_like(waited), waited + 1)
-                for name, value in net.params.items():
-                    mask = improved.view(-1, *([1] * (value.dim() - 1)))
-                    best[name] = torch.where(mask, value.detach(), best[name])
             done = chunk.start + (chunk.stop - chunk.start) * (epoch + 1) / options.epochs
             report(progress, done / len(series), "training the networks")
-            if bool((waited > options.patience).all()):
+            if stopping.update(watched, epoch, options.patience):
                 break
-        for name in net.params:
-            net.params[name] = best[name].requires_grad_(False)
+        stopping.restore()
         nets.append(net)
         chunks.append(chunk)
-        best_epoch[chunk] = epoch_of_best.cpu().numpy()
+        best_epoch[chunk] = stopping.epoch_of_best.cpu().numpy()
         if n_val:
-            val_rmse[chunk] = np.sqrt(best_loss.cpu().numpy()) * scale[chunk]
+            val_rmse[chunk] = np.sqrt(stopping.best_loss.cpu().numpy()) * scale[chunk]
     return FittedNetworks(nets, chunks, mean, scale, options, device, best_epoch, val_rmse)
+
+
+@dataclass
+class GlobalNetworkOptions(Options):
+    """One network for all points (the global model): minibatches of windows pooled over the
+    points, so its training time does not grow with the number of points."""
+
+    hidden: int = option(32, help="Hidden units of the shared network", minimum=1)
+    batch_windows: int = option(
+        1024, help="Windows per training step, drawn from all points", minimum=16
+    )
+    epoch_windows: int = option(
+        8192,
+        help="Windows drawn per epoch (at most all the fitting windows of the layer)",
+        minimum=16,
+    )
+    validation_windows: int = option(
+        4096,
+        help="Validation windows watched by early stopping (a fixed sample of the latest "
+        "training windows of every point)",
+        minimum=16,
+    )
+
+
+@dataclass
+class GlobalNetworks:
+    """``members`` networks (ensemble seeds) each shared by all series; per-series scaling."""
+
+    net: _Batched  # one model per member
+    mean: np.ndarray  # (M,) as FittedNetworks
+    scale: np.ndarray  # (M,)
+    options: RecurrentNetworkOptions
+    device: object
+    best_epoch: np.ndarray  # (members,)
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        """inputs (M, B, w) raw units of the series it was fitted on -> (members, M, B)."""
+        torch = self.net.torch
+        m, b, w = inputs.shape
+        x, _ = _transform(inputs, None, self.mean, self.scale, self.options.relative)
+        members = self.best_epoch.size
+        out = np.empty((members, m, b))
+        step = max(1, 2**18 // max(b, 1))  # series per forward pass: bounded memory
+        with torch.no_grad():
+            for start in range(0, m, step):
+                part = slice(start, min(start + step, m))
+                xt = torch.as_tensor(x[part].reshape(1, -1, w), dtype=torch.float32)
+                xt = xt.to(self.device).expand(members, -1, -1)
+                pred = self.net.forward(xt).cpu().numpy().astype(float)
+                out[:, part] = pred.reshape(members, -1, b)
+        anchor = inputs[:, :, -1] if self.options.relative else self.mean[:, None]
+        return out * self.scale[None, :, None] + anchor[None]
+
+    def recursive(self, history: np.ndarray, steps: int) -> np.ndarray:
+        """history (M, >= w) raw -> the next ``steps`` values of each member (members, M,
+        steps), predictions fed back."""
+        w = self.options.window
+        members = self.best_epoch.size
+        buffer = np.repeat(np.array(history[None, :, -w:], dtype=float), members, axis=0)
+        out = np.empty(buffer.shape[:2] + (steps,))
+        for s in range(steps):
+            for e in range(members):  # member e reads its own path
+                out[e, :, s] = self.predict(buffer[e][:, None, :])[e, :, 0]
+            buffer = np.concatenate([buffer[:, :, 1:], out[:, :, s : s + 1]], axis=2)
+        return out
+
+
+def fit_global_networks(
+    train_series: np.ndarray,
+    options: RecurrentNetworkOptions = None,
+    shared: GlobalNetworkOptions = None,
+    members: int = 1,
+    progress: ProgressCallback = silent,
+) -> GlobalNetworks:
+    """Train ``members`` networks, each on the windows of ALL rows of ``train_series`` (M, N)
+    at once, to predict the next value from the previous ``options.window`` values.
+
+    Each series keeps its own scaling (from its training samples only, as
+    :func:`fit_networks`); windows are pooled after scaling. Early stopping watches the latest
+    ``validation_fraction`` of every series' training windows (time order kept), the fitting
+    windows are the earlier ones. Members differ by initial weights and minibatch draws.
+    """
+    options = options or RecurrentNetworkOptions()
+    shared = shared or GlobalNetworkOptions()
+    options = replace(options, hidden=shared.hidden)
+    torch = import_torch()
+    device = torch_device(torch, options.device)
+    series = np.atleast_2d(np.asarray(train_series, dtype=float))
+    if not np.all(np.isfinite(series)):
+        raise InputError("network training series contain NaN.", None, "fill gaps first.")
+    mean, scale = _scaling(series, options.relative)
+    raw_inputs, raw_targets = windows(series, options.window)
+    inputs, targets = _transform(raw_inputs, raw_targets, mean, scale, options.relative)
+    w = options.window
+    n_fit = fitting_windows(inputs.shape[1], options.validation_fraction)
+    fit_x = torch.as_tensor(inputs[:, :n_fit].reshape(-1, w), dtype=torch.float32)
+    fit_y = torch.as_tensor(targets[:, :n_fit].reshape(-1), dtype=torch.float32)
+    val_x = inputs[:, n_fit:].reshape(-1, w)
+    val_y = targets[:, n_fit:].reshape(-1)
+    gen = torch.Generator().manual_seed(int(options.seed))
+    if len(val_x) > shared.validation_windows:
+        keep = torch.randperm(len(val_x), generator=gen)[: shared.validation_windows].numpy()
+        val_x, val_y = val_x[np.sort(keep)], val_y[np.sort(keep)]
+    fit_x, fit_y = fit_x.to(device), fit_y.to(device)
+    val_x = torch.as_tensor(val_x, dtype=torch.float32, device=device).expand(members, -1, -1)
+    val_y = torch.as_tensor(val_y, dtype=torch.float32, device=device)
+    net = _Batched(torch, members, options, device)
+    optimiser = torch.optim.Adam(list(net.params.values()), lr=options.learning_rate)
+    batch = min(shared.batch_windows, len(fit_x))
+    steps = max(1, min(len(fit_x), shared.epoch_windows) // batch)
+    stopping = _EarlyStopping(net)
+    for epoch in range(options.epochs):
+        for _ in range(steps):
+            draw = torch.randint(len(fit_x), (members, batch), generator=gen).to(device)
+            optimiser.zero_grad()
+            loss = ((net.forward(fit_x[draw]) - fit_y[draw]) ** 2).mean(dim=1)
+            loss.sum().backward()
+            optimiser.step()
+        with torch.no_grad():
+            if len(val_y):
+                watched = ((net.forward(val_x) - val_y) ** 2).mean(dim=1)
+            else:
+                watched = loss.detach()
+        report(progress, (epoch + 1) / options.epochs, "training the global network")
+        if stopping.update(watched, epoch, options.patience):
+            break
+    stopping.restore()
+    return GlobalNetworks(net, mean, scale, options, device, stopping.epoch_of_best.cpu().numpy())

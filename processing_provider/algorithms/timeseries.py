@@ -405,6 +405,7 @@ class PsInsar(SubsidenceAlgorithm):
     SLANT_RANGE = "SLANT_RANGE"
     MAX_VELOCITY = "MAX_VELOCITY"
     MEMORY_MB = "MEMORY_MB"
+    DASK_SCHEDULER = "DASK_SCHEDULER"
     OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
@@ -514,6 +515,18 @@ class PsInsar(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
+            advanced(
+                with_help(
+                    QgsProcessingParameterString(
+                        self.DASK_SCHEDULER, "Dask scheduler address", "", optional=True
+                    ),
+                    "Process the SLC patches on a Dask cluster, e.g. tcp://host:8786 (its workers "
+                    "must see the input files under the same paths and import this plugin); "
+                    "empty = in this process. The result is the same.",
+                )
+            )
+        )
+        self.addParameter(
             with_help(
                 vector_file_destination(self.OUTPUT, "Persistent scatterers (GeoPackage)"),
                 "GeoPackage points: VEL (LOS mm/yr, positive toward the satellite), TCOH, DA, "
@@ -550,6 +563,7 @@ class PsInsar(SubsidenceAlgorithm):
             output,
             height=height,
             options=options,
+            executor=self.parameterAsString(parameters, self.DASK_SCHEDULER, context) or None,
         )
         feedback.pushInfo(
             f"{result.n_candidates} candidates, {result.n_arcs} coherent arcs, "
