@@ -396,9 +396,8 @@ def _global_forecast(
         scaled(progress, 0.0, 0.9),
     )
     path = fitted.recursive(y, steps).transpose(1, 0, 2)  # (M, E, H)
-    x, _ = windows(y, network.window)
-    one = fitted.predict(x)  # (E, M, N - w)
-    n_fit = fitting_windows(one.shape[2], network.validation_fraction)
-    residual = one[:, :, n_fit:] - y[None, :, network.window + n_fit :]
+    x, target = windows(y, network.window)
+    n_fit = fitting_windows(x.shape[1], network.validation_fraction)
+    residual = fitted.predict(x[:, n_fit:]) - target[None, :, n_fit:]  # validation windows
     s1 = np.sqrt(np.mean(residual**2, axis=(0, 2)))
     return _band(path, s1, z)

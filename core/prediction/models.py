@@ -333,33 +333,37 @@ class GlobalNetworks:
     best_epoch: np.ndarray  # (members,)
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
-        """inputs (M, B, w) raw units of the series it was fitted on -> (members, M, B)."""
+        """inputs (M, B, w) raw units of the series it was fitted on, or (members, M, B, w) one
+        set per member -> (members, M, B) raw units."""
         torch = self.net.torch
-        m, b, w = inputs.shape
-        x, _ = _transform(inputs, None, self.mean, self.scale, self.options.relative)
         members = self.best_epoch.size
+        each = inputs.ndim == 4
+        stacked = inputs if each else inputs[None]
+        sets, m, b, w = stacked.shape
+        by_series = stacked.transpose(1, 0, 2, 3).reshape(m, sets * b, w)
+        x, _ = _transform(by_series, None, self.mean, self.scale, self.options.relative)
+        x = x.reshape(m, sets, b, w).transpose(1, 0, 2, 3)
         out = np.empty((members, m, b))
         step = max(1, 2**18 // max(b, 1))  # series per forward pass: bounded memory
         with torch.no_grad():
             for start in range(0, m, step):
                 part = slice(start, min(start + step, m))
-                xt = torch.as_tensor(x[part].reshape(1, -1, w), dtype=torch.float32)
+                xt = torch.as_tensor(x[:, part].reshape(sets, -1, w), dtype=torch.float32)
                 xt = xt.to(self.device).expand(members, -1, -1)
                 pred = self.net.forward(xt).cpu().numpy().astype(float)
                 out[:, part] = pred.reshape(members, -1, b)
-        anchor = inputs[:, :, -1] if self.options.relative else self.mean[:, None]
-        return out * self.scale[None, :, None] + anchor[None]
+        anchor = stacked[..., -1] if self.options.relative else self.mean[None, :, None]
+        return out * self.scale[None, :, None] + anchor
 
     def recursive(self, history: np.ndarray, steps: int) -> np.ndarray:
         """history (M, >= w) raw -> the next ``steps`` values of each member (members, M,
-        steps), predictions fed back."""
+        steps), each member's predictions fed back to it."""
         w = self.options.window
         members = self.best_epoch.size
         buffer = np.repeat(np.array(history[None, :, -w:], dtype=float), members, axis=0)
         out = np.empty(buffer.shape[:2] + (steps,))
         for s in range(steps):
-            for e in range(members):  # member e reads its own path
-                out[e, :, s] = self.predict(buffer[e][:, None, :])[e, :, 0]
+            out[:, :, s] = self.predict(buffer[:, :, None, :])[:, :, 0]
             buffer = np.concatenate([buffer[:, :, 1:], out[:, :, s : s + 1]], axis=2)
         return out
 
