@@ -10,7 +10,7 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QDockWidget, QFileDialog, QMessageBox
 
-from ..processing_provider.models import install_models
+from ..processing_provider.models import MODELS_GROUP, install_models
 from ..processing_provider.provider import SubsidenceProvider
 from .dependencies import add_packages_folder
 
@@ -94,7 +94,9 @@ class InsarSubsidencePlugin:
         DependenciesDialog(self.iface.mainWindow()).exec()
 
     def _show_toolbox(self):
-        """Show the Processing toolbox filtered to this provider's algorithms."""
+        """Show the Processing toolbox filtered to this provider's algorithms and the shipped
+        models: the toolbox matches every word of the search in an algorithm's provider and
+        group names, and the models' group is the provider's name."""
         toolbox = self.iface.mainWindow().findChild(QDockWidget, "ProcessingToolbox")
         if toolbox is None:
             return
@@ -102,7 +104,7 @@ class InsarSubsidencePlugin:
         toolbox.raise_()
         search = toolbox.findChild(QgsFilterLineEdit)
         if search is not None:
-            search.setText("subsidence:")
+            search.setText(MODELS_GROUP)
 
     def show_dock(self, kind: str):
         """Create (once) and show the ``timeseries`` or ``profile`` dock; activate its tool."""

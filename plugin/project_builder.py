@@ -19,13 +19,12 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
     QgsRectangle,
+    QgsReferencedRectangle,
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
-from ..processing_provider.qgis_compat import GeometryType
-from .layer_roles import Role, layer_role
 from .styling import style_layer
 
 
@@ -40,7 +39,8 @@ class LayerSpec:
     visible: bool = False
 
 
-# first existing wins within a "choice" (same name); order = drawing order, top first
+# drawing order, top first: lines and outlines over points over rasters, the map the analyst
+# came for (vertical velocity) visible, checks and truth below, hidden
 DEMO_LAYERS: List[LayerSpec] = [
     LayerSpec(
         "profiles/affected_segments.gpkg",
@@ -64,18 +64,31 @@ DEMO_LAYERS: List[LayerSpec] = [
     ),
     LayerSpec("mining/onset.tif", "Onset of subsidence (year)", "years", "Mining"),
     LayerSpec("ps/ps_points.gpkg", "PS points (VEL mm/yr)", "velocity", "Points", True),
+    LayerSpec("sbas/reference_points.gpkg", "SBAS reference areas", "points", "SBAS", True),
     LayerSpec("sbas/classes.tif", "Deformation classes", "classes", "SBAS"),
     LayerSpec("sbas/velocity_vertical.tif", "Vertical velocity (mm/yr)", "velocity", "SBAS", True),
     LayerSpec("sbas/velocity.tif", "LOS velocity (mm/yr)", "velocity", "SBAS"),
-    LayerSpec("sbas/velocity_std.tif", "LOS velocity std (mm/yr)", None, "SBAS"),
+    LayerSpec("sbas/velocity_std.tif", "LOS velocity std (mm/yr)", "sequential", "SBAS"),
+    LayerSpec(
+        "sbas/cumulative_displacement.tif",
+        "Cumulative LOS displacement (mm)",
+        "displacement",
+        "SBAS checks",
+    ),
+    LayerSpec("sbas/temporal_coherence.tif", "Temporal coherence", "coherence", "SBAS checks"),
+    LayerSpec("sbas/loop_closure.tif", "Broken triplets per pixel", "count", "SBAS checks"),
+    LayerSpec(
+        "sbas/network_coherence.tif", "Mean coherence of the kept pairs", "coherence", "SBAS checks"
+    ),
     LayerSpec(
         "scene/truth/truth_velocity_vertical.tif",
         "Truth: vertical velocity (mm/yr)",
         "velocity",
         "Demo truth",
     ),
-    LayerSpec("scene/truth/dem.tif", "DEM (m)", None, "Demo truth"),
+    LayerSpec("scene/truth/dem.tif", "DEM (m)", "sequential", "Demo truth"),
 ]
+#: other outputs, by folder, into these groups
 EXTRA_FOLDERS = [
     ("interpolation", "Interpolation"),
     ("forecast", "Forecast"),
@@ -83,16 +96,18 @@ EXTRA_FOLDERS = [
     ("mining", "Mining"),
     ("crossval", "Cross-validation"),
 ]
-
-
-LINE_STYLES = {"line": ("#222222", 0.6), "affected": ("#d7301f", 1.6)}
-
-
-def style_line(layer: QgsVectorLayer, colour: str, width_mm: float) -> None:
-    symbol = layer.renderer().symbol()
-    symbol.setColor(QColor(colour))
-    symbol.setWidth(width_mm)
-    layer.triggerRepaint()
+#: the groups from top to bottom
+GROUP_ORDER = [
+    "Profiles",
+    "Analysis",
+    "Points",
+    "SBAS",
+    "Interpolation",
+    "Forecast",
+    "Cross-validation",
+    "SBAS checks",
+    "Demo truth",
+]
 
 
 def _open(path: Path, name: str) -> Optional[QgsMapLayer]:
@@ -101,20 +116,6 @@ def _open(path: Path, name: str) -> Optional[QgsMapLayer]:
     else:
         layer = QgsVectorLayer(str(path), name, "ogr")
     return layer if layer.isValid() else None
-
-
-def _kind_of(layer: QgsMapLayer) -> Optional[str]:
-    """The style of a demo output that has no entry in DEMO_LAYERS, from its role."""
-    role = layer_role(layer)
-    if role == Role.CLASSES and isinstance(layer, QgsRasterLayer):
-        return "classes"
-    if role in (Role.VELOCITY, Role.RATE):
-        return "velocity"
-    if role == Role.DISPLACEMENT and isinstance(layer, QgsRasterLayer):
-        return "displacement"
-    if isinstance(layer, QgsVectorLayer) and layer.geometryType() == GeometryType.Polygon:
-        return "outline"
-    return None
 
 
 def add_demo_layers(project: QgsProject, demo: Path) -> List[QgsMapLayer]:
@@ -127,7 +128,12 @@ def add_demo_layers(project: QgsProject, demo: Path) -> List[QgsMapLayer]:
 
     def group(name: str) -> QgsLayerTreeGroup:
         if name not in groups:
-            groups[name] = root.findGroup(name) or root.addGroup(name)
+            found = root.findGroup(name)
+            if found is None:
+                below = [g for g in GROUP_ORDER[GROUP_ORDER.index(name) + 1 :] if g in groups]
+                at = root.children().index(groups[below[0]]) if below else len(root.children())
+                found = root.insertGroup(at, name)
+            groups[name] = found
         return groups[name]
 
     def add(path: Path, name: str, kind: Optional[str], group_name: str, visible: bool):
@@ -137,10 +143,7 @@ def add_demo_layers(project: QgsProject, demo: Path) -> List[QgsMapLayer]:
         if layer is None:
             return
         seen.add(path.resolve())
-        if kind in LINE_STYLES:
-            style_line(layer, *LINE_STYLES[kind])
-        elif kind:
-            style_layer(layer, kind)
+        style_layer(layer, kind or "auto")
         project.addMapLayer(layer, False)
         node = group(group_name).addLayer(layer)
         node.setItemVisibilityChecked(visible)
@@ -151,10 +154,31 @@ def add_demo_layers(project: QgsProject, demo: Path) -> List[QgsMapLayer]:
     for folder, group_name in EXTRA_FOLDERS:
         for path in sorted((demo / folder).glob("*")) if (demo / folder).is_dir() else []:
             if path.suffix.lower() in (".tif", ".gpkg") and not path.name.startswith("."):
-                layer = _open(path, path.stem)
-                if layer is not None:
-                    add(path, path.stem, _kind_of(layer), group_name, False)
+                add(path, path.stem, "auto", group_name, False)
     return added
+
+
+def write_project(project: QgsProject, path: Path, extent: QgsRectangle, crs) -> Path:
+    """Write ``project`` so that it opens on ``extent`` (in ``crs``): the project CRS, the default
+    view extent and the state of a map canvas (extent and scale, as QGIS saves them from its
+    main canvas) go into the file."""
+    from qgis.gui import QgsMapCanvas
+
+    project.setCrs(crs)
+    view = QgsReferencedRectangle(extent, crs)
+    project.viewSettings().setDefaultViewExtent(view)
+    canvas = QgsMapCanvas()  # writes its <mapcanvas> element when the project is written
+    canvas.setObjectName("theMapCanvas")  # the name QGIS's main canvas reads back
+    canvas.resize(1200, 900)
+    canvas.setDestinationCrs(crs)
+    canvas.setLayers(visible_layers(project))
+    canvas.setExtent(extent)
+    try:
+        if not project.write(str(path)):
+            raise OSError(f"{path}: the project could not be written ({project.error()}).")
+    finally:
+        canvas.deleteLater()
+    return Path(path)
 
 
 def find_first(demo: Path, candidates: Sequence[str]) -> Optional[Path]:

@@ -16,7 +16,9 @@ from qgis.core import (
     QgsColorRampShader,
     QgsFillSymbol,
     QgsGraduatedSymbolRenderer,
+    QgsLineSymbol,
     QgsMapLayer,
+    QgsMarkerSymbol,
     QgsPalettedRasterRenderer,
     QgsProcessingLayerPostProcessorInterface,
     QgsRasterLayer,
@@ -30,7 +32,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 
-from ..processing_provider.qgis_compat import ShaderInterpolationMethod
+from ..processing_provider.qgis_compat import GeometryType, ShaderInterpolationMethod
 from .bridge import field_values
 
 # ColorBrewer RdBu, red = subsidence (negative), blue = uplift
@@ -55,18 +57,21 @@ DEFORMATION_CLASSES: List[Tuple[int, str, str]] = [
     (3, "-10 to +10 mm/yr: stable", "#e0e0e0"),
     (4, "> +10 mm/yr: uplift", "#2171b5"),
 ]
-UNITS = {"velocity": "mm/yr", "displacement": "mm", "classes": ""}
+UNITS = {"velocity": "mm/yr", "displacement": "mm"}
 # what subsidence:detectablegradient writes in its mask
 LIMIT_CLASSES: List[Tuple[int, str, str]] = [
     (0, "measurable", "#f0f0f0"),
     (1, "near the InSAR limit", "#fdae61"),
     (2, "beyond what InSAR can measure", "#a50026"),
 ]
-# ColorBrewer YlOrRd, for quantities with one sign (limits, dates)
-SEQUENTIAL = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+# viridis, for quantities that are not rates (coherence, counts, indices, limits, dates)
+SEQUENTIAL = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
 SEQUENTIAL_UNITS = {"gradient": "mm/yr per pixel", "years": ""}
 # point layers coloured on another field than VEL: kind -> (field, unit)
 POINT_FIELDS = {"onset_points": ("RATE_AFTER", "mm/yr"), "steps": ("SIZE_MM", "mm")}
+LINE_STYLES = {"line": ("#222222", 0.6), "affected": ("#d7301f", 1.6)}
+#: custom property naming the style a layer was given (see style_layer)
+STYLE_PROPERTY = "insar_subsidence/style"
 
 
 def nice_number(value: float) -> float:
@@ -183,33 +188,6 @@ def style_classes_raster(
     layer.triggerRepaint()
 
 
-def style_sequential_raster(layer: QgsRasterLayer, unit: str = "", band: int = 1) -> None:
-    """Pseudo-colour from the 2nd to the 98th percentile (one-signed values, dates)."""
-    values = _raster_values(layer, band)
-    finite = values[np.isfinite(values)]
-    low, high = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)).tolist()
-    high = high if high > low else low + 1.0
-    n = len(SEQUENTIAL)
-    items = [
-        QgsColorRampShader.ColorRampItem(
-            low + (high - low) * i / (n - 1),
-            QColor(colour),
-            f"{low + (high - low) * i / (n - 1):.4g} {unit}".strip(),
-        )
-        for i, colour in enumerate(SEQUENTIAL)
-    ]
-    ramp = QgsColorRampShader(low, high)
-    ramp.setColorRampType(ShaderInterpolationMethod.Linear)
-    ramp.setColorRampItemList(items)
-    shader = QgsRasterShader()
-    shader.setRasterShaderFunction(ramp)
-    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
-    renderer.setClassificationMin(low)
-    renderer.setClassificationMax(high)
-    layer.setRenderer(renderer)
-    layer.triggerRepaint()
-
-
 def style_diverging_points(
     layer: QgsVectorLayer, field: str = "VEL", unit: str = "mm/yr", size_mm: float = 1.6
 ) -> Optional[float]:
@@ -255,31 +233,134 @@ def style_outline(layer: QgsVectorLayer, colour: str = "#252525", width_mm: floa
     layer.triggerRepaint()
 
 
+def style_sequential_raster(
+    layer: QgsRasterLayer,
+    unit: str = "",
+    band: int = 1,
+    low: Optional[float] = None,
+    high: Optional[float] = None,
+) -> Tuple[float, float]:
+    """Viridis pseudo-colour from ``low`` to ``high`` (default: the 2nd and 98th percentiles
+    of the band) for quantities that are not rates: coherence, counts, slopes, indices.
+    Returns the limits used."""
+    values = _raster_values(layer, band)
+    finite = values[np.isfinite(values)]
+    if low is None:
+        low = float(np.percentile(finite, 2)) if finite.size else 0.0
+    if high is None:
+        high = float(np.percentile(finite, 98)) if finite.size else 1.0
+    if high <= low:
+        high = low + 1.0
+    n = len(SEQUENTIAL)
+    items = [
+        QgsColorRampShader.ColorRampItem(
+            low + (high - low) * i / (n - 1),
+            QColor(colour),
+            f"{low + (high - low) * i / (n - 1):.3g} {unit}".strip(),
+        )
+        for i, colour in enumerate(SEQUENTIAL)
+    ]
+    ramp = QgsColorRampShader(low, high)
+    ramp.setColorRampType(ShaderInterpolationMethod.Linear)
+    ramp.setColorRampItemList(items)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(ramp)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
+    renderer.setClassificationMin(low)
+    renderer.setClassificationMax(high)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+    return low, high
+
+
+def style_line(layer: QgsVectorLayer, colour: str = "#222222", width_mm: float = 0.6) -> None:
+    """Lines of one colour and width (profile lines, affected segments)."""
+    symbol = QgsLineSymbol.createSimple({"line_color": colour, "line_width": str(width_mm)})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    layer.triggerRepaint()
+
+
+def style_points(layer: QgsVectorLayer, colour: str = "#6a3d9a", size_mm: float = 2.4) -> None:
+    """Points of one colour with a white outline (stations, reference points, samples)."""
+    symbol = QgsMarkerSymbol.createSimple(
+        {"name": "circle", "color": colour, "outline_color": "white", "size": str(size_mm)}
+    )
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    layer.triggerRepaint()
+
+
+def _kind_from_content(layer: QgsMapLayer) -> str:
+    """The style kind of a layer from what it holds (its role, its geometry)."""
+    from .layer_roles import Role, layer_role
+
+    role = layer_role(layer)
+    if isinstance(layer, QgsVectorLayer):
+        geometry = layer.geometryType()
+        if geometry == GeometryType.Polygon:
+            return "outline"
+        if geometry == GeometryType.Line:
+            return "line"
+        if role in (Role.VELOCITY, Role.RATE) and layer.fields().indexOf("VEL") >= 0:
+            return "velocity"
+        return "points"
+    if role == Role.CLASSES:
+        return "classes"
+    if role in (Role.VELOCITY, Role.RATE):
+        return "velocity"
+    if role == Role.DISPLACEMENT:
+        return "displacement"
+    return "sequential"
+
+
 def style_layer(layer: QgsMapLayer, kind: str) -> None:
-    """Apply a named style: ``velocity`` (mm/yr), ``displacement`` (mm), ``classes``,
-    ``outline`` (polygons such as bowls, concessions, counties), ``limit_mask`` (the
-    detectable-gradient mask), ``gradient`` or ``years`` (one-signed rasters), ``onset_points``
-    (rate after the breakpoint) or ``steps`` (step size)."""
-    if kind == "classes" and isinstance(layer, QgsRasterLayer):
-        style_classes_raster(layer)
-        return
-    if kind == "outline" and isinstance(layer, QgsVectorLayer):
-        style_outline(layer)
-        return
-    if kind == "limit_mask" and isinstance(layer, QgsRasterLayer):
-        style_classes_raster(layer, LIMIT_CLASSES)
-        return
-    if kind in SEQUENTIAL_UNITS and isinstance(layer, QgsRasterLayer):
-        style_sequential_raster(layer, SEQUENTIAL_UNITS[kind])
-        return
-    if kind in POINT_FIELDS and isinstance(layer, QgsVectorLayer):
-        style_diverging_points(layer, *POINT_FIELDS[kind])
-        return
-    unit = UNITS.get(kind, "")
+    """Apply a named style and record it in the layer's ``insar_subsidence/style`` property.
+
+    Kinds: ``velocity`` (mm/yr, diverging about zero), ``displacement`` (mm, diverging),
+    ``classes`` (deformation classes), ``limit_mask`` (the detectable-gradient mask),
+    ``coherence`` (0..1), ``count`` (0..maximum), ``gradient`` or ``years`` (one-signed
+    rasters), ``sequential`` (2nd..98th percentile), ``outline`` (polygons such as bowls,
+    concessions, counties), ``line``, ``affected`` (profile segments below the threshold),
+    ``onset_points`` (rate after the breakpoint), ``steps`` (step size), ``points``, and
+    ``auto``: chosen from what the layer holds."""
+    if kind == "auto":
+        kind = _kind_from_content(layer)
     if isinstance(layer, QgsRasterLayer):
-        style_diverging_raster(layer, unit)
+        if kind == "classes":
+            style_classes_raster(layer)
+        elif kind == "limit_mask":
+            style_classes_raster(layer, LIMIT_CLASSES)
+        elif kind in SEQUENTIAL_UNITS:
+            style_sequential_raster(layer, SEQUENTIAL_UNITS[kind])
+        elif kind == "coherence":
+            style_sequential_raster(layer, low=0.0, high=1.0)
+        elif kind == "count":
+            style_sequential_raster(layer, low=0.0, high=_band_maximum(layer))
+        elif kind in UNITS:
+            style_diverging_raster(layer, UNITS[kind])
+        else:
+            style_sequential_raster(layer)
     elif isinstance(layer, QgsVectorLayer):
-        style_diverging_points(layer, "VEL", unit)
+        if kind == "outline":
+            style_outline(layer)
+        elif kind in LINE_STYLES:
+            style_line(layer, *LINE_STYLES[kind])
+        elif kind in POINT_FIELDS:
+            style_diverging_points(layer, *POINT_FIELDS[kind])
+        elif kind in ("velocity", "displacement") and layer.fields().indexOf("VEL") >= 0:
+            style_diverging_points(layer, "VEL", UNITS[kind])
+        elif layer.geometryType() == GeometryType.Polygon:
+            style_outline(layer)
+        elif layer.geometryType() == GeometryType.Line:
+            style_line(layer, *LINE_STYLES["line"])
+        else:
+            style_points(layer)
+    layer.setCustomProperty(STYLE_PROPERTY, kind)
+
+
+def _band_maximum(layer: QgsRasterLayer, band: int = 1) -> float:
+    values = _raster_values(layer, band)
+    finite = values[np.isfinite(values)]
+    return float(max(1.0, finite.max())) if finite.size else 1.0
 
 
 class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):

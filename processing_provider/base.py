@@ -8,6 +8,10 @@ progress callback into core and turns core errors into ``QgsProcessingException`
 
 from __future__ import annotations
 
+import configparser
+import functools
+import html
+import re
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -22,15 +26,46 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMapLayer,
     QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterVectorDestination,
     QgsProcessingUtils,
 )
+from qgis.PyQt.QtGui import QIcon
 
 from ..core.atomic import check_outputs
 from ..core.errors import Cancelled, SubsidenceError
+from ..core.grid import Grid
+from ..core.io.mintpy import read_attrs
+from ..core.io.quicklook import write_quicklook
 from ..core.progress import ProgressCallback
+from ..plugin.bridge import grid_crs
+from .parameters import check_dates
 from .qgis_compat import ProcessingParameterFlag, ProcessingSourceType
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+#: the toolbox icon of each group
+ICONS = PLUGIN_DIR / "icons"
+
+
+def _help_pages() -> str:
+    """Where the algorithm pages (docs/algorithms/<id>.md) are published: the plugin's
+    homepage (metadata.txt) on its main branch."""
+    config = configparser.ConfigParser()
+    config.read(PLUGIN_DIR / "metadata.txt")
+    return config["general"]["homepage"].rstrip("/") + "/blob/main/docs/algorithms"
+
+
+HELP_PAGES = _help_pages()
+#: metadata key of a destination parameter: the style (a kind of plugin.styling.style_layer)
+#: its layer gets when QGIS loads it
+STYLE_KEY = "insar_subsidence_style"
+#: metadata key of a quick-look destination: the output whose MintPy file it summarises
+QUICKLOOK_KEY = "insar_subsidence_quicklook_of"
+LAYER_DESTINATIONS = (
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterVectorDestination,
+)
 
 GROUPS = {
     "ingest": "Ingest",
@@ -44,17 +79,54 @@ GROUPS = {
 }
 
 
-def feedback_progress(feedback: Optional[QgsProcessingFeedback]) -> ProgressCallback:
-    """A core progress callback that drives a Processing feedback and reads its cancel flag."""
-    last = {"message": None}
+class RunLog:
+    """The log of one run: each line is written once, and of the messages of a loop
+    ("Interferogram 3/251: ...", "GACOS 20190116", "12,000 points imported") only the first,
+    since the progress bar shows the rest (a dialog logs its progress text too)."""
+
+    def __init__(self, feedback: Optional[QgsProcessingFeedback]):
+        self.feedback = feedback
+        self.said = set()
+        self.loop = None
+
+    @staticmethod
+    def loop_key(message: str) -> Optional[str]:
+        """What the messages of one loop share: the text before ': ' with the numbers
+        blanked (None for a message without numbers)."""
+        if not re.search(r"\d", message):
+            return None
+        return re.sub(r"\d[\d,.]*", "#", message.split(": ")[0])
+
+    def info(self, message: str, warning: bool = False) -> None:
+        """Log ``message`` once; a warning core also reported as progress is still shown as
+        a warning (the analyst must see it)."""
+        key = (message, warning)
+        if self.feedback is None or not message or key in self.said:
+            return
+        self.said.add(key)
+        (self.feedback.pushWarning if warning else self.feedback.pushInfo)(message)
+
+    def progress_message(self, message: str) -> None:
+        key = self.loop_key(message)
+        if key is not None and key == self.loop:
+            return
+        self.loop = key
+        self.info(message)
+
+
+def feedback_progress(
+    feedback: Optional[QgsProcessingFeedback], log: Optional[RunLog] = None
+) -> ProgressCallback:
+    """A core progress callback that drives a Processing feedback (the bar, and the log
+    through ``log``) and reads its cancel flag."""
+    log = log or RunLog(feedback)
 
     def progress(fraction: float, message: str = "") -> bool:
         if feedback is None:
             return True
         feedback.setProgress(100.0 * fraction)
-        if message and message != last["message"]:
-            feedback.pushInfo(message)
-            last["message"] = message
+        if message:
+            log.progress_message(message)
         return not feedback.isCanceled()
 
     return progress
@@ -63,6 +135,14 @@ def feedback_progress(feedback: Optional[QgsProcessingFeedback]) -> ProgressCall
 def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
     """Mark a parameter as advanced (folded away in the algorithm dialog) and return it."""
     parameter.setFlags(parameter.flags() | ProcessingParameterFlag.Advanced)
+    return parameter
+
+
+def styled(parameter: QgsProcessingParameterDefinition, kind: str):
+    """Declare the style of a destination's layer when QGIS loads it (a kind of
+    :func:`plugin.styling.style_layer`: ``velocity``, ``classes``, ``coherence``...) and
+    return the parameter. Undeclared outputs are styled from what they hold."""
+    parameter.setMetadata({**parameter.metadata(), STYLE_KEY: kind})
     return parameter
 
 
@@ -81,7 +161,20 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
     ALGORITHM_ID = ""
     DISPLAY_NAME = ""
     GROUP = ""
+    #: what the step does and how (the method), plain text
     HELP = ""
+    #: units and sign conventions of the inputs and outputs
+    UNITS = ""
+    #: where the method comes from: the papers by their key in docs/architecture.md, others
+    SOURCE = ""
+    #: search words of the toolbox besides the group, "insar" and "subsidence"
+    TAGS = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        process = cls.__dict__.get("processAlgorithm")
+        if process is not None:
+            cls.processAlgorithm = _finishing_outputs(process)
 
     def name(self) -> str:
         return self.ALGORITHM_ID
@@ -96,7 +189,26 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         return self.GROUP
 
     def shortHelpString(self) -> str:
-        return self.HELP
+        """The dialog's help panel: the method, units and signs, and the source."""
+        parts = [f"<p>{html.escape(self.HELP)}</p>"]  # "< -40 mm/yr" is text, not a tag
+        if self.UNITS:
+            parts.append(f"<p><b>Units and signs.</b> {html.escape(self.UNITS)}</p>")
+        if self.SOURCE:
+            parts.append(f"<p><b>Source.</b> {html.escape(self.SOURCE)}</p>")
+        parts.append(f'<p>More: <a href="{self.helpUrl()}">the page of this algorithm</a>.</p>')
+        return "".join(parts)
+
+    def helpUrl(self) -> str:
+        return f"{HELP_PAGES}/{self.ALGORITHM_ID}.md"
+
+    def tags(self) -> list:
+        return [*self.TAGS, GROUPS[self.GROUP].lower(), "insar", "subsidence"]
+
+    def icon(self) -> QIcon:
+        return QIcon(self.svgIconPath())
+
+    def svgIconPath(self) -> str:
+        return str(ICONS / f"{self.GROUP}.svg")
 
     def createInstance(self):
         return type(self)()
@@ -109,11 +221,48 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
+        destinations = self.destinationParameterDefinitions()
+        if destinations and not any(
+            _asked_for(parameters, d.name()) or not d.flags() & ProcessingParameterFlag.Optional
+            for d in destinations
+        ):
+            return False, "No output chosen: every output is skipped. Fix: choose at least one."
         try:
             check_outputs(self._named_output_files(parameters), [])
+            check_dates(self, parameters, context)
+            problem = self.check_inputs(parameters, context)
         except SubsidenceError as exc:
             return False, str(exc)
-        return True, ""
+        except QgsProcessingException as exc:
+            return False, str(exc)
+        return (False, problem) if problem else (True, "")
+
+    def check_inputs(self, parameters, context) -> Optional[str]:
+        """What is wrong with the inputs, found before any work (None when nothing is): the
+        same product twice, a layer of the wrong kind, products that do not overlap, a point
+        outside the grid. Subclasses override it; core errors raised here are reported too."""
+        return None
+
+    def reference_outside_grid(self, parameters, context, stack_name, point_name):
+        """The refusal of a reference point (parameter ``point_name``) outside the grid of the
+        stack or series in parameter ``stack_name``; None when it lies inside or is not set."""
+        if not parameters.get(point_name) or not parameters.get(stack_name):
+            return None
+        path = self.parameterAsFile(parameters, stack_name, context)
+        try:
+            grid = Grid.from_attrs(read_attrs(path))
+        except (KeyError, ValueError):  # not georeferenced: the step itself says so
+            return None
+        point = self.parameterAsPoint(parameters, point_name, context, grid_crs(grid))
+        row, col = grid.rowcol(point.x(), point.y())
+        if grid.contains(row, col):
+            return None
+        xmin, ymin, xmax, ymax = grid.extent
+        return (
+            f"{Path(path).name}: the {point_name} point ({point.x():.6g}, {point.y():.6g}) lies "
+            f"outside the grid ({xmin:.6g} to {xmax:.6g}, {ymin:.6g} to {ymax:.6g} in "
+            f"{grid_crs(grid).authid() or 'its CRS'}). Fix: click a point inside the stack."
+        )
 
     def _named_output_files(self, parameters) -> list:
         """File paths the user typed for destination parameters (temporary outputs excluded)."""
@@ -136,11 +285,31 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
     def run_core(self, feedback: QgsProcessingFeedback, function: Callable, *args, **kwargs) -> Any:
         """Call a core function with ``progress=`` bound to ``feedback``; map its errors."""
         try:
-            return function(*args, progress=feedback_progress(feedback), **kwargs)
+            return function(
+                *args, progress=feedback_progress(feedback, self.run_log(feedback)), **kwargs
+            )
         except Cancelled as exc:
             raise QgsProcessingException(str(exc)) from None
         except SubsidenceError as exc:
             raise QgsProcessingException(str(exc)) from None
+
+    def run_log(self, feedback) -> RunLog:
+        """The log of this run (shared by every core call and :meth:`log`)."""
+        log = self.__dict__.get("_run_log")
+        if log is None or log.feedback is not feedback:
+            log = self._run_log = RunLog(feedback)
+        return log
+
+    def log(self, feedback, *lines: str) -> None:
+        """Write result lines to the log, leaving out those already written in this run
+        (core often reports its summary as progress too)."""
+        for line in lines:
+            self.run_log(feedback).info(line)
+
+    def warn(self, feedback, *lines: str) -> None:
+        """Write warnings to the log, leaving out those already written in this run."""
+        for line in lines:
+            self.run_log(feedback).info(line, warning=True)
 
     def read_options(self, parameters, context, options_class, **given):
         """The options dataclass filled from this algorithm's option parameters (see
@@ -197,30 +366,206 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
             )
         return path
 
-    def optional_output(self, parameters, name: str, context) -> Optional[str]:
-        """Path of an optional file or layer output, or None when the user skipped it."""
-        value = parameters.get(name)
-        if value is None or value == "":
-            return None
-        return (
-            self.parameterAsOutputLayer(parameters, name, context)
-            or self.parameterAsFileOutput(parameters, name, context)
-            or None
+    # ------------------------------------------------------------------ outputs, once per run
+    def prepareAlgorithm(self, parameters, context, feedback) -> bool:
+        self._destinations = {}
+        return True
+
+    def parameterAsOutputLayer(self, parameters, name, context) -> str:
+        return self.destination(parameters, name, context) or ""
+
+    def parameterAsFileOutput(self, parameters, name, context) -> str:
+        return self.destination(parameters, name, context) or ""
+
+    def parameterAsString(self, parameters, name, context) -> str:
+        definition = self.parameterDefinition(name)
+        if definition is not None and definition.isDestination():
+            return self.destination(parameters, name, context) or ""
+        return super().parameterAsString(parameters, name, context)
+
+    def parameterAsSink(self, parameters, name, context, fields, *args, **kwargs):
+        sink, destination = super().parameterAsSink(
+            parameters, name, context, fields, *args, **kwargs
         )
+        if destination:
+            self._style_when_loaded(context, name, destination)
+        self.__dict__.setdefault("_sinks", set()).add(name)
+        return sink, destination
+
+    def optional_output(self, parameters, name: str, context) -> Optional[str]:
+        """Path of an output, or None when the user skipped it."""
+        return self.destination(parameters, name, context)
+
+    def destination(self, parameters, name: str, context) -> Optional[str]:
+        """The path of destination parameter ``name`` for this run, or None when skipped.
+
+        Resolved once per run and remembered: Processing makes a new temporary path (and
+        registers one more layer to load) at every ``parameterAsOutputLayer`` or
+        ``parameterAsFileOutput`` call, so every request of an output goes through here (the
+        base class routes those calls here). A required output left empty is a temporary
+        file; an optional one left empty is skipped. A layer QGIS will load gets the style
+        declared with :func:`styled` (else one chosen from what the layer holds)."""
+        resolved = self.__dict__.setdefault("_destinations", {})
+        if name in resolved:
+            return resolved[name]
+        definition = self.parameterDefinition(name)
+        empty = not _asked_for(parameters, name)
+        if empty and not definition.flags() & ProcessingParameterFlag.Optional:
+            parameters = {**parameters, name: QgsProcessing.TEMPORARY_OUTPUT}
+        elif empty:
+            _forget_empty_layer(context)  # batch mode registers skipped outputs as ''
+            resolved[name] = None
+            return None
+        if isinstance(definition, LAYER_DESTINATIONS):
+            path = super().parameterAsOutputLayer(parameters, name, context)
+        elif isinstance(definition, QgsProcessingParameterFolderDestination):
+            path = super().parameterAsString(parameters, name, context)
+        else:
+            path = super().parameterAsFileOutput(parameters, name, context)
+        _forget_empty_layer(context)
+        resolved[name] = path or None
+        if path:
+            self._style_when_loaded(context, name, path)
+        return resolved[name]
 
     def style_on_load(self, context: QgsProcessingContext, layer_id: str, style: str) -> None:
-        """Style an output layer when Processing loads it into the project.
+        """Style an output layer with ``style`` (a kind of :func:`plugin.styling.style_layer`)
+        when Processing loads it, in place of the style its parameter declares. Does nothing
+        when the output is not being loaded."""
+        if context.willLoadLayerOnCompletion(layer_id):
+            from ..plugin.styling import StylePostProcessor
 
-        ``style`` is a kind understood by :func:`plugin.styling.style_layer` (for example
-        ``velocity`` or ``classes``). Does nothing when the output is not being loaded.
-        """
-        if not context.willLoadLayerOnCompletion(layer_id):
-            return
-        from ..plugin.styling import StylePostProcessor
+            details = context.layerToLoadOnCompletionDetails(layer_id)
+            details.setPostProcessor(StylePostProcessor.create(style))
 
-        details = context.layerToLoadOnCompletionDetails(layer_id)
-        processor = StylePostProcessor.create(style)
-        details.setPostProcessor(processor)
+    def _style_when_loaded(self, context, name: str, layer_id: str) -> None:
+        definition = self.parameterDefinition(name)
+        self.style_on_load(context, layer_id, definition.metadata().get(STYLE_KEY, "auto"))
+
+    def finish_outputs(self, parameters, context, feedback, results: dict) -> dict:
+        """After ``processAlgorithm``: write the quick-looks declared with
+        :func:`quicklook_destination` from the files the run wrote, and report an output that
+        was asked for but not written (it is not loaded, and its result is None)."""
+        results = dict(results or {})
+        for definition in self.destinationParameterDefinitions():
+            source_name = definition.metadata().get(QUICKLOOK_KEY)
+            if source_name is None:
+                continue
+            name = definition.name()
+            source = results.get(source_name)
+            target = self.destination(parameters, name, context)
+            results[name] = None
+            if not (target and source and Path(str(source)).is_file()):
+                continue
+            try:
+                results[name] = str(self.run_core(feedback, write_quicklook, str(source), target))
+            except QgsProcessingException as exc:  # the step itself went well
+                feedback.reportError(f"{definition.description()}: {exc}", fatalError=False)
+        resolved = self.__dict__.get("_destinations", {})
+        for definition in self.destinationParameterDefinitions():
+            name = definition.name()
+            if name in resolved:
+                path = resolved[name]
+                if path is None or Path(path).exists():
+                    continue
+                _forget_layer(context, path)
+                if results.get(name) == path:
+                    results[name] = None
+            elif name in self.__dict__.get("_sinks", ()) or not _asked_for(parameters, name):
+                continue
+            feedback.pushWarning(f"{definition.description()}: not written by this run.")
+        return results
+
+
+def quicklook_destination(
+    name: str, description: str, of: str, style: str, help_text: str
+) -> QgsProcessingParameterRasterDestination:
+    """An optional GeoTIFF output (made by default) summarising the MintPy file written to
+    output ``of``: the base class writes it after the run (:mod:`core.io.quicklook`) and QGIS
+    loads it styled as ``style``."""
+    parameter = QgsProcessingParameterRasterDestination(
+        name, description, optional=True, createByDefault=True
+    )
+    parameter.setHelp(help_text)
+    parameter.setMetadata({QUICKLOOK_KEY: of, STYLE_KEY: style})
+    return parameter
+
+
+def stack_quicklook(name: str, of: str) -> QgsProcessingParameterRasterDestination:
+    """Quick look of the interferogram stack written to output ``of``."""
+    return quicklook_destination(
+        name,
+        "Quick look: mean coherence and kept pairs (GeoTIFF)",
+        of,
+        "coherence",
+        "Band 1: mean coherence of the kept pairs (0..1); band 2: number of kept pairs with an "
+        "unwrapped phase, per pixel. Loaded on the map to check the step.",
+    )
+
+
+def series_quicklook(name: str, of: str) -> QgsProcessingParameterRasterDestination:
+    """Quick look of the time series written to output ``of``."""
+    return quicklook_destination(
+        name,
+        "Quick look: cumulative displacement, first to last date (mm)",
+        of,
+        "displacement",
+        "LOS displacement from the first to the last date in mm, positive toward the "
+        "satellite (subsidence negative). Loaded on the map to check the step.",
+    )
+
+
+def coherence_quicklook(name: str, of: str) -> QgsProcessingParameterRasterDestination:
+    """Quick look of the temporal coherence written to output ``of``."""
+    return quicklook_destination(
+        name,
+        "Quick look: temporal coherence (GeoTIFF)",
+        of,
+        "coherence",
+        "Temporal coherence |mean(exp(j residual))| per pixel (0..1): low where the inversion "
+        "did not fit the interferograms. Loaded on the map to check the step.",
+    )
+
+
+def _finishing_outputs(process: Callable) -> Callable:
+    """``processAlgorithm`` followed by :meth:`SubsidenceAlgorithm.finish_outputs` (once, also
+    when a subclass calls its parent's ``processAlgorithm``)."""
+
+    @functools.wraps(process)
+    def processAlgorithm(self, parameters, context, feedback):
+        depth = self.__dict__.get("_process_depth", 0)
+        self._process_depth = depth + 1
+        try:
+            results = process(self, parameters, context, feedback)
+        except SubsidenceError as exc:  # bad input found outside run_core
+            raise QgsProcessingException(str(exc)) from None
+        finally:
+            self._process_depth = depth
+        if depth:
+            return results
+        return self.finish_outputs(parameters, context, feedback, results)
+
+    return processAlgorithm
+
+
+def _asked_for(parameters, name: str) -> bool:
+    value = parameters.get(name)
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink.staticValue()
+    return value not in (None, "")
+
+
+def _forget_layer(context: QgsProcessingContext, layer: str) -> None:
+    """Do not load ``layer`` on completion (an output that was not written)."""
+    if context.willLoadLayerOnCompletion(layer):
+        layers = context.layersToLoadOnCompletion()
+        del layers[layer]
+        context.setLayersToLoadOnCompletion(layers)
+
+
+def _forget_empty_layer(context: QgsProcessingContext) -> None:
+    """Drop the layer with an empty path that Processing registers for a skipped output."""
+    _forget_layer(context, "")
 
 
 def _mintpy_as_layer(value):

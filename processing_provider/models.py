@@ -14,6 +14,8 @@ from typing import List
 from qgis.core import QgsApplication
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+#: the toolbox group of the shipped models: the provider's name, so that one search shows both
+MODELS_GROUP = "InSAR Subsidence"
 
 
 def user_models_folder() -> Path:

@@ -14,16 +14,19 @@ Parameters that are not options (layers, files, outputs) get their help through
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any, Dict, Optional, Type
 
 from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
 
+from ..core.errors import InputError
 from ..core.options import OptionSpec, option_spec
 from .qgis_compat import ProcessingParameterFlag
 
@@ -186,3 +189,67 @@ def option_help(options_class: type, field: str) -> Optional[str]:
     """The schema help of a field (a dotted path for nested options), for parameters built by
     hand (a date list, a point, a file)."""
     return option_spec(options_class, field).help_text()
+
+
+#: the date format every date parameter names (YYYYMMDD, as in file names, is read too)
+DATE_FORMAT = "YYYY-MM-DD"
+#: metadata key of a date parameter: "one" date or a "list" of dates
+DATE_KEY = "insar_subsidence_date"
+MINTPY_FILTER = "MintPy HDF5 (*.h5 *.he5);;All files (*)"
+
+
+def mintpy_file(name: str, description: str, help_text: str, optional: bool = False):
+    """A MintPy ``.h5`` input (stack, geometry, time series, temporal coherence)."""
+    parameter = QgsProcessingParameterFile(
+        name, description, optional=optional, fileFilter=MINTPY_FILTER
+    )
+    return with_help(parameter, help_text)
+
+
+def date_parameter(name: str, description: str, help_text: str, several: bool = False):
+    """An optional date (or comma-separated dates) as YYYY-MM-DD, checked before any work."""
+    parameter = QgsProcessingParameterString(
+        name,
+        f"{description} ({DATE_FORMAT}{', comma separated' if several else ''})",
+        optional=True,
+    )
+    parameter.setMetadata({DATE_KEY: "list" if several else "one"})
+    return with_help(
+        parameter,
+        f"{help_text} As {DATE_FORMAT}"
+        + (", separated by commas" if several else "")
+        + " (YYYYMMDD is read too).",
+    )
+
+
+def read_dates(algorithm, parameters, name: str, context) -> list:
+    """The dates of a date parameter (an empty list when it is empty); InputError naming the
+    parameter when one is not a date."""
+    text = algorithm.parameterAsString(parameters, name, context) or ""
+    dates = []
+    for part in text.replace(";", ",").split(","):
+        digits = part.strip().replace("-", "")
+        if not digits:
+            continue
+        try:
+            dates.append(dt.datetime.strptime(digits, "%Y%m%d").date())
+        except ValueError:
+            raise InputError(
+                f"'{part.strip()}' is not a date.",
+                name,
+                f"write dates as {DATE_FORMAT}, e.g. 2019-06-10.",
+            ) from None
+    return dates
+
+
+def read_date(algorithm, parameters, name: str, context):
+    """The date of a date parameter, or None when it is empty."""
+    dates = read_dates(algorithm, parameters, name, context)
+    return dates[0] if dates else None
+
+
+def check_dates(algorithm, parameters, context) -> None:
+    """Parse every date parameter; InputError naming the first that is not a date."""
+    for parameter in algorithm.parameterDefinitions():
+        if parameter.metadata().get(DATE_KEY):
+            read_dates(algorithm, parameters, parameter.name(), context)

@@ -13,6 +13,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from . import algorithms
 from .base import SubsidenceAlgorithm
+from .models import MODELS_GROUP
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,7 +38,7 @@ class SubsidenceProvider(QgsProcessingProvider):
         return "subsidence"
 
     def name(self) -> str:
-        return "InSAR Subsidence"
+        return MODELS_GROUP
 
     def longName(self) -> str:
         return "InSAR Subsidence Toolkit"

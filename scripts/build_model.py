@@ -27,19 +27,30 @@ from qgis.core import (  # noqa: E402
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
 )
-from qgis.PyQt.QtCore import QPointF  # noqa: E402
+from qgis.PyQt.QtCore import QPointF, QSizeF  # noqa: E402
 
+from insar_subsidence.processing_provider.models import MODELS_GROUP  # noqa: E402
 from insar_subsidence.processing_provider.qgis_compat import (  # noqa: E402
     ProcessingFileParameterBehavior,
     ProcessingNumberParameterType,
 )
 
-MODEL_GROUP = "InSAR Subsidence"
+# Layout read left to right: inputs in a column, the steps in a column below each other, the
+# outputs of a step beside it; boxes wide enough for their labels (the modeler's default of
+# 200 x 30 px truncates them).
+INPUT_X, STEP_X, OUTPUT_X = 200, 600, 990
+ROW_HEIGHT = 130
+INPUT_SIZE, STEP_SIZE, OUTPUT_SIZE = QSizeF(360, 40), QSizeF(260, 44), QSizeF(340, 30)
 
 
-def _model_input(model, parameter, x):
+def _row_y(row: int) -> float:
+    return 80 + ROW_HEIGHT * row
+
+
+def _model_input(model, parameter, row):
     component = QgsProcessingModelParameter(parameter.name())
-    component.setPosition(QPointF(x, 60))
+    component.setPosition(QPointF(INPUT_X, _row_y(row)))
+    component.setSize(INPUT_SIZE)
     model.addModelParameter(parameter, component)
 
 
@@ -47,7 +58,8 @@ def _child(model, child_id, algorithm, description, row, sources, outputs=()):
     child = QgsProcessingModelChildAlgorithm(algorithm)
     child.setChildId(child_id)
     child.setDescription(description)
-    child.setPosition(QPointF(420, 180 + 110 * row))
+    child.setPosition(QPointF(STEP_X, _row_y(row)))
+    child.setSize(STEP_SIZE)
     algorithm_object = QgsApplication.processingRegistry().algorithmById(algorithm)
     if algorithm_object is None:
         raise SystemExit(f"{algorithm} is not in the provider: cannot build the model.")
@@ -62,11 +74,12 @@ def _child(model, child_id, algorithm, description, row, sources, outputs=()):
             [QgsProcessingModelChildParameterSource.fromStaticValue(definition.defaultValue())],
         )
     model_outputs = {}
-    for output_name, name, label in outputs:
+    for index, (output_name, name, label) in enumerate(outputs):
         out = QgsProcessingModelOutput(name, label)
         out.setChildId(child_id)
         out.setChildOutputName(output_name)
-        out.setPosition(QPointF(760, 180 + 110 * row))
+        out.setPosition(QPointF(OUTPUT_X, _row_y(row) + 36 * (index - (len(outputs) - 1) / 2)))
+        out.setSize(OUTPUT_SIZE)
         model_outputs[name] = out
     child.setModelOutputs(model_outputs)
     model.addChildAlgorithm(child)
@@ -78,7 +91,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
     from_child = QgsProcessingModelChildParameterSource.fromChildOutput
     static = QgsProcessingModelChildParameterSource.fromStaticValue
     name = "SBAS chain with GACOS troposphere" if gacos else "SBAS chain (HyP3 to velocity)"
-    model = QgsProcessingModelAlgorithm(name, MODEL_GROUP)
+    model = QgsProcessingModelAlgorithm(name, MODELS_GROUP)
     model.setHelpContent(
         {
             "ALG_DESC": (
@@ -100,12 +113,12 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
             "Folder with HyP3 products",
             behavior=ProcessingFileParameterBehavior.Folder,
         ),
-        60,
+        0,
     )
     _model_input(
         model,
         QgsProcessingParameterExtent("AOI", "Area of interest (optional)", optional=True),
-        260,
+        1,
     )
     _model_input(
         model,
@@ -116,7 +129,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
             0,
             minValue=0,
         ),
-        460,
+        2,
     )
     _model_input(
         model,
@@ -127,7 +140,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
             0,
             minValue=0,
         ),
-        660,
+        3,
     )
     _model_input(
         model,
@@ -139,7 +152,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
             minValue=0,
             maxValue=1,
         ),
-        860,
+        4,
     )
     if gacos:
         _model_input(
@@ -149,7 +162,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
                 "Folder of GACOS delays (YYYYMMDD.ztd)",
                 behavior=ProcessingFileParameterBehavior.Folder,
             ),
-            1060,
+            5,
         )
 
     _child(
@@ -159,6 +172,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         "Ingest HyP3 products",
         0,
         {"INPUT": from_param("HYP3_FOLDER"), "AOI": from_param("AOI")},
+        outputs=[("OUTPUT_QUICKLOOK", "ingest_quicklook", "Ingest: mean coherence, pairs")],
     )
     _child(
         model,
@@ -173,7 +187,10 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
             "MIN_COHERENCE": from_param("MIN_COHERENCE"),
             "KEEP_MST": static(True),
         },
-        outputs=[("OUTPUT_PLOT", "network_plot", "Network plot (PNG)")],
+        outputs=[
+            ("OUTPUT_QUICKLOOK", "network_quicklook", "Network: mean coherence, kept pairs"),
+            ("OUTPUT_PLOT", "network_plot", "Network plot (PNG)"),
+        ],
     )
     _child(
         model,
@@ -182,6 +199,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         "Triplet loop closure",
         2,
         {"INPUT": from_child("network", "OUTPUT")},
+        outputs=[("OUTPUT", "loop_closure", "Loop closure: broken triplets per pixel")],
     )
     _child(
         model,
@@ -202,7 +220,11 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         "SBAS inversion",
         4,
         {"INPUT": from_child("reference", "OUTPUT")},
-        outputs=[("OUTPUT_TCOH", "temporal_coherence", "Temporal coherence (.h5)")],
+        outputs=[
+            ("OUTPUT_QUICKLOOK", "inversion_quicklook", "Inversion: cumulative displacement (mm)"),
+            ("OUTPUT_QUICKLOOK_TCOH", "coherence_quicklook", "Inversion: temporal coherence"),
+            ("OUTPUT_TCOH", "temporal_coherence", "Temporal coherence (.h5)"),
+        ],
     )
     series = ("inversion", "OUTPUT")
     row = 5
@@ -260,6 +282,7 @@ def build(gacos: bool) -> QgsProcessingModelAlgorithm:
         outputs=[
             ("OUTPUT", "velocity_los", "LOS velocity (mm/yr)"),
             ("OUTPUT_VERTICAL", "velocity_vertical", "Vertical velocity (mm/yr)"),
+            ("OUTPUT_CLASSES", "velocity_classes", "Deformation classes"),
         ],
     )
     return model

@@ -8,7 +8,9 @@ from the plugin (so they share one tabbed dock area), then:
 * ``docs/profile_dock.png`` — profile dock: two lines drawn with the map tool across the
   strongest bowl, sampling the sources the dock ticks by default (the visible velocity
   layers); then the Pan tool takes over and the lines stay on the map;
-* ``docs/map_velocity.png`` — the styled velocity map with the profile lines.
+* ``docs/map_velocity.png`` — the styled velocity map with the profile lines;
+* the Processing surface (``scripts/screenshot_surface.py``): every algorithm dialog with its
+  help panel in ``docs/dialogs/``, the modeler with each shipped model, the opened demo project.
 
 Without demo outputs (``make demo`` not run) it falls back to small synthetic outputs built
 from the demo scene truth and says so.
@@ -25,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 sys.path.insert(0, str(ROOT / "tests" / "qgis"))  # synthetic outputs, real mouse events
+sys.path.insert(0, str(ROOT / "scripts"))
 
 VELOCITY = [
     "sbas/velocity_vertical.tif",
@@ -280,6 +283,21 @@ def main(argv=None) -> int:
     print(f"wrote {output / 'map_velocity.png'}")
     plugin.unload()
     window.close()
+
+    import screenshot_surface
+
+    from insar_subsidence.processing_provider.models import shipped_models
+    from insar_subsidence.processing_provider.provider import SubsidenceProvider
+
+    def wait(seconds, map_canvas=None):
+        settle(app, seconds, map_canvas)
+
+    screenshot_surface.processing_gui(SubsidenceProvider)
+    dialogs = screenshot_surface.algorithm_dialogs(output, wait)
+    print(f"wrote {len(dialogs)} dialogs with their help panel into {output / 'dialogs'}")
+    for path in screenshot_surface.modeler_views(shipped_models(), output, wait):
+        print(f"wrote {path}")
+    screenshot_surface.opened_project(demo, velocity_path, output, wait)
     project.clear()
     sys.stdout.flush()
     # PyQt and QGIS tear down in an order that segfaults after a standalone GUI session;

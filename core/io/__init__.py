@@ -1,8 +1,8 @@
 """File formats read and written between the steps: GeoTIFF rasters, MintPy HDF5
 (``ifgramStack.h5``, ``geometryGeo.h5``, ``timeseries.h5``...), GeoPackage point layers with
 ``DYYYYMMDD``/``VEL`` fields, vector files through OGR, ASF HyP3 products, coregistered SLC
-stacks, the lookup tables of radar-coordinate files, and rasters read in windows (GeoTIFF,
-MintPy products, radar products warped on the fly).
+stacks, the lookup tables of radar-coordinate files, rasters read in windows (GeoTIFF,
+MintPy products, radar products warped on the fly) and quick-look GeoTIFFs of the MintPy files.
 """
 
 from .geotiff import band_names, grid_of, open_raster, read_raster, write_geotiff
@@ -34,6 +34,7 @@ from .point_layers import (
     read_points,
     write_points,
 )
+from .quicklook import write_quicklook
 from .rasters import RasterSource, open_raster_source, open_rate_raster, read_rate_raster
 from .slc import SlcStack, read_dates_bperp, write_slc_stack
 from .vector import crs_of, field_names, open_vector
@@ -85,6 +86,7 @@ __all__ = [
     "write_ifgram_stack",
     "write_points",
     "write_slc_stack",
+    "write_quicklook",
     "write_temporal_coherence",
     "write_timeseries",
     "write_velocity",

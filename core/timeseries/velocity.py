@@ -13,8 +13,9 @@ propagated through the fit (``sigma^2 (D^T D)^-1``). NaN dates are left out per 
 
 Outputs in mm/yr for the map: LOS velocity, its standard deviation, vertical velocity (LOS /
 cos(incidence), no horizontal motion assumed), a deformation-class raster (paper 002: < -40,
--40 to -10, -10 to +10, > +10 mm/yr, editable) and the cumulative displacement at a chosen
-date; MintPy ``velocity.h5`` in m/yr.
+-40 to -10, -10 to +10, > +10 mm/yr, editable) of the vertical rate when the incidence is known
+(else of the LOS rate) and the cumulative displacement at a chosen date (default the last);
+MintPy ``velocity.h5`` in m/yr.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class VelocityOptions(Options):
     cumulative_date: Optional[dt.date] = option(
         None,
         help="Date of the cumulative displacement map (YYYY-MM-DD); the nearest acquisition "
-        "is used",
+        "is used; empty = the last acquisition",
     )
     memory_mb: float = option(
         DEFAULT_MEMORY_BUDGET_MB, help="Memory budget of the row blocks", unit="MiB", minimum=0.001
@@ -192,12 +193,6 @@ def estimate_velocity(
             outputs.vertical,
             "give the geometry file (geometryGeo.h5) or leave the vertical output empty.",
         )
-    if outputs.cumulative and options.cumulative_date is None:
-        raise InputError(
-            "a cumulative displacement needs a date.",
-            outputs.cumulative,
-            "give the date (YYYY-MM-DD) of the cumulative displacement.",
-        )
     thresholds = tuple(options.class_thresholds)
     attrs = read_attrs(timeseries_path)
     dates = read_timeseries_dates(timeseries_path)
@@ -228,7 +223,7 @@ def estimate_velocity(
             f"The series has {part_of_date.max() + 1} network parts; each gets its own "
             "offset and they share the rate."
         )
-    cumulative_index = None
+    cumulative_index = len(dates) - 1 if outputs.cumulative else None
     if options.cumulative_date is not None:
         distance = [abs((d - options.cumulative_date).days) for d in dates]
         cumulative_index = int(np.argmin(distance))
@@ -325,11 +320,12 @@ def estimate_velocity(
                 )
         if outputs.classes:
             labels = class_labels(thresholds)
+            vertical = incidence is not None
             write_geotiff(
                 temp["classes"],
-                classify(velocity_mm, thresholds),
+                classify(vertical_mm if vertical else velocity_mm, thresholds),
                 grid,
-                ["deformation class (LOS velocity)"],
+                [f"deformation class ({'vertical' if vertical else 'LOS'} velocity)"],
                 nodata=0,
                 metadata=dict(tif_meta, **{f"CLASS_{i + 1}": lab for i, lab in enumerate(labels)}),
             )

@@ -25,9 +25,13 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMapLayer,
     QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
+    QgsProperty,
+    QgsPropertyDefinition,
+    QgsVectorLayer,
     QgsWkbTypes,
 )
 
@@ -56,9 +60,44 @@ from ...core.errors import SubsidenceError
 from ...core.io.gnss import read_gnss_layer
 from ...core.options import option_spec
 from ...plugin import bridge
-from ..base import SubsidenceAlgorithm, advanced, layer_file, vector_file_destination
+from ..base import SubsidenceAlgorithm, advanced, layer_file, styled, vector_file_destination
 from ..parameters import option_help, option_parameter, with_help
-from ..qgis_compat import GeometryType, ProcessingSourceType, WkbType, attribute_field
+from ..qgis_compat import (
+    GeometryType,
+    ProcessingFieldParameterDataType,
+    ProcessingNumberParameterType,
+    ProcessingSourceType,
+    WkbType,
+    attribute_field,
+)
+
+
+def incidence_parameter(name: str, which: str, layer: str) -> QgsProcessingParameterNumber:
+    """The incidence of a product in degrees from the vertical: a number, or (data-defined
+    button) a field of its point layer."""
+    parameter = QgsProcessingParameterNumber(
+        name,
+        f"Incidence of {which} (degrees from vertical; 0 = {which} is vertical already)",
+        ProcessingNumberParameterType.Double,
+        0.0,
+        minValue=0.0,
+        maxValue=89.0,
+    )
+    parameter.setIsDynamic(True)
+    parameter.setDynamicPropertyDefinition(
+        QgsPropertyDefinition(
+            name,
+            f"Incidence of {which} (degrees)",
+            QgsPropertyDefinition.StandardPropertyTemplate.DoublePositive,
+        )
+    )
+    parameter.setDynamicLayerParameterName(layer)
+    return with_help(
+        parameter,
+        f"Turns the LOS rates of {which} into vertical (LOS / cos(incidence)): a constant "
+        "angle, or a field of the point layer chosen with the data-defined button; a raster "
+        "goes in the incidence raster. 0 = no conversion.",
+    )
 
 
 class Profile(SubsidenceAlgorithm):
@@ -73,6 +112,12 @@ class Profile(SubsidenceAlgorithm):
         "Writes a CSV and a PNG chart per line in the output folder and a line layer of the "
         "affected segments."
     )
+    UNITS = (
+        "Rates in mm/yr (negative = subsidence); distances along the line in km and degrees, "
+        "buffer in the line layer's units, segment lengths in m."
+    )
+    SOURCE = "paper 001 (the length of the Heze high-speed railway affected by subsidence)."
+    TAGS = ("profile", "cross-section", "railway", "bowl", "transect")
     INPUT = "INPUT"
     NAME_FIELD = "NAME_FIELD"
     RASTERS = "RASTERS"
@@ -176,12 +221,15 @@ class Profile(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFeatureSink(
-                    self.OUTPUT, "Affected segments", ProcessingSourceType.VectorLine
+            styled(
+                with_help(
+                    QgsProcessingParameterFeatureSink(
+                        self.OUTPUT, "Affected segments", ProcessingSourceType.VectorLine
+                    ),
+                    "Parts of each line where the binned rate is below the threshold, with their "
+                    "length (m) and minimum rate (mm/yr).",
                 ),
-                "Parts of each line where the binned rate is below the threshold, with their "
-                "length (m) and minimum rate (mm/yr).",
+                "affected",
             )
         )
 
@@ -270,11 +318,12 @@ class Profile(SubsidenceAlgorithm):
         for result in results:
             for profile in result.profiles:
                 m = profile.metrics
-                feedback.pushInfo(
+                self.log(
+                    feedback,
                     f"line {result.line}, {profile.name}: minimum {m.minimum:.1f} mm/yr at "
                     f"{m.minimum_at_m:.0f} m, width below {m.threshold:g} mm/yr "
                     f"{m.width_m:.0f} m, affected {m.affected_length_m:.0f} of "
-                    f"{m.line_length_m:.0f} m"
+                    f"{m.line_length_m:.0f} m",
                 )
         return {
             self.OUTPUT: dest_id,
@@ -291,15 +340,26 @@ class CompareProducts(SubsidenceAlgorithm):
     HELP = (
         "Compares two deformation-rate products (rasters or point layers) on a common grid "
         "of square cells: values are averaged per cell and converted to vertical with each "
-        "product's incidence (degrees, a raster or a field; empty = no conversion). Writes "
+        "product's incidence (degrees, a raster or a field; 0 = no conversion). Writes "
         "N common cells, Pearson r, RMSE, mean and std of the differences (CSV), a "
         "difference raster, and a scatter plot with a histogram (PNG)."
     )
+    UNITS = (
+        "Rates in the products' unit (mm/yr); incidence in degrees from the vertical; "
+        "differences A - B; vertical = LOS / cos(incidence) when an incidence is given."
+    )
+    SOURCE = (
+        "paper 001 (two Sentinel-1 tracks compared on a common grid: r 0.9, RMSE 0.5 cm/yr); "
+        "paper 000 compares PS and SBAS results the same way."
+    )
+    TAGS = ("cross-validation", "comparison", "ps", "sbas", "rmse", "two tracks")
     INPUT_A = "INPUT_A"
     INPUT_B = "INPUT_B"
     CELL_SIZE = "CELL_SIZE"
     INCIDENCE_A = "INCIDENCE_A"
     INCIDENCE_B = "INCIDENCE_B"
+    INCIDENCE_RASTER_A = "INCIDENCE_RASTER_A"
+    INCIDENCE_RASTER_B = "INCIDENCE_RASTER_B"
     FIELD_A = "FIELD_A"
     FIELD_B = "FIELD_B"
     OUTPUT_TABLE = "OUTPUT_TABLE"
@@ -313,7 +373,14 @@ class CompareProducts(SubsidenceAlgorithm):
         ):
             self.addParameter(
                 with_help(
-                    QgsProcessingParameterMapLayer(name, description),
+                    QgsProcessingParameterMapLayer(
+                        name,
+                        description,
+                        types=[
+                            ProcessingSourceType.Raster,
+                            ProcessingSourceType.VectorPoint,
+                        ],
+                    ),
                     "A rate product stored in a file: a raster (band 1) or a point layer, in "
                     "mm/yr like everything this toolkit writes.",
                 )
@@ -323,40 +390,38 @@ class CompareProducts(SubsidenceAlgorithm):
                 self.CELL_SIZE, ProductComparisonOptions, "cell_size_m", "Cell size (m)"
             )
         )
-        self.addParameter(
-            option_parameter(
-                self.INCIDENCE_A,
-                ProductComparisonOptions,
-                "incidence_a",
-                "Incidence of A: degrees, raster path or field (empty = vertical already)",
+        for which, layer, number, raster, field in (
+            ("A", self.INPUT_A, self.INCIDENCE_A, self.INCIDENCE_RASTER_A, self.FIELD_A),
+            ("B", self.INPUT_B, self.INCIDENCE_B, self.INCIDENCE_RASTER_B, self.FIELD_B),
+        ):
+            self.addParameter(incidence_parameter(number, which, layer))
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterRasterLayer(
+                        raster,
+                        f"Incidence raster of {which} (degrees; instead of the number)",
+                        optional=True,
+                    ),
+                    f"A raster of the incidence angle of {which} from the vertical in degrees "
+                    "(e.g. from the HyP3 lv_theta), sampled at each cell; overrides the number.",
+                )
             )
-        )
-        self.addParameter(
-            option_parameter(
-                self.INCIDENCE_B,
-                ProductComparisonOptions,
-                "incidence_b",
-                "Incidence of B: degrees, raster path or field (empty = vertical already)",
+            self.addParameter(
+                advanced(
+                    with_help(
+                        # not linked to the layer: the QGIS 3.22 dialog crashes when a field
+                        # follows a map-layer parameter given as a file path
+                        QgsProcessingParameterField(
+                            field,
+                            f"Velocity field of {which} when it is a point layer",
+                            "VEL",
+                            type=ProcessingFieldParameterDataType.Numeric,
+                            optional=True,
+                        ),
+                        option_help(ProductComparisonOptions, f"field_{which.lower()}"),
+                    )
+                )
             )
-        )
-        self.addParameter(
-            option_parameter(
-                self.FIELD_A,
-                ProductComparisonOptions,
-                "field_a",
-                "Velocity field of A when it is a point layer",
-                advanced=True,
-            )
-        )
-        self.addParameter(
-            option_parameter(
-                self.FIELD_B,
-                ProductComparisonOptions,
-                "field_b",
-                "Velocity field of B when it is a point layer",
-                advanced=True,
-            )
-        )
         self.addParameter(
             with_help(
                 QgsProcessingParameterFileDestination(
@@ -375,17 +440,84 @@ class CompareProducts(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
-            with_help(
-                QgsProcessingParameterRasterDestination(
-                    self.OUTPUT_DIFFERENCE,
-                    "Difference A - B per cell",
-                    optional=True,
-                    createByDefault=False,
+            styled(
+                with_help(
+                    QgsProcessingParameterRasterDestination(
+                        self.OUTPUT_DIFFERENCE,
+                        "Difference A - B per cell",
+                        optional=True,
+                        createByDefault=False,
+                    ),
+                    "A - B per common cell on the comparison grid (vertical when incidences are "
+                    "given).",
                 ),
-                "A - B per common cell on the comparison grid (vertical when incidences are "
-                "given).",
+                "velocity",
             )
         )
+
+    def check_inputs(self, parameters, context):
+        layers = {}
+        for name in (self.INPUT_A, self.INPUT_B):
+            layer = self.parameterAsLayer(parameters, name, context)
+            if layer is None:
+                return f"{name}: no layer given."
+            if isinstance(layer, QgsVectorLayer) and not bridge.is_point_layer(layer):
+                return (
+                    f"{name}: '{layer.name()}' is not a point layer. Fix: give a rate raster or "
+                    "a point layer (PS, EGMS, SBAS points)."
+                )
+            layers[name] = layer
+        a, b = layers[self.INPUT_A], layers[self.INPUT_B]
+        file_a, file_b = bridge.layer_file(a), bridge.layer_file(b)
+        if (
+            file_a is not None
+            and file_b is not None
+            and Path(file_a.path).resolve() == Path(file_b.path).resolve()
+            and (file_a.layer_name or "") == (file_b.layer_name or "")
+        ):
+            return (
+                f"{self.INPUT_A} and {self.INPUT_B} are the same product ({file_a.path}): the "
+                "comparison would say r = 1, RMSE = 0. Fix: compare two different products (PS "
+                "with SBAS, one track with another)."
+            )
+        to_a = QgsCoordinateTransform(b.crs(), a.crs(), context.transformContext())
+        if not to_a.transformBoundingBox(b.extent()).intersects(a.extent()):
+            return (
+                f"'{a.name()}' and '{b.name()}' do not overlap: no cell holds both products. "
+                "Fix: compare products of the same area."
+            )
+        for which, layer, field, number, raster in (
+            ("A", a, self.FIELD_A, self.INCIDENCE_A, self.INCIDENCE_RASTER_A),
+            ("B", b, self.FIELD_B, self.INCIDENCE_B, self.INCIDENCE_RASTER_B),
+        ):
+            name = self.parameterAsString(parameters, field, context) or "VEL"
+            if isinstance(layer, QgsVectorLayer) and layer.fields().indexOf(name) < 0:
+                return f"{field}: '{layer.name()}' has no field '{name}'."
+            value = parameters.get(number)
+            if isinstance(value, QgsProperty) and not parameters.get(raster):
+                if value.propertyType() != QgsProperty.Type.FieldBasedProperty:
+                    return f"{number}: give a number or a field of {which}, not an expression."
+                if not isinstance(layer, QgsVectorLayer):
+                    return f"{number}: {which} is a raster; give a number or an incidence raster."
+                if layer.fields().indexOf(value.field()) < 0:
+                    return f"{number}: '{layer.name()}' has no field '{value.field()}'."
+        return None
+
+    def _incidence(self, parameters, context, which: str):
+        """The incidence of product ``which`` as core takes it: degrees, a raster path or a
+        field name (None = vertical already)."""
+        number = self.INCIDENCE_A if which == "A" else self.INCIDENCE_B
+        raster = self.INCIDENCE_RASTER_A if which == "A" else self.INCIDENCE_RASTER_B
+        if parameters.get(raster):
+            return self.raster_path(parameters, raster, context)
+        value = parameters.get(number)
+        if (
+            isinstance(value, QgsProperty)
+            and value.propertyType() == QgsProperty.Type.FieldBasedProperty
+        ):
+            return value.field()
+        degrees = self.parameterAsDouble(parameters, number, context)
+        return f"{degrees:g}" if degrees > 0 else None
 
     def processAlgorithm(self, parameters, context, feedback):
         input_a = layer_file(self, parameters, self.INPUT_A, context)
@@ -396,6 +528,10 @@ class CompareProducts(SubsidenceAlgorithm):
             ProductComparisonOptions,
             label_a=Path(input_a).stem,
             label_b=Path(input_b).stem,
+            incidence_a=self._incidence(parameters, context, "A"),
+            incidence_b=self._incidence(parameters, context, "B"),
+            field_a=self.parameterAsString(parameters, self.FIELD_A, context) or "VEL",
+            field_b=self.parameterAsString(parameters, self.FIELD_B, context) or "VEL",
         )
         table = self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context)
         plot = self.parameterAsFileOutput(parameters, self.OUTPUT_PLOT, context)
@@ -415,10 +551,11 @@ class CompareProducts(SubsidenceAlgorithm):
             difference=difference,
         )
         stats = result.stats
-        feedback.pushInfo(
+        self.log(
+            feedback,
             f"N = {stats['n']}, r = {stats['pearson_r']:.3f}, RMSE = "
             f"{stats['rmse']:.3f}, mean difference = {stats['mean_difference']:.3f}, "
-            f"std = {stats['std_difference']:.3f}"
+            f"std = {stats['std_difference']:.3f}",
         )
         outputs = {
             self.OUTPUT_TABLE: table,
@@ -430,8 +567,6 @@ class CompareProducts(SubsidenceAlgorithm):
             "MEAN_DIFFERENCE": stats["mean_difference"],
             "STD_DIFFERENCE": stats["std_difference"],
         }
-        if difference:
-            self.style_on_load(context, difference, "velocity")
         return outputs
 
 

@@ -3,6 +3,7 @@ DEM-error correction of a time series."""
 
 from __future__ import annotations
 
+import numpy as np
 from qgis.core import (
     QgsCoordinateTransform,
     QgsProcessingException,
@@ -19,9 +20,16 @@ from ...core.corrections.reference import ReferenceOptions, set_reference
 from ...core.corrections.troposphere import correct_troposphere
 from ...core.io.geotiff import read_raster
 from ...core.io.mintpy import IfgramStack
+from ...core.io.point_layers import PointSeries, write_points
 from ...plugin.bridge import grid_crs
-from ..base import SubsidenceAlgorithm
-from ..parameters import option_parameter, with_help
+from ..base import (
+    SubsidenceAlgorithm,
+    series_quicklook,
+    stack_quicklook,
+    styled,
+    vector_file_destination,
+)
+from ..parameters import mintpy_file, option_parameter, with_help
 from ..qgis_compat import ProcessingFileParameterBehavior, ProcessingSourceType
 
 H5_FILTER = "HDF5 files (*.h5)"
@@ -42,6 +50,15 @@ class ReferencePoint(SubsidenceAlgorithm):
         "pixels valid in every pair with high average coherence and no broken loop closure. "
         "Writes a new stack with REF_Y/REF_X (MintPy convention); the input is untouched."
     )
+    UNITS = (
+        "Reference given as a point in any CRS, areas as half-sizes in pixels; REF_Y/REF_X "
+        "are row and column of the stack grid (MintPy convention)."
+    )
+    SOURCE = (
+        "MintPy's reference point selection (Yunjun et al. 2019), as used in paper 002: a "
+        "coherent pixel, valid in every pair, away from broken closures."
+    )
+    TAGS = ("reference", "stable", "ref_y", "ref_x")
     INPUT = "INPUT"
     REFERENCE = "REFERENCE"
     REFERENCE_POINTS = "REFERENCE_POINTS"
@@ -49,13 +66,14 @@ class ReferencePoint(SubsidenceAlgorithm):
     RADIUS = "RADIUS"
     LOOP_CLOSURE = "LOOP_CLOSURE"
     OUTPUT = "OUTPUT"
+    OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
+    OUTPUT_POINTS = "OUTPUT_POINTS"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
-                ),
+            mintpy_file(
+                self.INPUT,
+                "Interferogram stack (ifgramStack.h5)",
                 "MintPy-compatible interferogram stack, from the ingest or network steps.",
             )
         )
@@ -115,6 +133,22 @@ class ReferencePoint(SubsidenceAlgorithm):
                 "A new stack with REF_Y/REF_X set (MintPy convention); the input is not changed.",
             )
         )
+        self.addParameter(stack_quicklook(self.OUTPUT_QUICKLOOK, of=self.OUTPUT))
+        points = vector_file_destination(self.OUTPUT_POINTS, "Reference point(s)", optional=True)
+        points.setCreateByDefault(True)
+        self.addParameter(
+            styled(
+                with_help(
+                    points,
+                    "The centre of each reference area used (ROW, COL, RADIUS in pixels), to see "
+                    "on the map where displacements are measured from.",
+                ),
+                "points",
+            )
+        )
+
+    def check_inputs(self, parameters, context):
+        return self.reference_outside_grid(parameters, context, self.INPUT, self.REFERENCE)
 
     def processAlgorithm(self, parameters, context, feedback):
         path = self.parameterAsFile(parameters, self.INPUT, context)
@@ -148,10 +182,26 @@ class ReferencePoint(SubsidenceAlgorithm):
         options = self.read_options(parameters, context, ReferenceOptions, areas=areas)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         used = self.run_core(feedback, set_reference, path, output, options, closure)
-        feedback.pushInfo(
-            f"Reference pixel row {used[0][0]}, column {used[0][1]}; {len(used)} area(s) averaged."
+        self.log(
+            feedback,
+            f"Reference pixel row {used[0][0]}, column {used[0][1]}; {len(used)} area(s) averaged.",
         )
-        return {self.OUTPUT: output, "REF_Y": used[0][0], "REF_X": used[0][1]}
+        points = self.destination(parameters, self.OUTPUT_POINTS, context)
+        if points:
+            rows, cols, radii = (np.array([area[k] for area in used]) for k in range(3))
+            x, y = stack.grid.xy(rows, cols)
+            fields = {"ROW": rows, "COL": cols, "RADIUS": radii}
+            wkt = None if stack.grid.epsg else stack.grid.crs_wkt()
+            series = PointSeries(x, y, stack.grid.epsg, [], np.zeros((len(used), 0)), fields, wkt)
+            self.run_core(
+                feedback, lambda path, data, progress: write_points(path, data), points, series
+            )
+        return {
+            self.OUTPUT: output,
+            self.OUTPUT_POINTS: points,
+            "REF_Y": used[0][0],
+            "REF_X": used[0][1],
+        }
 
 
 class Troposphere(SubsidenceAlgorithm):
@@ -164,26 +214,28 @@ class Troposphere(SubsidenceAlgorithm):
         "the time-series grid, mapped to the line of sight with the incidence angle and "
         "subtracted relative to the reference date and pixel."
     )
+    UNITS = (
+        "GACOS zenith total delays in metres; LOS delay = ZTD / cos(incidence); the series in "
+        "metres, positive toward the satellite, referenced to the first date and the "
+        "reference pixel."
+    )
+    SOURCE = (
+        "GACOS (Yu, Li and Penna 2018); paper 000 and paper 002 correct the troposphere with GACOS."
+    )
+    TAGS = ("gacos", "atmosphere", "troposphere", "delay", "correction")
     INPUT = "INPUT"
     GEOMETRY = "GEOMETRY"
     GACOS_FOLDER = "GACOS_FOLDER"
     OUTPUT = "OUTPUT"
     OUTPUT_DELAY = "OUTPUT_DELAY"
+    OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
 
     def initAlgorithm(self, config=None):
+        self.addParameter(mintpy_file(self.INPUT, "Time series (timeseries.h5)", SERIES_HELP))
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.INPUT, "Time series (timeseries.h5)", extension="h5"
-                ),
-                SERIES_HELP,
-            )
-        )
-        self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.GEOMETRY, "Geometry with incidence angle (geometryGeo.h5)", extension="h5"
-                ),
+            mintpy_file(
+                self.GEOMETRY,
+                "Geometry with incidence angle (geometryGeo.h5)",
                 "Geometry of the stack (from the ingest): its incidence angle maps the zenith "
                 "delay to the line of sight.",
             )
@@ -220,6 +272,7 @@ class Troposphere(SubsidenceAlgorithm):
                 "series.",
             )
         )
+        self.addParameter(series_quicklook(self.OUTPUT_QUICKLOOK, of=self.OUTPUT))
 
     def processAlgorithm(self, parameters, context, feedback):
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
@@ -233,7 +286,7 @@ class Troposphere(SubsidenceAlgorithm):
             output,
             delay,
         )
-        feedback.pushInfo(f"Mean RMS of the removed delay: {1000 * rms.mean():.1f} mm")
+        self.log(feedback, f"Mean RMS of the removed delay: {1000 * rms.mean():.1f} mm")
         return {self.OUTPUT: output, self.OUTPUT_DELAY: delay}
 
 
@@ -248,6 +301,12 @@ class Deramp(SubsidenceAlgorithm):
         "median) and removes it, keeping the reference pixel at zero. Deformation left in "
         "the fit is taken for a ramp: exclude bowls and basins."
     )
+    UNITS = (
+        "Series in metres, positive toward the satellite; the rate criterion in mm/yr; the "
+        "ramp is fitted in map units and removed with the reference pixel kept at zero."
+    )
+    SOURCE = "MintPy's ramp removal (Yunjun et al. 2019) used in paper 002."
+    TAGS = ("ramp", "orbit", "plane", "correction")
     INPUT = "INPUT"
     RAMP = "RAMP"
     MASK = "MASK"
@@ -255,16 +314,10 @@ class Deramp(SubsidenceAlgorithm):
     ROBUST = "ROBUST"
     MAX_RATE = "MAX_RATE"
     OUTPUT = "OUTPUT"
+    OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
 
     def initAlgorithm(self, config=None):
-        self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.INPUT, "Time series (timeseries.h5)", extension="h5"
-                ),
-                SERIES_HELP,
-            )
-        )
+        self.addParameter(mintpy_file(self.INPUT, "Time series (timeseries.h5)", SERIES_HELP))
         self.addParameter(option_parameter(self.RAMP, DerampOptions, "ramp", "Ramp"))
         self.addParameter(
             with_help(
@@ -307,6 +360,7 @@ class Deramp(SubsidenceAlgorithm):
                 CORRECTED_HELP,
             )
         )
+        self.addParameter(series_quicklook(self.OUTPUT_QUICKLOOK, of=self.OUTPUT))
 
     def processAlgorithm(self, parameters, context, feedback):
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
@@ -319,7 +373,7 @@ class Deramp(SubsidenceAlgorithm):
             options,
             self.parameterAsFile(parameters, self.MASK, context) or None,
         )
-        feedback.pushInfo(f"Mean RMS of the removed ramps: {1000 * rms.mean():.2f} mm")
+        self.log(feedback, f"Mean RMS of the removed ramps: {1000 * rms.mean():.2f} mm")
         return {self.OUTPUT: output}
 
 
@@ -332,44 +386,38 @@ class DemError(SubsidenceAlgorithm):
         "caused by DEM height errors (Fattahi & Amelung 2013), fitting it together with a "
         "polynomial deformation model per pixel. Optionally writes the DEM error (m)."
     )
+    UNITS = (
+        "Series in metres, positive toward the satellite; DEM error in metres; perpendicular "
+        "baselines in m, slant range in m, incidence in degrees."
+    )
+    SOURCE = "Fattahi and Amelung (2013), DEM error correction of InSAR time series; paper 002."
+    TAGS = ("dem error", "topographic residual", "baseline", "correction")
     INPUT = "INPUT"
     GEOMETRY = "GEOMETRY"
     STACK = "STACK"
     POLY_ORDER = "POLY_ORDER"
     OUTPUT = "OUTPUT"
     OUTPUT_DEM_ERROR = "OUTPUT_DEM_ERROR"
+    OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
 
     def initAlgorithm(self, config=None):
+        self.addParameter(mintpy_file(self.INPUT, "Time series (timeseries.h5)", SERIES_HELP))
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.INPUT, "Time series (timeseries.h5)", extension="h5"
-                ),
-                SERIES_HELP,
-            )
-        )
-        self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.GEOMETRY,
-                    "Geometry (geometryGeo.h5; needed for the DEM error in metres)",
-                    extension="h5",
-                    optional=True,
-                ),
+            mintpy_file(
+                self.GEOMETRY,
+                "Geometry (geometryGeo.h5; needed for the DEM error in metres)",
                 "Geometry of the stack (from the ingest): incidence angle and slant range turn "
                 "the fitted term into a height error in metres.",
+                optional=True,
             )
         )
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.STACK,
-                    "Interferogram stack, if the time series has no baselines",
-                    extension="h5",
-                    optional=True,
-                ),
+            mintpy_file(
+                self.STACK,
+                "Interferogram stack, if the time series has no baselines",
                 "The stack the series was inverted from: its perpendicular baselines are used "
                 "when the time series carries none.",
+                optional=True,
             )
         )
         self.addParameter(
@@ -396,6 +444,7 @@ class DemError(SubsidenceAlgorithm):
                 "Estimated DEM height error per pixel in metres (needs the geometry).",
             )
         )
+        self.addParameter(series_quicklook(self.OUTPUT_QUICKLOOK, of=self.OUTPUT))
 
     def processAlgorithm(self, parameters, context, feedback):
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)

@@ -66,6 +66,15 @@ class LandUseTransition(SubsidenceAlgorithm):
         "raster (mm/yr) is given. Rasters on other grids are aligned by nearest neighbour; "
         "class 0 is no data."
     )
+    UNITS = (
+        "Areas in km²; rates in mm/yr (vertical or LOS, as the velocity raster); class 0 is "
+        "no data."
+    )
+    SOURCE = (
+        "paper 000 (land-use transfer matrix and Sankey diagram of the Jincheng mining "
+        "clusters, subsidence per land-use change)."
+    )
+    TAGS = ("land use", "transition matrix", "sankey", "change", "drivers")
     (
         INPUT_BEFORE,
         INPUT_AFTER,
@@ -204,6 +213,15 @@ class ZonalStats(SubsidenceAlgorithm):
         "inside vs outside them and the enrichment ratio (share inside / area fraction "
         "inside; > 1 means subsidence concentrates in the mines)."
     )
+    UNITS = (
+        "Rates in mm/yr (subsidence negative); areas in km²; THRESHOLD in mm/yr, negative; "
+        "fractions and shares 0-1."
+    )
+    SOURCE = (
+        "paper 000 (subsidence per county and inside vs outside the mining areas of "
+        "Jincheng); paper 002 (Shaqu coal mine)."
+    )
+    TAGS = ("zonal statistics", "county", "mining", "concession", "enrichment", "drivers")
     (INPUT, VELOCITY, POINTS, RATE_FIELD, THRESHOLD, MINING, OUTPUT, OUTPUT_MINING_TABLE) = (
         "INPUT",
         "VELOCITY",
@@ -339,6 +357,15 @@ class DetectBowls(SubsidenceAlgorithm):
         "centroid, orientation and elongation of the fitted moment ellipse, and the distance "
         "to the nearest mining polygon."
     )
+    UNITS = (
+        "Rates in mm/yr (subsidence negative), THRESHOLD negative; areas in km² (MIN_AREA "
+        "too); volume loss rate in m³/yr; distances in m."
+    )
+    SOURCE = (
+        "paper 002 (subsidence funnels over the Shaqu coal mine); paper 000 (funnels of the "
+        "Jincheng mining clusters)."
+    )
+    TAGS = ("bowl", "funnel", "detection", "mining", "polygon", "drivers")
     INPUT, THRESHOLD, MIN_AREA, MINING, OUTPUT = (
         "INPUT",
         "THRESHOLD",
@@ -418,6 +445,17 @@ class CorrelateDrivers(SubsidenceAlgorithm):
         "resampling, detrending, significance corrected for autocorrelation, best lag "
         "(positive = displacement follows), seasonal amplitude and phase."
     )
+    UNITS = (
+        "Displacement in mm (LOS positive toward the satellite, subsidence negative); driver "
+        "values in their own units; lags in months (positive = displacement follows the "
+        "driver); seasonal amplitude in the series' units, phase as the day of year of the "
+        "peak."
+    )
+    SOURCE = (
+        "paper 001 section 5.1 (subsidence against GRACE water storage, precipitation and "
+        "groundwater level); significance after Bretherton et al. (1999)."
+    )
+    TAGS = ("correlation", "rainfall", "groundwater", "grace", "lag", "drivers")
     (
         INPUT,
         LOCATION,
@@ -596,6 +634,14 @@ class StudyReport(SubsidenceAlgorithm):
         "profile and time-series charts, forecasts and other tables. Every input is "
         "optional; sections without input are left out."
     )
+    UNITS = (
+        "As the inputs: rates in mm/yr and displacements in mm (subsidence negative), areas in km²."
+    )
+    SOURCE = (
+        "paper 000 and paper 002 (their result sections: velocity and class maps, funnels, "
+        "county and mining statistics, land-use change, drivers and forecasts)."
+    )
+    TAGS = ("report", "html", "summary", "maps", "drivers")
     #: (parameter, ReportInputs field, description)
     FILE_INPUTS = [
         ("CLASS_NAMES", "class_names", "Class names CSV for the class map legend"),

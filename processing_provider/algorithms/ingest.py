@@ -27,7 +27,14 @@ from ...core.ingest.from_hyp3 import ingest_hyp3
 from ...core.ingest.gnss_import import GnssImportOptions, check_gnss_files, import_gnss
 from ...core.ingest.point_import import PointImportOptions, import_points
 from ...core.ingest.stack_builder import IngestOptions
-from ..base import SubsidenceAlgorithm, advanced, layer_file, vector_file_destination
+from ..base import (
+    SubsidenceAlgorithm,
+    advanced,
+    layer_file,
+    stack_quicklook,
+    styled,
+    vector_file_destination,
+)
 from ..parameters import option_help, option_parameter, with_help
 from ..qgis_compat import (
     ProcessingFileParameterBehavior,
@@ -76,11 +83,23 @@ class IngestHyp3(SubsidenceAlgorithm):
         "to their common overlap or to the area of interest, and can be multilooked. "
         "Duplicate pairs are skipped with a warning."
     )
+    UNITS = (
+        "Unwrapped phase in radians, positive = motion away from the satellite (HyP3 and "
+        "MintPy); coherence 0..1; height in m; incidence angle in degrees from the vertical "
+        "(90 - lv_theta); azimuth angle in degrees (lv_phi - 90); perpendicular baseline in "
+        "m."
+    )
+    SOURCE = (
+        "paper 002 (Xu: ASF HyP3 interferograms ingested into MintPy); the MintPy "
+        "ifgramStack.h5 and geometryGeo.h5 layouts (Yunjun et al. 2019)."
+    )
+    TAGS = ("hyp3", "asf", "sentinel-1", "mintpy", "ifgramstack", "interferogram", "import")
     INPUT = "INPUT"
     AOI = "AOI"
     MULTILOOK = "MULTILOOK"
     OUTPUT = "OUTPUT"
     OUTPUT_GEOMETRY = "OUTPUT_GEOMETRY"
+    OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
@@ -122,6 +141,7 @@ class IngestHyp3(SubsidenceAlgorithm):
                 "grid, for vertical velocities and corrections.",
             )
         )
+        self.addParameter(stack_quicklook(self.OUTPUT_QUICKLOOK, of=self.OUTPUT))
 
     def processAlgorithm(self, parameters, context, feedback):
         folder = self.parameterAsFile(parameters, self.INPUT, context)
@@ -139,8 +159,7 @@ class IngestHyp3(SubsidenceAlgorithm):
             aoi_crs=aoi_crs,
             options=options,
         )
-        for warning in result.warnings:
-            feedback.reportError(warning, fatalError=False)
+        self.warn(feedback, *result.warnings)
         return {
             self.OUTPUT: str(result.stack),
             self.OUTPUT_GEOMETRY: str(result.geometry),
@@ -160,6 +179,15 @@ class IngestGeoTiff(SubsidenceAlgorithm):
         "stack has no coherence dataset. Pair dates are parsed from file names with PATTERN; "
         "perpendicular baselines come from an optional CSV."
     )
+    UNITS = (
+        "Unwrapped phase in radians, positive = motion away from the satellite; coherence "
+        "0..1; perpendicular baselines in m (0 without a baseline CSV); wavelength in m."
+    )
+    SOURCE = (
+        "the MintPy ifgramStack.h5 layout (Yunjun et al. 2019), so GAMMA, ISCE and SNAP "
+        "exports feed the same chain as HyP3 (paper 002)."
+    )
+    TAGS = ("gamma", "isce", "snap", "geotiff", "mintpy", "interferogram", "import")
     INPUT = "INPUT"
     PATTERN = "PATTERN"
     COHERENCE_PATTERN = "COHERENCE_PATTERN"
@@ -167,6 +195,7 @@ class IngestGeoTiff(SubsidenceAlgorithm):
     WAVELENGTH = "WAVELENGTH"
     MULTILOOK = "MULTILOOK"
     OUTPUT = "OUTPUT"
+    OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
@@ -234,6 +263,7 @@ class IngestGeoTiff(SubsidenceAlgorithm):
                 STACK_HELP,
             )
         )
+        self.addParameter(stack_quicklook(self.OUTPUT_QUICKLOOK, of=self.OUTPUT))
 
     def processAlgorithm(self, parameters, context, feedback):
         options = self.read_options(parameters, context, IngestOptions)
@@ -248,8 +278,7 @@ class IngestGeoTiff(SubsidenceAlgorithm):
             coherence_pattern=self.parameterAsString(parameters, self.COHERENCE_PATTERN, context)
             or COHERENCE_PATTERN,
         )
-        for warning in result.warnings:
-            feedback.reportError(warning, fatalError=False)
+        self.warn(feedback, *result.warnings)
         return {self.OUTPUT: str(result.stack), "NUM_PAIRS": result.num_pairs}
 
 
@@ -262,6 +291,16 @@ class CreateDemo(SubsidenceAlgorithm):
         "zips (Sentinel-1, 12-day sampling, small-baseline network) with subsidence bowls, "
         "groundwater motion and realistic noise, plus truth velocity and time series."
     )
+    UNITS = (
+        "Truth velocities in mm/yr and series in metres, LOS positive toward the satellite, "
+        "subsidence negative; HyP3 products in their own units (phase in radians)."
+    )
+    SOURCE = (
+        "a synthetic scene of this toolkit: probability-integral basins over longwall panels "
+        "(Chinese mining-survey practice, Knothe delay), groundwater subsidence, turbulent "
+        "and stratified troposphere; written in the ASF HyP3 product format."
+    )
+    TAGS = ("demo", "synthetic", "test data", "tutorial")
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     SEED = "SEED"
     SIZE = "SIZE"
@@ -343,6 +382,17 @@ class ImportPoints(SubsidenceAlgorithm):
         "and date columns. Fields: VEL and VEL_STD (mm/yr), one DYYYYMMDD field per date "
         "(mm) and the source's quality fields. Large files stream in bounded memory."
     )
+    UNITS = (
+        "Displacements written in mm (DYYYYMMDD fields; DePSI metres and other units "
+        "converted), rates in mm/yr (VEL), LOS positive toward the satellite unless the "
+        "product says vertical (EGMS L3 U)."
+    )
+    SOURCE = (
+        "the EGMS product description (Copernicus Land Monitoring Service), StaMPS (Hooper et "
+        "al. 2004) and DePSI/stmtools exports, MintPy files; paper 000 and paper 003 work on "
+        "such PS products."
+    )
+    TAGS = ("egms", "stamps", "depsi", "persistent scatterers", "ps", "csv", "import")
     INPUT = "INPUT"
     FORMAT = "FORMAT"
     DATE_PATTERN = "DATE_PATTERN"
@@ -439,10 +489,13 @@ class ImportPoints(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
-            with_help(
-                vector_file_destination(self.OUTPUT, "Points (GeoPackage)"),
-                "GeoPackage point layer: VEL and VEL_STD (mm/yr), one DYYYYMMDD field per date "
-                "(mm) and the source's quality fields.",
+            styled(
+                with_help(
+                    vector_file_destination(self.OUTPUT, "Points (GeoPackage)"),
+                    "GeoPackage point layer: VEL and VEL_STD (mm/yr), one DYYYYMMDD field per date "
+                    "(mm) and the source's quality fields.",
+                ),
+                "velocity",
             )
         )
 
@@ -463,11 +516,11 @@ class ImportPoints(SubsidenceAlgorithm):
         )
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         summary = self.run_core(feedback, import_points, source, output, options)
-        feedback.pushInfo(
+        self.log(
+            feedback,
             f"{summary.count:,} points, {len(summary.dates)} dates, format "
-            f"{summary.format}, EPSG:{summary.epsg}"
+            f"{summary.format}, EPSG:{summary.epsg}",
         )
-        self.style_on_load(context, output, "velocity")
         return {self.OUTPUT: output, "COUNT": summary.count, "FORMAT": summary.format}
 
 

@@ -183,6 +183,17 @@ class TerrainIndices(SubsidenceAlgorithm):
         "topographic wetness index TWI = ln(a / tan b) from a DEM (a: specific catchment "
         "area in m; tan b floored). Geographic DEMs are converted to metres per latitude."
     )
+    UNITS = (
+        "Slope and aspect in degrees (aspect clockwise from north, -1 on flats); flow "
+        "accumulation in cells; SPI and TWI dimensionless, from the specific catchment area "
+        "in m; DEM heights in m."
+    )
+    SOURCE = (
+        "paper 003 (altitude, slope, aspect, SPI and TWI among the nine driving forces); TWI "
+        "of Beven & Kirkby (1979), D8 of O'Callaghan & Mark (1984), D-infinity of Tarboton "
+        "(1997)."
+    )
+    TAGS = ("terrain", "slope", "aspect", "twi", "spi", "flow accumulation", "dem")
     INPUT = "INPUT"
     FLOW_METHOD = "FLOW_METHOD"
     MIN_TAN_SLOPE = "MIN_TAN_SLOPE"
@@ -249,6 +260,13 @@ class DrivingForces(SubsidenceAlgorithm):
         "NDVI (from red/NIR bands or given), land use (nearest neighbour), water table "
         "(bilinear) and distance from wells (m). Input for the CNN interpolation."
     )
+    UNITS = (
+        "One band per force, each in its own unit: altitude m, slope and aspect degrees, SPI "
+        "and TWI dimensionless, NDVI -1..1, land use class codes, water table as given (m), "
+        "distance from wells m."
+    )
+    SOURCE = "paper 003 (the driving forces of subsidence stacked as CNN inputs)."
+    TAGS = ("driving forces", "stack", "ndvi", "land use", "water table", "wells", "cnn")
     REFERENCE = "REFERENCE"
     DEM = "DEM"
     RED = "RED"
@@ -348,6 +366,15 @@ class Interpolate(_PointsAlgorithm):
         "memory; optional kriging variance), inverse distance weighting or radial basis "
         "functions (scipy, local neighbourhood). Output in the points' CRS."
     )
+    UNITS = (
+        "The surface is in the unit of the chosen field (mm/yr for VEL); kriging variance in "
+        "that unit squared; distances and cell size in the units of the points' CRS (m for "
+        "projected CRS)."
+    )
+    SOURCE = (
+        "paper 003 (ordinary kriging, IDW and RBF as the reference interpolators of InSAR rates)."
+    )
+    TAGS = ("interpolation", "kriging", "idw", "rbf", "variogram", "raster", "points")
     METHOD = "METHOD"
     CELL_SIZE = "CELL_SIZE"
     EXTENT = "EXTENT"
@@ -457,6 +484,14 @@ class InterpolateCnn(_CnnAlgorithm):
         "point; early stopping on a validation split. Writes the model, train/test metrics, "
         "held-out point errors and the surface over the whole grid. Uses CUDA when present."
     )
+    UNITS = (
+        "Predictions in the unit of the point field (mm/yr for VEL); RMSE and MAE in that "
+        "unit, R2 dimensionless; patch size in pixels of the driver stack."
+    )
+    SOURCE = (
+        "paper 003 (Azarm et al. 2025: patch CNN from nine driving forces, InSAR points as labels)."
+    )
+    TAGS = ("cnn", "deep learning", "interpolation", "driving forces", "patch", "torch")
     TEST_FRACTION = "TEST_FRACTION"
     SEED = "SEED"
     OUTPUT_MODEL = "OUTPUT_MODEL"
@@ -562,6 +597,15 @@ class CompareInterpolators(_CnnAlgorithm):
         "no training neighbours). Table of RMSE, MAE, R2 per method and split, Wilcoxon "
         "tests on paired absolute errors and error maps at held-out points."
     )
+    UNITS = (
+        "Errors in the unit of the point field (mm/yr for VEL); R2 dimensionless; block size "
+        "in the units of the points' CRS (m)."
+    )
+    SOURCE = (
+        "paper 003 (kriging, IDW, RBF and the CNN compared on held-out InSAR points); spatial "
+        "block cross-validation after Roberts et al. (2017)."
+    )
+    TAGS = ("cross-validation", "kriging", "idw", "rbf", "cnn", "spatial blocks")
     SPLIT = "SPLIT"
     FOLDS = "FOLDS"
     BLOCK_SIZE = "BLOCK_SIZE"

@@ -3,17 +3,15 @@ and triplet loop closure."""
 
 from __future__ import annotations
 
-from typing import List, Type
+from typing import Type
 
 from qgis.core import (
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterString,
 )
 
-from ...core.dates import parse_yyyymmdd
 from ...core.io.mintpy import IfgramStack
 from ...core.network.loop_closure import (
     LoopClosureOptions,
@@ -27,8 +25,16 @@ from ...core.network.selection import (
     plan_network_files,
 )
 from ...plugin.bridge import grid_crs
-from ..base import SubsidenceAlgorithm
-from ..parameters import option_help, option_parameter, with_help
+from ..base import SubsidenceAlgorithm, stack_quicklook, styled
+from ..parameters import (
+    date_parameter,
+    mintpy_file,
+    option_help,
+    option_parameter,
+    read_date,
+    read_dates,
+    with_help,
+)
 
 H5_FILTER = "HDF5 files (*.h5)"
 CSV_FILTER = "CSV files (*.csv)"
@@ -37,14 +43,6 @@ STACK_HELP = "MintPy-compatible interferogram stack, from the ingest or an earli
 PLOT_HELP = (
     "Acquisition time against perpendicular baseline (m), with the pairs drawn between them."
 )
-
-
-def _date(text: str, name: str):
-    return parse_yyyymmdd(text.strip().replace("-", ""), name) if text and text.strip() else None
-
-
-def _dates(text: str, name: str) -> List:
-    return [_date(part, name) for part in (text or "").replace(";", ",").split(",") if part.strip()]
 
 
 class _PairSelectionAlgorithm(SubsidenceAlgorithm):
@@ -87,40 +85,29 @@ class _PairSelectionAlgorithm(SubsidenceAlgorithm):
             )
         )
         for name, field, description in (
-            (self.START_DATE, "start_date", "First date to use (YYYYMMDD; empty = all)"),
-            (self.END_DATE, "end_date", "Last date to use (YYYYMMDD; empty = all)"),
+            (self.START_DATE, "start_date", "First date to use (empty = all)"),
+            (self.END_DATE, "end_date", "Last date to use (empty = all)"),
         ):
-            self.addParameter(
-                with_help(
-                    QgsProcessingParameterString(name, description, optional=True),
-                    option_help(options_class, field) + " As YYYYMMDD or YYYY-MM-DD.",
-                )
-            )
+            self.addParameter(date_parameter(name, description, option_help(options_class, field)))
         self.addParameter(
-            with_help(
-                QgsProcessingParameterString(
-                    self.EXCLUDE_DATES,
-                    "Dates to exclude (YYYYMMDD, comma separated)",
-                    optional=True,
-                ),
-                option_help(options_class, "exclude_dates")
-                + " As YYYYMMDD or YYYY-MM-DD, separated by commas.",
+            date_parameter(
+                self.EXCLUDE_DATES,
+                "Dates to exclude",
+                option_help(options_class, "exclude_dates"),
+                several=True,
             )
         )
 
     def read_selection(self, parameters, context, options_class, **given):
         """``options_class`` from the selection parameters and any other option parameters."""
 
-        def text(name):
-            return self.parameterAsString(parameters, name, context)
-
         return self.read_options(
             parameters,
             context,
             options_class,
-            start_date=_date(text(self.START_DATE), self.START_DATE),
-            end_date=_date(text(self.END_DATE), self.END_DATE),
-            exclude_dates=_dates(text(self.EXCLUDE_DATES), self.EXCLUDE_DATES),
+            start_date=read_date(self, parameters, self.START_DATE, context),
+            end_date=read_date(self, parameters, self.END_DATE, context),
+            exclude_dates=read_dates(self, parameters, self.EXCLUDE_DATES, context),
             **given,
         )
 
@@ -137,6 +124,13 @@ class ModifyNetwork(_PairSelectionAlgorithm):
         "untouched), a pair table and a baseline plot, and reports split networks, "
         "acquisitions in fewer than two pairs, and pairs that would bridge a split."
     )
+    UNITS = "Temporal baselines in days, perpendicular baselines in m, coherence 0..1."
+    SOURCE = (
+        "paper 001 (84 days / 150 m thresholds), paper 002 (30 days / 300 m, pairs with mean "
+        "coherence below 0.1 dropped); the coherence spanning tree keeps the network "
+        "connected (Berardino et al. 2002 need a connected network)."
+    )
+    TAGS = ("small baseline", "sbas", "interferogram", "coherence", "spanning tree")
     INPUT = "INPUT"
     MIN_COHERENCE = "MIN_COHERENCE"
     KEEP_MST = "KEEP_MST"
@@ -144,15 +138,11 @@ class ModifyNetwork(_PairSelectionAlgorithm):
     OUTPUT = "OUTPUT"
     OUTPUT_PAIRS = "OUTPUT_PAIRS"
     OUTPUT_PLOT = "OUTPUT_PLOT"
+    OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
-                ),
-                STACK_HELP,
-            )
+            mintpy_file(self.INPUT, "Interferogram stack (ifgramStack.h5)", STACK_HELP)
         )
         self.add_selection_parameters(PairSelectionOptions)
         self.addParameter(
@@ -208,6 +198,7 @@ class ModifyNetwork(_PairSelectionAlgorithm):
                 PLOT_HELP + " Kept and dropped pairs are told apart.",
             )
         )
+        self.addParameter(stack_quicklook(self.OUTPUT_QUICKLOOK, of=self.OUTPUT))
 
     def processAlgorithm(self, parameters, context, feedback):
         stack_path = self.parameterAsFile(parameters, self.INPUT, context)
@@ -234,8 +225,7 @@ class ModifyNetwork(_PairSelectionAlgorithm):
             outputs[self.OUTPUT_PAIRS] or None,
             outputs[self.OUTPUT_PLOT] or None,
         )
-        for line in result.summary().splitlines():
-            feedback.pushInfo(line)
+        self.log(feedback, *result.summary().splitlines())
         if len(result.components) > 1:
             feedback.reportError(
                 f"The network is split into {len(result.components)} parts; the inversion "
@@ -260,6 +250,12 @@ class PlanNetwork(_PairSelectionAlgorithm):
         "Writes the pair list to submit to ASF HyP3 (reference and secondary granules) and "
         "a baseline plot; a bridging pair is added where the rules would split the network."
     )
+    UNITS = "Temporal baselines in days, perpendicular baselines in m."
+    SOURCE = (
+        "paper 001 (84 days / 150 m) and paper 002 (30 days / 300 m); pairs to order from ASF "
+        "HyP3 as in paper 002."
+    )
+    TAGS = ("hyp3", "order", "small baseline", "sbas", "planning")
     INPUT = "INPUT"
     OUTPUT = "OUTPUT"
     OUTPUT_PLOT = "OUTPUT_PLOT"
@@ -308,8 +304,7 @@ class PlanNetwork(_PairSelectionAlgorithm):
             plot or None,
             options,
         )
-        for line in result.summary().splitlines():
-            feedback.pushInfo(line)
+        self.log(feedback, *result.summary().splitlines())
         return {self.OUTPUT: output, self.OUTPUT_PLOT: plot or None, "PAIRS": result.num_kept}
 
 
@@ -323,6 +318,14 @@ class LoopClosure(SubsidenceAlgorithm):
         "broken triplets per pixel (band 2: triplets tested), a per-pair table, and "
         "optionally a new stack without the pairs that fail most."
     )
+    UNITS = (
+        "Closure phase of each triplet ij + jk - ik in radians, counted as broken when it is "
+        "a non-zero integer number of 2 pi cycles; counts per pixel."
+    )
+    SOURCE = (
+        "the triplet closure check of MintPy (Yunjun et al. 2019) used in paper 002's workflow."
+    )
+    TAGS = ("unwrapping error", "closure phase", "triplet", "quality")
     INPUT = "INPUT"
     DROP_FRACTION = "DROP_FRACTION"
     OUTPUT = "OUTPUT"
@@ -331,12 +334,7 @@ class LoopClosure(SubsidenceAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
-                ),
-                STACK_HELP,
-            )
+            mintpy_file(self.INPUT, "Interferogram stack (ifgramStack.h5)", STACK_HELP)
         )
         self.addParameter(
             option_parameter(
@@ -347,10 +345,15 @@ class LoopClosure(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
-            with_help(
-                QgsProcessingParameterRasterDestination(self.OUTPUT, "Broken triplets per pixel"),
-                "GeoTIFF: band 1 = triplets whose closure is a non-zero number of 2 pi cycles, "
-                "band 2 = triplets tested, per pixel.",
+            styled(
+                with_help(
+                    QgsProcessingParameterRasterDestination(
+                        self.OUTPUT, "Broken triplets per pixel"
+                    ),
+                    "GeoTIFF: band 1 = triplets whose closure is a non-zero number of 2 pi cycles, "
+                    "band 2 = triplets tested, per pixel.",
+                ),
+                "count",
             )
         )
         self.addParameter(
@@ -388,9 +391,11 @@ class LoopClosure(SubsidenceAlgorithm):
             feedback, run_loop_closure, stack, raster, stats or None, cleaned, options
         )
         ifgrams = IfgramStack.open(stack)
-        feedback.pushInfo("Pairs failing most:")
-        for d1, d2, fraction in worst_pairs(ifgrams.pairs, result, 5):
-            feedback.pushInfo(f"  {d1:%Y%m%d}_{d2:%Y%m%d}: {100 * fraction:.2f} % broken")
+        worst = ", ".join(
+            f"{d1:%Y%m%d}_{d2:%Y%m%d} ({100 * fraction:.2f} % broken)"
+            for d1, d2, fraction in worst_pairs(ifgrams.pairs, result, 5)
+        )
+        self.log(feedback, f"Pairs failing most: {worst}")
         dropped = int((result.keep != ifgrams.keep).sum())
         return {
             self.OUTPUT: raster,

@@ -95,6 +95,15 @@ class ForecastCompareAlgorithm(_ForecastingAlgorithm):
         "dates only (VMD and SSA decompose a trailing window). Writes RMSE, MAE and MAPE "
         "per point, model and split, charts of predictions and errors, and forecasts."
     )
+    UNITS = (
+        "Displacements in mm, LOS positive toward the satellite (subsidence negative), as in "
+        "the DYYYYMMDD fields; RMSE and MAE in mm, MAPE in %; dates as acquisitions."
+    )
+    SOURCE = (
+        "paper 000 (VMD-SSA-LSTM: variational mode decomposition, Dragomiretskiy & Zosso "
+        "2014, with LSTM hyper-parameters tuned by the sparrow search of Xue & Shen 2020)."
+    )
+    TAGS = ("forecast", "lstm", "gru", "vmd", "sparrow", "time series", "prediction")
     MODELS = "MODELS"
     TEST_FRACTION = "TEST_FRACTION"
     SPARROW_POPULATION = "SPARROW_POPULATION"
@@ -176,6 +185,16 @@ class ForecastAlgorithm(_ForecastingAlgorithm):
         "in batches (CUDA when present). Adds FYYYYMMDD (mm) and the band bounds "
         "FLOYYYYMMDD / FHIYYYYMMDD to the points, read by the time-series dock."
     )
+    UNITS = (
+        "Displacements and forecasts in mm, LOS positive toward the satellite (subsidence "
+        "negative); FYYYYMMDD at the next acquisition dates (the mean revisit beyond the "
+        "last)."
+    )
+    SOURCE = (
+        "paper 000 (VMD-SSA-LSTM forecasts of mining subsidence); recurrent networks (LSTM, "
+        "Hochreiter & Schmidhuber 1997; GRU, Cho et al. 2014)."
+    )
+    TAGS = ("forecast", "lstm", "gru", "vmd", "ensemble", "prediction")
     MODEL = "MODEL"
     ENSEMBLE = "ENSEMBLE"
     OUTPUT = "OUTPUT"

@@ -18,7 +18,6 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
-from ...core.dates import parse_yyyymmdd
 from ...core.io.mintpy import IfgramStack
 from ...core.options import option_spec
 from ...core.timeseries.geocode import GeocodeOptions, geocode
@@ -35,8 +34,22 @@ from ...core.timeseries.velocity import (
     parse_thresholds,
 )
 from ...plugin.bridge import epsg_and_wkt, grid_crs
-from ..base import SubsidenceAlgorithm, advanced, vector_file_destination
-from ..parameters import option_help, option_parameter, with_help
+from ..base import (
+    SubsidenceAlgorithm,
+    advanced,
+    coherence_quicklook,
+    series_quicklook,
+    styled,
+    vector_file_destination,
+)
+from ..parameters import (
+    date_parameter,
+    mintpy_file,
+    option_help,
+    option_parameter,
+    read_date,
+    with_help,
+)
 from ..qgis_compat import ProcessingNumberParameterType, ProcessingSourceType
 
 H5_FILTER = "HDF5 files (*.h5)"
@@ -56,6 +69,16 @@ class SbasInversion(SubsidenceAlgorithm):
         "squares per pixel, plus temporal coherence and pairs used per pixel. A network split "
         "into parts is reported by dates and solved part by part, never smoothed over."
     )
+    UNITS = (
+        "Phase in radians (positive away from the satellite) turned into LOS displacement in "
+        "metres, positive toward the satellite: d = -phase * wavelength / (4 pi); subsidence "
+        "is negative. Temporal coherence 0..1."
+    )
+    SOURCE = (
+        "the small-baseline subset method (Berardino et al. 2002) with MintPy's weights "
+        "(Yunjun et al. 2019): papers 000, 001 and 002 invert their networks this way."
+    )
+    TAGS = ("sbas", "small baseline", "time series", "least squares", "mintpy")
     INPUT = "INPUT"
     WEIGHT = "WEIGHT"
     MIN_NORM_VELOCITY = "MIN_NORM_VELOCITY"
@@ -65,13 +88,14 @@ class SbasInversion(SubsidenceAlgorithm):
     MEMORY_MB = "MEMORY_MB"
     OUTPUT = "OUTPUT"
     OUTPUT_TCOH = "OUTPUT_TCOH"
+    OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
+    OUTPUT_QUICKLOOK_TCOH = "OUTPUT_QUICKLOOK_TCOH"
 
     def initAlgorithm(self, config=None):
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.INPUT, "Interferogram stack (ifgramStack.h5)", extension="h5"
-                ),
+            mintpy_file(
+                self.INPUT,
+                "Interferogram stack (ifgramStack.h5)",
                 "MintPy-compatible interferogram stack, from the ingest, network or reference "
                 "steps.",
             )
@@ -144,6 +168,11 @@ class SbasInversion(SubsidenceAlgorithm):
                 "pairs used.",
             )
         )
+        self.addParameter(series_quicklook(self.OUTPUT_QUICKLOOK, of=self.OUTPUT))
+        self.addParameter(coherence_quicklook(self.OUTPUT_QUICKLOOK_TCOH, of=self.OUTPUT_TCOH))
+
+    def check_inputs(self, parameters, context):
+        return self.reference_outside_grid(parameters, context, self.INPUT, self.REFERENCE)
 
     def processAlgorithm(self, parameters, context, feedback):
         path = self.parameterAsFile(parameters, self.INPUT, context)
@@ -157,10 +186,10 @@ class SbasInversion(SubsidenceAlgorithm):
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         tcoh = self.parameterAsFileOutput(parameters, self.OUTPUT_TCOH, context)
         result = self.run_core(feedback, invert_stack, path, output, tcoh, options)
-        for message in result.messages:
-            feedback.pushInfo(message)
-        if len(result.parts) > 1:
-            feedback.reportError(result.messages[1], fatalError=False)
+        split = result.messages[1] if len(result.parts) > 1 else None
+        self.log(feedback, *(message for message in result.messages if message != split))
+        if split:
+            feedback.reportError(split, fatalError=False)
         return {
             self.OUTPUT: output,
             self.OUTPUT_TCOH: tcoh,
@@ -179,6 +208,16 @@ class Velocity(SubsidenceAlgorithm):
         "deformation classes and the cumulative displacement at a date, masked by temporal "
         "coherence."
     )
+    UNITS = (
+        "Rates in mm/yr and displacements in mm, LOS positive toward the satellite, "
+        "subsidence negative; vertical = LOS / cos(incidence), no horizontal motion assumed; "
+        "MintPy velocity.h5 in m/yr."
+    )
+    SOURCE = (
+        "paper 002 (deformation classes < -40, -40 to -10, -10 to +10, > +10 mm/yr); the rate "
+        "fit of MintPy's timeseries2velocity (Yunjun et al. 2019)."
+    )
+    TAGS = ("velocity", "rate", "vertical", "classes", "cumulative", "map")
     INPUT = "INPUT"
     GEOMETRY = "GEOMETRY"
     TCOH = "TCOH"
@@ -194,36 +233,23 @@ class Velocity(SubsidenceAlgorithm):
     OUTPUT_H5 = "OUTPUT_H5"
 
     def initAlgorithm(self, config=None):
+        self.addParameter(mintpy_file(self.INPUT, "Time series (timeseries.h5)", SERIES_HELP))
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.INPUT, "Time series (timeseries.h5)", extension="h5"
-                ),
-                SERIES_HELP,
-            )
-        )
-        self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.GEOMETRY,
-                    "Geometry (geometryGeo.h5) for the vertical velocity",
-                    extension="h5",
-                    optional=True,
-                ),
+            mintpy_file(
+                self.GEOMETRY,
+                "Geometry (geometryGeo.h5) for the vertical velocity",
                 "Geometry of the stack (from the ingest): its incidence angle turns LOS into "
                 "vertical velocity (LOS / cos(incidence), no horizontal motion assumed).",
+                optional=True,
             )
         )
         self.addParameter(
-            with_help(
-                QgsProcessingParameterFile(
-                    self.TCOH,
-                    "Temporal coherence (temporalCoherence.h5) to mask unreliable pixels",
-                    extension="h5",
-                    optional=True,
-                ),
+            mintpy_file(
+                self.TCOH,
+                "Temporal coherence (temporalCoherence.h5) to mask unreliable pixels",
                 "Temporal coherence from the SBAS inversion; pixels below the minimum are left "
                 "empty. Empty = no mask.",
+                optional=True,
             )
         )
         self.addParameter(
@@ -249,52 +275,66 @@ class Velocity(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
-            with_help(
-                QgsProcessingParameterString(
-                    self.CUMULATIVE_DATE,
-                    "Date of the cumulative displacement (YYYY-MM-DD; nearest acquisition)",
-                    optional=True,
-                ),
+            date_parameter(
+                self.CUMULATIVE_DATE,
+                "Date of the cumulative displacement (nearest acquisition; empty = the last)",
                 option_help(VelocityOptions, "cumulative_date"),
             )
         )
         self.addParameter(
-            with_help(
-                QgsProcessingParameterRasterDestination(self.OUTPUT, "LOS velocity (mm/yr)"),
-                "Mean LOS velocity per pixel in mm/yr, positive toward the satellite "
-                "(subsidence is negative).",
+            styled(
+                with_help(
+                    QgsProcessingParameterRasterDestination(self.OUTPUT, "LOS velocity (mm/yr)"),
+                    "Mean LOS velocity per pixel in mm/yr, positive toward the satellite "
+                    "(subsidence is negative).",
+                ),
+                "velocity",
             )
         )
-        optional_rasters = (
+        optional_rasters = (  # name, description, help, style, made by default
             (
                 self.OUTPUT_STD,
                 "LOS velocity standard deviation (mm/yr)",
                 "Standard deviation of the LOS velocity from the fit residuals, mm/yr.",
+                "sequential",
+                False,
             ),
             (
                 self.OUTPUT_VERTICAL,
                 "Vertical velocity (mm/yr; needs the geometry)",
-                "Vertical velocity in mm/yr (LOS / cos(incidence)); subsidence is negative.",
+                "Vertical velocity in mm/yr (LOS / cos(incidence)); subsidence is negative. "
+                "Made when the geometry is given.",
+                "velocity",
+                True,
             ),
             (
                 self.OUTPUT_CLASSES,
                 "Deformation classes",
-                "Class of each pixel's LOS velocity between the class limits (1 = fastest "
-                "subsidence; 0 = no data).",
+                "Class of each pixel's velocity between the class limits (1 = fastest "
+                "subsidence; 0 = no data): of the vertical velocity when the geometry is "
+                "given, else of the LOS velocity.",
+                "classes",
+                True,
             ),
             (
                 self.OUTPUT_CUMULATIVE,
                 "Cumulative LOS displacement (mm)",
-                "LOS displacement at the cumulative date, mm, relative to the first date.",
+                "LOS displacement at the cumulative date (default the last acquisition), mm, "
+                "relative to the first date.",
+                "displacement",
+                False,
             ),
         )
-        for name, description, text in optional_rasters:
+        for name, description, text, style, made in optional_rasters:
             self.addParameter(
-                with_help(
-                    QgsProcessingParameterRasterDestination(
-                        name, description, optional=True, createByDefault=False
+                styled(
+                    with_help(
+                        QgsProcessingParameterRasterDestination(
+                            name, description, optional=True, createByDefault=made
+                        ),
+                        text,
                     ),
-                    text,
+                    style,
                 )
             )
         self.addParameter(
@@ -312,33 +352,21 @@ class Velocity(SubsidenceAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         def output(name):
-            if name == self.OUTPUT_H5:
-                return self.parameterAsFileOutput(parameters, name, context) or None
-            return self.parameterAsOutputLayer(parameters, name, context) or None
+            return self.destination(parameters, name, context)
 
-        date_text = (
-            self.parameterAsString(parameters, self.CUMULATIVE_DATE, context) or ""
-        ).strip()
+        geometry = self.parameterAsFile(parameters, self.GEOMETRY, context) or None
         thresholds = self.run_core(
             feedback,
             lambda text, progress: parse_thresholds(text),
             self.parameterAsString(parameters, self.CLASS_THRESHOLDS, context),
         )
-        cumulative_date = (
-            self.run_core(
-                feedback,
-                lambda text, progress: parse_yyyymmdd(text.replace("-", ""), self.CUMULATIVE_DATE),
-                date_text,
-            )
-            if date_text
-            else None
-        )
+        cumulative_date = read_date(self, parameters, self.CUMULATIVE_DATE, context)
         outputs = VelocityOutputs(
             los=output(self.OUTPUT),
             std=output(self.OUTPUT_STD),
-            vertical=output(self.OUTPUT_VERTICAL),
+            vertical=output(self.OUTPUT_VERTICAL) if geometry else None,
             classes=output(self.OUTPUT_CLASSES),
-            cumulative=output(self.OUTPUT_CUMULATIVE) if cumulative_date else None,
+            cumulative=output(self.OUTPUT_CUMULATIVE),
             h5=output(self.OUTPUT_H5),
         )
         options = self.read_options(
@@ -353,21 +381,11 @@ class Velocity(SubsidenceAlgorithm):
             estimate_velocity,
             self.parameterAsFile(parameters, self.INPUT, context),
             outputs,
-            self.parameterAsFile(parameters, self.GEOMETRY, context) or None,
+            geometry,
             self.parameterAsFile(parameters, self.TCOH, context) or None,
             options,
         )
-        for message in result.messages:
-            feedback.pushInfo(message)
-        styles = {
-            self.OUTPUT: "velocity",
-            self.OUTPUT_VERTICAL: "velocity",
-            self.OUTPUT_CLASSES: "classes",
-            self.OUTPUT_CUMULATIVE: "displacement",
-        }
-        for name, kind in styles.items():
-            if parameters.get(name) and output(name):
-                self.style_on_load(context, output(name), kind)
+        self.log(feedback, *result.messages)
         keys = {
             "los": self.OUTPUT,
             "std": self.OUTPUT_STD,
@@ -394,6 +412,17 @@ class PsInsar(SubsidenceAlgorithm):
         "by temporal coherence. Optional distributed scatterers by KS-test homogeneous "
         "pixels. Output: points with VEL (LOS mm/yr), TCOH, DA and a series per date."
     )
+    UNITS = (
+        "VEL in mm/yr and DYYYYMMDD in mm, LOS positive toward the satellite; DEM error in m; "
+        "amplitude dispersion and temporal coherence 0..1; incidence in degrees, slant range "
+        "in m."
+    )
+    SOURCE = (
+        "persistent scatterers (Ferretti et al. 2001) with StaMPS-style candidates (Hooper et "
+        "al. 2004); paper 003 (amplitude dispersion 0.2, temporal coherence 0.8); the 19 x 13 "
+        "homogeneous-pixel window of paper 001."
+    )
+    TAGS = ("psinsar", "persistent scatterers", "slc", "amplitude dispersion", "ds")
     INPUT = "INPUT"
     DATES = "DATES"
     HEIGHT = "HEIGHT"
@@ -527,10 +556,13 @@ class PsInsar(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
-            with_help(
-                vector_file_destination(self.OUTPUT, "Persistent scatterers (GeoPackage)"),
-                "GeoPackage points: VEL (LOS mm/yr, positive toward the satellite), TCOH, DA, "
-                "DEM error and one DYYYYMMDD field per date (mm).",
+            styled(
+                with_help(
+                    vector_file_destination(self.OUTPUT, "Persistent scatterers (GeoPackage)"),
+                    "GeoPackage points: VEL (LOS mm/yr, positive toward the satellite), TCOH, DA, "
+                    "DEM error and one DYYYYMMDD field per date (mm).",
+                ),
+                "velocity",
             )
         )
 
@@ -565,13 +597,13 @@ class PsInsar(SubsidenceAlgorithm):
             options=options,
             executor=self.parameterAsString(parameters, self.DASK_SCHEDULER, context) or None,
         )
-        feedback.pushInfo(
+        self.log(
+            feedback,
             f"{result.n_candidates} candidates, {result.n_arcs} coherent arcs, "
             f"{result.n_ps} scatterers; reference point "
             f"({result.reference_xy[0]:.1f}, {result.reference_xy[1]:.1f}), "
-            f"reference date {result.reference_date}"
+            f"reference date {result.reference_date}",
         )
-        self.style_on_load(context, output, "velocity")
         return {self.OUTPUT: output, "COUNT": result.n_ps, "CANDIDATES": result.n_candidates}
 
 

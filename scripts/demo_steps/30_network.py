@@ -13,6 +13,7 @@ def run(ctx):
             "OUTPUT": str(folder / "ifgramStack_network.h5"),
             "OUTPUT_PAIRS": str(folder / "pairs.csv"),
             "OUTPUT_PLOT": str(folder / "network.png"),
+            "OUTPUT_QUICKLOOK": str(folder / "network_coherence.tif"),
         },
     )
     print(
@@ -45,6 +46,7 @@ def run(ctx):
             "RADIUS": 2,
             "LOOP_CLOSURE": closure["OUTPUT"],
             "OUTPUT": str(folder / "ifgramStack_ref.h5"),
+            "OUTPUT_POINTS": str(folder / "reference_points.gpkg"),
         },
     )
     print(

@@ -14,6 +14,8 @@ def run(ctx):
             "MASK_COHERENCE": 0,
             "OUTPUT": str(folder / "timeseries.h5"),
             "OUTPUT_TCOH": str(folder / "temporalCoherence.h5"),
+            "OUTPUT_QUICKLOOK": str(folder / "cumulative_displacement.tif"),
+            "OUTPUT_QUICKLOOK_TCOH": str(folder / "temporal_coherence.tif"),
         },
     )
     print(

@@ -13,11 +13,11 @@ def run(ctx):
     sbas = ctx.output / "sbas"
     # product B: SBAS vertical velocity; else SBAS LOS velocity; else the truth (no SBAS run)
     if (sbas / "velocity_vertical.tif").exists():
-        other, other_incidence = sbas / "velocity_vertical.tif", ""
+        other, other_incidence = sbas / "velocity_vertical.tif", 0
     elif (sbas / "velocity.tif").exists():
-        other, other_incidence = sbas / "velocity.tif", str(incidence)
+        other, other_incidence = sbas / "velocity.tif", incidence
     else:
-        other, other_incidence = ctx.output / "scene" / "truth" / "truth_velocity_vertical.tif", ""
+        other, other_incidence = ctx.output / "scene" / "truth" / "truth_velocity_vertical.tif", 0
         print("    no SBAS velocity found: comparing with the truth instead", flush=True)
     result = ctx.run(
         "crossvalidate",
@@ -25,7 +25,7 @@ def run(ctx):
             "INPUT_A": str(ctx.output / "ps" / "ps_points.gpkg"),
             "INPUT_B": str(other),
             "CELL_SIZE": 160,  # two demo pixels: PS are sparse on an 80 m scene
-            "INCIDENCE_A": str(incidence),
+            "INCIDENCE_A": incidence,
             "INCIDENCE_B": other_incidence,
             "OUTPUT_TABLE": str(folder / "stats.csv"),
             "OUTPUT_PLOT": str(folder / "scatter.png"),

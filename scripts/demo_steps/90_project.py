@@ -102,18 +102,20 @@ def run(ctx):
     qgis_app()
     from qgis.core import QgsProject
 
-    from insar_subsidence.plugin.project_builder import add_demo_layers, render_png, visible_layers
+    from insar_subsidence.plugin.project_builder import (
+        add_demo_layers,
+        render_png,
+        visible_layers,
+        write_project,
+    )
 
     project = QgsProject.instance()
     project.clear()
     layers = add_demo_layers(project, out)
     base = next(layer for layer in layers if layer.source() == str(velocity))
     project.layerTreeRoot().findLayer(base.id()).setItemVisibilityCheckedParentRecursive(True)
-    project.setCrs(base.crs())
     project.setTitle("InSAR Subsidence Toolkit demo")
-    qgz = out / "insar_subsidence_demo.qgz"
-    if not project.write(str(qgz)):
-        raise RuntimeError(f"{qgz}: the project could not be written ({project.error()}).")
+    qgz = write_project(project, out / "insar_subsidence_demo.qgz", base.extent(), base.crs())
     png = render_png(
         visible_layers(project),
         base.extent(),

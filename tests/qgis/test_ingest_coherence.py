@@ -44,17 +44,24 @@ def test_without_recognised_coherence_the_stack_has_none_and_inverts_unweighted(
     from qgis.core import QgsProcessingFeedback
 
     class Errors(QgsProcessingFeedback):
+        """The warnings of the log (pushWarning; reportError for non-fatal errors)."""
+
         messages = []
 
         def reportError(self, error, fatalError=False):  # noqa: N803 (Qt name)
             self.messages.append(error)
+
+        def pushWarning(self, warning):  # noqa: N802 (Qt name)
+            self.messages.append(warning)
 
     feedback = Errors()
     result = run_algorithm(
         "ingestgeotiff", {"INPUT": str(exports), "OUTPUT": str(tmp_path / "s.h5")}, feedback
     )
     assert "coherence" not in IfgramStack.open(result["OUTPUT"]).datasets
-    assert any("No coherence GeoTIFFs recognised" in m for m in feedback.messages)
+    assert any("No coherence GeoTIFFs recognised" in m for m in feedback.messages), (
+        feedback.messages
+    )
     inverted = run_algorithm(
         "sbasinversion",
         {

@@ -115,6 +115,18 @@ def test_plan_network_from_granules(tmp_path, run_algorithm):
                 "OUTPUT": str(tmp_path / "p2.csv"),
             },
         )
+    # a date that is not one is refused before any work, naming the parameter and the format
+    for bad in ("2020-13-45", "Feb 6"):
+        with pytest.raises(QgsProcessingException, match=r"START_DATE: .* Fix: .*YYYY-MM-DD"):
+            run_algorithm(
+                "plannetwork",
+                {
+                    "INPUT": str(tmp_path / "granules.txt"),
+                    "START_DATE": bad,
+                    "OUTPUT": str(tmp_path / "p3.csv"),
+                },
+            )
+    assert not (tmp_path / "p3.csv").exists()
 
 
 def test_loop_closure_counts_and_cleans(tmp_path, run_algorithm):

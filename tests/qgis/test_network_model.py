@@ -84,6 +84,13 @@ def test_model_runs_from_hyp3_products_to_velocity(provider, tmp_path, name):
         "demerror:timeseries": str(tmp_path / "ts.h5"),
         "inversion:temporal_coherence": str(tmp_path / "tcoh.h5"),
         "network:network_plot": str(tmp_path / "network.png"),
+        # something to look at after every .h5 step
+        "ingest:ingest_quicklook": str(tmp_path / "ql_ingest.tif"),
+        "network:network_quicklook": str(tmp_path / "ql_network.tif"),
+        "closure:loop_closure": str(tmp_path / "closure.tif"),
+        "inversion:inversion_quicklook": str(tmp_path / "ql_cumulative.tif"),
+        "inversion:coherence_quicklook": str(tmp_path / "ql_tcoh.tif"),
+        "velocity:velocity_classes": str(tmp_path / "classes.tif"),
     }
     result = processing.run(
         model,
@@ -99,6 +106,17 @@ def test_model_runs_from_hyp3_products_to_velocity(provider, tmp_path, name):
         feedback=QgsProcessingFeedback(),
     )
     assert set(outputs) <= set(result)
+    for name in ("ql_ingest", "ql_network", "ql_tcoh"):
+        coherence, _ = read_raster(tmp_path / f"{name}.tif", band=1)
+        assert 0.2 < np.nanmean(coherence) <= 1.0, name
+    pairs, _ = read_raster(tmp_path / "ql_network.tif", band=2)
+    assert np.nanmax(pairs) >= 9  # 10 dates: at least a spanning tree of kept pairs
+    closure, _ = read_raster(tmp_path / "closure.tif")
+    assert np.nanmin(closure) >= 0
+    cumulative, _ = read_raster(tmp_path / "ql_cumulative.tif")
+    assert np.isfinite(cumulative).mean() > 0.5
+    classes, _ = read_raster(tmp_path / "classes.tif")
+    assert set(np.unique(classes[np.isfinite(classes)])) <= {0, 1, 2, 3, 4}
     vertical, _ = read_raster(tmp_path / "vertical.tif")
     truth = scene.vertical_velocity() * 1000
     finite = np.isfinite(vertical)
@@ -107,3 +125,38 @@ def test_model_runs_from_hyp3_products_to_velocity(provider, tmp_path, name):
     assert np.corrcoef(vertical[finite], truth[finite])[0, 1] > 0.3
     bowls = finite & (truth < -30)
     assert np.mean(vertical[bowls] - np.nanmedian(vertical)) < -15
+
+
+@pytest.mark.parametrize("name", ["sbas_chain.model3", "sbas_chain_gacos.model3"])
+def test_model_layout_is_readable(provider, name):
+    """In the modeler no box overlaps another and every label fits its box (the modeler cuts
+    a label to the box width, after the icon and margins: 40 px here)."""
+    from qgis.PyQt.QtCore import QRectF
+    from qgis.PyQt.QtGui import QFont, QFontMetricsF
+
+    model = _load(ROOT / "models" / name)
+    components = [
+        (component.description() or parameter_name, component)
+        for parameter_name, component in model.parameterComponents().items()
+    ]
+    for child in model.childAlgorithms().values():
+        components.append((child.description(), child))
+        components.extend((output.name(), output) for output in child.modelOutputs().values())
+    font = QFont()
+    font.setPixelSize(12)  # the modeler's component font
+    metrics = QFontMetricsF(font)
+    boxes = []
+    for label, component in components:
+        size, centre = component.size(), component.position()
+        box = QRectF(
+            centre.x() - size.width() / 2,
+            centre.y() - size.height() / 2,
+            size.width(),
+            size.height(),
+        )
+        if isinstance(component, type(next(iter(model.parameterComponents().values())))):
+            label = model.parameterDefinition(component.parameterName()).description()
+        assert metrics.horizontalAdvance(label) + 40 <= size.width(), (label, size.width())
+        for other_label, other in boxes:
+            assert not box.intersects(other), (label, other_label)
+        boxes.append((label, box))

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
+import shutil
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException
+from osgeo import ogr
+from qgis.core import QgsProcessingException, QgsProperty, QgsVectorLayer
 
 from insar_subsidence.core.demo.extensions.slc import simulate_slc, write_simulation
 from insar_subsidence.core.demo.scene import make_scene
-from insar_subsidence.core.io.point_layers import read_points, write_points
+from insar_subsidence.core.grid import Grid
+from insar_subsidence.core.io.geotiff import write_geotiff
+from insar_subsidence.core.io.point_layers import read_points
 
 L3 = "points/EGMS_L3_E45N17_100km_U_2020_2024_1_trim.csv"
 DEPSI = "points/depsi_amsterdam_trim.csv"
@@ -81,31 +85,90 @@ def test_psinsar_then_crossvalidate(run_algorithm, slc, tmp_path):
     points = read_points(result["OUTPUT"])
     assert result["COUNT"] == len(points) >= 30
     assert {"VEL", "VEL_STD", "TCOH", "DA", "HGT_ERR", "HEIGHT"} <= set(points.fields)
-    crossvalidate = {
-        "INPUT_A": result["OUTPUT"],
-        "INPUT_B": result["OUTPUT"],
-        "CELL_SIZE": 100,
-        "INCIDENCE_A": str(sim.incidence_deg),
-        "INCIDENCE_B": str(sim.incidence_deg),
-        "OUTPUT_TABLE": str(tmp_path / "stats.csv"),
-        "OUTPUT_PLOT": str(tmp_path / "plot.png"),
-        "OUTPUT_DIFFERENCE": str(tmp_path / "diff.tif"),
-    }
-    with pytest.raises(QgsProcessingException, match="ps.gpkg: A and B are the same product"):
-        run_algorithm("crossvalidate", crossvalidate)
-    assert not (tmp_path / "stats.csv").exists()
-    # against a copy whose LOS rates are 2 mm/yr higher: r = 1, A - B = -2 / cos(incidence)
-    points.fields["VEL"] = points.fields["VEL"] + 2.0
-    write_points(tmp_path / "shifted.gpkg", points)
+    # PS against a copy whose LOS rates are 5 mm/yr faster toward the satellite and which
+    # carries its incidence as a field: the vertical difference is -5 / cos(incidence)
+    shifted = tmp_path / "ps_shifted.gpkg"
+    shutil.copy(result["OUTPUT"], shifted)
+    source = ogr.Open(str(shifted), 1)
+    layer = source.GetLayer(0)
+    layer.CreateField(ogr.FieldDefn("INC", ogr.OFTReal))
+    for feature in layer:
+        feature.SetField("VEL", feature.GetField("VEL") + 5.0)
+        feature.SetField("INC", sim.incidence_deg)
+        layer.SetFeature(feature)
+    source = layer = None
     stats = run_algorithm(
-        "crossvalidate", {**crossvalidate, "INPUT_B": str(tmp_path / "shifted.gpkg")}
+        "crossvalidate",
+        {
+            "INPUT_A": result["OUTPUT"],
+            "INPUT_B": str(shifted),
+            "CELL_SIZE": 100,
+            "INCIDENCE_A": sim.incidence_deg,
+            "INCIDENCE_B": QgsProperty.fromField("INC"),
+            "OUTPUT_TABLE": str(tmp_path / "stats.csv"),
+            "OUTPUT_PLOT": str(tmp_path / "plot.png"),
+            "OUTPUT_DIFFERENCE": str(tmp_path / "diff.tif"),
+        },
     )
-    shift = 2.0 / np.cos(np.radians(sim.incidence_deg))
+    vertical_shift = 5.0 / np.cos(np.radians(sim.incidence_deg))
     assert stats["N"] > 20 and stats["PEARSON_R"] == pytest.approx(1.0)
-    assert stats["RMSE"] == pytest.approx(shift, rel=1e-6)
+    assert stats["RMSE"] == pytest.approx(vertical_shift, rel=1e-4)
     with open(tmp_path / "stats.csv") as f:
-        assert {row["statistic"] for row in csv.DictReader(f)} >= {"n", "pearson_r", "rmse"}
+        rows = {row["statistic"]: row["value"] for row in csv.DictReader(f)}
+    assert float(rows["mean_difference"]) == pytest.approx(-vertical_shift, rel=1e-4)
     assert (tmp_path / "plot.png").stat().st_size > 1000 and (tmp_path / "diff.tif").exists()
+
+
+def test_crossvalidate_refuses_nonsense_before_any_work(run_algorithm, slc, tmp_path):
+    """The same product twice, a line layer, products far apart and a missing incidence field
+    are refused by checkParameterValues, naming what to do."""
+    sim, paths = slc
+    points = run_algorithm(
+        "psinsar",
+        {
+            "INPUT": str(paths["slc_stack"]),
+            "DATES": str(paths["slc_dates"]),
+            "INCIDENCE": sim.incidence_deg,
+            "OUTPUT": str(tmp_path / "ps.gpkg"),
+        },
+    )["OUTPUT"]
+    layer = QgsVectorLayer(points, "ps", "ogr")
+    extent, epsg = layer.extent(), layer.crs().postgisSrid()
+    near, far = tmp_path / "near.tif", tmp_path / "far.tif"
+    for path, shift in ((near, 0.0), (far, 1e6)):
+        grid = Grid(extent.xMinimum() + shift, extent.yMaximum(), 100.0, -100.0, 4, 4, epsg)
+        write_geotiff(path, np.zeros((4, 4), np.float32), grid)
+    line = tmp_path / "line.geojson"
+    x, y = extent.center().x(), extent.center().y()
+    line.write_text(
+        '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": '
+        f'"EPSG:{epsg}"}}}}, "features": [{{"type": "Feature", '
+        '"properties": {}, "geometry": {"type": "LineString", "coordinates": '
+        f"[[{x}, {y}], [{x + 100}, {y}]]}}}}]}}"
+    )
+    cases = [
+        ({"INPUT_A": points, "INPUT_B": points}, "same product"),
+        ({"INPUT_A": points, "INPUT_B": str(line)}, "not a point layer"),
+        ({"INPUT_A": points, "INPUT_B": str(far)}, "do not overlap"),
+        (
+            {"INPUT_A": points, "INPUT_B": str(near), "INCIDENCE_B": QgsProperty.fromField("INC")},
+            "B is a raster",
+        ),
+        ({"INPUT_A": str(near), "INPUT_B": points, "FIELD_B": "NOPE"}, "has no field 'NOPE'"),
+    ]
+    for given, problem in cases:
+        with pytest.raises(QgsProcessingException, match=problem):
+            run_algorithm(
+                "crossvalidate",
+                {
+                    **given,
+                    "CELL_SIZE": 100,
+                    "OUTPUT_TABLE": str(tmp_path / "t.csv"),
+                    "OUTPUT_PLOT": "TEMPORARY_OUTPUT",
+                    "OUTPUT_DIFFERENCE": "TEMPORARY_OUTPUT",
+                },
+            )
+        assert not (tmp_path / "t.csv").exists()
 
 
 def test_psinsar_bad_window_and_dates(run_algorithm, slc, tmp_path):

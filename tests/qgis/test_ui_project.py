@@ -51,3 +51,55 @@ def test_demo_layers_grouped_styled_and_rendered(tmp_path, qgis_new_project):
     assert (image.width(), image.height()) == (200, 160)
     colours = {image.pixelColor(x, y).name() for x in range(0, 200, 10) for y in range(0, 160, 10)}
     assert len(colours) > 5  # a styled map, not a blank image
+
+
+def test_demo_project_opens_on_the_study_area_in_order(tmp_path, qgis_new_project):
+    """Written, cleared and read back as QGIS opens a project: the main canvas (named
+    theMapCanvas, in the project CRS) comes back on the velocity map's extent at a map scale,
+    not 1:1, and the groups are in drawing order with the vertical velocity shown."""
+    from qgis.gui import QgsMapCanvas
+
+    from insar_subsidence.plugin.project_builder import (
+        GROUP_ORDER,
+        add_demo_layers,
+        write_project,
+    )
+
+    written = write_synthetic_outputs(tmp_path / "raw", size=32, n_dates=8)
+    demo = tmp_path / "demo"
+    for key, relative in (
+        ("velocity", "sbas/velocity_vertical.tif"),
+        ("classes", "sbas/classes.tif"),
+        ("points", "ps/ps_points.gpkg"),
+        ("velocity", "scene/truth/truth_velocity_vertical.tif"),
+    ):
+        (demo / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(written[key], demo / relative)
+    project = QgsProject.instance()
+    layers = add_demo_layers(project, demo)
+    velocity = next(layer for layer in layers if layer.name() == "Vertical velocity (mm/yr)")
+    extent, crs = velocity.extent(), velocity.crs()
+    qgz = write_project(project, tmp_path / "demo.qgz", extent, crs)
+    project.clear()
+
+    canvas = QgsMapCanvas()
+    canvas.setObjectName("theMapCanvas")
+    canvas.resize(1200, 900)
+    # QGIS's main window keeps its canvas in the project CRS
+    project.crsChanged.connect(lambda: canvas.setDestinationCrs(project.crs()))
+    assert project.read(str(qgz))
+    shown = canvas.extent()
+    assert shown.contains(extent.center())
+    assert (
+        0.9 < shown.width() / extent.width() < 1.6 or 0.9 < shown.height() / extent.height() < 1.6
+    )
+    assert 1000 < canvas.scale() < 10_000_000  # a map scale, not 1:1
+    assert project.crs() == crs
+    assert project.viewSettings().defaultViewExtent() == extent
+    groups = [node.name() for node in project.layerTreeRoot().children()]
+    assert groups == [g for g in GROUP_ORDER if g in groups] == ["Points", "SBAS", "Demo truth"]
+    visible = [
+        node.layer().name() for node in project.layerTreeRoot().findLayers() if node.isVisible()
+    ]
+    assert visible == ["PS points (VEL mm/yr)", "Vertical velocity (mm/yr)"]
+    canvas.deleteLater()

@@ -161,3 +161,50 @@ def test_polygon_outline_style_leaves_the_fill_transparent(qgis_app):
     symbol = layer.renderer().symbol()
     assert symbol.color().alpha() == 0
     assert symbol.symbolLayer(0).strokeColor().name() == "#252525"
+
+
+def test_toolbar_toolbox_button_shows_the_provider_and_its_models(
+    qgis_iface, qgis_processing, tmp_path, monkeypatch
+):
+    """The real Processing toolbox, searched by the plugin's toolbar button: every algorithm
+    of the provider and every shipped model, nothing else."""
+    from processing.gui.ProcessingToolbox import ProcessingToolbox
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtCore import Qt
+
+    import insar_subsidence
+    from insar_subsidence.processing_provider import models
+    from tests.conftest import register_provider
+
+    monkeypatch.setattr(models, "user_models_folder", lambda: tmp_path)
+    monkeypatch.setattr(
+        "processing.modeler.ModelerUtils.ModelerUtils.modelsFolders", lambda: [str(tmp_path)]
+    )
+    register_provider()
+    models.install_models()
+    QgsApplication.processingRegistry().providerById("model").refreshAlgorithms()
+    window = qgis_iface.mainWindow()
+    toolbox = ProcessingToolbox()
+    toolbox.setObjectName("ProcessingToolbox")
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, toolbox)
+    plugin = insar_subsidence.classFactory(qgis_iface)
+    plugin._show_toolbox()
+
+    tree = toolbox.algorithmTree
+    shown, pending = set(), [tree.model().index(row, 0) for row in range(tree.model().rowCount())]
+    while pending:
+        index = pending.pop()
+        algorithm = tree.algorithmForIndex(index)
+        if algorithm is not None:
+            shown.add(algorithm.id())
+        pending += [tree.model().index(r, 0, index) for r in range(tree.model().rowCount(index))]
+    expected = {a.id() for a in register_provider().algorithms()}
+    model_ids = {
+        a.id()
+        for a in QgsApplication.processingRegistry().providerById("model").algorithms()
+        if a.group() == models.MODELS_GROUP
+    }
+    assert len(model_ids) == len(models.shipped_models())
+    assert shown == expected | model_ids
+    window.removeDockWidget(toolbox)
+    toolbox.deleteLater()

@@ -1,0 +1,313 @@
+"""Every algorithm, every output choice, through the path QGIS takes after a run.
+
+For each algorithm of the provider (small inputs from ``algorithm_cases.CASES``) and each
+output choice, the parameters are made by QGIS's own widgets (the algorithm dialog, the batch
+panel, a one-step model in the dialog), the algorithm runs as the dialog runs it
+(``checkParameterValues``, then ``processing.gui.AlgorithmExecutor.execute``) and the results
+go through ``processing.gui.Postprocessing.handleAlgorithmResults``, which loads
+``context.layersToLoadOnCompletion()`` and runs their post-processors. Then:
+
+* no layer is reported as "not correctly generated", and exactly the layer outputs asked for
+  are loaded;
+* every reported output exists; every loaded layer is valid and styled by us (a style kind
+  recorded, a raster not left in QGIS's default grey);
+* the log repeats no line and holds no per-item lines (a progress bar's job).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterVectorDestination,
+    QgsProject,
+    QgsRasterLayer,
+)
+
+from insar_subsidence.processing_provider.qgis_compat import ProcessingParameterFlag
+from tests.conftest import register_provider
+from tests.qgis.algorithm_cases import CASES, NEEDS_AN_OUTPUT, TORCH_ALGORITHMS, make_workspace
+
+STYLE_PROPERTY = "insar_subsidence/style"
+_OPEN_DIALOGS = []
+DIALOG_CHOICES = ("defaults", "temporary", "files", "skip")
+LAYER_OUTPUTS = (
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterVectorDestination,
+    QgsProcessingParameterFeatureSink,
+)
+
+
+class LogFeedback(QgsProcessingFeedback):
+    """Keeps what an algorithm writes to the log."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines, self.warnings, self.errors = [], [], []
+
+    def pushInfo(self, info):
+        self.lines.append(info)
+        super().pushInfo(info)
+
+    def setProgressText(self, text):  # the algorithm dialog logs the progress text too
+        self.lines.append(text)
+        super().setProgressText(text)
+
+    def pushWarning(self, warning):
+        self.warnings.append(warning)
+        self.lines.append(warning)
+        super().pushWarning(warning)
+
+    def reportError(self, error, fatalError=False):
+        self.errors.append(error)
+        self.lines.append(error)
+        super().reportError(error, fatalError)
+
+
+def algorithm_ids():
+    return sorted(CASES)
+
+
+@pytest.fixture(scope="module")
+def workspace(provider, tmp_path_factory):
+    from qgis import processing
+
+    def run(name, parameters):
+        return processing.run(f"subsidence:{name}", parameters)
+
+    return make_workspace(tmp_path_factory.mktemp("workspace"), run)
+
+
+@pytest.fixture
+def gui(qgis_iface, qgis_app, qgis_processing, qgis_new_project, monkeypatch):
+    """The Processing dialogs need the interface's browser model (pytest-qgis has none)."""
+    from qgis.gui import QgsBrowserGuiModel
+
+    model = QgsBrowserGuiModel()
+    monkeypatch.setattr(qgis_iface, "browserModel", lambda: model, raising=False)
+    yield
+    QgsProject.instance().removeAllMapLayers()
+    while _OPEN_DIALOGS:
+        _OPEN_DIALOGS.pop().deleteLater()
+
+
+def test_every_algorithm_has_a_case(provider):
+    ids = {algorithm.name() for algorithm in register_provider().algorithms()}
+    assert ids == set(CASES), "add a small case to tests/qgis/algorithm_cases.py"
+
+
+def _skip_without_torch(algorithm_id):
+    if algorithm_id in TORCH_ALGORITHMS:
+        pytest.importorskip("torch", reason="torch is optional; these algorithms need it")
+
+
+def _algorithm(algorithm_id):
+    from qgis.core import QgsApplication
+
+    register_provider()
+    return QgsApplication.processingRegistry().createAlgorithmById(f"subsidence:{algorithm_id}")
+
+
+def _file_outputs(algorithm, folder: Path) -> dict:
+    """A named file (a folder for folder outputs) for every output."""
+    folder.mkdir(parents=True, exist_ok=True)
+    outputs = {}
+    for definition in algorithm.destinationParameterDefinitions():
+        name = definition.name().lower()
+        if isinstance(definition, QgsProcessingParameterFolderDestination):
+            outputs[definition.name()] = str(folder / name)
+        else:
+            outputs[definition.name()] = str(folder / f"{name}.{definition.defaultFileExtension()}")
+    return outputs
+
+
+def _optional(definition) -> bool:
+    return bool(definition.flags() & ProcessingParameterFlag.Optional)
+
+
+def dialog_parameters(algorithm, inputs: dict, choice: str, folder: Path):
+    """The parameters the algorithm dialog builds for ``inputs`` and an output choice."""
+    from processing.gui.AlgorithmDialog import AlgorithmDialog
+
+    destinations = algorithm.destinationParameterDefinitions()
+    if choice == "defaults":
+        outputs = {}
+    elif choice == "temporary":
+        outputs = {d.name(): QgsProcessing.TEMPORARY_OUTPUT for d in destinations}
+    elif choice == "files":
+        outputs = _file_outputs(algorithm, folder)
+    else:  # skip every optional output
+        outputs = {d.name(): None for d in destinations if _optional(d)}
+    dialog = AlgorithmDialog(algorithm)
+    _OPEN_DIALOGS.append(dialog)  # the dialog owns the algorithm: keep both for the test
+    dialog.setParameters({**inputs, **outputs})
+    parameters = dialog.createProcessingParameters()
+    for name, value in outputs.items():
+        if value is None:
+            assert name not in parameters, f"the dialog did not skip {name}"
+    return parameters
+
+
+def batch_parameters(algorithm, inputs: dict, folder: Path):
+    """One row of the batch panel: typed file names for the outputs made by default, empty
+    cells for the others, layers loaded on completion."""
+    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
+    from processing.tools.dataobjects import createContext
+
+    dialog = BatchAlgorithmDialog(algorithm)
+    _OPEN_DIALOGS.append(dialog)
+    panel = dialog.mainWidget()
+    context = createContext()
+    for name, value in inputs.items():
+        panel.wrappers[0][panel.parameter_to_column[name]].setParameterValue(value, context)
+    files = _file_outputs(algorithm, folder)
+    for definition in algorithm.destinationParameterDefinitions():
+        made = not _optional(definition) or definition.createByDefault()
+        cell = panel.tblParameters.cellWidget(1, panel.parameter_to_column[definition.name()])
+        cell.setValue(files[definition.name()] if made else "")
+    parameters, ok = panel.parametersForRow(
+        0, destinationProject=QgsProject.instance(), warnOnInvalid=True
+    )
+    assert ok
+    return parameters
+
+
+def one_step_model(algorithm, inputs: dict):
+    """A model with the algorithm as its only step: inputs static, every output a model
+    output (as an analyst builds it in the modeler)."""
+    from qgis.core import (
+        QgsApplication,
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+    )
+
+    model = QgsProcessingModelAlgorithm(f"one step: {algorithm.id()}", "tests")
+    child = QgsProcessingModelChildAlgorithm(algorithm.id())
+    child.setChildId("step")
+    for name, value in inputs.items():
+        child.addParameterSources(
+            name, [QgsProcessingModelChildParameterSource.fromStaticValue(value)]
+        )
+    outputs = {}
+    for definition in algorithm.destinationParameterDefinitions():
+        output = QgsProcessingModelOutput(definition.name(), definition.description())
+        output.setChildId("step")
+        output.setChildOutputName(definition.name())
+        output.setMandatory(not _optional(definition))
+        outputs[definition.name()] = output
+    child.setModelOutputs(outputs)
+    model.addChildAlgorithm(child)
+    model.updateDestinationParameters()
+    model.setProvider(QgsApplication.processingRegistry().providerById("model"))
+    return model
+
+
+def run_and_handle(algorithm, parameters):
+    """Run as the algorithm dialog does, then QGIS's result handling; return what came out."""
+    from processing.gui.AlgorithmExecutor import execute
+    from processing.gui.Postprocessing import handleAlgorithmResults
+    from processing.tools import dataobjects
+
+    feedback = LogFeedback()
+    context = dataobjects.createContext(feedback)
+    ok, message = algorithm.checkParameterValues(parameters, context)
+    assert ok, message
+    before = set(QgsProject.instance().mapLayers())
+    ok, results = execute(algorithm, parameters, context, feedback)
+    assert ok, "\n".join(feedback.errors)
+    handled = handleAlgorithmResults(algorithm, context, feedback, False, results)
+    loaded = [
+        layer for key, layer in QgsProject.instance().mapLayers().items() if key not in before
+    ]
+    return handled, results, loaded, feedback, context
+
+
+def expected_layers(parameters) -> int:
+    """Layer outputs the parameters ask QGIS to load."""
+    return sum(
+        1
+        for value in parameters.values()
+        if isinstance(value, QgsProcessingOutputLayerDefinition)
+        and value.destinationProject is not None
+        and value.sink.staticValue()
+    )
+
+
+def check(algorithm, parameters, handled, results, loaded, feedback, context):
+    assert handled, "\n".join(feedback.errors)  # nothing "not correctly generated"
+    assert len(loaded) == expected_layers(parameters), [layer.source() for layer in loaded]
+    for definition in algorithm.outputDefinitions():
+        value = results.get(definition.name())
+        if not isinstance(value, str) or not value:
+            continue
+        if definition.type() in (
+            "outputVector",
+            "outputRaster",
+            "outputLayer",
+            "outputFile",
+            "outputFolder",
+            "outputHtml",
+        ):
+            exists = Path(value.split("|")[0]).exists() or QgsProject.instance().mapLayer(value)
+            assert exists, f"{definition.name()}: {value} does not exist"
+    for layer in loaded:
+        assert layer.isValid(), layer.source()
+        assert layer.customProperty(STYLE_PROPERTY), f"{layer.name()} was not styled"
+        if isinstance(layer, QgsRasterLayer):
+            assert layer.renderer().type() not in ("singlebandgray", "multibandcolor"), layer.name()
+    repeated = [line for line, count in Counter(feedback.lines).items() if count > 1]
+    assert repeated == [], "lines logged twice"
+    prefixes = Counter(
+        re.split(r"\d", line)[0] for line in feedback.lines if re.search(r"\d", line)
+    )
+    per_item = [prefix for prefix, count in prefixes.items() if len(prefix) > 5 and count > 2]
+    assert per_item == [], "one log line per item: report it through the progress bar"
+    assert not [w for w in feedback.warnings if "not written" in w], feedback.warnings
+
+
+@pytest.mark.parametrize("choice", DIALOG_CHOICES)
+@pytest.mark.parametrize("algorithm_id", algorithm_ids())
+def test_dialog_output_choices(gui, workspace, tmp_path, algorithm_id, choice):
+    _skip_without_torch(algorithm_id)
+    algorithm = _algorithm(algorithm_id)
+    parameters = dialog_parameters(algorithm, CASES[algorithm_id](workspace), choice, tmp_path)
+    if choice == "skip" and algorithm_id in NEEDS_AN_OUTPUT:
+        from processing.tools import dataobjects
+
+        ok, message = algorithm.checkParameterValues(parameters, dataobjects.createContext())
+        assert not ok and "output" in message  # refused before any work
+        return
+    if choice != "defaults":
+        defaults = dialog_parameters(
+            _algorithm(algorithm_id), CASES[algorithm_id](workspace), "defaults", tmp_path
+        )
+        if {k: str(v) for k, v in parameters.items()} == {k: str(v) for k, v in defaults.items()}:
+            pytest.skip("the same parameters as the dialog defaults")
+    check(algorithm, parameters, *run_and_handle(algorithm, parameters))
+
+
+@pytest.mark.parametrize("algorithm_id", algorithm_ids())
+def test_batch_row(gui, workspace, tmp_path, algorithm_id):
+    _skip_without_torch(algorithm_id)
+    algorithm = _algorithm(algorithm_id)
+    parameters = batch_parameters(algorithm, CASES[algorithm_id](workspace), tmp_path)
+    check(algorithm, parameters, *run_and_handle(algorithm, parameters))
+
+
+@pytest.mark.parametrize("algorithm_id", algorithm_ids())
+def test_one_step_model_with_temporary_outputs(gui, workspace, tmp_path, algorithm_id):
+    _skip_without_torch(algorithm_id)
+    model = one_step_model(_algorithm(algorithm_id), CASES[algorithm_id](workspace))
+    parameters = dialog_parameters(model, {}, "defaults", tmp_path)
+    check(model, parameters, *run_and_handle(model, parameters))
