@@ -189,10 +189,10 @@ class ReferencePoint(SubsidenceAlgorithm):
         points = self.destination(parameters, self.OUTPUT_POINTS, context)
         if points:
             rows, cols, radii = (np.array([area[k] for area in used]) for k in range(3))
-            x, y = stack.grid.xy(rows, cols)
+            x, y = locator.xy(rows, cols)
             fields = {"ROW": rows, "COL": cols, "RADIUS": radii}
-            wkt = None if stack.grid.epsg else stack.grid.crs_wkt()
-            series = PointSeries(x, y, stack.grid.epsg, [], np.zeros((len(used), 0)), fields, wkt)
+            wkt = None if locator.epsg else locator.crs_wkt()
+            series = PointSeries(x, y, locator.epsg, [], np.zeros((len(used), 0)), fields, wkt)
             self.run_core(
                 feedback, lambda path, data, progress: write_points(path, data), points, series
             )

@@ -622,6 +622,16 @@ class Geocode(SubsidenceAlgorithm):
         "geolocation-array warp, so that QGIS and the other steps can use it. The output keeps "
         "the input's format, datasets, bands and units; the reference pixel moves with it."
     )
+    UNITS = (
+        "Values keep their units and signs (LOS positive toward the satellite, subsidence "
+        "negative); pixel size in the units of the map CRS (m for UTM); lookup tables in "
+        "degrees of latitude and longitude (WGS 84)."
+    )
+    SOURCE = (
+        "the geocoding step of MintPy's smallbaselineApp (Yunjun et al. 2019) through GDAL "
+        "geolocation arrays; paper 002 geocodes its MintPy results the same way."
+    )
+    TAGS = ("geocode", "radar coordinates", "lookup table", "map grid", "mintpy")
     INPUT = "INPUT"
     LOOKUP = "LOOKUP"
     CRS = "CRS"
