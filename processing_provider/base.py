@@ -98,12 +98,9 @@ class RunLog:
         return re.sub(r"\d[\d,.]*", "#", message.split(": ")[0])
 
     def info(self, message: str, warning: bool = False) -> None:
-        """Log ``message`` once; a warning core also reported as progress is still shown as
-        a warning (the analyst must see it)."""
-        key = (message, warning)
-        if self.feedback is None or not message or key in self.said:
+        if self.feedback is None or not message or message in self.said:
             return
-        self.said.add(key)
+        self.said.add(message)
         (self.feedback.pushWarning if warning else self.feedback.pushInfo)(message)
 
     def progress_message(self, message: str) -> None:

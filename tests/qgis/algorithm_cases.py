@@ -151,9 +151,16 @@ def make_workspace(folder: Path, run: Callable) -> SimpleNamespace:
         grid.epsg,
         {"W-E": [(x - half, y), (x + half, y)], "S-N": [(x, y - half), (x, y + half)]},
     )
+    from insar_subsidence.core.demo.radar import write_radar_copy
+
+    # the stack's geometry in radar coordinates: its own lookup, a product to geocode
+    _, radar_geometry = write_radar_copy(
+        ingest["OUTPUT"], ingest["OUTPUT_GEOMETRY"], folder / "radar"
+    )
     return SimpleNamespace(
         folder=folder,
         demo=demo,
+        radar_geometry=str(radar_geometry),
         epsg=grid.epsg,
         stack=ingest["OUTPUT"],
         geometry=ingest["OUTPUT_GEOMETRY"],
@@ -208,6 +215,7 @@ CASES: Dict[str, Callable[[SimpleNamespace], dict]] = {
         "RASTERS": [ws.vertical],
         "POINTS": [ws.points],
     },
+    "geocode": lambda ws: {"INPUT": ws.radar_geometry},
     "crossvalidate": lambda ws: {
         "INPUT_A": ws.points,
         "INPUT_B": ws.vertical,

@@ -44,7 +44,8 @@ def test_without_recognised_coherence_the_stack_has_none_and_inverts_unweighted(
     from qgis.core import QgsProcessingFeedback
 
     class Errors(QgsProcessingFeedback):
-        """The warnings of the log (pushWarning; reportError for non-fatal errors)."""
+        """What the log tells (a line is written once: a warning core also reported as
+        progress stays the info line it was first written as)."""
 
         messages = []
 
@@ -53,6 +54,9 @@ def test_without_recognised_coherence_the_stack_has_none_and_inverts_unweighted(
 
         def pushWarning(self, warning):  # noqa: N802 (Qt name)
             self.messages.append(warning)
+
+        def pushInfo(self, info):  # noqa: N802 (Qt name)
+            self.messages.append(info)
 
     feedback = Errors()
     result = run_algorithm(
