@@ -250,6 +250,8 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
             grid = Grid.from_attrs(read_attrs(path))
         except (KeyError, ValueError):  # not georeferenced: the step itself says so
             return None
+        if grid.radar:  # placed through the lookup tables, which the step itself reads
+            return None
         point = self.parameterAsPoint(parameters, point_name, context, grid_crs(grid))
         row, col = grid.rowcol(point.x(), point.y())
         if grid.contains(row, col):

@@ -306,12 +306,12 @@ class Profile(SubsidenceAlgorithm):
             )
             feature.setAttributes(
                 [
-                    segment.line,
-                    segment.source,
-                    segment.start_m,
-                    segment.end_m,
-                    segment.end_m - segment.start_m,
-                    segment.minimum,
+                    str(segment.line),
+                    str(segment.source),
+                    float(segment.start_m),
+                    float(segment.end_m),
+                    float(segment.end_m - segment.start_m),
+                    float(segment.minimum),
                 ]
             )
             sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
@@ -601,10 +601,18 @@ class Decompose(SubsidenceAlgorithm):
         "the condition number; cells whose geometry cannot separate the two components are "
         "flagged (FLAG = degenerate), never filled. Series are interpolated onto common dates "
         "every TIME_STEP days within the span all products cover, then decomposed date by "
-        "date. Units: mm/yr and mm; LOS positive toward the satellite, up positive, east "
-        "positive. Outputs: point layers with VEL, VEL_STD, DYYYYMMDD, COND, FLAG, RESIDUAL "
+        "date. Outputs: point layers with VEL, VEL_STD, DYYYYMMDD, COND, FLAG, RESIDUAL "
         "and N_<product> (samples per product), and optional rate rasters."
     )
+    UNITS = (
+        "Rates in mm/yr, series in mm, cell size in metres. LOS positive toward the satellite; up "
+        "positive (subsidence negative), east positive; VEL_STD is one standard deviation."
+    )
+    SOURCE = (
+        "Wright, Parsons & Lu (2004), Toward mapping surface deformation in three dimensions "
+        "using InSAR, GRL 31; the EGMS L3 product definition (Copernicus EGMS, 2022)."
+    )
+    TAGS = ("decomposition", "vertical", "east-west", "ascending", "descending", "EGMS L3")
     INPUTS = "INPUTS"
     LOS = "LOS"
     CELL_SIZE = "CELL_SIZE"
@@ -851,6 +859,15 @@ class GnssCompare(_GnssAlgorithm):
         "offset (mm) and Pearson r, per station and overall (bias = mean rate difference). "
         "Writes a CSV table and one chart per station."
     )
+    UNITS = (
+        "Rates in mm/yr, series and RMSE in mm, RADIUS in metres; difference = InSAR - GNSS, "
+        "LOS positive toward the satellite, up positive."
+    )
+    SOURCE = (
+        "Projection of GNSS east/north/up motion onto the LOS unit vector as in Fuhrmann & "
+        "Garthwaite (2019), Remote Sensing 11, 241."
+    )
+    TAGS = ("GNSS", "GPS", "validation", "comparison", "stations")
     OUTPUT_TABLE = "OUTPUT_TABLE"
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
 
@@ -915,6 +932,15 @@ class GnssTie(_GnssAlgorithm):
         "timeseries.h5) and the residual of each station (with its leave-one-out residual "
         "from four stations on) as CSV."
     )
+    UNITS = (
+        "Rates and the tie in mm/yr, series in mm; residual = GNSS - tied InSAR, in the "
+        "product's line of sight (positive toward the satellite) or vertical (up positive)."
+    )
+    SOURCE = (
+        "Tie of InSAR to GNSS by a shift or a plane, as in Fuhrmann & Garthwaite (2019), "
+        "Remote Sensing 11, 241."
+    )
+    TAGS = ("GNSS", "GPS", "tie", "reference", "plane", "calibration")
     MODEL = "MODEL"
     OUTPUT = "OUTPUT"
     OUTPUT_RESIDUALS = "OUTPUT_RESIDUALS"
@@ -984,6 +1010,15 @@ class DetectableGradient(SubsidenceAlgorithm):
         "of its area beyond the limit and a warning when its peak rate is likely "
         "underestimated. Method and sources: docs/algorithms/detectablegradient.md."
     )
+    UNITS = (
+        "Limits in mm/yr per pixel and mm/yr per metre (LOS), shortest pair in days; mask "
+        "codes 0 measurable, 1 near the limit, 2 beyond."
+    )
+    SOURCE = (
+        "Massonnet & Feigl (1998); Baran et al. (2005); Jiang et al. (2011); papers 002 and "
+        "003 (large gradients over mining panels)."
+    )
+    TAGS = ("gradient", "aliasing", "decorrelation", "mining", "limit", "longwall")
     INPUT = "INPUT"
     VELOCITY = "VELOCITY"
     TIMESERIES = "TIMESERIES"
@@ -1176,6 +1211,15 @@ class PimFit(SubsidenceAlgorithm):
         "basin (mm), the residual, the 10 mm boundary of influence. Formula, sources and "
         "tolerances: docs/algorithms/pimfit.md."
     )
+    UNITS = (
+        "INPUT and outputs in mm, negative = subsidence; THICKNESS, DEPTH, OFFSET, CELL_SIZE in "
+        "metres; DIP and THETA in degrees; q and tan(beta) dimensionless."
+    )
+    SOURCE = (
+        "Liu & Liao (1965); He et al. (1991); Knothe (1957); papers 002 and 003 (the PIM "
+        "route for mining basins)."
+    )
+    TAGS = ("mining", "PIM", "probability integral", "basin", "longwall", "Knothe")
     MODE = "MODE"
     INPUT = "INPUT"
     PANEL = "PANEL"

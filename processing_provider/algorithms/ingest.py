@@ -539,6 +539,12 @@ class ImportGnss(SubsidenceAlgorithm):
         "deviation assumes white noise), VEL = VEL_U, and a table of the series (mm, relative "
         "to each station's first epoch) for the comparison, the tie and the time-series dock."
     )
+    UNITS = (
+        "Positions read in m, cm or mm (UNIT); rates in mm/yr and series in mm relative to "
+        "each station's first epoch; east, north and up positive."
+    )
+    SOURCE = "Nevada Geodetic Laboratory tenv3 format (Blewitt, Hammond & Kreemer 2018, Eos 99)."
+    TAGS = ("GNSS", "GPS", "tenv3", "NGL", "stations", "import")
     INPUT = "INPUT"
     STATIONS = "STATIONS"
     FORMAT = "FORMAT"

@@ -737,6 +737,15 @@ class Onset(SubsidenceAlgorithm):
         "before and after, sup F, p-value, steps) or an onset point layer, and a layer with "
         "one point per step. Method: docs/algorithms/onset.md."
     )
+    UNITS = (
+        "Series in mm (LOS positive toward the satellite, subsidence negative); onset and "
+        "breakpoint in decimal years; rates in mm/yr; steps in mm."
+    )
+    SOURCE = (
+        "Andrews (1993), Tests for parameter instability and structural change with unknown "
+        "change point, Econometrica 61, 821-856 (sup F test and its simulated critical value)."
+    )
+    TAGS = ("onset", "breakpoint", "change point", "steps", "unwrapping", "mining")
     INPUT = "INPUT"
     FALSE_ALARM = "FALSE_ALARM"
     MIN_SEGMENT = "MIN_SEGMENT"
