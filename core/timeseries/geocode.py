@@ -33,7 +33,7 @@ from ..errors import Cancelled, InputError
 from ..grid import Grid
 from ..io.lookup import LOOKUP_ATTRIBUTE, RadarLookup, hdf5_dataset_name, lookup_for
 from ..options import Choice, Options, option
-from ..progress import ProgressCallback, report, scaled, silent
+from ..progress import ProgressCallback, finished, report, scaled, silent
 
 PathLike = Union[str, Path]
 H5_SUFFIXES = (".h5", ".he5", ".hdf5")
@@ -157,7 +157,7 @@ def _geocode_h5(path, output, lookup_path, options, progress) -> GeocodeResult:
                 part = scaled(progress, k / len(images), (k + 1) / len(images))
                 _warp_dataset(path, name, shape, dtype, lookup, grid, options, dst, part)
                 written.append(name)
-    report(progress, 1.0, f"{len(written)} datasets geocoded onto {grid.length} x {grid.width}")
+    finished(progress, f"{len(written)} datasets geocoded onto {grid.length} x {grid.width}")
     return GeocodeResult(output, grid, lookup.path, written)
 
 
@@ -286,5 +286,5 @@ def _geocode_raster(path, output, lookup_path, options, progress) -> GeocodeResu
             names.append(original.GetDescription() or f"band {index}")
         result.FlushCache()
         result = None
-    report(progress, 1.0, f"{len(names)} bands geocoded onto {grid.length} x {grid.width}")
+    finished(progress, f"{len(names)} bands geocoded onto {grid.length} x {grid.width}")
     return GeocodeResult(output, grid, lookup.path, names)
