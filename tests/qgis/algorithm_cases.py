@@ -96,17 +96,29 @@ def _every_nth_point(source, path: Path, step: int) -> str:
     return str(write_points(path, subset))
 
 
-def _last_date(series) -> str:
-    from insar_subsidence.core.io.mintpy import read_timeseries_dates
+def _gnss_csv(gnss_layer, path: Path) -> str:
+    """The stations of a GNSS layer as one CSV (station, date, east, north, up in mm, lon, lat):
+    a file the algorithm dialog can take as a layer, unlike a .tenv3."""
+    from insar_subsidence.core.io.gnss import read_gnss_layer
 
-    return f"{read_timeseries_dates(series)[-1]:%Y-%m-%d}"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["station", "date", "east", "north", "up", "lon", "lat"])
+        for station in read_gnss_layer(gnss_layer):
+            for day, enu in zip(station.dates[::7], station.enu_mm[::7], strict=True):
+                writer.writerow(
+                    [station.name, day.isoformat(), *(f"{v:.2f}" for v in enu)]
+                    + [f"{station.lon:.6f}", f"{station.lat:.6f}"]
+                )
+    return str(path)
 
 
 def _first_panel(demo) -> dict:
     """The demo's first longwall panel: its own layer (pimfit's PANEL) and its truth row."""
     from insar_subsidence.core.demo.truth import panel_slug
 
-    row = next(csv.DictReader(open(demo["panels_table"], newline="")))
+    with open(demo["panels_table"], newline="") as handle:
+        row = next(csv.DictReader(handle))
     return {**row, "layer": str(demo[f"panel_{panel_slug(row['name'])}"])}
 
 
@@ -171,51 +183,25 @@ def make_workspace(folder: Path, run: Callable) -> SimpleNamespace:
     _, radar_geometry = write_radar_copy(
         ingest["OUTPUT"], ingest["OUTPUT_GEOMETRY"], folder / "radar"
     )
-    # a second (ascending) track, both tracks as coherent points, and the demo GNSS stations
-    ascending = folder / "ascending"
-    ascending.mkdir()
-    asc_stack = run(
-        "ingesthyp3",
-        {
-            "INPUT": str(demo["hyp3_ascending"]),
-            "OUTPUT": str(ascending / "ifgramStack.h5"),
-            "OUTPUT_GEOMETRY": str(ascending / "geometryGeo.h5"),
-        },
-    )
-    asc_series = run(
-        "sbasinversion",
-        {
-            "INPUT": asc_stack["OUTPUT"],
-            "OUTPUT": str(ascending / "timeseries.h5"),
-            "OUTPUT_TCOH": str(ascending / "temporalCoherence.h5"),
-        },
-    )["OUTPUT"]
+    # the demo GNSS stations and the descending track as points, for the GNSS comparison
     descending_points = run(
         "importpoints",
         {"INPUT": inversion["OUTPUT"], "OUTPUT": str(folder / "descending_points.gpkg")},
     )["OUTPUT"]
-    ascending_points = run(
-        "importpoints", {"INPUT": asc_series, "OUTPUT": str(folder / "ascending_points.gpkg")}
-    )["OUTPUT"]
     gnss_files = sorted(str(p) for p in Path(demo["gnss"]).glob("*.tenv3"))
     gnss = run("importgnss", {"INPUT": gnss_files, "OUTPUT": str(folder / "gnss.gpkg")})["OUTPUT"]
-    cumulative = run(
-        "velocity",
-        {
-            "INPUT": inversion["OUTPUT"],
-            "MIN_TCOH": 0,
-            "CUMULATIVE_DATE": _last_date(inversion["OUTPUT"]),
-            "OUTPUT": str(sbas / "velocity_unmasked.tif"),
-            "OUTPUT_CUMULATIVE": str(sbas / "cumulative_los.tif"),
-        },
-    )["OUTPUT_CUMULATIVE"]
     return SimpleNamespace(
-        gnss_files=gnss_files,
         gnss=gnss,
+        gnss_csv=_gnss_csv(gnss, folder / "gnss_stations.csv"),
         descending_points=descending_points,
-        ascending_points=ascending_points,
-        ascending_geometry=asc_stack["OUTPUT_GEOMETRY"],
-        cumulative=cumulative,
+        bowls=run(
+            "detectbowls",
+            {
+                "INPUT": velocity["OUTPUT_VERTICAL"],
+                "MIN_AREA": 0.01,
+                "OUTPUT": str(folder / "bowls.gpkg"),
+            },
+        )["OUTPUT"],
         panel=_first_panel(demo),
         folder=folder,
         demo=demo,
@@ -337,44 +323,26 @@ CASES: Dict[str, Callable[[SimpleNamespace], dict]] = {
         "MAX_LAG": 2,
     },
     "studyreport": lambda ws: {"VELOCITY": ws.vertical},
-    "importgnss": lambda ws: {"INPUT": ws.gnss_files},
+    "importgnss": lambda ws: {"INPUT": [ws.gnss_csv]},
     "gnsscompare": lambda ws: {
         "INPUT": ws.descending_points,
         "LOS": ws.geometry,
         "GNSS": ws.gnss,
         "RADIUS": 120,
     },
-    "gnsstie": lambda ws: {
-        "INPUT": ws.descending_points,
-        "LOS": ws.geometry,
-        "GNSS": ws.gnss,
-        "RADIUS": 120,
-        "MODEL": "shift",
-    },
-    "decompose": lambda ws: {
-        "INPUTS": [ws.descending_points, ws.ascending_points],
-        "LOS": f"{ws.geometry}|{ws.ascending_geometry}",
-        "CELL_SIZE": 160,
-    },
     "detectablegradient": lambda ws: {
         "INPUT": ws.stack,
         "TIMESERIES": ws.timeseries,
         "VELOCITY": ws.velocity,
         "TCOH": ws.tcoh,
+        "BOWLS": ws.bowls,
     },
     "pimfit": lambda ws: {
-        "INPUT": ws.cumulative,
-        "GEOMETRY": ws.geometry,
+        "INPUT": str(ws.demo["truth_cumulative_vertical"]),
         "PANEL": ws.panel["layer"],
         "THICKNESS": float(ws.panel["thickness_m"]),
         "DEPTH": float(ws.panel["mined_depth_m"]),
         "DIP": float(ws.panel["dip_deg"]),
         "DIP_DIRECTION": float(ws.panel["dip_azimuth_deg"]),
-    },
-    "onset": lambda ws: {
-        "INPUT": ws.timeseries,
-        "MIN_SEGMENT": 3,
-        "MAX_STEPS": 1,
-        "SIMULATIONS": 200,
     },
 }
