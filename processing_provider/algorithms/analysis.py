@@ -762,7 +762,7 @@ class Decompose(SubsidenceAlgorithm):
             feedback, decompose, products, up, east, options, up_raster, east_raster
         )
         for message in result.messages:
-            feedback.pushInfo(message)
+            self.log(feedback, message)
         cells = result.cells
         for layer in (up, east, up_raster, east_raster):
             if layer:
@@ -901,13 +901,14 @@ class GnssCompare(_GnssAlgorithm):
         gnss = self.parameterAsFile(parameters, self.GNSS, context)
         result = self.run_core(feedback, compare_with_gnss, product, gnss, table, folder, options)
         for row in result.stations:
-            feedback.pushInfo(
+            self.log(
+                feedback,
                 f"{row.name}: {row.samples} samples, InSAR {row.insar_rate:.2f}, GNSS "
                 f"{row.gnss_rate:.2f}, difference {row.rate_difference:+.2f} mm/yr; series RMSE "
-                f"{row.series_rmse:.2f} mm, r {row.pearson_r:.2f}"
+                f"{row.series_rmse:.2f} mm, r {row.pearson_r:.2f}",
             )
         if result.skipped:
-            feedback.pushInfo(f"Stations outside the product: {', '.join(result.skipped)}")
+            self.log(feedback, f"Stations outside the product: {', '.join(result.skipped)}")
         overall = result.overall
         return {
             self.OUTPUT_TABLE: table,
@@ -980,9 +981,9 @@ class GnssTie(_GnssAlgorithm):
         gnss = self.parameterAsFile(parameters, self.GNSS, context)
         result = self.run_core(feedback, tie_to_gnss, product, gnss, output, residuals, options)
         for message in result.messages:
-            feedback.pushInfo(message)
+            self.log(feedback, message)
         for entry in result.residuals:
-            feedback.pushInfo(f"{entry['station']}: residual {entry['residual_mm_yr']:+.2f} mm/yr")
+            self.log(feedback, f"{entry['station']}: residual {entry['residual_mm_yr']:+.2f} mm/yr")
         return {
             self.OUTPUT: output,
             self.OUTPUT_RESIDUALS: residuals,
@@ -1445,7 +1446,7 @@ class PimFit(SubsidenceAlgorithm):
                 f"; RMSE {fit.rmse_mm:.1f} mm on {fit.pixels_fitted} reliable pixels "
                 f"({fit.pixels_excluded} left out); fitted in {fit.seconds:.1f} s"
             )
-        feedback.pushInfo(text)
+        self.log(feedback, text)
         for message in fit.messages:
             feedback.reportError(message, fatalError=False)
         self.style_on_load(context, outputs.model, "displacement")
