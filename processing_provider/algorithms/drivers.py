@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -311,6 +312,11 @@ class ZonalStats(SubsidenceAlgorithm):
                 optional=True,
             )
         )
+        self.addOutput(
+            QgsProcessingOutputNumber(
+                "ENRICHMENT_RATIO", "Enrichment ratio of subsidence in the mining polygons"
+            )
+        )
 
     def processAlgorithm(self, parameters, context, feedback):
         velocity = self.raster_path(parameters, self.VELOCITY, context)
@@ -343,7 +349,7 @@ class ZonalStats(SubsidenceAlgorithm):
                 f"{result.mining['enrichment_ratio']:.2f}"
             )
             outputs[self.OUTPUT_MINING_TABLE] = mining_table
-            outputs["ENRICHMENT_RATIO"] = result.mining["enrichment_ratio"]
+            outputs["ENRICHMENT_RATIO"] = float(result.mining["enrichment_ratio"])
         return outputs
 
 
