@@ -100,6 +100,7 @@ EXTRA_FOLDERS = [
 GROUP_ORDER = [
     "Profiles",
     "Analysis",
+    "Mining",
     "Points",
     "SBAS",
     "Interpolation",

@@ -103,3 +103,11 @@ def test_demo_project_opens_on_the_study_area_in_order(tmp_path, qgis_new_projec
     ]
     assert visible == ["PS points (VEL mm/yr)", "Vertical velocity (mm/yr)"]
     canvas.deleteLater()
+
+
+def test_every_demo_group_has_its_place_in_the_drawing_order(qgis_new_project):
+    """A layer or folder put in a group missing from GROUP_ORDER stopped the demo project."""
+    from insar_subsidence.plugin.project_builder import DEMO_LAYERS, EXTRA_FOLDERS, GROUP_ORDER
+
+    used = {spec.group for spec in DEMO_LAYERS} | {group for _, group in EXTRA_FOLDERS}
+    assert used - set(GROUP_ORDER) == set()
