@@ -220,7 +220,7 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
             return ok, message
         destinations = self.destinationParameterDefinitions()
         if destinations and not any(
-            _asked_for(parameters, d.name()) or not d.flags() & ProcessingParameterFlag.Optional
+            asked_for(parameters, d.name()) or not d.flags() & ProcessingParameterFlag.Optional
             for d in destinations
         ):
             return False, "No output chosen: every output is skipped. Fix: choose at least one."
@@ -408,7 +408,7 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
         if name in resolved:
             return resolved[name]
         definition = self.parameterDefinition(name)
-        empty = not _asked_for(parameters, name)
+        empty = not asked_for(parameters, name)
         if empty and not definition.flags() & ProcessingParameterFlag.Optional:
             parameters = {**parameters, name: QgsProcessing.TEMPORARY_OUTPUT}
         elif empty:
@@ -470,7 +470,7 @@ class SubsidenceAlgorithm(QgsProcessingAlgorithm):
                 _forget_layer(context, path)
                 if results.get(name) == path:
                     results[name] = None
-            elif name in self.__dict__.get("_sinks", ()) or not _asked_for(parameters, name):
+            elif name in self.__dict__.get("_sinks", ()) or not asked_for(parameters, name):
                 continue
             feedback.pushWarning(f"{definition.description()}: not written by this run.")
         return results
@@ -547,7 +547,8 @@ def _finishing_outputs(process: Callable) -> Callable:
     return processAlgorithm
 
 
-def _asked_for(parameters, name: str) -> bool:
+def asked_for(parameters, name: str) -> bool:
+    """Whether destination parameter ``name`` is given (not skipped) in ``parameters``."""
     value = parameters.get(name)
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         value = value.sink.staticValue()

@@ -466,6 +466,11 @@ def _step_points(fits, x, y, epsg, wkt, extra: dict):
     return PointSeries(x[index], y[index], epsg, [], np.zeros((len(rows), 0)), fields, wkt)
 
 
+def is_time_series_file(path: Union[str, Path]) -> bool:
+    """Whether ``path`` is a time-series file (an onset map) rather than a point layer."""
+    return str(path).lower().endswith(".h5")
+
+
 def detect_onsets(
     input_path: PathLike,
     output: Optional[PathLike] = None,
@@ -485,7 +490,7 @@ def detect_onsets(
     """
     options = options or OnsetOptions()
     check_outputs([output, output_points, output_steps], [input_path])
-    if str(input_path).lower().endswith(".h5"):
+    if is_time_series_file(input_path):
         if output is None:
             raise InputError(
                 "a time-series file writes a raster of onsets.",

@@ -21,7 +21,7 @@ from qgis.core import (
 from ...core.io.mintpy import IfgramStack
 from ...core.options import option_spec
 from ...core.timeseries.geocode import GeocodeOptions, geocode
-from ...core.timeseries.onset import OnsetOptions, detect_onsets
+from ...core.timeseries.onset import OnsetOptions, detect_onsets, is_time_series_file
 from ...core.timeseries.psinsar import PsOptions, run_psinsar
 from ...core.timeseries.sbas.inversion import (
     InversionOptions,
@@ -37,6 +37,7 @@ from ...plugin.bridge import epsg_and_wkt, grid_crs
 from ..base import (
     SubsidenceAlgorithm,
     advanced,
+    asked_for,
     coherence_quicklook,
     series_quicklook,
     styled,
@@ -824,26 +825,34 @@ class Onset(SubsidenceAlgorithm):
         ):
             self.addOutput(QgsProcessingOutputNumber(name, description))
 
-    def checkParameterValues(self, parameters, context):
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
+    def check_inputs(self, parameters, context):
         path = self.parameterAsFile(parameters, self.INPUT, context)
-        is_series = path.lower().endswith(".h5")
-        if is_series and not parameters.get(self.OUTPUT):
-            return False, "A time-series file writes an onset map: give OUTPUT."
-        if not is_series and not parameters.get(self.OUTPUT_POINTS):
-            return False, "A point layer writes onset points: give OUTPUT_POINTS."
-        return True, ""
+        if is_time_series_file(path):
+            if not asked_for(parameters, self.OUTPUT):
+                return f"{path} is a time series, which writes an onset map: give OUTPUT."
+            if asked_for(parameters, self.OUTPUT_POINTS):
+                return (
+                    f"{path} is a time series: it writes the onset map (OUTPUT), not onset "
+                    "points. Fix: skip OUTPUT_POINTS, or give a point layer with DYYYYMMDD "
+                    "fields as INPUT."
+                )
+            return None
+        if not asked_for(parameters, self.OUTPUT_POINTS):
+            return f"{path} is a point layer, which writes onset points: give OUTPUT_POINTS."
+        if self._named_output_files({self.OUTPUT: parameters.get(self.OUTPUT)}):
+            return (
+                f"{path} is a point layer: it writes onset points (OUTPUT_POINTS), not an onset "
+                "map. Fix: skip OUTPUT, or give a timeseries.h5 as INPUT."
+            )
+        return None
 
     def processAlgorithm(self, parameters, context, feedback):
         options = self.read_options(parameters, context, OnsetOptions)
         path = self.parameterAsFile(parameters, self.INPUT, context)
-        is_series = path.lower().endswith(".h5")
-        output = self.optional_output(parameters, self.OUTPUT, context) if is_series else None
-        points = (
-            None if is_series else self.optional_output(parameters, self.OUTPUT_POINTS, context)
-        )
+        if is_time_series_file(path):
+            output, points = self.optional_output(parameters, self.OUTPUT, context), None
+        else:  # the map's temporary default does not apply to points: not made, not reported
+            output, points = None, self.optional_output(parameters, self.OUTPUT_POINTS, context)
         steps = self.optional_output(parameters, self.OUTPUT_STEPS, context)
         result = self.run_core(
             feedback, detect_onsets, path, output, points, steps, options=options
@@ -854,10 +863,9 @@ class Onset(SubsidenceAlgorithm):
             self.style_on_load(context, points, "onset_points")
         if steps:
             self.style_on_load(context, steps, "steps")
+        written = {self.OUTPUT: output, self.OUTPUT_POINTS: points, self.OUTPUT_STEPS: steps}
         return {
-            self.OUTPUT: output,
-            self.OUTPUT_POINTS: points,
-            self.OUTPUT_STEPS: steps,
+            **{name: path for name, path in written.items() if path},
             "SERIES": result.series,
             "BREAKPOINTS": result.breakpoints,
             "ONSETS": result.onsets,

@@ -25,12 +25,14 @@ TINY_CNN = {
     "LEARNING_RATE": 1e-3,
 }
 #: algorithms whose outputs are all optional: skipping every one is refused before any work
-NEEDS_AN_OUTPUT = {"terrainindices"}
+NEEDS_AN_OUTPUT = {"terrainindices", "onset"}
 #: algorithms without a case yet, and why (each is a gap to close, not an exemption)
 WITHOUT_CASE = {
     "decompose": "needs an ascending SBAS chain in the workspace (ingest, inversion, import)",
-    "onset": "an .h5 input ignores OUTPUT_POINTS, so its temporary default is never written",
 }
+#: outputs the input kind of a case does not make (asking for one is refused before any work):
+#: the output choices leave them at their default, skipped
+NOT_MADE_FOR_CASE = {"onset": ("OUTPUT_POINTS",)}
 TORCH_ALGORITHMS = {"forecast", "forecastcompare", "interpolatecnn", "compareinterpolators"}
 
 
@@ -348,6 +350,12 @@ CASES: Dict[str, Callable[[SimpleNamespace], dict]] = {
         "VELOCITY": ws.velocity,
         "TCOH": ws.tcoh,
         "BOWLS": ws.bowls,
+    },
+    "onset": lambda ws: {
+        "INPUT": ws.timeseries,
+        "MIN_SEGMENT": 3,
+        "MAX_STEPS": 1,
+        "SIMULATIONS": 200,
     },
     "pimfit": lambda ws: {
         "INPUT": str(ws.demo["truth_cumulative_vertical"]),

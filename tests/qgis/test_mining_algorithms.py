@@ -211,3 +211,26 @@ def test_detectablegradient_and_onset_through_qgis_process(scene):
         qgis_process_cli.run(
             "subsidence:onset", {"INPUT": str(folder / "ps.gpkg"), "OUTPUT": str(folder / "x.tif")}
         )
+
+
+def test_onset_of_points_reports_only_the_outputs_it_writes(run_algorithm, tmp_path):
+    """A point layer makes onset points: the onset map's temporary default is neither written
+    nor reported, and a named onset map is refused before any work."""
+    dates = [dt.date(2019, 1, 4) + dt.timedelta(days=12 * k) for k in range(30)]
+    values = np.random.default_rng(2).normal(0, 2, (3, 30))
+    points = PointSeries(
+        500100.0 + 40 * np.arange(3.0), np.full(3, 3999000.0), 32649, dates, values
+    )
+    write_points(tmp_path / "ps.gpkg", points)
+    parameters = {
+        "INPUT": str(tmp_path / "ps.gpkg"),
+        "SIMULATIONS": 200,
+        "OUTPUT": "TEMPORARY_OUTPUT",
+        "OUTPUT_POINTS": str(tmp_path / "onsets.gpkg"),
+    }
+    result = run_algorithm("onset", parameters)
+    assert "OUTPUT" not in result and result["SERIES"] == 3
+    assert read_points(result["OUTPUT_POINTS"]).x.size == 3
+    with pytest.raises(QgsProcessingException, match="Fix: skip OUTPUT"):
+        run_algorithm("onset", {**parameters, "OUTPUT": str(tmp_path / "onsets.tif")})
+    assert not (tmp_path / "onsets.tif").exists()

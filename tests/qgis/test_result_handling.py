@@ -38,6 +38,7 @@ from tests.conftest import register_provider
 from tests.qgis.algorithm_cases import (
     CASES,
     NEEDS_AN_OUTPUT,
+    NOT_MADE_FOR_CASE,
     TORCH_ALGORITHMS,
     WITHOUT_CASE,
     make_workspace,
@@ -126,11 +127,17 @@ def _algorithm(algorithm_id):
     return QgsApplication.processingRegistry().createAlgorithmById(f"subsidence:{algorithm_id}")
 
 
+def _made_outputs(algorithm):
+    """The destination parameters the algorithm's case can make."""
+    not_made = NOT_MADE_FOR_CASE.get(algorithm.name(), ())
+    return [d for d in algorithm.destinationParameterDefinitions() if d.name() not in not_made]
+
+
 def _file_outputs(algorithm, folder: Path) -> dict:
     """A named file (a folder for folder outputs) for every output."""
     folder.mkdir(parents=True, exist_ok=True)
     outputs = {}
-    for definition in algorithm.destinationParameterDefinitions():
+    for definition in _made_outputs(algorithm):
         name = definition.name().lower()
         if isinstance(definition, QgsProcessingParameterFolderDestination):
             outputs[definition.name()] = str(folder / name)
@@ -147,7 +154,7 @@ def dialog_parameters(algorithm, inputs: dict, choice: str, folder: Path):
     """The parameters the algorithm dialog builds for ``inputs`` and an output choice."""
     from processing.gui.AlgorithmDialog import AlgorithmDialog
 
-    destinations = algorithm.destinationParameterDefinitions()
+    destinations = _made_outputs(algorithm)
     if choice == "defaults":
         outputs = {}
     elif choice == "temporary":
@@ -179,7 +186,7 @@ def batch_parameters(algorithm, inputs: dict, folder: Path):
     for name, value in inputs.items():
         panel.wrappers[0][panel.parameter_to_column[name]].setParameterValue(value, context)
     files = _file_outputs(algorithm, folder)
-    for definition in algorithm.destinationParameterDefinitions():
+    for definition in _made_outputs(algorithm):
         made = not _optional(definition) or definition.createByDefault()
         cell = panel.tblParameters.cellWidget(1, panel.parameter_to_column[definition.name()])
         cell.setValue(files[definition.name()] if made else "")
@@ -304,6 +311,19 @@ def test_dialog_output_choices(gui, workspace, tmp_path, algorithm_id, choice):
         if {k: str(v) for k, v in parameters.items()} == {k: str(v) for k, v in defaults.items()}:
             pytest.skip("the same parameters as the dialog defaults")
     check(algorithm, parameters, *run_and_handle(algorithm, parameters))
+
+
+@pytest.mark.parametrize(
+    "algorithm_id, output", [(a, o) for a, outputs in NOT_MADE_FOR_CASE.items() for o in outputs]
+)
+def test_an_output_the_input_does_not_make_is_refused(gui, workspace, algorithm_id, output):
+    from processing.tools import dataobjects
+
+    algorithm = _algorithm(algorithm_id)
+    parameters = dialog_parameters(algorithm, CASES[algorithm_id](workspace), "defaults", Path())
+    parameters[output] = QgsProcessing.TEMPORARY_OUTPUT
+    ok, message = algorithm.checkParameterValues(parameters, dataobjects.createContext())
+    assert not ok and output in message and "Fix: skip" in message  # before any work
 
 
 @pytest.mark.parametrize("algorithm_id", algorithm_ids())
