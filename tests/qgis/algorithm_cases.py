@@ -27,9 +27,7 @@ TINY_CNN = {
 #: algorithms whose outputs are all optional: skipping every one is refused before any work
 NEEDS_AN_OUTPUT = {"terrainindices", "onset"}
 #: algorithms without a case yet, and why (each is a gap to close, not an exemption)
-WITHOUT_CASE = {
-    "decompose": "needs an ascending SBAS chain in the workspace (ingest, inversion, import)",
-}
+WITHOUT_CASE: Dict[str, str] = {}
 #: outputs the input kind of a case does not make (asking for one is refused before any work):
 #: the output choices leave them at their default, skipped
 NOT_MADE_FOR_CASE = {"onset": ("OUTPUT_POINTS",)}
@@ -129,6 +127,31 @@ def _first_panel(demo) -> dict:
     return {**row, "layer": str(demo[f"panel_{panel_slug(row['name'])}"])}
 
 
+def _ascending_points(demo, folder: Path, run: Callable) -> dict:
+    """The demo's ascending track as points (ingest, SBAS inversion, import) and its geometry."""
+    folder.mkdir()
+    ingest = run(
+        "ingesthyp3",
+        {
+            "INPUT": str(demo["hyp3_ascending"]),
+            "OUTPUT": str(folder / "ifgramStack.h5"),
+            "OUTPUT_GEOMETRY": str(folder / "geometryGeo.h5"),
+        },
+    )
+    inversion = run(
+        "sbasinversion",
+        {
+            "INPUT": ingest["OUTPUT"],
+            "OUTPUT": str(folder / "timeseries.h5"),
+            "OUTPUT_TCOH": str(folder / "temporalCoherence.h5"),
+        },
+    )
+    points = run(
+        "importpoints", {"INPUT": inversion["OUTPUT"], "OUTPUT": str(folder / "points.gpkg")}
+    )
+    return {"points": points["OUTPUT"], "geometry": ingest["OUTPUT_GEOMETRY"]}
+
+
 def make_workspace(folder: Path, run: Callable) -> SimpleNamespace:
     """The demo study area and the SBAS chain's files under ``folder``; ``run(id, params)``
     runs an algorithm (processing.run)."""
@@ -195,12 +218,15 @@ def make_workspace(folder: Path, run: Callable) -> SimpleNamespace:
         "importpoints",
         {"INPUT": inversion["OUTPUT"], "OUTPUT": str(folder / "descending_points.gpkg")},
     )["OUTPUT"]
+    ascending = _ascending_points(demo, folder / "ascending", run)
     gnss_files = sorted(str(p) for p in Path(demo["gnss"]).glob("*.tenv3"))
     gnss = run("importgnss", {"INPUT": gnss_files, "OUTPUT": str(folder / "gnss.gpkg")})["OUTPUT"]
     return SimpleNamespace(
         gnss=gnss,
         gnss_csv=_gnss_csv(gnss, folder / "gnss_stations.csv"),
         descending_points=descending_points,
+        ascending_points=ascending["points"],
+        ascending_geometry=ascending["geometry"],
         bowls=run(
             "detectbowls",
             {
@@ -356,6 +382,11 @@ CASES: Dict[str, Callable[[SimpleNamespace], dict]] = {
         "MIN_SEGMENT": 3,
         "MAX_STEPS": 1,
         "SIMULATIONS": 200,
+    },
+    "decompose": lambda ws: {
+        "INPUTS": [ws.descending_points, ws.ascending_points],
+        "LOS": f"{ws.geometry}|{ws.ascending_geometry}",
+        "CELL_SIZE": 160,
     },
     "pimfit": lambda ws: {
         "INPUT": str(ws.demo["truth_cumulative_vertical"]),
