@@ -302,7 +302,7 @@ class Velocity(SubsidenceAlgorithm):
             ),
             (
                 self.OUTPUT_VERTICAL,
-                "Vertical velocity (mm/yr; needs the geometry)",
+                "Vertical velocity (mm/yr)",
                 "Vertical velocity in mm/yr (LOS / cos(incidence)); subsidence is negative. "
                 "Made when the geometry is given.",
                 "velocity",

@@ -7,6 +7,23 @@ from qgis.core import QgsProject
 from tests.qgis.ui_synthetic import write_synthetic_outputs
 
 
+DEMO_LAYOUT = (
+    ("velocity", "sbas/velocity_vertical.tif"),
+    ("classes", "sbas/classes.tif"),
+    ("points", "ps/ps_points.gpkg"),
+)
+
+
+def synthetic_demo_folder(tmp_path, extra=()):
+    """A demo output folder holding synthetic outputs at the demo's paths."""
+    written = write_synthetic_outputs(tmp_path / "raw", size=32, n_dates=8)
+    demo = tmp_path / "demo"
+    for key, relative in DEMO_LAYOUT + tuple(extra):
+        (demo / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(written[key], demo / relative)
+    return demo
+
+
 def test_demo_layers_grouped_styled_and_rendered(tmp_path, qgis_new_project):
     from insar_subsidence.plugin.project_builder import (
         add_demo_layers,
@@ -14,15 +31,7 @@ def test_demo_layers_grouped_styled_and_rendered(tmp_path, qgis_new_project):
         visible_layers,
     )
 
-    written = write_synthetic_outputs(tmp_path / "raw", size=32, n_dates=8)
-    demo = tmp_path / "demo"
-    for key, relative in (
-        ("velocity", "sbas/velocity_vertical.tif"),
-        ("classes", "sbas/classes.tif"),
-        ("points", "ps/ps_points.gpkg"),
-    ):
-        (demo / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(written[key], demo / relative)
+    demo = synthetic_demo_folder(tmp_path)
     project = QgsProject.instance()
     layers = add_demo_layers(project, demo)
     names = {layer.name(): layer for layer in layers}
@@ -65,16 +74,9 @@ def test_demo_project_opens_on_the_study_area_in_order(tmp_path, qgis_new_projec
         write_project,
     )
 
-    written = write_synthetic_outputs(tmp_path / "raw", size=32, n_dates=8)
-    demo = tmp_path / "demo"
-    for key, relative in (
-        ("velocity", "sbas/velocity_vertical.tif"),
-        ("classes", "sbas/classes.tif"),
-        ("points", "ps/ps_points.gpkg"),
-        ("velocity", "scene/truth/truth_velocity_vertical.tif"),
-    ):
-        (demo / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(written[key], demo / relative)
+    demo = synthetic_demo_folder(
+        tmp_path, extra=[("velocity", "scene/truth/truth_velocity_vertical.tif")]
+    )
     project = QgsProject.instance()
     layers = add_demo_layers(project, demo)
     velocity = next(layer for layer in layers if layer.name() == "Vertical velocity (mm/yr)")
