@@ -6,7 +6,6 @@ from qgis.core import QgsProject
 
 from tests.qgis.ui_synthetic import write_synthetic_outputs
 
-
 DEMO_LAYOUT = (
     ("velocity", "sbas/velocity_vertical.tif"),
     ("classes", "sbas/classes.tif"),
