@@ -23,12 +23,12 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
-    QgsProcessingParameterMapLayer,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
+    QgsProcessingParameterVectorLayer,
     QgsProperty,
     QgsPropertyDefinition,
     QgsVectorLayer,
@@ -353,8 +353,10 @@ class CompareProducts(SubsidenceAlgorithm):
         "paper 000 compares PS and SBAS results the same way."
     )
     TAGS = ("cross-validation", "comparison", "ps", "sbas", "rmse", "two tracks")
-    INPUT_A = "INPUT_A"
-    INPUT_B = "INPUT_B"
+    POINTS_A = "POINTS_A"
+    RASTER_A = "RASTER_A"
+    POINTS_B = "POINTS_B"
+    RASTER_B = "RASTER_B"
     CELL_SIZE = "CELL_SIZE"
     INCIDENCE_A = "INCIDENCE_A"
     INCIDENCE_B = "INCIDENCE_B"
@@ -366,23 +368,50 @@ class CompareProducts(SubsidenceAlgorithm):
     OUTPUT_PLOT = "OUTPUT_PLOT"
     OUTPUT_DIFFERENCE = "OUTPUT_DIFFERENCE"
 
+    def _product(self, which: str):
+        """(points parameter, raster parameter) of product ``which``."""
+        return (self.POINTS_A, self.RASTER_A) if which == "A" else (self.POINTS_B, self.RASTER_B)
+
     def initAlgorithm(self, config=None):
-        for name, description in (
-            (self.INPUT_A, "Product A (raster or point layer, e.g. PS points)"),
-            (self.INPUT_B, "Product B (raster or point layer, e.g. SBAS velocity)"),
-        ):
+        # each product is a point layer OR a raster, in two parameters: the velocity field is
+        # linked to a vector-layer parameter (the QGIS 3.22 dialog crashes when a field's parent
+        # is a map-layer parameter holding a raster)
+        for which in ("A", "B"):
+            points, raster = self._product(which)
+            field = self.FIELD_A if which == "A" else self.FIELD_B
             self.addParameter(
                 with_help(
-                    QgsProcessingParameterMapLayer(
-                        name,
-                        description,
-                        types=[
-                            ProcessingSourceType.Raster,
-                            ProcessingSourceType.VectorPoint,
-                        ],
+                    QgsProcessingParameterVectorLayer(
+                        points,
+                        f"Product {which}: point layer (e.g. PS, EGMS)",
+                        [ProcessingSourceType.VectorPoint],
+                        optional=True,
                     ),
-                    "A rate product stored in a file: a raster (band 1) or a point layer, in "
-                    "mm/yr like everything this toolkit writes.",
+                    f"Product {which} when it is a point layer (PS, EGMS, SBAS points) with a "
+                    "rate field in mm/yr; give this or the raster of "
+                    f"{which}, not both.",
+                )
+            )
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterField(
+                        field,
+                        f"Velocity field of {which}",
+                        "VEL",
+                        points,
+                        type=ProcessingFieldParameterDataType.Numeric,
+                        optional=True,
+                    ),
+                    option_help(ProductComparisonOptions, f"field_{which.lower()}"),
+                )
+            )
+            self.addParameter(
+                with_help(
+                    QgsProcessingParameterRasterLayer(
+                        raster, f"Product {which}: rate raster (e.g. SBAS velocity)", optional=True
+                    ),
+                    f"Product {which} when it is a rate raster (band 1, mm/yr like everything "
+                    f"this toolkit writes); give this or the point layer of {which}, not both.",
                 )
             )
         self.addParameter(
@@ -390,11 +419,11 @@ class CompareProducts(SubsidenceAlgorithm):
                 self.CELL_SIZE, ProductComparisonOptions, "cell_size_m", "Cell size (m)"
             )
         )
-        for which, layer, number, raster, field in (
-            ("A", self.INPUT_A, self.INCIDENCE_A, self.INCIDENCE_RASTER_A, self.FIELD_A),
-            ("B", self.INPUT_B, self.INCIDENCE_B, self.INCIDENCE_RASTER_B, self.FIELD_B),
+        for which, number, raster in (
+            ("A", self.INCIDENCE_A, self.INCIDENCE_RASTER_A),
+            ("B", self.INCIDENCE_B, self.INCIDENCE_RASTER_B),
         ):
-            self.addParameter(incidence_parameter(number, which, layer))
+            self.addParameter(incidence_parameter(number, which, self._product(which)[0]))
             self.addParameter(
                 with_help(
                     QgsProcessingParameterRasterLayer(
@@ -404,22 +433,6 @@ class CompareProducts(SubsidenceAlgorithm):
                     ),
                     f"A raster of the incidence angle of {which} from the vertical in degrees "
                     "(e.g. from the HyP3 lv_theta), sampled at each cell; overrides the number.",
-                )
-            )
-            self.addParameter(
-                advanced(
-                    with_help(
-                        # not linked to the layer: the QGIS 3.22 dialog crashes when a field
-                        # follows a map-layer parameter given as a file path
-                        QgsProcessingParameterField(
-                            field,
-                            f"Velocity field of {which} when it is a point layer",
-                            "VEL",
-                            type=ProcessingFieldParameterDataType.Numeric,
-                            optional=True,
-                        ),
-                        option_help(ProductComparisonOptions, f"field_{which.lower()}"),
-                    )
                 )
             )
         self.addParameter(
@@ -455,19 +468,31 @@ class CompareProducts(SubsidenceAlgorithm):
             )
         )
 
+    def _given(self, parameters, which: str) -> str:
+        """The parameter that holds product ``which``: its point layer or its raster."""
+        points, raster = self._product(which)
+        return points if parameters.get(points) else raster
+
     def check_inputs(self, parameters, context):
         layers = {}
-        for name in (self.INPUT_A, self.INPUT_B):
+        for which in ("A", "B"):
+            points, raster = self._product(which)
+            if bool(parameters.get(points)) == bool(parameters.get(raster)):
+                return (
+                    f"Product {which}: give either a point layer ({points}) or a rate raster "
+                    f"({raster}), one of the two."
+                )
+            name = self._given(parameters, which)
             layer = self.parameterAsLayer(parameters, name, context)
             if layer is None:
-                return f"{name}: no layer given."
+                return f"{name}: cannot load {parameters.get(name)}."
             if isinstance(layer, QgsVectorLayer) and not bridge.is_point_layer(layer):
                 return (
                     f"{name}: '{layer.name()}' is not a point layer. Fix: give a rate raster or "
                     "a point layer (PS, EGMS, SBAS points)."
                 )
-            layers[name] = layer
-        a, b = layers[self.INPUT_A], layers[self.INPUT_B]
+            layers[which] = layer
+        a, b = layers["A"], layers["B"]
         file_a, file_b = bridge.layer_file(a), bridge.layer_file(b)
         if (
             file_a is not None
@@ -476,7 +501,8 @@ class CompareProducts(SubsidenceAlgorithm):
             and (file_a.layer_name or "") == (file_b.layer_name or "")
         ):
             return (
-                f"{self.INPUT_A} and {self.INPUT_B} are the same product ({file_a.path}): the "
+                f"{self._given(parameters, 'A')} and {self._given(parameters, 'B')} are the "
+                f"same product ({file_a.path}): the "
                 "comparison would say r = 1, RMSE = 0. Fix: compare two different products (PS "
                 "with SBAS, one track with another)."
             )
@@ -520,8 +546,8 @@ class CompareProducts(SubsidenceAlgorithm):
         return f"{degrees:g}" if degrees > 0 else None
 
     def processAlgorithm(self, parameters, context, feedback):
-        input_a = layer_file(self, parameters, self.INPUT_A, context)
-        input_b = layer_file(self, parameters, self.INPUT_B, context)
+        input_a = layer_file(self, parameters, self._given(parameters, "A"), context)
+        input_b = layer_file(self, parameters, self._given(parameters, "B"), context)
         options = self.read_options(
             parameters,
             context,

@@ -22,8 +22,8 @@ def run(ctx):
     result = ctx.run(
         "crossvalidate",
         {
-            "INPUT_A": str(ctx.output / "ps" / "ps_points.gpkg"),
-            "INPUT_B": str(other),
+            "POINTS_A": str(ctx.output / "ps" / "ps_points.gpkg"),
+            "RASTER_B": str(other),
             "CELL_SIZE": 160,  # two demo pixels: PS are sparse on an 80 m scene
             "INCIDENCE_A": incidence,
             "INCIDENCE_B": other_incidence,

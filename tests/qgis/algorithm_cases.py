@@ -295,8 +295,8 @@ CASES: Dict[str, Callable[[SimpleNamespace], dict]] = {
     },
     "geocode": lambda ws: {"INPUT": ws.radar_geometry},
     "crossvalidate": lambda ws: {
-        "INPUT_A": ws.points,
-        "INPUT_B": ws.vertical,
+        "POINTS_A": ws.points,
+        "RASTER_B": ws.vertical,
         "CELL_SIZE": 200,
     },
     "forecast": lambda ws: {

@@ -111,7 +111,7 @@ def test_a_cancel_at_any_check_of_interpolation_and_comparison_leaves_all_or_not
     sweep(
         run_algorithm,
         "crossvalidate",
-        {"INPUT_A": points, "INPUT_B": surface["OUTPUT"], "CELL_SIZE": 200},
+        {"POINTS_A": points, "RASTER_B": surface["OUTPUT"], "CELL_SIZE": 200},
         {"OUTPUT_TABLE": "stats.csv", "OUTPUT_PLOT": "plot.png", "OUTPUT_DIFFERENCE": "d.tif"},
         tmp_path,
     )

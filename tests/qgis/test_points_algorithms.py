@@ -100,8 +100,8 @@ def test_psinsar_then_crossvalidate(run_algorithm, slc, tmp_path):
     stats = run_algorithm(
         "crossvalidate",
         {
-            "INPUT_A": result["OUTPUT"],
-            "INPUT_B": str(shifted),
+            "POINTS_A": result["OUTPUT"],
+            "POINTS_B": str(shifted),
             "CELL_SIZE": 100,
             "INCIDENCE_A": sim.incidence_deg,
             "INCIDENCE_B": QgsProperty.fromField("INC"),
@@ -147,14 +147,20 @@ def test_crossvalidate_refuses_nonsense_before_any_work(run_algorithm, slc, tmp_
         f"[[{x}, {y}], [{x + 100}, {y}]]}}}}]}}"
     )
     cases = [
-        ({"INPUT_A": points, "INPUT_B": points}, "same product"),
-        ({"INPUT_A": points, "INPUT_B": str(line)}, "not a point layer"),
-        ({"INPUT_A": points, "INPUT_B": str(far)}, "do not overlap"),
+        ({"POINTS_A": points, "POINTS_B": points}, "same product"),
+        ({"POINTS_A": points, "POINTS_B": str(line)}, "not a point layer"),
+        ({"POINTS_A": points, "RASTER_B": str(far)}, "do not overlap"),
         (
-            {"INPUT_A": points, "INPUT_B": str(near), "INCIDENCE_B": QgsProperty.fromField("INC")},
+            {
+                "POINTS_A": points,
+                "RASTER_B": str(near),
+                "INCIDENCE_B": QgsProperty.fromField("INC"),
+            },
             "B is a raster",
         ),
-        ({"INPUT_A": str(near), "INPUT_B": points, "FIELD_B": "NOPE"}, "has no field 'NOPE'"),
+        ({"RASTER_A": str(near), "POINTS_B": points, "FIELD_B": "NOPE"}, "has no field 'NOPE'"),
+        ({"POINTS_A": points, "RASTER_A": str(near), "RASTER_B": str(near)}, "one of the two"),
+        ({"RASTER_B": str(near)}, "Product A: give either"),
     ]
     for given, problem in cases:
         with pytest.raises(QgsProcessingException, match=problem):

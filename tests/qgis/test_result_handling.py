@@ -340,3 +340,16 @@ def test_one_step_model_with_temporary_outputs(gui, workspace, tmp_path, algorit
     model = one_step_model(_algorithm(algorithm_id), CASES[algorithm_id](workspace))
     parameters = dialog_parameters(model, {}, "defaults", tmp_path)
     check(model, parameters, *run_and_handle(model, parameters))
+
+
+def test_crossvalidate_velocity_field_follows_its_point_layer(gui, workspace, tmp_path):
+    """The dialog lists the fields of the point layer a velocity field is linked to, with the
+    other product a raster (a field linked to a raster-or-points parameter crashed QGIS 3.22)."""
+    algorithm = _algorithm("crossvalidate")
+    inputs = {"RASTER_A": workspace.vertical, "POINTS_B": workspace.points, "FIELD_B": "VEL"}
+    parameters = dialog_parameters(algorithm, inputs, "defaults", tmp_path)
+    field_b = _OPEN_DIALOGS[-1].mainWidget().wrappers["FIELD_B"].wrappedWidget()
+    names = [field_b.itemText(i) for i in range(field_b.count())]
+    assert {"VEL", "VEL_TRUE", "LANDUSE"} <= set(names), names  # the layer's numeric fields
+    assert parameters["FIELD_B"] == "VEL" and not parameters.get("POINTS_A")
+    check(algorithm, parameters, *run_and_handle(algorithm, parameters))
