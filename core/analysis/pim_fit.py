@@ -6,11 +6,15 @@ the input, whose reference is arbitrary) are found by bounded least squares
 (``scipy.optimize.least_squares``, trust-region reflective, three starting values of
 ``tan(beta)``) on the RELIABLE pixels around the panel only: finite, temporal coherence at or
 above a threshold, outside the "beyond what InSAR can measure" mask of
-``subsidence:detectablegradient`` and inside an optional user mask. The decorrelated or
-aliased core is therefore never fitted as data; the model fills it. Standard deviations come
-from the Jacobian at the solution, ``sqrt(diag((J^T J)^-1) * RSS / (n - p))``, and, on request,
-from a block bootstrap (squares of pixels resampled with replacement, so neighbouring pixels,
-whose errors are correlated, stay together).
+``subsidence:detectablegradient`` and its margin, and inside an optional user mask. The
+decorrelated or aliased core is therefore never fitted as data; the model fills it. The
+margin matters: an unwrapper that meets aliased fringes spreads the lost cycles into the
+pixels around them (least-squares unwrapping smoothly, over a few pixels), so a ring of
+pixels whose own gradient looks measurable is still too shallow; fitted as data it makes the
+whole basin too shallow (on the demo's North longwall q 0.16 instead of 0.62). Standard
+deviations come from the Jacobian at the solution, ``sqrt(diag((J^T J)^-1) * RSS / (n - p))``,
+and, on request, from a block bootstrap (squares of pixels resampled with replacement, so
+neighbouring pixels, whose errors are correlated, stay together).
 
 Forward (``mode=forward``): the final basin of a planned panel from given parameters, on the
 grid of a template raster or on a grid around the panel.
@@ -37,6 +41,7 @@ from ..io.geotiff import grid_of, open_raster, read_raster, write_geotiff
 from ..io.vector import crs_of, open_vector, write_polygons
 from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, scaled, silent
+from .detectable_gradient import BEYOND, GAP_REACH_PX, MEASURABLE, NEAR_LIMIT
 from .pim import Panel, PimParameters, horizontal_displacement, subsidence, typical_theta
 
 PathLike = Union[str, Path]
@@ -97,6 +102,15 @@ class PimOptions(Options):
         "raster is given)",
         minimum=0.0,
         maximum=1.0,
+    )
+    aliased_margin_px: int = option(
+        GAP_REACH_PX,
+        help="Pixels this close to the near- or beyond-the-limit pixels of the detectable-"
+        "gradient mask are not fitted either (unwrapping spreads the aliased core's lost "
+        "cycles into them: too shallow); 0 = only the flagged pixels",
+        unit="pixels",
+        minimum=0,
+        maximum=20,
     )
     window_m: Optional[float] = option(
         None,
@@ -432,6 +446,17 @@ def _read_reliability(path: PathLike, grid: Grid, what: str) -> np.ndarray:
     return np.asarray(values, float)
 
 
+def aliased_margin(mask: np.ndarray, margin_px: int) -> np.ndarray:
+    """Pixels within ``margin_px`` of the near- or beyond-the-limit pixels of a
+    detectable-gradient ``mask`` (its no-data, NaN, is not a flag)."""
+    from scipy import ndimage
+
+    flagged = np.isin(np.nan_to_num(mask, nan=MEASURABLE), (NEAR_LIMIT, BEYOND))
+    if margin_px <= 0 or not flagged.any():
+        return flagged
+    return ndimage.binary_dilation(flagged, iterations=margin_px)
+
+
 def check_pim_inputs(
     input_path: Optional[PathLike], panel_path: PathLike, options: PimOptions
 ) -> Tuple[Optional[Grid], Panel, Grid]:
@@ -600,6 +625,7 @@ def run_pim(
         if detectable_mask is not None:
             beyond = _read_reliability(detectable_mask, grid, "detectable-gradient mask")
             reliable &= np.nan_to_num(beyond, nan=1.0) == 0  # no data: not judged, not used
+            reliable &= ~aliased_margin(beyond, options.aliased_margin_px)
         if reliability_mask is not None:
             user = _read_reliability(reliability_mask, grid, "reliability mask")
             reliable &= np.nan_to_num(user, nan=0.0) != 0

@@ -1284,6 +1284,12 @@ class PimFit(SubsidenceAlgorithm):
         ("INPUT_KIND", "input_kind", "The input holds", False),
         ("PERIOD", "period_years", "Period of a rate input (years)", False),
         ("MIN_TCOH", "min_temporal_coherence", "Minimum temporal coherence", False),
+        (
+            "ALIASED_MARGIN",
+            "aliased_margin_px",
+            "Margin left out around the flagged pixels of the mask (pixels)",
+            True,
+        ),
         ("WINDOW", "window_m", "Fit window around the panel (m; empty = 1.5 x depth)", True),
         ("FIT_SHIFT", "fit_shift", "Fit a constant shift of the input", True),
         ("BOOTSTRAP", "bootstrap", "Bootstrap resamples (0 = off)", True),

@@ -334,3 +334,50 @@ def test_separate_polygons_are_refused_and_a_panel_in_another_crs_is_transformed
         temporal_coherence=folder / "tcoh.tif",
     )
     np.testing.assert_allclose(fit.panel.ring, PANEL.ring, atol=0.01)
+
+
+def test_aliased_too_shallow_margin_is_not_fitted_by_default(tmp_path):
+    """An aliased core (flagged by subsidence:detectablegradient) whose lost cycles the
+    unwrapper spread into the pixels around it: the ring next to the flagged core reads 45 %,
+    the next one 25 %, the third 10 % too shallow although its own gradient looks measurable
+    (as around the demo's North longwall). Fitted as data, that ring makes the basin too
+    shallow; the default margin of the mask leaves it out and the basin is recovered."""
+    from scipy import ndimage
+
+    from insar_subsidence.core.analysis.detectable_gradient import BEYOND, MASK_NODATA
+
+    x, y = _mesh()
+    truth = -subsidence(PANEL, TRUTH, x, y) * 1000
+    rng = np.random.default_rng(4)
+    flagged = truth < 0.5 * truth.min()
+    distance = ndimage.distance_transform_cdt(~flagged, metric="taxicab")
+    shallow = np.select([distance == 1, distance == 2, distance == 3], [0.45, 0.25, 0.1], 0.0)
+    measured = truth * (1.0 - shallow) + rng.normal(0.0, 3.0, truth.shape)
+    measured[flagged] = 0.3 * truth.min()  # the flattened hole of the aliased core
+    mask = np.where(flagged, BEYOND, 0).astype(np.uint8)
+    mask[:, :3] = MASK_NODATA  # not judged: no flag, not fitted
+    write_geotiff(tmp_path / "up.tif", measured.astype(np.float32), GRID, units="mm")
+    write_geotiff(tmp_path / "mask.tif", mask, GRID, nodata=MASK_NODATA)
+    write_polygons(tmp_path / "panel.gpkg", 32649, [(PANEL.ring, {"name": "P1"})])
+
+    def fit(**extra):
+        return run_pim(
+            tmp_path / "up.tif",
+            tmp_path / "panel.gpkg",
+            PimOutputs(),
+            _options(**extra),
+            detectable_mask=tmp_path / "mask.tif",
+        )
+
+    recovered = fit()
+    p = recovered.parameters
+    assert p.q == pytest.approx(TRUTH.q, abs=0.05)
+    assert p.tan_beta == pytest.approx(TRUTH.tan_beta, abs=0.2)
+    assert p.offset_m == pytest.approx(TRUTH.offset_m, abs=25.0)
+    assert p.theta_deg == pytest.approx(TRUTH.theta_deg, abs=2.0)
+    model = -subsidence(PANEL, p, x, y) * 1000
+    assert model.min() == pytest.approx(truth.min(), rel=0.08)
+    # the cause: with only the flagged pixels left out, the shallow ring drags the basin up
+    fooled = fit(aliased_margin_px=0).parameters
+    assert fooled.q < 0.85 * TRUTH.q
+    assert recovered.pixels_fitted < fit(aliased_margin_px=0).pixels_fitted
