@@ -1,8 +1,9 @@
 """Progress reporting and cancellation without QGIS.
 
 A progress callback is ``progress(fraction, message) -> keep_going``: ``fraction`` in [0, 1],
-``message`` a short text (may be empty). Returning False asks the caller to stop; core code
-calls :func:`report`, which raises :class:`~core.errors.Cancelled` in that case.
+``message`` a short text (may be empty; one that starts with :data:`WARNING_PREFIX` is a
+warning). Returning False asks the caller to stop; core code calls :func:`report`, which
+raises :class:`~core.errors.Cancelled` in that case.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from typing import Callable
 from .errors import Cancelled
 
 ProgressCallback = Callable[[float, str], bool]
+
+#: a progress message or result line that starts with this is a warning (the Processing log
+#: shows it as one)
+WARNING_PREFIX = "Warning: "
 
 
 def silent(fraction: float, message: str = "") -> bool:

@@ -38,7 +38,7 @@ from ..core.errors import Cancelled, SubsidenceError
 from ..core.grid import Grid
 from ..core.io.mintpy import read_attrs
 from ..core.io.quicklook import write_quicklook
-from ..core.progress import ProgressCallback
+from ..core.progress import WARNING_PREFIX, ProgressCallback
 from ..plugin.bridge import grid_crs
 from .parameters import check_dates
 from .qgis_compat import ProcessingParameterFlag, ProcessingSourceType
@@ -98,12 +98,18 @@ class RunLog:
         return re.sub(r"\d[\d,.]*", "#", message.split(": ")[0])
 
     def info(self, message: str, warning: bool = False) -> None:
+        """Write ``message`` once; a core warning (:data:`WARNING_PREFIX`) as a warning."""
         if self.feedback is None or not message or message in self.said:
             return
         self.said.add(message)
+        if message.startswith(WARNING_PREFIX):
+            warning, message = True, message[len(WARNING_PREFIX) :]
         (self.feedback.pushWarning if warning else self.feedback.pushInfo)(message)
 
     def progress_message(self, message: str) -> None:
+        if message.startswith(WARNING_PREFIX):  # every warning is written, none is a loop's
+            self.info(message)
+            return
         key = self.loop_key(message)
         if key is not None and key == self.loop:
             return

@@ -1,4 +1,5 @@
-"""A Processing feedback that presses cancel, as a user would, when a progress message shows."""
+"""Processing feedbacks for tests: one that presses cancel, as a user would, when a progress
+message shows; one that keeps what an algorithm writes to the log."""
 
 from qgis.core import QgsProcessingFeedback
 
@@ -20,3 +21,29 @@ class CancelOnMessage(QgsProcessingFeedback):
         if self.text in info:
             self.shown += 1
             self.cancel()
+
+
+class LogFeedback(QgsProcessingFeedback):
+    """Keeps what an algorithm writes to the log."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines, self.warnings, self.errors = [], [], []
+
+    def pushInfo(self, info):
+        self.lines.append(info)
+        super().pushInfo(info)
+
+    def setProgressText(self, text):  # the algorithm dialog logs the progress text too
+        self.lines.append(text)
+        super().setProgressText(text)
+
+    def pushWarning(self, warning):
+        self.warnings.append(warning)
+        self.lines.append(warning)
+        super().pushWarning(warning)
+
+    def reportError(self, error, fatalError=False):
+        self.errors.append(error)
+        self.lines.append(error)
+        super().reportError(error, fatalError)

@@ -10,7 +10,7 @@ from insar_subsidence.core.demo.extensions import drivers as demo_drivers
 from insar_subsidence.core.demo.scene import make_scene
 from insar_subsidence.core.grid import Grid
 from insar_subsidence.core.io.geotiff import band_names, read_raster, write_geotiff
-from tests.qgis.feedback import CancelOnMessage
+from tests.qgis.feedback import CancelOnMessage, LogFeedback
 
 TINY_CNN = {
     "PATCH_SIZE": 8,
@@ -191,3 +191,36 @@ def test_a_cancel_during_flow_accumulation_stops_it_and_writes_nothing(run_algor
     assert feedback.shown == 1
     assert feedback.percentages == sorted(feedback.percentages)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dem.tif"]
+
+
+def test_a_core_warning_reaches_the_log_as_a_warning(run_algorithm, tmp_path):
+    """Kriging three points cannot fit a variogram: core says so with a warning, which the
+    Processing log shows as a warning (pushWarning), not as an information line."""
+    from insar_subsidence.core.io.point_layers import PointSeries, write_points
+
+    write_points(
+        tmp_path / "three.gpkg",
+        PointSeries(
+            np.array([600000.0, 601000.0, 600400.0]),
+            np.array([3900000.0, 3900200.0, 3900900.0]),
+            32649,
+            [],
+            np.zeros((3, 0)),
+            {"VEL": np.array([-10.0, -2.0, -5.0])},
+        ),
+    )
+    feedback = LogFeedback()
+    run_algorithm(
+        "interpolate",
+        {
+            "INPUT": str(tmp_path / "three.gpkg"),
+            "FIELD": "VEL",
+            "METHOD": "kriging",
+            "CELL_SIZE": 50.0,
+            "OUTPUT": str(tmp_path / "k.tif"),
+        },
+        feedback=feedback,
+    )
+    warnings = [w for w in feedback.warnings if "too few pairs to fit a variogram" in w]
+    assert len(warnings) == 1 and warnings[0].startswith("3 points give too few pairs")
+    assert [line for line in feedback.lines if "variogram;" in line] == warnings  # once

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingFeedback,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFolderDestination,
@@ -43,6 +42,7 @@ from tests.qgis.algorithm_cases import (
     WITHOUT_CASE,
     make_workspace,
 )
+from tests.qgis.feedback import LogFeedback
 
 STYLE_PROPERTY = "insar_subsidence/style"
 _OPEN_DIALOGS = []
@@ -52,32 +52,6 @@ LAYER_OUTPUTS = (
     QgsProcessingParameterVectorDestination,
     QgsProcessingParameterFeatureSink,
 )
-
-
-class LogFeedback(QgsProcessingFeedback):
-    """Keeps what an algorithm writes to the log."""
-
-    def __init__(self):
-        super().__init__()
-        self.lines, self.warnings, self.errors = [], [], []
-
-    def pushInfo(self, info):
-        self.lines.append(info)
-        super().pushInfo(info)
-
-    def setProgressText(self, text):  # the algorithm dialog logs the progress text too
-        self.lines.append(text)
-        super().setProgressText(text)
-
-    def pushWarning(self, warning):
-        self.warnings.append(warning)
-        self.lines.append(warning)
-        super().pushWarning(warning)
-
-    def reportError(self, error, fatalError=False):
-        self.errors.append(error)
-        self.lines.append(error)
-        super().reportError(error, fatalError)
 
 
 def algorithm_ids():
