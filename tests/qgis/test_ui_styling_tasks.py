@@ -208,3 +208,34 @@ def test_toolbar_toolbox_button_shows_the_provider_and_its_models(
     assert shown == expected | model_ids
     window.removeDockWidget(toolbox)
     toolbox.deleteLater()
+
+
+def test_velocity_ramp_limits_come_from_the_data(tmp_path):
+    """A stable scene (|v| <= 2 mm/yr, 9800 pixels), a bowl of 200 pixels from -5 to -45 mm/yr
+    and 3 outlying pixels at -900: the 99.5th percentile of |v| lies in the bowl (about 35.5,
+    rounded up to 50), so the bowl keeps its gradation and the outliers do not set the ramp;
+    without the bowl the ramp hugs the noise (2 mm/yr)."""
+    from insar_subsidence.core.grid import Grid
+    from insar_subsidence.core.io.geotiff import write_geotiff
+    from insar_subsidence.plugin.styling import style_layer
+
+    background = np.linspace(-2, 2, 9800)
+    bowl = np.linspace(-45, -5, 200)
+    grid = Grid(500000.0, 4000000.0, 80.0, -80.0, 100, 100, 32649)
+
+    def ramp(values):
+        path = tmp_path / f"v{len(values)}.tif"
+        write_geotiff(path, np.resize(values, grid.shape).astype(np.float32), grid, units="mm/yr")
+        layer = QgsRasterLayer(str(path), "velocity")
+        style_layer(layer, "velocity")
+        renderer = layer.renderer()
+        items = renderer.shader().rasterShaderFunction().colorRampItemList()
+        return (
+            renderer.classificationMin(),
+            renderer.classificationMax(),
+            items[0].value,
+            items[-1].value,
+        )
+
+    assert ramp(np.r_[background, bowl[:197], [-900.0] * 3]) == (-50, 50, -50, 50)
+    assert ramp(np.resize(background, 10000)) == (-2, 2, -2, 2)
