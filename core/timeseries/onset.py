@@ -132,13 +132,9 @@ def _step_columns(n: int, steps: List[List[int]], width: int) -> np.ndarray:
     return columns
 
 
-def _residual_rss(y: np.ndarray, q: np.ndarray, extra: Optional[np.ndarray]) -> np.ndarray:
-    """RSS of each series (N, n) after the common basis ``q`` (n, p) and its own extra
-    columns ``extra`` (N, n, j; zero columns ignored)."""
-    residual = y - (y @ q) @ q.T
-    rss = np.einsum("ij,ij->i", residual, residual)
-    if extra is None or extra.shape[2] == 0:
-        return rss
+def _extra_basis(q: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Orthonormal directions (N, n, j) of each series' own columns ``extra`` (N, n, j)
+    orthogonal to the common basis ``q`` (n, p); zero columns (padding) stay zero."""
     columns = extra - np.einsum("nk,ikj->inj", q, np.einsum("nk,inj->ikj", q, extra))
     basis = np.zeros_like(columns)
     for j in range(columns.shape[2]):
@@ -150,27 +146,39 @@ def _residual_rss(y: np.ndarray, q: np.ndarray, extra: Optional[np.ndarray]) -> 
         norm = np.linalg.norm(v, axis=1)
         usable = norm > 1e-9
         basis[usable, :, j] = v[usable] / norm[usable, None]
-    projection = np.einsum("inj,in->ij", basis, residual)
-    return rss - np.sum(projection**2, axis=1)
+    return basis
 
 
 def _sup_f(y, t, candidates, extra=None, extra_count=None):
     """(sup F, best candidate index) of series ``y`` (N, n) for one breakpoint against a line;
     ``extra`` (N, n, j) per-series regressors (steps) in both models, ``extra_count`` (N,) how
-    many of them are real."""
+    many of them are real.
+
+    All candidates at once: with ``r`` the residual of the line (plus steps) and ``h`` a hinge
+    column, adding ``h`` lowers the RSS by ``(r . h)^2 / |h~|^2``, ``h~`` the part of ``h``
+    orthogonal to the line (and steps); ``r . h = r . h~`` because ``r`` is orthogonal to them.
+    """
     n = len(t)
     count = np.zeros(len(y)) if extra_count is None else np.asarray(extra_count, float)
-    rss_line = _residual_rss(y, _orthonormal(np.column_stack([np.ones(n), t])), extra)
-    dof = n - 3 - count
-    best_f = np.full(len(y), -np.inf)
-    best_k = np.zeros(len(y), int)
-    for k in candidates:
-        q = _orthonormal(np.column_stack([np.ones(n), t, _hinge(t, k)]))
-        rss = np.maximum(_residual_rss(y, q, extra), 1e-300)
-        f = (rss_line - rss) / (rss / dof)
-        better = f > best_f
-        best_f[better], best_k[better] = f[better], k
-    return best_f, best_k
+    q = _orthonormal(np.column_stack([np.ones(n), t]))
+    hinges = np.column_stack([_hinge(t, k) for k in candidates])  # (n, K)
+    hinges = hinges - q @ (q.T @ hinges)
+    residual = y - (y @ q) @ q.T
+    if extra is None or extra.shape[2] == 0:
+        norms = np.broadcast_to(np.einsum("nk,nk->k", hinges, hinges), (len(y), len(candidates)))
+    else:
+        basis = _extra_basis(q, extra)
+        residual = residual - np.einsum("inj,ij->in", basis, np.einsum("inj,in->ij", basis, y))
+        along = np.einsum("inj,nk->ijk", basis, hinges)  # (N, j, K)
+        norms = np.einsum("nk,nk->k", hinges, hinges)[None] - np.einsum("ijk,ijk->ik", along, along)
+    rss_line = np.einsum("ij,ij->i", residual, residual)
+    usable = norms > 1e-9 * np.einsum("nk,nk->k", hinges, hinges)[None]
+    gain = np.where(usable, (residual @ hinges) ** 2 / np.where(usable, norms, 1.0), 0.0)
+    # below 1e-15 of the line's RSS the difference is rounding: an exact fit
+    rss = np.maximum(rss_line[:, None] - gain, 1e-15 * rss_line[:, None] + 1e-300)
+    f = (rss_line[:, None] - rss) / (rss / (n - 3 - count)[:, None])
+    best = np.argmax(f, axis=1)
+    return f[np.arange(len(y)), best], np.asarray(candidates)[best]
 
 
 @functools.lru_cache(maxsize=64)

@@ -147,3 +147,32 @@ def test_onset_points_keep_their_series_and_gain_the_fields(tmp_path):
     assert np.all(out.fields["RATE_AFTER"] < -25) and "VEL" in out.fields
     with pytest.raises(InputError, match="onset points output"):
         detect_onsets(tmp_path / "ps.gpkg", output=tmp_path / "x.tif")
+
+
+def test_sup_f_of_all_candidates_at_once_is_the_f_of_each_fit_by_least_squares():
+    """The breakpoint statistic computed for every candidate date at once equals, candidate by
+    candidate, the F of two ordinary least-squares fits (line and line + hinge, each with the
+    series' own steps)."""
+    from insar_subsidence.core.timeseries.onset import _candidates, _step_columns, _sup_f
+
+    rng = np.random.default_rng(7)
+    y = onset_series(rng.integers(15, 75, 6), seed=7)
+    steps = [[], [30], [12, 60], [], [45], [70, 20]]
+    extra = _step_columns(len(T), steps, 2)
+    counts = np.array([len(s) for s in steps])
+    candidates = _candidates(len(T), 6)
+    sup_f, best = _sup_f(y, T, candidates, extra, counts)
+
+    def rss(design, values):
+        residual = values - design @ np.linalg.lstsq(design, values, rcond=None)[0]
+        return residual @ residual
+
+    for i, found in enumerate(steps):
+        own = [(np.arange(len(T)) >= k).astype(float) for k in found]
+        line = np.column_stack([np.ones_like(T), T, *own])
+        by_hand = [
+            (rss(line, y[i]) - rss(h, y[i])) / (rss(h, y[i]) / (len(T) - 3 - len(found)))
+            for h in (np.column_stack([line, np.maximum(T - T[k], 0.0)]) for k in candidates)
+        ]
+        assert sup_f[i] == pytest.approx(max(by_hand), rel=1e-9)
+        assert best[i] == candidates[int(np.argmax(by_hand))]
