@@ -717,7 +717,9 @@ def _import_csv(path, output, header, delimiter, lines, fmt, options, progress):
             skipped["first"] = skipped["first"] or int(lines[~keep][0])
         if check_position is not None:
             check_position(numbers[keep], lines[keep], x[keep], y[keep])
-        displacement = numbers[:, date_cols] * layout.to_mm
+        displacement = numbers[:, date_cols]  # a copy (fancy indexing)
+        if layout.to_mm != 1.0:
+            displacement *= layout.to_mm
         fields: Dict[str, np.ndarray] = {}
         if layout.velocity is None or layout.velocity_std is None:  # else the source's own
             fields["VEL"], fields["VEL_STD"] = linear_rate(years, displacement.T)
@@ -729,6 +731,8 @@ def _import_csv(path, output, header, delimiter, lines, fmt, options, progress):
             fields[name] = chunk.text[index].astype(object)
         for name, index in layout.numeric.items():
             fields[name] = numbers[:, index]
+        if keep.all():  # the usual case: no copies
+            return x, y, displacement, fields
         return x[keep], y[keep], displacement[keep], {k: v[keep] for k, v in fields.items()}
 
     numeric = [layout.x, layout.y, *date_cols, *layout.numeric.values()]

@@ -100,21 +100,13 @@ def _point_blobs(x: np.ndarray, y: np.ndarray, srs_id: int) -> List[bytes]:
     return [raw[i : i + size] for i in range(0, len(raw), size)]
 
 
-def _column(values: np.ndarray) -> list:
-    """A field column as Python values for SQLite (NaN binds as NULL)."""
-    values = np.asarray(values)
-    if values.dtype.kind == "b":
-        values = values.astype(np.int64)
-    if values.dtype.kind in "iuf":
-        return values.tolist()
-    return [str(v) for v in values]
-
-
 class PointLayerWriter:
     """Append chunks of points to a GeoPackage layer. Use via :func:`point_layer_writer`.
 
     Rows go in with SQLite ``executemany`` (the OGR feature API costs microseconds per field
-    value, which dominates for layers with hundreds of date fields)."""
+    value, which dominates for layers with hundreds of date fields), the layer's triggers
+    (feature count, R-tree) off while they do: the writer keeps the count and fills the
+    R-tree itself from the coordinates, as GDAL does in its own bulk loads."""
 
     def __init__(
         self,
@@ -124,6 +116,7 @@ class PointLayerWriter:
         srs_id: int,
         dates: Sequence[dt.date],
         field_names: Sequence[str],
+        rtree: Optional[str] = None,
     ):
         self._connection = connection
         self._field_names = list(field_names)
@@ -131,7 +124,16 @@ class PointLayerWriter:
         self._srs_id = srs_id
         columns = [geometry_column] + self._field_names + [date_field(d) for d in dates]
         quoted = ", ".join(f'"{c}"' for c in columns)
-        self._insert = f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
+        row = f"({', '.join('?' * len(columns))})"
+        self._insert = f'INSERT INTO "{table}" ({quoted}) VALUES {row}'
+        # several rows per statement: fewer Python lists and statement runs per point
+        self._rows_per_insert = max(
+            1, min(ROWS_PER_INSERT, _variable_limit(connection) // len(columns))
+        )
+        self._insert_many = f'INSERT INTO "{table}" ({quoted}) VALUES ' + ", ".join(
+            [row] * self._rows_per_insert
+        )
+        self._rtree = rtree
         self.extent = [np.inf, np.inf, -np.inf, -np.inf]
         self.count = 0
 
@@ -149,24 +151,44 @@ class PointLayerWriter:
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         if len(x) == 0:
-            return PointRows([], (np.inf, np.inf, -np.inf, -np.inf), 0)
-        columns = [_point_blobs(x, y, self._srs_id)]
-        columns += [_column(fields[name]) for name in self._field_names]
+            return PointRows([], (np.inf, np.inf, -np.inf, -np.inf), 0, x, y)
+        # one object table filled column-wise by numpy (float64 -> float, NaN binds as NULL),
+        # then one tolist(): no per-value Python code
+        table = np.empty((len(x), 1 + len(self._field_names) + self._n_dates), dtype=object)
+        table[:, 0] = _point_blobs(x, y, self._srs_id)
+        for k, name in enumerate(self._field_names, start=1):
+            table[:, k] = _column(fields[name])
         if self._n_dates:
-            table = (
-                np.full((len(x), self._n_dates), np.nan)
-                if displacement_mm is None
-                else np.asarray(displacement_mm, float)
+            table[:, 1 + len(self._field_names) :] = (
+                np.nan if displacement_mm is None else np.asarray(displacement_mm, float)
             )
-            columns += table.T.tolist()
         extent = (x.min(), y.min(), x.max(), y.max())
-        return PointRows(list(zip(*columns, strict=True)), extent, len(x))
+        values, single = _statement_values(table, self._rows_per_insert)
+        return PointRows(values, extent, len(x), x, y, single)
 
     def write_rows(self, rows: "PointRows") -> None:
         """Insert rows made by :meth:`rows`."""
         if not rows.count:
             return
-        self._connection.executemany(self._insert, rows.values)
+        if rows.values:
+            self._connection.executemany(self._insert_many, rows.values)
+        if rows.single:
+            self._connection.executemany(self._insert, rows.single)
+        if self._rtree is not None:
+            # a fresh AUTOINCREMENT table numbers the rows it is given consecutively
+            (last,) = self._connection.execute("SELECT last_insert_rowid()").fetchone()
+            x, y = np.asarray(rows.x, float), np.asarray(rows.y, float)
+            keep = np.isfinite(x) & np.isfinite(y)  # GDAL leaves empty points out too
+            entries = np.empty((int(keep.sum()), 5), dtype=object)
+            entries[:, 0] = np.arange(last - rows.count + 1, last + 1)[keep]
+            entries[:, 1], entries[:, 2] = x[keep], x[keep]
+            entries[:, 3], entries[:, 4] = y[keep], y[keep]
+            many, single = _statement_values(entries, RTREE_ROWS_PER_INSERT)
+            insert = f'INSERT INTO "{self._rtree}" VALUES '
+            self._connection.executemany(
+                insert + ", ".join(["(?, ?, ?, ?, ?)"] * RTREE_ROWS_PER_INSERT), many
+            )
+            self._connection.executemany(insert + "(?, ?, ?, ?, ?)", single)
         self.extent = [
             min(self.extent[0], rows.extent[0]),
             min(self.extent[1], rows.extent[1]),
@@ -187,12 +209,61 @@ class PointLayerWriter:
 
 
 class PointRows(NamedTuple):
-    """Rows ready for :meth:`PointLayerWriter.write_rows`: one tuple per point, the extent
-    (xmin, ymin, xmax, ymax) and the number of points."""
+    """Rows ready for :meth:`PointLayerWriter.write_rows`: the values of several points per
+    list (one multi-row statement each), the extent (xmin, ymin, xmax, ymax), the number of
+    points, their coordinates and the points left over, one list each."""
 
-    values: List[tuple]
+    values: List[list]
     extent: Tuple[float, float, float, float]
     count: int
+    x: Optional[np.ndarray] = None
+    y: Optional[np.ndarray] = None
+    single: List[list] = []
+
+
+#: SQLite page cache of the writer (KiB)
+CACHE_KIB = 32 * 1024
+#: points per INSERT statement at most (within SQLite's limit on bound values)
+ROWS_PER_INSERT = 32
+#: R-tree entries per INSERT statement (5 values each, within SQLite's oldest limit of 999)
+RTREE_ROWS_PER_INSERT = 50
+
+
+def _statement_values(table: np.ndarray, rows_per_statement: int) -> Tuple[list, list]:
+    """The rows of an object table (n, columns) as parameter lists: ``rows_per_statement``
+    rows per list as far as they go, then the rest one row per list."""
+    whole = len(table) // rows_per_statement * rows_per_statement
+    grouped = table[:whole].reshape(whole // rows_per_statement, -1 if whole else 0)
+    return grouped.tolist(), table[whole:].tolist()
+
+
+def _variable_limit(connection) -> int:
+    """Values one SQLite statement may bind (999 where the module cannot tell: the oldest
+    SQLite default)."""
+    import sqlite3
+
+    try:
+        return connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python < 3.11
+        return 999
+
+
+def _column(values: np.ndarray) -> np.ndarray:
+    """A field column as the Python values SQLite binds (NaN binds as NULL)."""
+    values = np.asarray(values)
+    if values.dtype.kind == "b":
+        values = values.astype(np.int64)
+    if values.dtype.kind in "iuf":
+        return values.astype(object)
+    return np.array([str(v) for v in values], dtype=object)
+
+
+def _layer_triggers(connection, table: str) -> List[str]:
+    """The SQL of the triggers GDAL puts on a layer's inserts (feature count, R-tree)."""
+    found = connection.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
+    ).fetchall()
+    return [sql for (sql,) in found]
 
 
 @contextlib.contextmanager
@@ -222,21 +293,41 @@ def point_layer_writer(
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     with atomic_output(path) as temp:
         ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(temp))
-        # the R-tree triggers call GDAL's SQL functions, so the index is built after the rows
         layer = ds.CreateLayer(layer_name, srs, ogr.wkbPoint, ["SPATIAL_INDEX=NO"])
         for name, example in field_types.items():
             layer.CreateField(ogr.FieldDefn(name, _field_type(example)))
         for d in dates:
             layer.CreateField(ogr.FieldDefn(date_field(d), ogr.OFTReal))
         geometry_column = layer.GetGeometryColumn()
+        # the empty R-tree, its triggers and its extension row, made by GDAL
+        ds.ExecuteSQL(f"SELECT CreateSpatialIndex('{layer_name}', '{geometry_column}')")
         layer = ds = None
         connection = sqlite3.connect(str(temp))
         try:
+            # the file appears under its name only once complete (atomic_output), so the
+            # inserts need not wait for the disk (GDAL's own setting for new files); the
+            # page cache holds the R-tree's nodes, which take inserts everywhere
+            connection.execute("PRAGMA synchronous = OFF")
+            connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             (srs_id,) = connection.execute(
                 "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (layer_name,)
             ).fetchone()
+            # the triggers call GDAL's SQL functions (absent here) and cost a statement per
+            # row: off during the inserts, back (unchanged) once the writer has done their work
+            triggers = _layer_triggers(connection, layer_name)
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                (layer_name,),
+            ).fetchall():
+                connection.execute(f'DROP TRIGGER "{name}"')
             writer = PointLayerWriter(
-                connection, layer_name, geometry_column, srs_id, dates, list(field_types)
+                connection,
+                layer_name,
+                geometry_column,
+                srs_id,
+                dates,
+                list(field_types),
+                rtree=f"rtree_{layer_name}_{geometry_column}",
             )
             yield writer
             if writer.count:
@@ -245,12 +336,15 @@ def point_layer_writer(
                     "WHERE table_name = ?",
                     (*map(float, writer.extent), layer_name),
                 )
+            connection.execute(
+                "UPDATE gpkg_ogr_contents SET feature_count = ? WHERE lower(table_name) = lower(?)",
+                (writer.count, layer_name),
+            )
+            for sql in triggers:
+                connection.execute(sql)
             connection.commit()
         finally:
             connection.close()
-        ds = ogr.Open(str(temp), update=1)
-        ds.ExecuteSQL(f"SELECT CreateSpatialIndex('{layer_name}', '{geometry_column}')")
-        ds = None
 
 
 def write_points(path: PathLike, points: PointSeries, layer_name: str = None) -> Path:
