@@ -40,6 +40,7 @@ from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
+from ...accelerator import blas_threads
 from ...atomic import check_free_space, check_outputs
 from ...blocks import return_large_frees_to_the_system, row_blocks
 from ...conventions import DEFAULT_MEMORY_BUDGET_MB, phase_to_los
@@ -176,8 +177,7 @@ def _invert_rows(
     used (P,), dates cut (P,)). Its work arrays are freed on return."""
     m = len(index)
     raw = stack.read("unwrapPhase", rows, index).reshape(m, -1)
-    phase = raw.astype(np.float64)
-    phase -= raw_ref[:, np.newaxis]
+    phase = np.subtract(raw, raw_ref[:, np.newaxis], dtype=np.float64)  # one pass, one copy
     # raw zeros are no-data (HyP3/MintPy fill value); MintPy also drops phases that become
     # exactly zero after referencing, we keep those valid observations
     phase[raw == 0] = np.nan
@@ -206,6 +206,7 @@ def _invert_rows(
     return ts, tc, used, cut
 
 
+@blas_threads(1)  # network-sized products and solves: threads only wait for busy cores
 def invert_stack(
     stack_path: PathLike,
     timeseries_path: PathLike,

@@ -61,7 +61,6 @@ def invert_phases(
     ts = np.full((n, num_pixels), np.nan)
     tcoh = np.zeros(num_pixels)
     count_used = np.zeros(num_pixels, np.int32)
-    y = np.where(valid, phase, 0.0)
 
     # 1. full-rank pixels: weighted normal equations, batched over pixels; unweighted, the
     #    pixels of a large group share one factorisation
@@ -91,22 +90,27 @@ def invert_phases(
         if one_group:
             # one factorisation for the group: solved for each unit observation, the solution
             # is a dense (n, m) operator, applied to all its pixels in one matrix product
+            # (n, k) on the k pairs used (all valid in the group: no zero filling)
             g = int(groups[0])
+            rows = np.flatnonzero(mask[0])
             if g not in operators:
-                operators[g] = equations.solve(mask * 1.0, np.diag(mask[0] * 1.0), free, backend).T
+                unit = np.zeros((len(rows), m))  # one unit observation per pair used
+                unit[np.arange(len(rows)), rows] = 1.0
+                operators[g] = equations.solve(mask * 1.0, unit, free, backend).T
             columns = _as_slice(index)
-            obs_t = y[:, columns]  # (m, p)
+            obs_t = (
+                phase[rows, columns] if isinstance(columns, slice) else phase[np.ix_(rows, columns)]
+            )
             x_t = operators[g] @ obs_t
-            residual_t = obs_t - (x_t[second] - x_t[first])
-            residual_t[~mask[0]] = 0.0
+            residual_t = obs_t - (x_t[second[rows]] - x_t[first[rows]])
             x_t[lost[g]] = np.nan
             ts[:, columns] = x_t
-            count_used[columns] = mask.sum()
+            count_used[columns] = len(rows)
             tcoh[columns] = _temporal_coherence(
-                residual_t.T, np.broadcast_to(mask, (len(index), m))
+                residual_t.T, np.broadcast_to(True, (len(index), len(rows)))
             )
             continue
-        obs = y[:, index].T
+        obs = np.where(mask, phase[:, index].T, 0.0)
         w = mask * (1.0 if weight is None else weight[:, index].T)
         x = equations.solve(w, w * obs, free, backend)
         residual = np.where(mask, obs - (x[:, second] - x[:, first]), 0.0)
@@ -121,7 +125,7 @@ def invert_phases(
         for g in np.flatnonzero(bridged & ~lost.all(axis=1)):
             index = np.flatnonzero(group_of_pixel == g)
             rows = used[g]
-            Gs, ys = G[rows], y[rows][:, index]
+            Gs, ys = G[rows], phase[rows][:, index]  # the pairs used are valid
             if weight is None:
                 solution = np.linalg.pinv(Gs, rcond=rcond) @ ys
             else:
