@@ -106,7 +106,7 @@ class PointLayerWriter:
     Rows go in with SQLite ``executemany`` (the OGR feature API costs microseconds per field
     value, which dominates for layers with hundreds of date fields), the layer's triggers
     (feature count, R-tree) off while they do: the writer keeps the count and fills the
-    R-tree itself from the coordinates, as GDAL does in its own bulk loads."""
+    R-tree itself from the coordinates at the end, as GDAL does in its own bulk loads."""
 
     def __init__(
         self,
@@ -134,6 +134,7 @@ class PointLayerWriter:
             [row] * self._rows_per_insert
         )
         self._rtree = rtree
+        self._indexed: List[Tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # fid, x, y
         self.extent = [np.inf, np.inf, -np.inf, -np.inf]
         self.count = 0
 
@@ -179,16 +180,8 @@ class PointLayerWriter:
             (last,) = self._connection.execute("SELECT last_insert_rowid()").fetchone()
             x, y = np.asarray(rows.x, float), np.asarray(rows.y, float)
             keep = np.isfinite(x) & np.isfinite(y)  # GDAL leaves empty points out too
-            entries = np.empty((int(keep.sum()), 5), dtype=object)
-            entries[:, 0] = np.arange(last - rows.count + 1, last + 1)[keep]
-            entries[:, 1], entries[:, 2] = x[keep], x[keep]
-            entries[:, 3], entries[:, 4] = y[keep], y[keep]
-            many, single = _statement_values(entries, RTREE_ROWS_PER_INSERT)
-            insert = f'INSERT INTO "{self._rtree}" VALUES '
-            self._connection.executemany(
-                insert + ", ".join(["(?, ?, ?, ?, ?)"] * RTREE_ROWS_PER_INSERT), many
-            )
-            self._connection.executemany(insert + "(?, ?, ?, ?, ?)", single)
+            fids = np.arange(last - rows.count + 1, last + 1)
+            self._indexed.append((fids[keep], x[keep], y[keep]))
         self.extent = [
             min(self.extent[0], rows.extent[0]),
             min(self.extent[1], rows.extent[1]),
@@ -196,6 +189,29 @@ class PointLayerWriter:
             max(self.extent[3], rows.extent[3]),
         ]
         self.count += rows.count
+
+    def fill_rtree(self) -> None:
+        """Put the points written into the R-tree, in strips across the extent: consecutive
+        inserts then touch the same few nodes, so the page cache holds what they change
+        (in file order, a million points took twice as long as ogr2ogr). 24 bytes a point
+        are kept until then."""
+        if self._rtree is None or not self._indexed:
+            return
+        fids, x, y = (np.concatenate(parts) for parts in zip(*self._indexed, strict=True))
+        self._indexed = []
+        strip = np.floor((y - y.min()) / max(np.ptp(y), 1e-300) * RTREE_STRIPS)
+        order = np.lexsort((x, strip))
+        entries = np.empty((len(order), 5), dtype=object)
+        entries[:, 0], entries[:, 1], entries[:, 3] = fids[order], x[order], y[order]
+        entries[:, 2], entries[:, 4] = entries[:, 1], entries[:, 3]
+        insert = f'INSERT INTO "{self._rtree}" VALUES '
+        many = insert + ", ".join(["(?, ?, ?, ?, ?)"] * RTREE_ROWS_PER_INSERT)
+        for start in range(0, len(entries), RTREE_BATCH):
+            grouped, single = _statement_values(
+                entries[start : start + RTREE_BATCH], RTREE_ROWS_PER_INSERT
+            )
+            self._connection.executemany(many, grouped)
+            self._connection.executemany(insert + "(?, ?, ?, ?, ?)", single)
 
     def write(
         self,
@@ -227,6 +243,10 @@ CACHE_KIB = 32 * 1024
 ROWS_PER_INSERT = 32
 #: R-tree entries per INSERT statement (5 values each, within SQLite's oldest limit of 999)
 RTREE_ROWS_PER_INSERT = 50
+#: R-tree entries turned into Python values at a time
+RTREE_BATCH = 100_000
+#: strips of the extent the R-tree is filled along
+RTREE_STRIPS = 512
 
 
 def _statement_values(table: np.ndarray, rows_per_statement: int) -> Tuple[list, list]:
@@ -330,6 +350,7 @@ def point_layer_writer(
                 rtree=f"rtree_{layer_name}_{geometry_column}",
             )
             yield writer
+            writer.fill_rtree()
             if writer.count:
                 connection.execute(
                     "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? "
