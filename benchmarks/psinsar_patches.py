@@ -54,7 +54,7 @@ def write_stack(folder: Path, length: int, width: int, n_dates: int, seed: int =
     """A synthetic stack (tiled 256 x 256, uncompressed) and its dates CSV; returns paths."""
     import datetime as dt
 
-    from osgeo import gdal
+    from osgeo import gdal, osr
 
     gdal.UseExceptions()
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,6 +79,9 @@ def write_stack(folder: Path, length: int, width: int, n_dates: int, seed: int =
         ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "BIGTIFF=YES", "INTERLEAVE=PIXEL"],
     )
     ds.SetGeoTransform((500000.0, 20.0, 0.0, 4000000.0, 0.0, -20.0))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
     four_pi = 4 * np.pi / 0.0554658
     gain = rng.uniform(0.8, 1.25, n_dates).astype(np.float32)
     for r0 in range(0, length, 128):

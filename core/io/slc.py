@@ -172,6 +172,8 @@ class SlcStack:
                     for i in self._order
                 ]
             )
+        for dataset in datasets:  # the window is a copy: GDAL's block cache (5 % of the RAM
+            dataset.FlushCache()  # by default) would otherwise grow to the size of the stack
         data = data.astype(np.complex64, copy=False)
         self._local.last = (key, data)
         return data

@@ -48,7 +48,10 @@ def crs_of(srs) -> Tuple[Optional[int], Optional[str]]:
     """(EPSG code, None) when an OGR spatial reference has one, else (None, WKT or None)."""
     if srs is None:
         return None, None
-    srs.AutoIdentifyEPSG()
+    try:
+        srs.AutoIdentifyEPSG()
+    except RuntimeError:  # "Unsupported SRS" (e.g. an engineering CRS) under UseExceptions
+        pass
     code = srs.GetAuthorityCode(None)
     return (int(code), None) if code else (None, srs.ExportToWkt() or None)
 

@@ -291,3 +291,28 @@ def test_a_dask_cluster_gives_the_answer_of_this_process(simulated, tmp_path):
     for key in ("ROW", "COL", "TYPE", "VEL", "TCOH", "DA", "HGT_ERR"):
         np.testing.assert_array_equal(cluster_result.fields[key], here.fields[key])
     np.testing.assert_array_equal(cluster_result.displacement_mm, here.displacement_mm)
+
+
+def test_reading_patches_leaves_nothing_in_gdals_block_cache(tmp_path):
+    # GDAL keeps decoded blocks (up to 5 % of the RAM): a pass over a burst grew the process
+    # to the size of the stack whatever the memory budget (859 MB for a 540 MB stack)
+    import datetime as dt
+
+    from osgeo import gdal
+
+    from insar_subsidence.core.grid import Grid
+    from insar_subsidence.core.io.slc import SlcStack, write_slc_stack
+
+    rng = np.random.default_rng(5)
+    data = (rng.standard_normal((4, 64, 80)) + 1j * rng.standard_normal((4, 64, 80))).astype(
+        np.complex64
+    )
+    grid = Grid(500000.0, 4000000.0, 20.0, -20.0, width=80, length=64, epsg=32633)
+    dates = [dt.date(2021, 1, 1) + dt.timedelta(days=12 * k) for k in range(len(data))]
+    write_slc_stack(tmp_path / "slc.tif", data, grid, dates)
+    (tmp_path / "dates.csv").write_text("date,bperp\n" + "".join(f"{d:%Y%m%d},0\n" for d in dates))
+    stack = SlcStack(tmp_path / "slc.tif", tmp_path / "dates.csv")
+    before = gdal.GetCacheUsed()
+    window = stack.read(slice(10, 50), slice(5, 70))
+    np.testing.assert_array_equal(window, data[:, 10:50, 5:70])
+    assert gdal.GetCacheUsed() - before < window.nbytes // 10
