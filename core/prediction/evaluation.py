@@ -68,7 +68,7 @@ class ForecastOptions(Options):
         "evaluation)",
     )
     global_above: int = option(
-        5000,
+        300,
         help="A GRU forecast of more points than this trains one network for all points "
         "(global GRU) instead of one per point",
         unit="points",

@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from .. import accelerator
-from ..accelerator import torch_device
+from ..accelerator import default_threads, torch_device
 from ..errors import InputError
 from ..options import Choice, Options, option
 from ..progress import ProgressCallback, report, silent
@@ -73,6 +73,12 @@ class RecurrentNetworkOptions(Options):
     )
     device: Optional[str] = option(
         None, help="Torch device (cpu, cuda); empty = CUDA when available, else CPU"
+    )
+    threads: int = option(
+        0,
+        help="CPU threads for torch; 0 = half the cores (at least 1): these small networks "
+        "ran 4x slower on 2 threads than on 1 when the 2 cores were shared",
+        minimum=0,
     )
 
 
@@ -238,6 +244,24 @@ def _scaling(series: np.ndarray, relative: bool) -> tuple:
     return mean, np.where(scale > 1e-12, scale, 1.0)
 
 
+def _network_windows(series: np.ndarray, mean, scale, options: RecurrentNetworkOptions) -> tuple:
+    """Training windows (M, N - w, w) and targets (M, N - w) of raw series (M, N) in network
+    units, float32 (what the networks read), built a block of series at a time so that no
+    float64 copy of all windows exists."""
+    m, n = series.shape
+    w = options.window
+    inputs = np.empty((m, max(n - w, 0), w), dtype=np.float32)
+    targets = np.empty((m, max(n - w, 0)), dtype=np.float32)
+    step = max(1, 2**20 // max(n * w, 1))
+    for start in range(0, max(m, 1), step):
+        rows = slice(start, min(start + step, m))
+        raw_inputs, raw_targets = windows(series[rows], w)
+        inputs[rows], targets[rows] = _transform(
+            raw_inputs, raw_targets, mean[rows], scale[rows], options.relative
+        )
+    return inputs, targets
+
+
 def fitting_windows(n_windows: int, validation_fraction: float) -> int:
     """Windows of a series used for fitting; the rest (the latest, in time order) validate
     early stopping. Series of fewer than 10 windows keep all for fitting."""
@@ -256,13 +280,12 @@ def fit_networks(
     reported (and cancel honoured) after every epoch."""
     options = options or RecurrentNetworkOptions()
     torch = import_torch()
-    device = torch_device(torch, options.device)
+    device = torch_device(torch, options.device, options.threads or default_threads())
     series = np.atleast_2d(np.asarray(train_series, dtype=float))
     if not np.all(np.isfinite(series)):
         raise InputError("network training series contain NaN.", None, "fill gaps first.")
     mean, scale = _scaling(series, options.relative)
-    raw_inputs, raw_targets = windows(series, options.window)
-    inputs, targets = _transform(raw_inputs, raw_targets, mean, scale, options.relative)
+    inputs, targets = _network_windows(series, mean, scale, options)
     n_windows = inputs.shape[1]
     n_fit = fitting_windows(n_windows, options.validation_fraction)
     n_val = n_windows - n_fit
@@ -304,7 +327,12 @@ class GlobalNetworkOptions(Options):
     """One network for all points (the global model): minibatches of windows pooled over the
     points, so its training time does not grow with the number of points."""
 
-    hidden: int = option(32, help="Hidden units of the shared network", minimum=1)
+    hidden: int = option(
+        16,
+        help="Hidden units of the shared network (16 tested as accurate as 32 on the real "
+        "EGMS layer, in half the time)",
+        minimum=1,
+    )
     batch_windows: int = option(
         1024, help="Windows per training step, drawn from all points", minimum=16
     )
@@ -340,16 +368,19 @@ class GlobalNetworks:
         each = inputs.ndim == 4
         stacked = inputs if each else inputs[None]
         sets, m, b, w = stacked.shape
-        by_series = stacked.transpose(1, 0, 2, 3).reshape(m, sets * b, w)
-        x, _ = _transform(by_series, None, self.mean, self.scale, self.options.relative)
-        x = x.reshape(m, sets, b, w).transpose(1, 0, 2, 3)
         out = np.empty((members, m, b))
-        step = max(1, 2**18 // max(b, 1))  # series per forward pass: bounded memory
+        # series per forward pass: about 32k windows per member (bounded memory)
+        step = max(1, 2**15 // max(b, 1))
         with torch.no_grad():
             for start in range(0, m, step):
                 part = slice(start, min(start + step, m))
-                xt = torch.as_tensor(x[:, part].reshape(sets, -1, w), dtype=torch.float32)
-                xt = xt.to(self.device).expand(members, -1, -1)
+                raw = stacked[:, part].transpose(1, 0, 2, 3).reshape(-1, sets * b, w)
+                x, _ = _transform(
+                    raw, None, self.mean[part], self.scale[part], self.options.relative
+                )
+                x = x.reshape(-1, sets, b, w).transpose(1, 0, 2, 3).reshape(sets, -1, w)
+                xt = torch.as_tensor(x, dtype=torch.float32, device=self.device)
+                xt = xt.expand(members, -1, -1)
                 pred = self.net.forward(xt).cpu().numpy().astype(float)
                 out[:, part] = pred.reshape(members, -1, b)
         anchor = stacked[..., -1] if self.options.relative else self.mean[None, :, None]
@@ -387,17 +418,16 @@ def fit_global_networks(
     shared = shared or GlobalNetworkOptions()
     options = replace(options, hidden=shared.hidden)
     torch = import_torch()
-    device = torch_device(torch, options.device)
+    device = torch_device(torch, options.device, options.threads or default_threads())
     series = np.atleast_2d(np.asarray(train_series, dtype=float))
     if not np.all(np.isfinite(series)):
         raise InputError("network training series contain NaN.", None, "fill gaps first.")
     mean, scale = _scaling(series, options.relative)
-    raw_inputs, raw_targets = windows(series, options.window)
-    inputs, targets = _transform(raw_inputs, raw_targets, mean, scale, options.relative)
+    inputs, targets = _network_windows(series, mean, scale, options)
     w = options.window
     n_fit = fitting_windows(inputs.shape[1], options.validation_fraction)
-    fit_x = torch.as_tensor(inputs[:, :n_fit].reshape(-1, w), dtype=torch.float32)
-    fit_y = torch.as_tensor(targets[:, :n_fit].reshape(-1), dtype=torch.float32)
+    fit_x = torch.from_numpy(np.ascontiguousarray(inputs[:, :n_fit]).reshape(-1, w))
+    fit_y = torch.from_numpy(np.ascontiguousarray(targets[:, :n_fit]).reshape(-1))
     val_x = inputs[:, n_fit:].reshape(-1, w)
     val_y = targets[:, n_fit:].reshape(-1)
     gen = torch.Generator().manual_seed(int(options.seed))
