@@ -73,10 +73,25 @@ def blas_threads(limit: int = 1) -> Iterator[None]:
     threads, and on shared cores a threaded call waits for a core for each of its threads:
     a 174 x 60 least-squares solve took 0.2-0.9 s instead of 0.5 ms on 2 busy cores. Through
     threadpoolctl (shipped with scikit-learn); without it nothing changes."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
+    controller = _threadpool_controller()
+    if controller is None:
         yield
         return
-    with threadpool_limits(limits=limit, user_api="blas"):
+    with controller.limit(limits=limit, user_api="blas"):
         yield
+
+
+_CONTROLLER = []
+
+
+def _threadpool_controller():
+    """threadpoolctl's controller of the loaded libraries, made once (it scans every loaded
+    library: tens of ms), or None without threadpoolctl."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]

@@ -21,6 +21,8 @@ def parse_yyyymmdd(text: str, source: str = None) -> dt.date:
     """Parse ``YYYYMMDD`` (also accepts ``YYYYMMDDThhmmss`` by taking the first 8 digits)."""
     digits = str(text).strip()[:8]
     try:
+        if len(digits) == 8 and digits.isascii() and digits.isdigit():  # 10x strptime
+            return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
         return dt.datetime.strptime(digits, "%Y%m%d").date()
     except ValueError:
         raise InputError(
