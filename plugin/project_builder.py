@@ -56,12 +56,8 @@ DEMO_LAYERS: List[LayerSpec] = [
         "mining/pim_north_longwall_boundary.gpkg", "PIM basin boundary (10 mm)", "outline", "Mining"
     ),
     LayerSpec("mining/beyond_limit.tif", "Beyond what InSAR can measure", "limit_mask", "Mining"),
-    LayerSpec(
-        "mining/pim_north_longwall.tif", "PIM basin, North longwall (mm)", "displacement", "Mining"
-    ),
-    LayerSpec(
-        "mining/planned_north_longwall.tif", "Planned final basin (mm)", "displacement", "Mining"
-    ),
+    LayerSpec("mining/pim_north_longwall.tif", "PIM basin, North longwall (mm)", "basin", "Mining"),
+    LayerSpec("mining/planned_north_longwall.tif", "Planned final basin (mm)", "basin", "Mining"),
     LayerSpec("mining/onset.tif", "Onset of subsidence (year)", "years", "Mining"),
     LayerSpec("ps/ps_points.gpkg", "PS points (VEL mm/yr)", "velocity", "Points", True),
     LayerSpec("sbas/reference_points.gpkg", "SBAS reference areas", "points", "SBAS", True),

@@ -4,7 +4,9 @@ Rates (mm/yr) and displacements (mm) get a ColorBrewer RdBu ramp, red = subsiden
 (negative), blue = uplift, with limits from the data: symmetric about zero at the 99.5th
 percentile of |value| (a subsidence bowl covering a few per cent of the scene keeps its
 gradation, fewer than 0.5 % outlying pixels cannot wash the map out), rounded up to a readable
-number; legend entries carry the unit.
+number; legend entries carry the unit. Modelled basins (noise-free, zero away from the panel)
+reach their largest |value| instead. Legends print numbers without thousands separators and
+with as many decimals as the range needs (an onset year reads 2021.7, not 2,021.734253).
 Deformation classes (paper 002: < -40, -40 to -10, -10 to +10, > +10 mm/yr) get fixed
 colours; labels come from the raster's category names when it has them.
 """
@@ -15,6 +17,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from qgis.core import (
+    QgsBasicNumericFormat,
+    QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
     QgsFillSymbol,
     QgsGraduatedSymbolRenderer,
@@ -115,6 +119,19 @@ def _ramp_items(limit: float, unit: str) -> List[QgsColorRampShader.ColorRampIte
     ]
 
 
+def _set_legend_format(ramp: QgsColorRampShader, low: float, high: float) -> None:
+    """Legend numbers with no thousands separator and decimals for the range: 1 decimal for a
+    range of a few units, none from tens up, up to 4 for small ranges."""
+    span = abs(high - low)
+    decimals = int(np.clip(1 - np.floor(np.log10(span)), 0, 4)) if span > 0 else 2
+    number_format = QgsBasicNumericFormat()
+    number_format.setShowThousandsSeparator(False)
+    number_format.setNumberDecimalPlaces(decimals)
+    settings = QgsColorRampLegendNodeSettings()
+    settings.setNumericFormat(number_format)
+    ramp.setLegendSettings(settings)
+
+
 def _raster_values(layer: QgsRasterLayer, band: int = 1) -> np.ndarray:
     """A decimated read of one band (at most ~1000 x 1000 values) with nodata as NaN."""
     from osgeo import gdal
@@ -142,6 +159,7 @@ def style_diverging_raster(
     ramp.setColorRampType(ShaderInterpolationMethod.Linear)
     ramp.setColorRampItemList(_ramp_items(limit, unit))
     ramp.setClip(False)
+    _set_legend_format(ramp, -limit, limit)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(ramp)
     renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
@@ -267,6 +285,7 @@ def style_sequential_raster(
     ramp = QgsColorRampShader(low, high)
     ramp.setColorRampType(ShaderInterpolationMethod.Linear)
     ramp.setColorRampItemList(items)
+    _set_legend_format(ramp, low, high)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(ramp)
     renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
@@ -320,7 +339,8 @@ def style_layer(layer: QgsMapLayer, kind: str) -> None:
     """Apply a named style and record it in the layer's ``insar_subsidence/style`` property.
 
     Kinds: ``velocity`` (mm/yr, diverging about zero), ``displacement`` (mm, diverging),
-    ``classes`` (deformation classes), ``limit_mask`` (the detectable-gradient mask),
+    ``basin`` (a modelled basin in mm, diverging to its largest |value|), ``classes``
+    (deformation classes), ``limit_mask`` (the detectable-gradient mask),
     ``coherence`` (0..1), ``count`` (0..maximum), ``gradient`` or ``years`` (one-signed
     rasters), ``sequential`` (2nd..98th percentile), ``outline`` (polygons such as bowls,
     concessions, counties), ``line``, ``affected`` (profile segments below the threshold),
@@ -341,6 +361,8 @@ def style_layer(layer: QgsMapLayer, kind: str) -> None:
             style_sequential_raster(layer, low=0.0, high=_band_maximum(layer))
         elif kind in UNITS:
             style_diverging_raster(layer, UNITS[kind])
+        elif kind == "basin":
+            style_diverging_raster(layer, "mm", limit=_largest_magnitude(layer))
         else:
             style_sequential_raster(layer)
     elif isinstance(layer, QgsVectorLayer):
@@ -359,6 +381,12 @@ def style_layer(layer: QgsMapLayer, kind: str) -> None:
         else:
             style_points(layer)
     layer.setCustomProperty(STYLE_PROPERTY, kind)
+
+
+def _largest_magnitude(layer: QgsRasterLayer) -> float:
+    values = np.abs(_raster_values(layer))
+    finite = values[np.isfinite(values)]
+    return nice_number(float(finite.max())) if finite.size else 1.0
 
 
 def _band_maximum(layer: QgsRasterLayer, band: int = 1) -> float:

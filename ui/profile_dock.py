@@ -543,6 +543,12 @@ class ProfileDock(MapToolDock):
         for line in self.lines:
             for s, profile in enumerate(line.profiles):
                 # affected bars stacked just below the threshold, one row per profile
+                if profile.samples.values.size == 0:  # nothing to draw or to measure
+                    texts.append(
+                        f"<b>{profile.name}</b>: no samples within "
+                        f"{self.buffer.value():g} m of the line"
+                    )
+                    continue
                 bar_y = self.threshold.value() - (k + 0.6) * 0.03 * depth
                 self._draw_profile(profile, QColor(line.colour), s, bar_y)
                 k += 1

@@ -1481,11 +1481,11 @@ class PimFit(SubsidenceAlgorithm):
         self.log(feedback, text)
         for message in fit.messages:
             feedback.reportError(message, fatalError=False)
-        self.style_on_load(context, outputs.model, "displacement")
+        self.style_on_load(context, outputs.model, "basin")
         for output, style in (
             (outputs.residual, "displacement"),
             (outputs.boundary, "outline"),
-            (outputs.horizontal, "displacement"),
+            (outputs.horizontal, "basin"),
         ):
             if output:
                 self.style_on_load(context, output, style)

@@ -341,3 +341,22 @@ def test_legend_never_covers_the_curves(dock, qgis_canvas, outputs):
     assert legend.height() > 0 and not legend.intersects(axes)
     assert dock.chart.widget.sceneRect().contains(legend)  # all of it is shown
     assert axes.height() > 0.6 * dock.chart.widget.height()  # and the plot keeps its room
+
+
+def test_a_source_without_samples_says_so_and_draws_nothing(dock, qgis_canvas, outputs):
+    """A line between two pixel rows with a 0.5 m buffer: the raster is sampled along it, no
+    point lies within 0.5 m, so the points' profile is reported as empty (not 'min nan') and
+    gets no curve or legend entry."""
+    from insar_subsidence.plugin.tasks import wait_for
+
+    line, _, _ = _bowl_line(outputs)
+    dock.buffer.setValue(0.5)
+    draw_line(dock.tool, qgis_canvas, [(x, y + 40.0) for x, y in line])
+    assert dock.pending_task is None or wait_for(dock.pending_task)
+    profiles = {p.name: p for p in dock.profiles()}
+    assert profiles["L1 ps_points"].samples.values.size == 0
+    assert profiles["L1 velocity"].samples.values.size > 10
+    text = dock.metrics_label.text()
+    assert "<b>L1 ps_points</b>: no samples within 0.5 m of the line" in text
+    assert "nan" not in text
+    assert "L1 ps_points" not in dock.drawn_curves and "L1 velocity" in dock.drawn_curves

@@ -239,3 +239,42 @@ def test_velocity_ramp_limits_come_from_the_data(tmp_path):
 
     assert ramp(np.r_[background, bowl[:197], [-900.0] * 3]) == (-50, 50, -50, 50)
     assert ramp(np.resize(background, 10000)) == (-2, 2, -2, 2)
+
+
+def test_modelled_basin_reaches_its_core_and_legends_read_plainly(tmp_path):
+    """A modelled basin: zero on 9900 pixels, 100 pixels down to -590 mm. The percentile rule
+    would give +-1 (the basin is 1 % of the scene); the basin style reaches -590 (rounded to
+    1000). An onset-year raster (2019.17..2021.77) prints its legend as 2021.7, with no
+    thousands separator; a coherence raster (0..1) one decimal."""
+    from qgis.core import QgsNumericFormatContext
+
+    from insar_subsidence.core.grid import Grid
+    from insar_subsidence.core.io.geotiff import write_geotiff
+    from insar_subsidence.plugin.styling import style_layer
+
+    grid = Grid(500000.0, 4000000.0, 80.0, -80.0, 100, 100, 32649)
+
+    layers = []  # a renderer lives as long as its layer
+
+    def styled(name, values, kind):
+        path = tmp_path / f"{name}.tif"
+        write_geotiff(path, np.resize(values, grid.shape).astype(np.float32), grid)
+        layers.append(QgsRasterLayer(str(path), name))
+        style_layer(layers[-1], kind)
+        return layers[-1].renderer()
+
+    basin = styled("basin", np.r_[np.zeros(9900), np.linspace(-590, -10, 100)], "basin")
+    assert (basin.classificationMin(), basin.classificationMax()) == (-1000, 1000)
+    as_displacement = styled(
+        "flat", np.r_[np.zeros(9900), np.linspace(-590, -10, 100)], "displacement"
+    )
+    assert as_displacement.classificationMax() < 1000
+
+    def legend_text(renderer, value):
+        settings = renderer.shader().rasterShaderFunction().legendSettings()
+        return settings.numericFormat().formatDouble(value, QgsNumericFormatContext())
+
+    years = styled("onset", np.linspace(2019.1726, 2021.767, 10000), "years")
+    assert legend_text(years, 2021.734253) == "2021.7"
+    coherence = styled("tcoh", np.linspace(0.05, 0.95, 10000), "coherence")
+    assert legend_text(coherence, 0.734) == "0.7"
