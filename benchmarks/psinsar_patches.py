@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 OURS = ROOT / ".venv" / "bin" / "python"
 
 RUN_CODE = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {plugins!r})
 from insar_subsidence.core.timeseries.psinsar import PsOptions, run_psinsar
 options = PsOptions(memory_mb={memory}, distributed={distributed}, shp_window=(11, 9),
@@ -45,8 +45,10 @@ options = PsOptions(memory_mb={memory}, distributed={distributed}, shp_window=(1
 started = time.perf_counter()
 result = run_psinsar({slc!r}, {dates!r}, {output!r}, options=options)
 seconds = time.perf_counter() - started
+# VmHWM: this process's own peak (ru_maxrss starts from the parent's RSS at the fork)
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0]
 print(json.dumps({{"seconds": seconds, "n_ps": result.n_ps, "candidates": result.n_candidates,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mb": int(hwm.split()[1]) / 1024}}))
 """
 
 

@@ -34,12 +34,34 @@ from .qgis_compat import ProcessingParameterFlag
 OPTION_KEY = "insar_subsidence_option"
 #: metadata key: 0 in the dialog means None ("no limit", "off") in the options
 ZERO_IS_NONE_KEY = "insar_subsidence_zero_is_none"
+#: the advanced parameter of the block-wise steps: a Dask scheduler address (core/parallel.py)
+DASK_SCHEDULER = "DASK_SCHEDULER"
 
 
 def with_help(parameter: QgsProcessingParameterDefinition, text: str):
     """Set a parameter's help (tooltip in the dialog) and return it."""
     parameter.setHelp(text)
     return parameter
+
+
+def dask_scheduler_parameter(blocks: str) -> QgsProcessingParameterDefinition:
+    """The advanced ``DASK_SCHEDULER`` parameter of a step that processes ``blocks`` (e.g.
+    "row blocks") one by one; read it with :func:`dask_scheduler`."""
+    parameter = QgsProcessingParameterString(
+        DASK_SCHEDULER, "Dask scheduler address", "", optional=True
+    )
+    parameter.setFlags(parameter.flags() | ProcessingParameterFlag.Advanced)
+    return with_help(
+        parameter,
+        f"Process the {blocks} on a Dask cluster, e.g. tcp://host:8786 (its workers must see "
+        "the input files under the same paths and import this plugin); empty = in this "
+        "process. The result is the same.",
+    )
+
+
+def dask_scheduler(algorithm, parameters, context) -> Optional[str]:
+    """The scheduler address given to :func:`dask_scheduler_parameter`, None when empty."""
+    return algorithm.parameterAsString(parameters, DASK_SCHEDULER, context).strip() or None
 
 
 def _number_parameter(name: str, description: str, spec: OptionSpec, zero_is_none: bool):

@@ -45,6 +45,7 @@ from ..io.mintpy import (
     write_velocity,
 )
 from ..options import Choice, Options, option
+from ..parallel import map_blocks, open_executor
 from ..progress import ProgressCallback, report, silent
 from .rate_fit import fit_design, rate_design
 
@@ -173,6 +174,35 @@ def _read_tcoh(path: PathLike, grid) -> np.ndarray:
     return tcoh
 
 
+def fit_rows(
+    rows: slice,
+    timeseries_path: PathLike,
+    design: np.ndarray,
+    cumulative_index: Optional[int],
+    grid_length: int,
+    progress: ProgressCallback = silent,
+) -> tuple:
+    """The model fitted to the rows ``rows`` of ``timeseries.h5``: parameters and their
+    standard deviations (P, rows, W) float32, and the displacement from the first date to
+    ``cumulative_index`` (rows, W), None without it. One block of :func:`estimate_velocity`
+    (a module-level function, so a Dask worker can run it)."""
+    data = read_timeseries(timeseries_path, rows).data.astype(np.float64)
+    n_dates, length, width = data.shape
+    block = data.reshape(n_dates, -1)
+    p = np.empty((design.shape[1], block.shape[1]))
+    s = np.empty_like(p)
+    for start in range(0, block.shape[1], FIT_CHUNK_PIXELS):
+        done = rows.start + (rows.stop - rows.start) * start / block.shape[1]
+        report(progress, 0.9 * done / grid_length, "Fitting rates")
+        pixels = slice(start, start + FIT_CHUNK_PIXELS)
+        p[:, pixels], s[:, pixels] = fit_design(block[:, pixels], design)
+    shape = (design.shape[1], length, width)
+    displacement = None
+    if cumulative_index is not None:
+        displacement = (data[cumulative_index] - data[0]).astype(np.float32)
+    return p.reshape(shape).astype(np.float32), s.reshape(shape).astype(np.float32), displacement
+
+
 def estimate_velocity(
     timeseries_path: PathLike,
     outputs: VelocityOutputs,
@@ -180,8 +210,13 @@ def estimate_velocity(
     temporal_coherence: Optional[PathLike] = None,
     options: Optional[VelocityOptions] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> VelocityResult:
-    """Fit the velocity model to ``timeseries.h5`` and write the requested outputs."""
+    """Fit the velocity model to ``timeseries.h5`` and write the requested outputs.
+
+    The rows are fitted block by block under ``options.memory_mb``; ``executor``: None (in
+    this process), a Dask scheduler address or an executor (:mod:`core.parallel`) that fits
+    the blocks; the result is the same."""
     options = options or VelocityOptions()
     written = {k: Path(v) for k, v in vars(outputs).items() if v}
     check_outputs(
@@ -245,22 +280,28 @@ def estimate_velocity(
     stds = np.full((len(names),) + shape, np.nan, np.float32)
     cumulative = np.full(shape, np.nan, np.float32)
     bytes_per_row = grid.width * len(dates) * (4 + 8 * 4)
-    for rows in row_blocks(grid.length, bytes_per_row, options.memory_mb):
-        data = read_timeseries(timeseries_path, rows).data.astype(np.float64)
-        block = data.reshape(len(dates), -1)
-        p = np.empty((len(names), block.shape[1]))
-        s = np.empty_like(p)
-        for start in range(0, block.shape[1], FIT_CHUNK_PIXELS):
-            done = rows.start * grid.width + start
-            report(progress, 0.9 * done / (grid.length * grid.width), "Fitting rates")
-            pixels = slice(start, start + FIT_CHUNK_PIXELS)
-            p[:, pixels], s[:, pixels] = fit_design(block[:, pixels], design)
-        params[:, rows] = p.reshape((len(names), rows.stop - rows.start, grid.width))
-        stds[:, rows] = s.reshape((len(names), rows.stop - rows.start, grid.width))
-        if cumulative_index is not None and (
-            part_of_date is None or part_of_date[cumulative_index] == part_of_date[0]
-        ):
-            cumulative[rows] = data[cumulative_index] - data[0]
+    if part_of_date is not None and cumulative_index is not None:
+        if part_of_date[cumulative_index] != part_of_date[0]:
+            cumulative_index = None  # left NaN (the message above says why)
+    blocks = list(row_blocks(grid.length, bytes_per_row, options.memory_mb))
+    with open_executor(executor) as pool:
+        block_progress = progress if pool is None else silent
+        fitted = map_blocks(
+            fit_rows,
+            blocks,
+            timeseries_path,
+            design,
+            cumulative_index,
+            grid.length,
+            block_progress,
+            executor=pool,
+        )
+        for rows, (p, s, displacement) in zip(blocks, fitted, strict=True):
+            report(progress, 0.9 * rows.stop / grid.length, "Fitting rates")
+            params[:, rows] = p
+            stds[:, rows] = s
+            if displacement is not None:
+                cumulative[rows] = displacement
 
     mask = np.ones(shape, bool)
     if tcoh is not None:

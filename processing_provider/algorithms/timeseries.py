@@ -44,6 +44,9 @@ from ..base import (
     vector_file_destination,
 )
 from ..parameters import (
+    DASK_SCHEDULER,
+    dask_scheduler,
+    dask_scheduler_parameter,
     date_parameter,
     mintpy_file,
     option_help,
@@ -223,6 +226,7 @@ class Velocity(SubsidenceAlgorithm):
     GEOMETRY = "GEOMETRY"
     TCOH = "TCOH"
     MIN_TCOH = "MIN_TCOH"
+    DASK_SCHEDULER = DASK_SCHEDULER
     MODEL = "MODEL"
     CLASS_THRESHOLDS = "CLASS_THRESHOLDS"
     CUMULATIVE_DATE = "CUMULATIVE_DATE"
@@ -282,6 +286,7 @@ class Velocity(SubsidenceAlgorithm):
                 option_help(VelocityOptions, "cumulative_date"),
             )
         )
+        self.addParameter(dask_scheduler_parameter("row blocks"))
         self.addParameter(
             styled(
                 with_help(
@@ -385,6 +390,7 @@ class Velocity(SubsidenceAlgorithm):
             geometry,
             self.parameterAsFile(parameters, self.TCOH, context) or None,
             options,
+            executor=dask_scheduler(self, parameters, context),
         )
         self.log(feedback, *result.messages)
         keys = {
@@ -435,7 +441,7 @@ class PsInsar(SubsidenceAlgorithm):
     SLANT_RANGE = "SLANT_RANGE"
     MAX_VELOCITY = "MAX_VELOCITY"
     MEMORY_MB = "MEMORY_MB"
-    DASK_SCHEDULER = "DASK_SCHEDULER"
+    DASK_SCHEDULER = DASK_SCHEDULER
     OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
@@ -544,18 +550,7 @@ class PsInsar(SubsidenceAlgorithm):
                 self.MEMORY_MB, PsOptions, "memory_mb", "Memory budget (MiB)", advanced=True
             )
         )
-        self.addParameter(
-            advanced(
-                with_help(
-                    QgsProcessingParameterString(
-                        self.DASK_SCHEDULER, "Dask scheduler address", "", optional=True
-                    ),
-                    "Process the SLC patches on a Dask cluster, e.g. tcp://host:8786 (its workers "
-                    "must see the input files under the same paths and import this plugin); "
-                    "empty = in this process. The result is the same.",
-                )
-            )
-        )
+        self.addParameter(dask_scheduler_parameter("SLC patches"))
         self.addParameter(
             styled(
                 with_help(
@@ -596,7 +591,7 @@ class PsInsar(SubsidenceAlgorithm):
             output,
             height=height,
             options=options,
-            executor=self.parameterAsString(parameters, self.DASK_SCHEDULER, context) or None,
+            executor=dask_scheduler(self, parameters, context),
         )
         self.log(
             feedback,
