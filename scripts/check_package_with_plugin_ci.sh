@@ -28,6 +28,8 @@ cd "$STAGE"
 python3 -m zipfile -e "$ZIP" .
 PLUGIN=$(ls)
 VERSION=$(sed -n 's/^version=//p' "$PLUGIN/metadata.txt")
+# qgis-plugin-ci reads the changelog at the repository's top, beside the plugin folder
+if [ -f "$PLUGIN/CHANGELOG.md" ]; then cp "$PLUGIN/CHANGELOG.md" .; fi
 printf '[qgis-plugin-ci]\nplugin_path = %s\nproject_slug = %s\n' "$PLUGIN" "$PLUGIN" > setup.cfg
 git init -q
 git add -A
