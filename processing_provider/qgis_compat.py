@@ -26,6 +26,7 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
+    QgsProperty,
     QgsWkbTypes,
 )
 
@@ -84,6 +85,13 @@ ShaderInterpolationMethod = _moved(
     QgsColorRampShader,
     "Type",
     lambda name: "Interpolated" if name == "Linear" else name,
+)
+#: Invalid, Static, Field, Expression (was FieldBasedProperty...): what a QgsProperty holds
+PropertyType = _moved(
+    "PropertyType",
+    QgsProperty,
+    "Type",
+    lambda name: f"{name}BasedProperty" if name in ("Field", "Expression") else f"{name}Property",
 )
 
 if Qgis.QGIS_VERSION_INT >= 33800:

@@ -67,6 +67,7 @@ from ..qgis_compat import (
     ProcessingFieldParameterDataType,
     ProcessingNumberParameterType,
     ProcessingSourceType,
+    PropertyType,
     WkbType,
     attribute_field,
 )
@@ -521,7 +522,7 @@ class CompareProducts(SubsidenceAlgorithm):
                 return f"{field}: '{layer.name()}' has no field '{name}'."
             value = parameters.get(number)
             if isinstance(value, QgsProperty) and not parameters.get(raster):
-                if value.propertyType() != QgsProperty.Type.FieldBasedProperty:
+                if value.propertyType() != PropertyType.Field:
                     return f"{number}: give a number or a field of {which}, not an expression."
                 if not isinstance(layer, QgsVectorLayer):
                     return f"{number}: {which} is a raster; give a number or an incidence raster."
@@ -537,10 +538,7 @@ class CompareProducts(SubsidenceAlgorithm):
         if parameters.get(raster):
             return self.raster_path(parameters, raster, context)
         value = parameters.get(number)
-        if (
-            isinstance(value, QgsProperty)
-            and value.propertyType() == QgsProperty.Type.FieldBasedProperty
-        ):
+        if isinstance(value, QgsProperty) and value.propertyType() == PropertyType.Field:
             return value.field()
         degrees = self.parameterAsDouble(parameters, number, context)
         return f"{degrees:g}" if degrees > 0 else None

@@ -172,6 +172,8 @@ def test_gnss_chain_as_a_model(provider, station_files, tracks, tmp_path):
         QgsProcessingModelOutput,
     )
 
+    from tests.qgis.model_outputs import model_output_name
+
     _, asc, _ = tracks
     model = QgsProcessingModelAlgorithm("gnss check", "tests")
     importer = QgsProcessingModelChildAlgorithm("subsidence:importgnss")
@@ -213,13 +215,14 @@ def test_gnss_chain_as_a_model(provider, station_files, tracks, tmp_path):
     model.addChildAlgorithm(compare)
     valid, issues = model.validate()
     assert valid, issues
+    table_name = model_output_name(model, "Comparison table")
     result = processing.run(
         model,
-        {"compare:table": str(tmp_path / "compare.csv")},
+        {table_name: str(tmp_path / "compare.csv")},
         context=QgsProcessingContext(),
         feedback=QgsProcessingFeedback(),
     )
-    assert (tmp_path / "compare.csv").exists() and result["compare:table"]
+    assert (tmp_path / "compare.csv").exists() and result[table_name]
 
 
 def test_decompose_through_qgis_process(tracks, tmp_path):

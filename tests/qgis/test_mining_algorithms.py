@@ -109,6 +109,8 @@ def test_pimfit_forward_mode_in_a_model(provider, scene):
         QgsProcessingParameterVectorLayer,
     )
 
+    from tests.qgis.model_outputs import model_output_name
+
     folder, truth = scene
     model = QgsProcessingModelAlgorithm("planned panel", "InSAR Subsidence")
     model.addModelParameter(
@@ -139,17 +141,18 @@ def test_pimfit_forward_mode_in_a_model(provider, scene):
     table.setChildId("pim")
     child.setModelOutputs({"basin": output, "table": table})
     model.addChildAlgorithm(child)
+    basin_name = model_output_name(model, "Planned basin")
     result = processing.run(
         model,
         {
             "panel": str(folder / "panel.gpkg"),
-            "pim:basin": str(folder / "planned.tif"),
-            "pim:table": str(folder / "planned.csv"),
+            basin_name: str(folder / "planned.tif"),
+            model_output_name(model, "Parameters"): str(folder / "planned.csv"),
         },
         context=QgsProcessingContext(),
         feedback=QgsProcessingFeedback(),
     )
-    basin, grid = read_raster(result["pim:basin"])
+    basin, grid = read_raster(result[basin_name])
     x, y = grid.xy(*np.indices(grid.shape))
     np.testing.assert_allclose(basin, -subsidence(PANEL, TRUTH, x, y) * 1000, atol=1e-3)
 

@@ -16,6 +16,7 @@ go through ``processing.gui.Postprocessing.handleAlgorithmResults``, which loads
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections import Counter
 from pathlib import Path
@@ -164,9 +165,10 @@ def batch_parameters(algorithm, inputs: dict, folder: Path):
         made = not _optional(definition) or definition.createByDefault()
         cell = panel.tblParameters.cellWidget(1, panel.parameter_to_column[definition.name()])
         cell.setValue(files[definition.name()] if made else "")
-    parameters, ok = panel.parametersForRow(
-        0, destinationProject=QgsProject.instance(), warnOnInvalid=True
-    )
+    options = {"destinationProject": QgsProject.instance(), "warnOnInvalid": True}
+    if "context" in inspect.signature(panel.parametersForRow).parameters:  # newer QGIS (3.40)
+        options["context"] = context
+    parameters, ok = panel.parametersForRow(0, **options)
     assert ok
     return parameters
 
@@ -216,7 +218,7 @@ def run_and_handle(algorithm, parameters):
     before = set(QgsProject.instance().mapLayers())
     ok, results = execute(algorithm, parameters, context, feedback)
     assert ok, "\n".join(feedback.errors)
-    handled = handleAlgorithmResults(algorithm, context, feedback, False, results)
+    handled = handleAlgorithmResults(algorithm, context, feedback=feedback, parameters=results)
     loaded = [
         layer for key, layer in QgsProject.instance().mapLayers().items() if key not in before
     ]
