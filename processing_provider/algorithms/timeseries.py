@@ -90,6 +90,7 @@ class SbasInversion(SubsidenceAlgorithm):
     REFERENCE = "REFERENCE"
     SPLIT_NETWORK = "SPLIT_NETWORK"
     MEMORY_MB = "MEMORY_MB"
+    DASK_SCHEDULER = DASK_SCHEDULER
     OUTPUT = "OUTPUT"
     OUTPUT_TCOH = "OUTPUT_TCOH"
     OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
@@ -154,6 +155,7 @@ class SbasInversion(SubsidenceAlgorithm):
                 advanced=True,
             )
         )
+        self.addParameter(dask_scheduler_parameter("row blocks"))
         self.addParameter(
             with_help(
                 QgsProcessingParameterFileDestination(
@@ -189,7 +191,15 @@ class SbasInversion(SubsidenceAlgorithm):
         options = self.read_options(parameters, context, InversionOptions, reference_yx=reference)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         tcoh = self.parameterAsFileOutput(parameters, self.OUTPUT_TCOH, context)
-        result = self.run_core(feedback, invert_stack, path, output, tcoh, options)
+        result = self.run_core(
+            feedback,
+            invert_stack,
+            path,
+            output,
+            tcoh,
+            options,
+            executor=dask_scheduler(self, parameters, context),
+        )
         split = result.messages[1] if len(result.parts) > 1 else None
         self.log(feedback, *(message for message in result.messages if message != split))
         if split:

@@ -56,6 +56,7 @@ from ...io.mintpy import (
 )
 from ...network.selection import acquisition_bperp, connected_components
 from ...options import Options, option
+from ...parallel import map_blocks, open_executor
 from ...progress import ProgressCallback, finished, report, scaled, silent
 from .backend import Backend
 from .network import DateNetwork, describe_parts, network_dates
@@ -207,14 +208,51 @@ def _invert_rows(
 
 
 @blas_threads(1)  # network-sized products and solves: threads only wait for busy cores
+def invert_block(
+    rows: slice,
+    stack: IfgramStack,
+    index,
+    pairs,
+    raw_ref,
+    options,
+    looks,
+    use_conncomp: bool,
+    chunk_pixels: int,
+    length: int,
+    progress: ProgressCallback = silent,
+):
+    """:func:`_invert_rows` of the row block ``rows`` of ``length`` rows with the backend of
+    ``options.device``: one block of :func:`invert_stack`, a module-level function of
+    picklable arguments, so that a Dask worker can run it."""
+    return _invert_rows(
+        stack,
+        rows,
+        index,
+        pairs,
+        raw_ref,
+        options,
+        looks,
+        use_conncomp,
+        Backend(options.device),
+        chunk_pixels,
+        scaled(progress, rows.start / length, rows.stop / length),
+    )
+
+
+@blas_threads(1)  # network-sized products and solves: threads only wait for busy cores
 def invert_stack(
     stack_path: PathLike,
     timeseries_path: PathLike,
     tcoh_path: PathLike,
     options: Optional[InversionOptions] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> InversionResult:
     """Invert an ``ifgramStack.h5`` into ``timeseries.h5`` and ``temporalCoherence.h5``.
+
+    Row blocks under ``options.memory_mb`` are inverted one by one; ``executor``: None (in
+    this process), a Dask scheduler address or an executor (:mod:`core.parallel`) that
+    inverts the blocks; the result is the same, written by this process.
 
     Uses the kept pairs (``dropIfgram``). Phases are referenced to the reference pixel (the
     given one, else the stack's REF_Y/REF_X, else automatic); exactly zero phases in the file
@@ -319,25 +357,31 @@ def invert_stack(
     return_large_frees_to_the_system()
     block_mb = options.memory_mb - (tcoh.nbytes + count.nbytes + FIXED_BYTES) / 2**20
     blocks = row_blocks(length, inversion_bytes_per_pixel(m, n) * width, max(block_mb, 1e-6))
-    with timeseries_writer(timeseries_path, stack.grid, dates, bperp, attrs) as f:
-        for rows in blocks:
+    blocks = list(blocks)
+    with (
+        open_executor(executor) as pool,
+        timeseries_writer(timeseries_path, stack.grid, dates, bperp, attrs) as f,
+    ):
+        inverted_blocks = map_blocks(
+            invert_block,
+            blocks,
+            stack,
+            index,
+            pairs,
+            raw_ref,
+            options,
+            looks,
+            use_conncomp,
+            chunk_pixels,
+            length,
+            progress if pool is None else silent,
+            executor=pool,
+        )
+        for rows, (ts, tc, used, cut) in zip(blocks, inverted_blocks, strict=True):
             report(
                 progress,
-                rows.start / length,
-                f"Inverting rows {rows.start + 1}-{rows.stop} of {length}",
-            )
-            ts, tc, used, cut = _invert_rows(
-                stack,
-                rows,
-                index,
-                pairs,
-                raw_ref,
-                options,
-                looks,
-                use_conncomp,
-                backend,
-                chunk_pixels,
-                scaled(progress, rows.start / length, rows.stop / length),
+                rows.stop / length,
+                f"Inverted rows {rows.start + 1}-{rows.stop} of {length}",
             )
             block_shape = (rows.stop - rows.start, width)
             displacement = phase_to_los(ts, wavelength).astype(np.float32)
