@@ -12,7 +12,7 @@ SITE_PACKAGES = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()[
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-h5py \
 	python3-scipy python3-sklearn python3-pyqtgraph python3-pyproj python3-matplotlib \
-	pyqt5-dev-tools xvfb python3-venv zip
+	pyqt5-dev-tools xvfb python3-venv zip python3-dask python3-distributed
 # headless QGIS and a plugin path holding a link named insar_subsidence to this folder
 QGIS_ENV = QT_QPA_PLATFORM=offscreen QGIS_PLUGINPATH=$(QGIS_PLUGIN_DIR) \
 	PYTHONPATH=$(SITE_PACKAGES) OMP_NUM_THREADS=2

@@ -36,6 +36,8 @@ OPTION_KEY = "insar_subsidence_option"
 ZERO_IS_NONE_KEY = "insar_subsidence_zero_is_none"
 #: the advanced parameter of the block-wise steps: a Dask scheduler address (core/parallel.py)
 DASK_SCHEDULER = "DASK_SCHEDULER"
+#: the provider setting that is the default scheduler (QGIS keeps it in its Processing options)
+DASK_SCHEDULER_SETTING = "INSAR_SUBSIDENCE_DASK_SCHEDULER"
 
 
 def with_help(parameter: QgsProcessingParameterDefinition, text: str):
@@ -54,14 +56,19 @@ def dask_scheduler_parameter(blocks: str) -> QgsProcessingParameterDefinition:
     return with_help(
         parameter,
         f"Process the {blocks} on a Dask cluster, e.g. tcp://host:8786 (its workers must see "
-        "the input files under the same paths and import this plugin); empty = in this "
-        "process. The result is the same.",
+        "the input files under the same paths and import this plugin); empty = the "
+        "provider's setting in Processing options (Providers > InSAR Subsidence), empty "
+        "there too = in this process. The result is the same.",
     )
 
 
 def dask_scheduler(algorithm, parameters, context) -> Optional[str]:
-    """The scheduler address given to :func:`dask_scheduler_parameter`, None when empty."""
-    return algorithm.parameterAsString(parameters, DASK_SCHEDULER, context).strip() or None
+    """The scheduler address given to :func:`dask_scheduler_parameter`, else the provider's
+    setting (Processing options > Providers > InSAR Subsidence), None when both are empty."""
+    from processing.core.ProcessingConfig import ProcessingConfig
+
+    given = algorithm.parameterAsString(parameters, DASK_SCHEDULER, context).strip()
+    return given or str(ProcessingConfig.getSetting(DASK_SCHEDULER_SETTING) or "").strip() or None
 
 
 def _number_parameter(name: str, description: str, spec: OptionSpec, zero_is_none: bool):

@@ -14,6 +14,7 @@ from qgis.PyQt.QtGui import QIcon
 from . import algorithms
 from .base import SubsidenceAlgorithm
 from .models import MODELS_GROUP
+from .parameters import DASK_SCHEDULER_SETTING
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 
@@ -48,6 +49,28 @@ class SubsidenceProvider(QgsProcessingProvider):
 
     def svgIconPath(self) -> str:
         return str(PLUGIN_DIR / "icon.svg")
+
+    def load(self) -> bool:
+        """Registers the provider's settings in Processing options (Providers group)."""
+        from processing.core.ProcessingConfig import ProcessingConfig, Setting
+
+        ProcessingConfig.settingIcons[self.name()] = self.icon()
+        ProcessingConfig.addSetting(
+            Setting(
+                self.name(),
+                DASK_SCHEDULER_SETTING,
+                "Dask scheduler address for block-wise steps (empty = in QGIS)",
+                "",
+            )
+        )
+        ProcessingConfig.readSettings()
+        self.refreshAlgorithms()
+        return True
+
+    def unload(self) -> None:
+        from processing.core.ProcessingConfig import ProcessingConfig
+
+        ProcessingConfig.removeSetting(DASK_SCHEDULER_SETTING)
 
     def loadAlgorithms(self) -> None:
         for cls in algorithm_classes():

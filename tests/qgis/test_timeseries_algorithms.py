@@ -180,3 +180,29 @@ def test_choices_by_name_through_qgis_process(stack, tmp_path):
                 "OUTPUT_TCOH": str(tmp_path / "c2.h5"),
             },
         )
+
+
+def test_dask_scheduler_comes_from_the_parameter_then_the_provider_setting(provider):
+    """The provider puts its scheduler setting in Processing options (Providers > InSAR
+    Subsidence); an algorithm's DASK_SCHEDULER wins over it, and both empty run in-process."""
+    from processing.core.ProcessingConfig import ProcessingConfig
+    from qgis.core import QgsApplication, QgsProcessingContext
+
+    from insar_subsidence.processing_provider.parameters import (
+        DASK_SCHEDULER_SETTING,
+        dask_scheduler,
+    )
+
+    setting = ProcessingConfig.settings[DASK_SCHEDULER_SETTING]
+    assert setting.group == provider.name()
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("subsidence:velocity")
+    context = QgsProcessingContext()
+    try:
+        ProcessingConfig.setSettingValue(DASK_SCHEDULER_SETTING, "")
+        assert dask_scheduler(algorithm, {}, context) is None
+        ProcessingConfig.setSettingValue(DASK_SCHEDULER_SETTING, " tcp://cluster:8786 ")
+        assert dask_scheduler(algorithm, {}, context) == "tcp://cluster:8786"
+        given = {"DASK_SCHEDULER": "tcp://other:8786"}
+        assert dask_scheduler(algorithm, given, context) == "tcp://other:8786"
+    finally:
+        ProcessingConfig.setSettingValue(DASK_SCHEDULER_SETTING, "")
