@@ -236,8 +236,19 @@ def expected_layers(parameters) -> int:
     )
 
 
+def _plain(value) -> bool:
+    """A value qgis_process can print: numpy scalars reach its JSON as ''."""
+    if isinstance(value, (list, tuple)):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(_plain(item) for item in value.values())
+    return value is None or type(value) in (bool, int, float, str)
+
+
 def check(algorithm, parameters, handled, results, loaded, feedback, context):
     assert handled, "\n".join(feedback.errors)  # nothing "not correctly generated"
+    not_plain = {name: type(value).__name__ for name, value in results.items() if not _plain(value)}
+    assert not_plain == {}, f"outputs qgis_process cannot print: {not_plain}"
     assert len(loaded) == expected_layers(parameters), [layer.source() for layer in loaded]
     for definition in algorithm.outputDefinitions():
         value = results.get(definition.name())
