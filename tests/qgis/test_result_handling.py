@@ -247,7 +247,12 @@ def _plain(value) -> bool:
 
 def check(algorithm, parameters, handled, results, loaded, feedback, context):
     assert handled, "\n".join(feedback.errors)  # nothing "not correctly generated"
-    not_plain = {name: type(value).__name__ for name, value in results.items() if not _plain(value)}
+    declared = {definition.name() for definition in algorithm.outputDefinitions()}
+    not_plain = {  # a model's results also hold its CHILD_INPUTS, not printed as an output
+        name: type(value).__name__
+        for name, value in results.items()
+        if name in declared and not _plain(value)
+    }
     assert not_plain == {}, f"outputs qgis_process cannot print: {not_plain}"
     assert len(loaded) == expected_layers(parameters), [layer.source() for layer in loaded]
     for definition in algorithm.outputDefinitions():
