@@ -127,13 +127,13 @@ def _first_panel(demo) -> dict:
     return {**row, "layer": str(demo[f"panel_{panel_slug(row['name'])}"])}
 
 
-def _ascending_points(demo, folder: Path, run: Callable) -> dict:
-    """The demo's ascending track as points (ingest, SBAS inversion, import) and its geometry."""
+def _ingest_and_invert(hyp3_folder, folder: Path, run: Callable) -> tuple:
+    """Ingest a folder of HyP3 products into ``folder`` and invert it: both results."""
     folder.mkdir()
     ingest = run(
         "ingesthyp3",
         {
-            "INPUT": str(demo["hyp3_ascending"]),
+            "INPUT": str(hyp3_folder),
             "OUTPUT": str(folder / "ifgramStack.h5"),
             "OUTPUT_GEOMETRY": str(folder / "geometryGeo.h5"),
         },
@@ -146,6 +146,12 @@ def _ascending_points(demo, folder: Path, run: Callable) -> dict:
             "OUTPUT_TCOH": str(folder / "temporalCoherence.h5"),
         },
     )
+    return ingest, inversion
+
+
+def _ascending_points(demo, folder: Path, run: Callable) -> dict:
+    """The demo's ascending track as points (ingest, SBAS inversion, import) and its geometry."""
+    ingest, inversion = _ingest_and_invert(demo["hyp3_ascending"], folder, run)
     points = run(
         "importpoints", {"INPUT": inversion["OUTPUT"], "OUTPUT": str(folder / "points.gpkg")}
     )
@@ -163,23 +169,7 @@ def make_workspace(folder: Path, run: Callable) -> SimpleNamespace:
     folder = Path(folder)
     demo = create_demo(folder / "demo", seed=3, size=40, n_acquisitions=10)
     sbas = folder / "sbas"
-    sbas.mkdir()
-    ingest = run(
-        "ingesthyp3",
-        {
-            "INPUT": str(demo["hyp3"]),
-            "OUTPUT": str(sbas / "ifgramStack.h5"),
-            "OUTPUT_GEOMETRY": str(sbas / "geometryGeo.h5"),
-        },
-    )
-    inversion = run(
-        "sbasinversion",
-        {
-            "INPUT": ingest["OUTPUT"],
-            "OUTPUT": str(sbas / "timeseries.h5"),
-            "OUTPUT_TCOH": str(sbas / "temporalCoherence.h5"),
-        },
-    )
+    ingest, inversion = _ingest_and_invert(demo["hyp3"], sbas, run)
     velocity = run(
         "velocity",
         {
