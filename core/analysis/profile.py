@@ -24,7 +24,7 @@ from ..atomic import csv_output
 from ..crs import pyproj_crs, transform_xy
 from ..errors import InputError
 from ..grid import Grid
-from ..io.point_layers import read_points
+from ..io.point_layers import point_layer_crs, read_points
 from ..options import Options, option
 from ..plotting import pyplot, save_figure
 from ..progress import ProgressCallback, finished, report, silent
@@ -253,11 +253,15 @@ class PointValues:
 
 
 def read_point_values(
-    path: PathLike, field: str = "VEL", layer: Optional[str] = None
+    path: PathLike,
+    field: str = "VEL",
+    layer: Optional[str] = None,
+    extent: Optional[Tuple[float, float, float, float]] = None,
 ) -> PointValues:
     """x, y and ``field`` of the points of a layer where the field is set (a null rate is no
-    sample), through :func:`~core.io.point_layers.read_points`."""
-    points = read_points(path, [field], layer=layer, dates=False)
+    sample), through :func:`~core.io.point_layers.read_points`; with ``extent`` (xmin, ymin,
+    xmax, ymax in the layer's CRS) only the points inside it."""
+    points = read_points(path, [field], layer=layer, dates=False, extent=extent)
     values = points.fields[field]
     if values.dtype.kind != "f":
         raise InputError(f"field '{field}' is not numeric.", path, "choose the rate field.")
@@ -636,6 +640,22 @@ class LineProfiles:
     chart_path: Optional[Path] = None
 
 
+def _lines_window(
+    lines: Sequence[np.ndarray], line_crs, source_crs, buffer_m: float
+) -> Tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) in ``source_crs`` holding every point within ``buffer_m`` of
+    the lines: the points a profile can use, so a point layer is read only there."""
+    xy = np.vstack([_reproject(line, line_crs, source_crs) for line in lines])
+    (xmin, ymin), (xmax, ymax) = xy.min(axis=0), xy.max(axis=0)
+    margin = buffer_m
+    if source_crs is not None and source_crs.is_geographic:
+        # a degree of longitude is shortest at the largest |latitude|; 1.5x covers the local
+        # metric projection's scale within a line's reach
+        widest = min(89.0, max(abs(ymin), abs(ymax)) + buffer_m / 100_000.0)
+        margin = 1.5 * buffer_m / (111_000.0 * np.cos(np.radians(widest)))
+    return (xmin - margin, ymin - margin, xmax + margin, ymax + margin)
+
+
 def _reproject(xy: np.ndarray, source, target) -> np.ndarray:
     return np.column_stack(transform_xy(xy[:, 0], xy[:, 1], source, target))
 
@@ -677,9 +697,18 @@ def profile_lines(
         raster = open_rate_raster(path)  # windows around each line are read, not the raster
         grid = raster.grid
         sources.append(("raster", Path(path).stem, pyproj_crs(grid.epsg, grid.wkt), (raster, grid)))
+    if not lines:
+        raise InputError(
+            "the line layer holds no line with two or more vertices.",
+            None,
+            "give a line layer with at least one drawn line.",
+        )
+    checked = [(name, _as_line(vertices)) for name, vertices in lines]
     for path, layer in points:
         report(progress, 0.3, f"Reading {path}")
-        values = read_point_values(path, value_field, layer)
+        layer_crs = pyproj_crs(*point_layer_crs(path, [value_field], layer=layer))
+        window = _lines_window([v for _, v in checked], line_crs, layer_crs, options.buffer_m)
+        values = read_point_values(path, value_field, layer, extent=window)
         sources.append(
             (
                 "points",
@@ -688,13 +717,6 @@ def profile_lines(
                 (PointIndex(values.x, values.y), values.values),
             )
         )
-    if not lines:
-        raise InputError(
-            "the line layer holds no line with two or more vertices.",
-            None,
-            "give a line layer with at least one drawn line.",
-        )
-    checked = [(name, _as_line(vertices)) for name, vertices in lines]
     results, affected = [], []
     for k, (line_name, vertices) in enumerate(checked):
         report(progress, 0.3 + 0.7 * k / max(1, len(lines)), f"Profiling {line_name}")

@@ -391,6 +391,7 @@ def read_points(
     *,
     layer: Optional[str] = None,
     dates: bool = True,
+    extent: Optional[Tuple[float, float, float, float]] = None,
 ) -> PointSeries:
     """Read a point layer (any OGR format) into a :class:`PointSeries`.
 
@@ -399,7 +400,9 @@ def read_points(
     ``DYYYYMMDD`` fields into ``displacement_mm`` (N, n_dates), sorted by date. ``target_crs``
     (an EPSG code, WKT or anything pyproj accepts): coordinates are transformed into it (x
     east, y north) and the result carries it; nothing is transformed when the layer's CRS is
-    unknown. ``layer``: a layer by name (default: the first).
+    unknown. ``layer``: a layer by name (default: the first). ``extent``: (xmin, ymin, xmax,
+    ymax) in the layer's CRS: only the features inside it are read, found through the layer's
+    spatial index (a GeoPackage's R-tree), so a small window of a huge layer costs little.
 
     Features without geometry are left out; other geometries than points give their centroid.
     Columns are read in bulk through GDAL's Arrow stream (GDAL >= 3.6), a million points in
@@ -409,6 +412,8 @@ def read_points(
     """
     dataset, lyr = open_vector(path, layer, "a point layer (GeoPackage)")
     plan = _ReadPlan.make(lyr, path, fields, dates)
+    if extent is not None:
+        lyr.SetSpatialFilterRect(*(float(v) for v in extent))
     return plan.read(lyr, target_crs)
 
 

@@ -181,3 +181,60 @@ def test_profile_options_are_bounded():
         ProfileOptions(buffer_m=0)
     with pytest.raises(InputError, match=r"'bin m' = -1 m is below its minimum 0 m"):
         ProfileOptions(bin_m=-1)
+
+
+@pytest.mark.parametrize("epsg, lat", [(32649, None), (4326, 35.5), (4326, 62.0)])
+def test_point_profiles_read_only_near_the_lines_and_equal_the_whole_layer(tmp_path, epsg, lat):
+    """profile_lines reads a point layer only inside the lines' buffered window; its profiles
+    equal those of every point of the layer, in metres and in degrees (where a degree of
+    longitude is short, at 62 N, the window must still reach the buffer's edge)."""
+    import datetime as dt
+
+    from pyproj import CRS
+
+    from insar_subsidence.core.analysis.profile import (
+        PointIndex,
+        local_metric_crs,
+        profile_lines,
+        profile_source,
+        read_point_values,
+    )
+    from insar_subsidence.core.crs import transform_xy, utm_crs
+    from insar_subsidence.core.io.point_layers import PointSeries, write_points
+
+    rng = np.random.default_rng(8)
+    n = 40_000
+    utm = CRS.from_epsg(32649) if lat is None else utm_crs(111.0, lat)
+    x0, y0 = (680_000.0, 3_940_000.0) if lat is None else transform_xy(111.0, lat, 4326, utm)
+    ux, uy = x0 + rng.uniform(-8000, 8000, n), y0 + rng.uniform(-8000, 8000, n)
+    x, y = (ux, uy) if epsg == 32649 else transform_xy(ux, uy, utm, 4326)
+    values = -30.0 * np.exp(-((ux - x0) ** 2 + (uy - y0) ** 2) / (2 * 3000.0**2))
+    path = write_points(
+        tmp_path / "p.gpkg",
+        PointSeries(x, y, epsg, [dt.date(2020, 1, 1)], np.zeros((n, 1)), {"VEL": values}),
+    )
+    line = np.array([[x0 - 4000.0, y0 - 1000.0], [x0 + 4000.0, y0 + 1500.0]])
+    options = ProfileOptions(buffer_m=150.0, bin_m=200.0, threshold_mm_yr=-10.0)
+    results, _ = profile_lines(
+        [("L", line)], points=[(path, None)], options=options, line_epsg=utm.to_epsg()
+    )
+    (profile,) = results[0].profiles
+
+    whole = read_point_values(path, "VEL")
+    assert len(whole.x) == n
+    layer_line = np.column_stack(transform_xy(line[:, 0], line[:, 1], utm, CRS.from_epsg(epsg)))
+    metric = local_metric_crs(*layer_line.mean(axis=0)) if epsg == 4326 else None
+    expected = profile_source(
+        "points",
+        "p",
+        (PointIndex(whole.x, whole.y), whole.values),
+        layer_line,
+        options,
+        epsg,
+        None,
+        metric,
+    )
+    assert 150 < len(profile.samples.values) < 2_000  # the test reaches the buffer's points
+    np.testing.assert_array_equal(np.sort(profile.samples.values), np.sort(expected.samples.values))
+    np.testing.assert_allclose(profile.binned.mean, expected.binned.mean, equal_nan=True)
+    assert profile.metrics.minimum == pytest.approx(-30.0, abs=1.5)

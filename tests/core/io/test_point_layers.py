@@ -83,6 +83,28 @@ def test_feature_by_feature_reads_the_same(layer, monkeypatch):
         np.testing.assert_array_equal(features.fields[name], values)
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+def test_an_extent_reads_only_the_points_inside_it(layer, monkeypatch, arrow):
+    path, points, displacement = layer
+    if not arrow:
+        monkeypatch.setattr(point_layers, "_read_arrow", lambda *args: None)
+    extent = (12.1, 45.05, 12.35, 45.2)
+    inside = (
+        (points.x > extent[0])
+        & (points.x < extent[2])
+        & (points.y > extent[1])
+        & (points.y < extent[3])
+    )
+    assert 0 < inside.sum() < len(points)
+    window = read_points(path, extent=extent)
+    order = np.argsort(window.x)
+    expected = np.argsort(points.x[inside])
+    np.testing.assert_array_equal(window.x[order], points.x[inside][expected])
+    np.testing.assert_array_equal(window.fields["count"][order], np.flatnonzero(inside)[expected])
+    np.testing.assert_array_equal(window.displacement_mm[order], displacement[inside][expected])
+    assert len(read_points(path, extent=(0.0, 0.0, 1.0, 1.0))) == 0
+
+
 def test_centroids_of_other_geometries_and_features_without_geometry(tmp_path):
     from osgeo import ogr, osr
 
