@@ -4,7 +4,9 @@ Ours: ``core.profile`` (GDAL Arrow read once, x-sorted index, vectorised project
 Peer, measured in the same run: the naive QGIS approach of profile plugins — iterate the
 features in the buffered line's bounding box (QgsFeatureRequest.setFilterRect, which uses the
 GeoPackage R-tree) and keep those with QgsGeometry.distance(line) <= buffer, placing them with
-lineLocatePoint. Both must find the same points.
+lineLocatePoint. Both must find the same points. ``subsidence:profile`` end to end
+(``profile_lines``: reads only the points in the line's buffered window, then samples, bins and
+measures) is timed per line against the same peer, as both then read from disk.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/profile.py [--points 1000000]
 """
@@ -26,7 +28,9 @@ sys.path.insert(0, str(ROOT / "build" / "qgis_plugins"))
 
 from insar_subsidence.core.analysis.profile import (  # noqa: E402
     PointIndex,
+    ProfileOptions,
     make_profile,
+    profile_lines,
     read_point_values,
     sample_points_along,
 )
@@ -122,8 +126,9 @@ def main(argv=None) -> int:
     layer = QgsVectorLayer(str(path), "points", "ogr")
     print(
         f"{'line':24s} {'found':>7s} {'ours s':>8s} {'+profile s':>10s} {'QGIS naive s':>13s} "
-        f"{'speed-up':>9s}"
+        f"{'speed-up':>9s} {'end-to-end s':>12s} {'speed-up':>9s}"
     )
+    options = ProfileOptions(buffer_m=args.buffer, bin_m=args.buffer)
     for name, line in lines().items():
         ours_s, samples = timed(
             partial(sample_points_along, index, points.values, line, args.buffer), args.repeat
@@ -132,13 +137,24 @@ def main(argv=None) -> int:
             partial(full_profile, index, points.values, line, args.buffer), args.repeat
         )
         peer_s, (ids, along, _) = timed(partial(naive_qgis, layer, line, args.buffer), 1)
+        window_s, _ = timed(
+            partial(
+                profile_lines,
+                [(name, np.array(line))],
+                points=[(path, None)],
+                options=options,
+                line_epsg=32649,
+            ),
+            args.repeat,
+        )
         ours_fids = np.sort(samples.index + 1)  # GeoPackage fids start at 1, in write order
         same = np.array_equal(ours_fids, np.sort(ids))
         order = np.argsort(ids)
         close = np.allclose(np.sort(samples.distance_m), np.sort(along[order]), atol=1e-6)
         print(
             f"{name:24s} {samples.index.size:7d} {ours_s:8.3f} {full_s:10.3f} {peer_s:13.2f} "
-            f"{peer_s / ours_s:8.0f}x  same points: {same}, same distances: {close}",
+            f"{peer_s / ours_s:8.0f}x {window_s:12.3f} {peer_s / window_s:8.1f}x  "
+            f"same points: {same}, same distances: {close}",
             flush=True,
         )
     del layer  # before exitQgis: a layer outliving the providers crashes on exit

@@ -84,10 +84,13 @@ def test_feature_by_feature_reads_the_same(layer, monkeypatch):
 
 
 @pytest.mark.parametrize("arrow", [True, False])
-def test_an_extent_reads_only_the_points_inside_it(layer, monkeypatch, arrow):
+@pytest.mark.parametrize("indexed_share", [0.0, 1.0], ids=["scan", "spatial-index"])
+def test_an_extent_reads_only_the_points_inside_it(layer, monkeypatch, arrow, indexed_share):
     path, points, displacement = layer
     if not arrow:
         monkeypatch.setattr(point_layers, "_read_arrow", lambda *args: None)
+    monkeypatch.setattr(point_layers, "INDEXED_WINDOW_SHARE", indexed_share)
+    monkeypatch.setattr(point_layers, "CHUNK_POINTS", 7)  # the scan reads several chunks
     extent = (12.1, 45.05, 12.35, 45.2)
     inside = (
         (points.x > extent[0])
