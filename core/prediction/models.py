@@ -127,60 +127,98 @@ class _Batched:
             "b_out": uniform(n, 1, 1),
         }
 
-    def forward(self, x, params=None):
+    def forward(self, x):
         """x (n, B, w) scaled inputs -> (n, B) scaled predictions."""
-        torch, p, h_size = self.torch, params or self.params, self.hidden
+        torch, p = self.torch, self.params
         n, b, w = x.shape
-        h = x.new_zeros(n, b, h_size)
-        c = x.new_zeros(n, b, h_size)
+        lstm = self.cell == RecurrentCell.LSTM
+        # fused products (addcmul, baddbmm, lerp): fewer tensors through memory and autograd
+        bias = p["b_ih"] + p["b_hh"] if lstm else p["b_ih"]
+        h = x.new_zeros(n, b, self.hidden)
+        c = x.new_zeros(n, b, self.hidden)
         for t in range(w):
-            gi = x[:, :, t : t + 1] * p["w_ih"] + p["b_ih"]
-            gh = torch.bmm(h, p["w_hh"]) + p["b_hh"]
-            if self.cell == RecurrentCell.LSTM:
-                i, f, g, o = (gi + gh).chunk(4, dim=2)
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            gi = torch.addcmul(bias, x[:, :, t : t + 1], p["w_ih"])
+            if lstm:
+                gates = gi if t == 0 else torch.baddbmm(gi, h, p["w_hh"])  # h = 0 at t = 0
+                i, f, g, o = gates.chunk(4, dim=2)
+                c = torch.addcmul(torch.sigmoid(f) * c, torch.sigmoid(i), torch.tanh(g))
                 h = torch.sigmoid(o) * torch.tanh(c)
             else:
+                gh = p["b_hh"] if t == 0 else torch.baddbmm(p["b_hh"], h, p["w_hh"])
                 ir, iz, in_ = gi.chunk(3, dim=2)
                 hr, hz, hn = gh.chunk(3, dim=2)
                 r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
-                h = (1 - z) * torch.tanh(in_ + r * hn) + z * h
-        return (torch.bmm(h, p["w_out"]) + p["b_out"])[:, :, 0]
+                h = torch.lerp(torch.tanh(torch.addcmul(in_, r, hn)), h, z)  # (1-z) n + z h
+        return torch.baddbmm(p["b_out"], h, p["w_out"])[:, :, 0]
 
 
 class _EarlyStopping:
-    """Per model of a batched network: the weights of its best validation epoch, and whether
-    every model has waited more than ``patience`` epochs without improving."""
+    """Adam and early stopping of the models of a batched network, each on its own.
 
-    def __init__(self, net: _Batched):
+    A model that has waited more than ``patience`` epochs without improving its validation
+    loss stops: its weights and Adam moments are cut out of the trained tensors, so an epoch
+    costs what the models still training cost (the mean stopping epoch, not the last one), and
+    what a model learns does not depend on when the others stop. ``active`` holds the indices
+    of the models still training; the caller cuts its batch with the mask ``update`` returns.
+    Each model keeps the weights of its best validation epoch (``restore``).
+    """
+
+    def __init__(self, net: _Batched, learning_rate: float):
         torch = net.torch
         n = next(iter(net.params.values())).shape[0]
         device = next(iter(net.params.values())).device
         self.net = net
+        self.optimiser = torch.optim.Adam(list(net.params.values()), lr=learning_rate)
+        self.active = torch.arange(n, device=device)
         self.best = {k: v.detach().clone() for k, v in net.params.items()}
         self.best_loss = torch.full((n,), float("inf"), device=device)
         self.waited = torch.zeros(n, dtype=torch.long, device=device)
         self.epoch_of_best = torch.zeros(n, dtype=torch.long, device=device)
+        self.epochs_run = torch.zeros(n, dtype=torch.long, device=device)
 
-    def update(self, watched, epoch: int, patience: int) -> bool:
-        """Record the validation loss (n,) of ``epoch``; True when training should stop."""
+    def step(self, loss) -> None:
+        """One Adam step of the active models on their summed losses (active,)."""
+        self.optimiser.zero_grad()
+        loss.sum().backward()
+        self.optimiser.step()
+
+    def update(self, watched, epoch: int, patience: int):
+        """Record the validation losses (active,) of ``epoch``; returns None when every active
+        model goes on, else the mask (active,) of those that do (the others have left)."""
         torch = self.net.torch
         with torch.no_grad():
-            improved = watched < self.best_loss
-            self.best_loss = torch.where(improved, watched, self.best_loss)
-            self.epoch_of_best = torch.where(
-                improved, torch.full_like(self.epoch_of_best, epoch), self.epoch_of_best
-            )
-            self.waited = torch.where(improved, torch.zeros_like(self.waited), self.waited + 1)
+            active = self.active
+            improved = watched < self.best_loss[active]
+            better = active[improved]
+            self.best_loss[better] = watched[improved]
+            self.epoch_of_best[better] = epoch
+            self.waited[active] = torch.where(improved, 0, self.waited[active] + 1)
+            self.epochs_run[active] = epoch + 1
             for name, value in self.net.params.items():
-                mask = improved.view(-1, *([1] * (value.dim() - 1)))
-                self.best[name] = torch.where(mask, value.detach(), self.best[name])
-        return bool((self.waited > patience).all())
+                self.best[name][better] = value.detach()[improved]
+            keep = self.waited[active] <= patience
+            if bool(keep.all()):
+                return None
+            self.active = active[keep]
+            self._cut(keep)
+        return keep
+
+    def _cut(self, keep) -> None:
+        """Go on with the models of ``keep`` only: their weights and Adam moments."""
+        torch = self.net.torch
+        kept = {k: v.detach()[keep].requires_grad_() for k, v in self.net.params.items()}
+        optimiser = torch.optim.Adam(list(kept.values()), **self.optimiser.defaults)
+        for name, value in self.net.params.items():
+            state = self.optimiser.state.get(value, {})
+            optimiser.state[kept[name]] = {
+                key: item[keep] if torch.is_tensor(item) and item.dim() else item
+                for key, item in state.items()
+            }
+        self.net.params, self.optimiser = kept, optimiser
 
     def restore(self) -> None:
         """Put each model's best weights back into the network (frozen)."""
-        for name in self.net.params:
-            self.net.params[name] = self.best[name].requires_grad_(False)
+        self.net.params = {k: v.requires_grad_(False) for k, v in self.best.items()}
 
 
 @dataclass
@@ -193,7 +231,8 @@ class FittedNetworks:
     scale: np.ndarray  # (M,) training standard deviation of levels, or of increments
     options: RecurrentNetworkOptions
     device: object
-    best_epoch: np.ndarray
+    best_epoch: np.ndarray  # (M,) epoch of the kept weights (0-based)
+    epochs_run: np.ndarray  # (M,) epochs each model trained before it stopped
     validation_rmse: np.ndarray  # (M,) raw units, NaN without validation windows
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
@@ -291,19 +330,17 @@ def fit_networks(
     n_val = n_windows - n_fit
     nets, chunks = [], []
     best_epoch = np.zeros(len(series), dtype=int)
+    epochs_run = np.zeros(len(series), dtype=int)
     val_rmse = np.full(len(series), np.nan)
     for start in range(0, len(series), options.chunk_models):
         chunk = slice(start, min(start + options.chunk_models, len(series)))
         x = torch.as_tensor(inputs[chunk], dtype=torch.float32, device=device)
         y = torch.as_tensor(targets[chunk], dtype=torch.float32, device=device)
         net = _Batched(torch, x.shape[0], options, device)
-        optimiser = torch.optim.Adam(list(net.params.values()), lr=options.learning_rate)
-        stopping = _EarlyStopping(net)
+        stopping = _EarlyStopping(net, options.learning_rate)
         for epoch in range(options.epochs):
-            optimiser.zero_grad()
             loss = ((net.forward(x[:, :n_fit]) - y[:, :n_fit]) ** 2).mean(dim=1)
-            loss.sum().backward()
-            optimiser.step()
+            stopping.step(loss)
             with torch.no_grad():
                 if n_val:
                     watched = ((net.forward(x[:, n_fit:]) - y[:, n_fit:]) ** 2).mean(dim=1)
@@ -311,15 +348,21 @@ def fit_networks(
                     watched = loss.detach()
             done = chunk.start + (chunk.stop - chunk.start) * (epoch + 1) / options.epochs
             report(progress, done / len(series), "training the networks")
-            if stopping.update(watched, epoch, options.patience):
-                break
+            keep = stopping.update(watched, epoch, options.patience)
+            if keep is not None:
+                if not stopping.active.numel():
+                    break
+                x, y = x[keep], y[keep]
         stopping.restore()
         nets.append(net)
         chunks.append(chunk)
         best_epoch[chunk] = stopping.epoch_of_best.cpu().numpy()
+        epochs_run[chunk] = stopping.epochs_run.cpu().numpy()
         if n_val:
             val_rmse[chunk] = np.sqrt(stopping.best_loss.cpu().numpy()) * scale[chunk]
-    return FittedNetworks(nets, chunks, mean, scale, options, device, best_epoch, val_rmse)
+    return FittedNetworks(
+        nets, chunks, mean, scale, options, device, best_epoch, epochs_run, val_rmse
+    )
 
 
 @dataclass
@@ -438,24 +481,26 @@ def fit_global_networks(
     val_x = torch.as_tensor(val_x, dtype=torch.float32, device=device).expand(members, -1, -1)
     val_y = torch.as_tensor(val_y, dtype=torch.float32, device=device)
     net = _Batched(torch, members, options, device)
-    optimiser = torch.optim.Adam(list(net.params.values()), lr=options.learning_rate)
     batch = min(shared.batch_windows, len(fit_x))
     steps = max(1, min(len(fit_x), shared.epoch_windows) // batch)
-    stopping = _EarlyStopping(net)
+    stopping = _EarlyStopping(net, options.learning_rate)
     for epoch in range(options.epochs):
         for _ in range(steps):
+            # every member draws, so a member's windows do not depend on who has stopped
             draw = torch.randint(len(fit_x), (members, batch), generator=gen).to(device)
-            optimiser.zero_grad()
+            draw = draw[stopping.active]
             loss = ((net.forward(fit_x[draw]) - fit_y[draw]) ** 2).mean(dim=1)
-            loss.sum().backward()
-            optimiser.step()
+            stopping.step(loss)
         with torch.no_grad():
             if len(val_y):
                 watched = ((net.forward(val_x) - val_y) ** 2).mean(dim=1)
             else:
                 watched = loss.detach()
         report(progress, (epoch + 1) / options.epochs, "training the global network")
-        if stopping.update(watched, epoch, options.patience):
-            break
+        keep = stopping.update(watched, epoch, options.patience)
+        if keep is not None:
+            if not stopping.active.numel():
+                break
+            val_x = val_x[keep]
     stopping.restore()
     return GlobalNetworks(net, mean, scale, options, device, stopping.epoch_of_best.cpu().numpy())

@@ -10,7 +10,7 @@ Differences from the common Python port (vmdpy 0.2), on purpose:
 - odd-length signals keep their last sample (the mirror extension is N//2 samples on the left
   and N - N//2 on the right, so the extended length is always 2N and the modes are cut back
   exactly at [N//2, N//2 + N));
-- only the current and the previous iterate are kept (memory O(M * N * K), not 500 * 2N * K);
+- only the current iterate is kept (memory O(M * N * K), not 500 * 2N * K);
 - several signals of the same length decompose in one vectorised call, each stopping at its own
   convergence, so a row gives the same modes alone or in a batch;
 - random initial centre frequencies come from a seeded generator;
@@ -111,44 +111,55 @@ def vmd(signal: np.ndarray, options: VMDOptions = None) -> VMDResult:
     extended = np.concatenate([x[:, :left][:, ::-1], x, x[:, left:][:, ::-1]], axis=1)
     t_len = extended.shape[1]  # always 2N
     half = t_len // 2
-    spectrum = np.fft.fftshift(np.fft.fft(extended, axis=1), axes=1)
-    f_plus = spectrum[:, half:]  # one-sided (non-negative frequencies)
-    freqs = np.arange(half) / t_len  # 0 .. 0.5 - 1/T cycles per sample
-    alpha = np.full(k, float(options.alpha))
+    f_plus = np.fft.rfft(extended, axis=1)[:, :half]  # one-sided: 0 .. 0.5 - 1/T
+    freqs = np.arange(half) / t_len  # cycles per sample
+    alpha = float(options.alpha)
 
     omega = _initial_omega(options, m, n)
-    u = np.zeros((m, k, half), dtype=complex)
-    lam = np.zeros((m, half), dtype=complex)
+    u_final = np.zeros((m, k, half), dtype=complex)
     iterations = np.zeros(m, dtype=int)
     converged = np.zeros(m, dtype=bool)
+    # the rows still iterating, compacted when some converge: u, lam, fa, oa are theirs
     active = np.arange(m)
+    u = np.zeros((m, k, half), dtype=complex)
+    lam = np.zeros((m, half), dtype=complex)
+    fa, oa = f_plus, omega.copy()
+    weights = np.repeat(freqs, 2)  # of the (real, imaginary) pairs of a float view
+    target = fa - lam / 2
     for _ in range(options.max_iter):
         if active.size == 0:
             break
-        ua, fa, la, oa = u[active], f_plus[active], lam[active], omega[active]
-        previous = ua.copy()
-        total = ua.sum(axis=1)
+        change = np.zeros(active.size)
+        total = u.sum(axis=1)
         for j in range(k):
-            others = total - ua[:, j]
-            ua[:, j] = (fa - others - la / 2) / (1.0 + alpha[j] * (freqs - oa[:, j : j + 1]) ** 2)
-            total = others + ua[:, j]
+            # Wiener filter; times the reciprocal: numpy divides by a real array as complex
+            wiener = 1.0 / (1.0 + alpha * (freqs - oa[:, j : j + 1]) ** 2)
+            mode = (target - total + u[:, j]) * wiener
+            step = (mode - u[:, j]).view(float)
+            change += np.einsum("ij,ij->i", step, step)
+            u[:, j] = mode
+            total += step.view(complex)
             if not (options.dc and j == 0):
-                power = np.abs(ua[:, j]) ** 2
-                oa[:, j] = (power @ freqs) / power.sum(axis=1)
-        la = la + options.tau * (total - fa)
-        change = np.finfo(float).eps + (np.abs(ua - previous) ** 2).sum(axis=(1, 2)) / t_len
-        u[active], lam[active], omega[active] = ua, la, oa
+                pairs = mode.view(float)  # |mode|^2 summed without a temporary
+                power = np.einsum("ij,ij->i", pairs, pairs)
+                oa[:, j] = np.einsum("ij,ij,j->i", pairs, pairs, weights) / power
+        if options.tau:
+            lam = lam + options.tau * (total - fa)
+            target = fa - lam / 2
         iterations[active] += 1
-        done = change <= options.tol
-        converged[active[done]] = True
-        active = active[~done]
+        done = np.finfo(float).eps + change / t_len <= options.tol
+        if done.any():
+            u_final[active[done]], omega[active[done]] = u[done], oa[done]
+            converged[active[done]] = True
+            going = ~done
+            active, u, lam, fa, oa = active[going], u[going], lam[going], fa[going], oa[going]
+            target = target[going]
+    u_final[active], omega[active] = u, oa
 
-    # Hermitian completion as in the reference code, back to time, then cut the mirror off
-    full = np.zeros((m, k, t_len), dtype=complex)
-    full[:, :, half:] = u
-    full[:, :, half - np.arange(half)] = np.conj(u)
-    full[:, :, 0] = np.conj(full[:, :, -1])
-    modes = np.real(np.fft.ifft(np.fft.ifftshift(full, axes=2), axis=2))[:, :, left : left + n]
+    # the reference code's Hermitian completion (DC and Nyquist bins real), back to time,
+    # then the mirror cut off
+    spectra = np.concatenate([u_final, u_final[:, :, -1:]], axis=2)
+    modes = np.fft.irfft(spectra, n=t_len, axis=2)[:, :, left : left + n]
     if single:
         return VMDResult(modes[0], omega[0], iterations[0], converged[0])
     return VMDResult(modes, omega, iterations, converged)

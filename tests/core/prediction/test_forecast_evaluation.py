@@ -93,6 +93,29 @@ def test_networks_learn_a_sine_and_scale_on_training_data_only():
     np.testing.assert_allclose(fitted.scale, np.diff(y[:, :120], axis=1).std(axis=1))
 
 
+def test_an_early_stopped_network_stops_changing_whoever_trains_with_it():
+    t = np.arange(120)
+    rng = np.random.default_rng(0)
+    noisy = np.sin(2 * np.pi * t / 12) + 0.3 * rng.standard_normal(120)
+    clean = np.sin(2 * np.pi * t / 12 + 1.0) + 0.05 * rng.standard_normal(120)
+    walk = np.cumsum(rng.standard_normal(120))
+    options = RecurrentNetworkOptions(
+        cell="gru", hidden=4, window=6, epochs=150, patience=3, learning_rate=0.02
+    )
+    x, _ = windows(noisy[None], 6)
+    runs = []
+    for partner in (clean, walk):
+        fitted = fit_networks(np.stack([noisy, partner]), options)
+        runs.append(fitted)
+        # it left the batch once it had waited more than `patience` epochs after its best
+        assert fitted.epochs_run[0] == fitted.best_epoch[0] + options.patience + 2
+    # the partners stop at very different epochs; the noisy series' network is the same
+    assert abs(int(runs[0].epochs_run[1]) - int(runs[1].epochs_run[1])) > 50
+    assert runs[0].epochs_run[0] == runs[1].epochs_run[0] < options.epochs
+    predicted = [fitted.predict(np.stack([x[0], x[0]]))[0] for fitted in runs]
+    np.testing.assert_allclose(predicted[0], predicted[1], rtol=1e-6, atol=1e-7)
+
+
 def test_missing_torch_names_the_package(monkeypatch):
     import builtins
 
