@@ -14,7 +14,8 @@ series) hand each block to :func:`map_blocks`, with an ``executor`` that is
 Results come back in block order and equal the in-process ones (the same function on the
 same inputs); outputs are still written by the calling process, through ``core/atomic.py``.
 At most ``in_flight`` blocks are pending at a time, so the caller's memory stays bounded by
-that many block results.
+that many block results. Arguments shared by every block that are large arrays (a full-image
+mask, the incidence angle) go to each worker of a Dask cluster once, not with each block.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ import functools
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Optional
 
+import numpy as np
+
 from .errors import InputError
+
+#: a shared array argument at least this large is sent to a Dask cluster once (Dask warns
+#: of task graphs over 10 MB, and each block would carry its own copy)
+SCATTER_BYTES = 1 << 20
 
 
 def _is_dask(executor) -> bool:
@@ -96,6 +103,12 @@ def map_blocks(
     submit = executor.submit
     if _is_dask(executor):
         submit = functools.partial(executor.submit, pure=False)
+        args = tuple(
+            executor.scatter(arg, broadcast=True, hash=False)
+            if isinstance(arg, np.ndarray) and arg.nbytes >= SCATTER_BYTES
+            else arg
+            for arg in args
+        )
     limit = in_flight or executor_slots(executor) + 1
     pending: deque = deque()
     try:

@@ -76,3 +76,29 @@ def run_algorithm(provider):
         )
 
     return run
+
+
+class DaskCluster:
+    """A running Dask cluster: its scheduler ``address`` and how many tasks its workers ran."""
+
+    def __init__(self, address: str, client):
+        self.address = address
+        self._client = client
+
+    def tasks_run(self) -> int:
+        return sum(self._client.run(lambda dask_worker: dask_worker.state.executed_count).values())
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A 2-worker Dask LocalCluster with worker processes (blocks and their arguments are
+    pickled, as on a real cluster), shared by the tests that compare a step's blocks on Dask
+    with its in-process answer; they skip only where the package distributed is missing."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(  # its web server on a free port: 8787 may be another's
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster.scheduler_address, set_as_default=False) as client,
+    ):
+        yield DaskCluster(cluster.scheduler_address, client)

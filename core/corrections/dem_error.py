@@ -36,6 +36,7 @@ from ..io.mintpy import (
     timeseries_writer,
 )
 from ..options import Options, option
+from ..parallel import map_blocks, open_executor
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -78,6 +79,18 @@ def estimate(
     return g, corrected
 
 
+def correct_rows(
+    rows: slice, timeseries: PathLike, bperp: np.ndarray, years: np.ndarray, poly_order: int
+) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`estimate` on the rows ``rows`` of ``timeseries.h5``: (corrected series
+    (n, rows, W) float32 m, g (rows, W) m per m of bperp). One block of
+    :func:`correct_dem_error`, run here or on a Dask worker."""
+    ts = read_timeseries(timeseries, rows).data
+    n, length, width = ts.shape
+    g, corrected = estimate(ts.reshape(n, -1), bperp, years, poly_order)
+    return corrected.reshape(n, length, width).astype(np.float32), g.reshape(length, width)
+
+
 def date_bperp(timeseries: PathLike, stack: Optional[PathLike] = None) -> np.ndarray:
     """Per-date perpendicular baseline (m): from the time series, else from the stack."""
     from ..network.selection import acquisition_bperp
@@ -105,10 +118,15 @@ def correct_dem_error(
     stack: Optional[PathLike] = None,
     options: Optional[DemErrorOptions] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> np.ndarray:
     """Write a NEW time series without the DEM-error term; optionally the DEM error (m) as a
     GeoTIFF (needs ``geometry`` for range and incidence). Returns the (L, W) DEM error, or the
-    (L, W) ``g`` coefficient when no geometry is given."""
+    (L, W) ``g`` coefficient when no geometry is given.
+
+    Row blocks under ``options.memory_mb`` are fitted one by one; ``executor``: None (in this
+    process), a Dask scheduler address or an executor (:mod:`core.parallel`) that fits the
+    blocks; the result is the same, written by this process."""
     options = options or DemErrorOptions()
     check_outputs([output, dem_error_tif], [timeseries, geometry, stack])
     if dem_error_tif and geometry is None:
@@ -148,13 +166,15 @@ def correct_dem_error(
     out_attrs = {k: v for k, v in attrs.items() if k != "FILE_TYPE"}
     out_attrs["DEM_ERROR_CORRECTED"] = "yes"
     blocks = list(row_blocks(grid.length, 24 * len(dates) * grid.width, options.memory_mb))
-    with timeseries_writer(output, grid, dates, bperp, out_attrs) as dst:
-        for i, rows in enumerate(blocks):
-            ts = read_timeseries(timeseries, rows).data
-            n, length, width = ts.shape
-            g, corrected = estimate(ts.reshape(n, -1), bperp, years, options.poly_order)
-            dst["timeseries"][:, rows, :] = corrected.reshape(n, length, width).astype(np.float32)
-            g = g.reshape(length, width)
+    with (
+        open_executor(executor) as pool,
+        timeseries_writer(output, grid, dates, bperp, out_attrs) as dst,
+    ):
+        fitted = map_blocks(
+            correct_rows, blocks, timeseries, bperp, years, options.poly_order, executor=pool
+        )
+        for i, (rows, (corrected, g)) in enumerate(zip(blocks, fitted, strict=True)):
+            dst["timeseries"][:, rows, :] = corrected
             out[rows] = g * scale[rows] if scale is not None else g
             report(progress, (i + 1) / len(blocks), "DEM-error correction")
     if dem_error_tif:

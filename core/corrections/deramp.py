@@ -13,16 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
 from ..atomic import check_outputs
+from ..blocks import row_blocks
+from ..conventions import years_since
 from ..errors import InputError
 from ..grid import Grid
-from ..io.mintpy import open_h5, read_attrs, read_timeseries_dates, timeseries_writer
+from ..io.mintpy import (
+    open_h5,
+    read_attrs,
+    read_timeseries,
+    read_timeseries_dates,
+    timeseries_writer,
+)
 from ..options import Choice, Options, option
+from ..parallel import map_blocks, open_executor
 from ..progress import ProgressCallback, report, silent
+from ..timeseries.rate_fit import linear_rate
 
 PathLike = Union[str, Path]
 
@@ -136,22 +146,51 @@ def read_mask(path: PathLike, grid: Grid, threshold: float) -> np.ndarray:
     return np.nan_to_num(data, nan=-np.inf) >= threshold
 
 
-def complete_series_rate(timeseries: PathLike, dates, grid: Grid, memory_mb: float) -> np.ndarray:
-    """(L, W) least-squares linear rate (m/yr) of the pixels with a value at every date; NaN
-    elsewhere (a pixel missing dates is not trusted as stable)."""
-    from ..blocks import row_blocks
-    from ..conventions import years_since
-    from ..io.mintpy import read_timeseries
-    from ..timeseries.rate_fit import linear_rate
+def complete_rate_rows(rows: slice, timeseries: PathLike, years: np.ndarray) -> np.ndarray:
+    """(rows, W) least-squares linear rate (m/yr) of the rows ``rows``: one block of
+    :func:`complete_series_rate`."""
+    data = read_timeseries(timeseries, rows).data.astype(np.float64)
+    n, length, width = data.shape
+    data = data.reshape(n, -1)
+    rate = linear_rate(years, data)[0]
+    rate[~np.isfinite(data).all(axis=0)] = np.nan
+    return rate.reshape(length, width)
 
-    t = years_since(dates)
+
+def complete_series_rate(
+    timeseries: PathLike, dates, grid: Grid, memory_mb: float, executor=None
+) -> np.ndarray:
+    """(L, W) least-squares linear rate (m/yr) of the pixels with a value at every date; NaN
+    elsewhere (a pixel missing dates is not trusted as stable). ``executor``: an open one
+    of :mod:`core.parallel` (None = here)."""
+    blocks = list(row_blocks(grid.length, 8 * len(dates) * grid.width, memory_mb))
     rate = np.full(grid.shape, np.nan)
-    for rows in row_blocks(grid.length, 8 * len(dates) * grid.width, memory_mb):
-        data = read_timeseries(timeseries, rows).data.astype(np.float64).reshape(len(dates), -1)
-        block = linear_rate(t, data)[0]
-        block[~np.isfinite(data).all(axis=0)] = np.nan
-        rate[rows] = block.reshape(rows.stop - rows.start, grid.width)
+    fitted = map_blocks(
+        complete_rate_rows, blocks, timeseries, years_since(dates), executor=executor
+    )
+    for rows, block in zip(blocks, fitted, strict=True):
+        rate[rows] = block
     return rate
+
+
+def deramp_date(
+    k: int,
+    timeseries: PathLike,
+    stable: np.ndarray,
+    ramp: str,
+    robust: bool,
+    ref: Optional[Tuple[int, int]],
+) -> Tuple[np.ndarray, float]:
+    """Date ``k`` of ``timeseries.h5`` without its ramp fitted on ``stable`` and referenced to
+    ``ref`` (row, col): (corrected (L, W) float32, ramp RMS). One block of
+    :func:`deramp_timeseries`, run here or on a Dask worker."""
+    with open_h5(timeseries, required=("timeseries",)) as src:
+        image = src["timeseries"][k].astype(np.float64)
+    surface = fit_ramp(image, stable, ramp, robust)
+    corrected = image - surface
+    if ref is not None and np.isfinite(corrected[ref]):
+        corrected -= corrected[ref]
+    return corrected.astype(np.float32), float(np.sqrt(np.mean(surface**2)))
 
 
 def deramp_timeseries(
@@ -160,8 +199,13 @@ def deramp_timeseries(
     options: Optional[DerampOptions] = None,
     mask: Optional[PathLike] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> np.ndarray:
-    """Remove a ramp per date; write a NEW time series. Returns the ramp RMS per date (m)."""
+    """Remove a ramp per date; write a NEW time series. Returns the ramp RMS per date (m).
+
+    ``executor``: None (in this process), a Dask scheduler address or an executor
+    (:mod:`core.parallel`) that fits the dates (and the rates of ``max_rate``); the result is
+    the same, written by this process."""
     options = options or DerampOptions()
     check_outputs([output], [timeseries, mask])
     attrs = read_attrs(timeseries)
@@ -170,35 +214,41 @@ def deramp_timeseries(
     stable = (
         np.ones(grid.shape, bool) if mask is None else read_mask(mask, grid, options.mask_threshold)
     )
-    if options.max_rate > 0:
-        from .stable_check import check_stable_assumption
-
-        rate = complete_series_rate(timeseries, dates, grid, options.memory_mb)
-        check = check_stable_assumption(rate * 1000.0, stable, "the deramp's stable set")
-        if check.warning:
-            report(progress, 0.0, check.warning)
-        deviation = np.abs(rate - np.nanmedian(rate[stable]))
-        stable &= deviation <= options.max_rate / 1000.0
-    if stable.sum() < 6:
-        raise InputError(
-            "fewer than 6 stable pixels in the mask.",
-            mask or timeseries,
-            "lower the mask threshold or give a larger stable area.",
-        )
     ref = (int(attrs["REF_Y"]), int(attrs["REF_X"])) if "REF_Y" in attrs else None
     rms = np.zeros(len(dates))
     with open_h5(timeseries, required=("timeseries",)) as src:
         bperp = src["bperp"][()] if "bperp" in src else None
-        out_attrs = {k: v for k, v in attrs.items() if k != "FILE_TYPE"}
-        out_attrs["DERAMP"] = options.ramp.value
+    out_attrs = {k: v for k, v in attrs.items() if k != "FILE_TYPE"}
+    out_attrs["DERAMP"] = options.ramp.value
+    with open_executor(executor) as pool:
+        if options.max_rate > 0:
+            from .stable_check import check_stable_assumption
+
+            rate = complete_series_rate(timeseries, dates, grid, options.memory_mb, pool)
+            check = check_stable_assumption(rate * 1000.0, stable, "the deramp's stable set")
+            if check.warning:
+                report(progress, 0.0, check.warning)
+            deviation = np.abs(rate - np.nanmedian(rate[stable]))
+            stable &= deviation <= options.max_rate / 1000.0
+        if stable.sum() < 6:
+            raise InputError(
+                "fewer than 6 stable pixels in the mask.",
+                mask or timeseries,
+                "lower the mask threshold or give a larger stable area.",
+            )
         with timeseries_writer(output, grid, dates, bperp, out_attrs) as dst:
-            for k in range(len(dates)):
-                image = src["timeseries"][k].astype(np.float64)
-                surface = fit_ramp(image, stable, options.ramp, options.robust)
-                corrected = image - surface
-                if ref is not None and np.isfinite(corrected[ref]):
-                    corrected -= corrected[ref]
-                rms[k] = float(np.sqrt(np.mean(surface**2)))
-                dst["timeseries"][k] = corrected.astype(np.float32)
+            fitted = map_blocks(
+                deramp_date,
+                range(len(dates)),
+                timeseries,
+                stable,
+                options.ramp,
+                options.robust,
+                ref,
+                executor=pool,
+            )
+            for k, (corrected, ramp_rms) in enumerate(fitted):
+                dst["timeseries"][k] = corrected
+                rms[k] = ramp_rms
                 report(progress, (k + 1) / len(dates), "Removing ramps")
     return rms

@@ -29,6 +29,7 @@ from ..io.hdf5_probe import trust
 from ..io.lookup import LOOKUP_ATTRIBUTE, reference_position
 from ..io.mintpy import IfgramStack, open_h5
 from ..options import Options, option
+from ..parallel import map_blocks, open_executor
 from ..progress import ProgressCallback, report, scaled, silent
 
 PathLike = Union[str, Path]
@@ -66,8 +67,31 @@ class ReferenceOptions(Options):
     )
 
 
+def scan_rows(
+    rows: slice, stack: IfgramStack, kept: np.ndarray, years: float
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows ``rows`` of :func:`_scan_pixels`: valid in every kept pair, coherence and rate
+    (rows, W), and per kept pair the pixels with a phase and those also unwrapped. One block,
+    run here or on a Dask worker."""
+    phase = stack.read("unwrapPhase", rows, kept)
+    usable = np.isfinite(phase) & (phase != 0)
+    with_phase = usable.sum(axis=(1, 2))
+    if "connectComponent" in stack.datasets:
+        usable &= stack.read("connectComponent", rows, kept) != 0
+    unwrapped = usable.sum(axis=(1, 2))
+    ok = usable.all(axis=0)
+    if "coherence" in stack.datasets:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels
+            coherence = np.nanmean(stack.read("coherence", rows, kept), axis=0)
+    else:
+        coherence = _phase_coherence(np.where(usable, phase, np.nan))
+    rate = np.where(ok, np.nansum(phase, axis=0) / years, np.nan)
+    return ok, coherence, rate, with_phase, unwrapped
+
+
 def _scan_pixels(
-    stack: IfgramStack, memory_mb: float, progress: ProgressCallback
+    stack: IfgramStack, memory_mb: float, progress: ProgressCallback, executor=None
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pixel (L, W): valid in every kept pair (bool), average coherence over kept pairs,
     and the stacking phase rate sum(phase) / sum(time span) (rad/yr, NaN where invalid).
@@ -76,7 +100,7 @@ def _scan_pixels(
     a component other than 0; coherence only ranks pixels. Without a coherence dataset the
     ranking uses the coherence estimated from the phase itself (|mean exp(j phase)| over
     3 x 3 pixels). Raises InputError naming the real cause when no pixel is valid in every
-    kept pair."""
+    kept pair. ``executor``: an open one of :mod:`core.parallel` (None = here)."""
     kept = np.flatnonzero(stack.keep)
     if len(kept) == 0:
         raise InputError(
@@ -91,25 +115,12 @@ def _scan_pixels(
     pair_valid = np.zeros(len(kept), np.int64)  # pixels with phase, per pair
     pair_unwrapped = np.zeros(len(kept), np.int64)  # ... and a connected component
     years = sum((stack.pairs[k][1] - stack.pairs[k][0]).days for k in kept) / DAYS_PER_YEAR
-    has_coh = "coherence" in stack.datasets
-    has_cc = "connectComponent" in stack.datasets
     blocks = list(row_blocks(length, 12 * len(kept) * width, memory_mb))
-    for i, rows in enumerate(blocks):
-        phase = stack.read("unwrapPhase", rows, kept)
-        usable = np.isfinite(phase) & (phase != 0)
-        pair_valid += usable.sum(axis=(1, 2))
-        if has_cc:
-            usable &= stack.read("connectComponent", rows, kept) != 0
-        pair_unwrapped += usable.sum(axis=(1, 2))
-        ok = usable.all(axis=0)
-        if has_coh:
-            with np.errstate(invalid="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels
-                coherence[rows] = np.nanmean(stack.read("coherence", rows, kept), axis=0)
-        else:
-            coherence[rows] = _phase_coherence(np.where(usable, phase, np.nan))
-        valid[rows] = ok
-        rate[rows] = np.where(ok, np.nansum(phase, axis=0) / years, np.nan)
+    scanned = map_blocks(scan_rows, blocks, stack, kept, years, executor=executor)
+    for i, (rows, block) in enumerate(zip(blocks, scanned, strict=True)):
+        valid[rows], coherence[rows], rate[rows], with_phase, unwrapped = block
+        pair_valid += with_phase
+        pair_unwrapped += unwrapped
         report(progress, (i + 1) / len(blocks), "Scanning pixels valid in every pair")
     if not valid.any():
         raise InputError(
@@ -259,10 +270,13 @@ def set_reference(
     options: Optional[ReferenceOptions] = None,
     closure_count: Optional[np.ndarray] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> List[Area]:
     """Write a NEW stack at ``output`` carrying the reference (input untouched).
 
-    Returns the areas used; the first area's centre is ``REF_Y``/``REF_X``.
+    Returns the areas used; the first area's centre is ``REF_Y``/``REF_X``. ``executor``:
+    None (in this process), a Dask scheduler address or an executor (:mod:`core.parallel`)
+    that scans the row blocks for valid, coherent pixels; the result is the same.
     """
     options = options or ReferenceOptions()
     import h5py
@@ -270,7 +284,10 @@ def set_reference(
     check_outputs([output], [stack_path])
     stack = IfgramStack.open(stack_path)
     check_free_space({output: stack.path.stat().st_size})
-    valid, coherence, rate = _scan_pixels(stack, options.memory_mb, scaled(progress, 0, 0.4))
+    with open_executor(executor) as pool:
+        valid, coherence, rate = _scan_pixels(
+            stack, options.memory_mb, scaled(progress, 0, 0.4), pool
+        )
     if options.areas:
         areas = [tuple(int(v) for v in a) for a in options.areas]
         check_areas(stack, areas, valid)

@@ -33,6 +33,7 @@ from ..io.mintpy import (
     read_timeseries_dates,
     timeseries_writer,
 )
+from ..parallel import map_blocks, open_executor
 from ..progress import ProgressCallback, report, silent
 
 PathLike = Union[str, Path]
@@ -201,6 +202,41 @@ def apparent_los(ztd_on_grid: np.ndarray, incidence_deg: np.ndarray) -> np.ndarr
     return -ztd_on_grid / np.cos(np.deg2rad(incidence_deg))
 
 
+def apparent_delay(ztd_file: PathLike, grid: Grid, locator, incidence: np.ndarray) -> np.ndarray:
+    """The apparent LOS displacement (L, W) m of one GACOS file on ``grid`` (through the
+    lookup tables ``locator`` of a radar grid)."""
+    data, gt, wkt = read_ztd(ztd_file)
+    if grid.radar:
+        delay = resample_at_lookup(data, gt, wkt, locator, ztd_file)
+    else:
+        delay = resample_to_grid(data, gt, wkt, grid, ztd_file)
+    return apparent_los(delay, incidence)
+
+
+def correct_date(
+    date: Tuple[int, PathLike],
+    timeseries: PathLike,
+    grid: Grid,
+    locator,
+    incidence: np.ndarray,
+    reference_layer: np.ndarray,
+    ref: Optional[Tuple[int, int]],
+    with_delay: bool,
+) -> Tuple[np.ndarray, Optional[np.ndarray], float]:
+    """Date ``k`` of ``timeseries.h5`` (``date`` = (k, its GACOS file)) without its delay,
+    referenced to ``reference_layer`` (the reference date's) and to the pixel ``ref``:
+    (corrected (L, W) float32 m, the delay removed (L, W) float32 m when ``with_delay``, its
+    RMS m). One block of :func:`correct_troposphere`, run here or on a Dask worker."""
+    k, ztd_file = date
+    layer = apparent_delay(ztd_file, grid, locator, incidence) - reference_layer
+    if ref is not None:
+        layer -= layer[ref]
+    with open_h5(timeseries, required=("timeseries",)) as src:
+        corrected = (src["timeseries"][k] - layer).astype(np.float32)
+    rms = float(np.sqrt(np.nanmean(layer**2)))
+    return corrected, layer.astype(np.float32) if with_delay else None, rms
+
+
 def correct_troposphere(
     timeseries: PathLike,
     geometry: PathLike,
@@ -208,9 +244,14 @@ def correct_troposphere(
     output: PathLike,
     delay_output: Optional[PathLike] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> np.ndarray:
     """Subtract the GACOS tropospheric delay from a time series; write a NEW time series (and
-    optionally the referenced delay series). Returns the delay RMS per date (m)."""
+    optionally the referenced delay series). Returns the delay RMS per date (m).
+
+    ``executor``: None (in this process), a Dask scheduler address or an executor
+    (:mod:`core.parallel`) that corrects the dates; the result is the same, written by this
+    process."""
     check_outputs([output, delay_output], [timeseries, geometry])
     attrs = read_attrs(timeseries)
     grid = Grid.from_attrs(attrs)
@@ -221,23 +262,14 @@ def correct_troposphere(
     if ref_date not in files:
         ref_date = dates[0]
     ref = (int(attrs["REF_Y"]), int(attrs["REF_X"])) if "REF_Y" in attrs else None
-
     locator = pixel_locator(timeseries, grid, attrs.get(LOOKUP_ATTRIBUTE))
-
-    def apparent(date):
-        data, gt, wkt = read_ztd(files[date])
-        if grid.radar:
-            delay = resample_at_lookup(data, gt, wkt, locator, files[date])
-        else:
-            delay = resample_to_grid(data, gt, wkt, grid, files[date])
-        return apparent_los(delay, incidence)
-
-    reference_layer = apparent(ref_date)
+    reference_layer = apparent_delay(files[ref_date], grid, locator, incidence)
     rms = np.zeros(len(dates))
     out_attrs = {k: v for k, v in attrs.items() if k != "FILE_TYPE"}
     out_attrs["TROPO_CORRECTION"] = "GACOS"
-    with open_h5(timeseries, required=("timeseries",)) as src, contextlib.ExitStack() as files_open:
+    with open_h5(timeseries, required=("timeseries",)) as src:
         bperp = src["bperp"][()] if "bperp" in src else None
+    with open_executor(executor) as pool, contextlib.ExitStack() as files_open:
         corrected = files_open.enter_context(
             timeseries_writer(output, grid, dates, bperp, out_attrs)
         )
@@ -254,13 +286,22 @@ def correct_troposphere(
             if delay_output
             else None
         )
-        for k, date in enumerate(dates):
-            layer = apparent(date) - reference_layer
-            if ref is not None:
-                layer -= layer[ref]
-            corrected["timeseries"][k] = (src["timeseries"][k] - layer).astype(np.float32)
+        layers = map_blocks(
+            correct_date,
+            [(k, files[date]) for k, date in enumerate(dates)],
+            timeseries,
+            grid,
+            locator,
+            incidence,
+            reference_layer,
+            ref,
+            delays is not None,
+            executor=pool,
+        )
+        for k, (date, (series, layer, layer_rms)) in enumerate(zip(dates, layers, strict=True)):
+            corrected["timeseries"][k] = series
             if delays is not None:
-                delays["timeseries"][k] = layer.astype(np.float32)
-            rms[k] = float(np.sqrt(np.nanmean(layer**2)))
+                delays["timeseries"][k] = layer
+            rms[k] = layer_rms
             report(progress, (k + 1) / len(dates), f"GACOS {format_yyyymmdd(date)}")
     return rms

@@ -29,7 +29,14 @@ from ..base import (
     styled,
     vector_file_destination,
 )
-from ..parameters import mintpy_file, option_parameter, with_help
+from ..parameters import (
+    DASK_SCHEDULER,
+    dask_scheduler,
+    dask_scheduler_parameter,
+    mintpy_file,
+    option_parameter,
+    with_help,
+)
 from ..qgis_compat import ProcessingFileParameterBehavior, ProcessingSourceType
 
 H5_FILTER = "HDF5 files (*.h5)"
@@ -65,6 +72,7 @@ class ReferencePoint(SubsidenceAlgorithm):
     NUM_AREAS = "NUM_AREAS"
     RADIUS = "RADIUS"
     LOOP_CLOSURE = "LOOP_CLOSURE"
+    DASK_SCHEDULER = DASK_SCHEDULER
     OUTPUT = "OUTPUT"
     OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
     OUTPUT_POINTS = "OUTPUT_POINTS"
@@ -125,6 +133,7 @@ class ReferencePoint(SubsidenceAlgorithm):
                 "raster (output of 'Triplet loop closure').",
             )
         )
+        self.addParameter(dask_scheduler_parameter("row blocks scanned for valid pixels"))
         self.addParameter(
             with_help(
                 QgsProcessingParameterFileDestination(
@@ -181,7 +190,15 @@ class ReferencePoint(SubsidenceAlgorithm):
             closure, _ = self.run_core(feedback, lambda p, progress: read_raster(p), closure_path)
         options = self.read_options(parameters, context, ReferenceOptions, areas=areas)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        used = self.run_core(feedback, set_reference, path, output, options, closure)
+        used = self.run_core(
+            feedback,
+            set_reference,
+            path,
+            output,
+            options,
+            closure,
+            executor=dask_scheduler(self, parameters, context),
+        )
         self.log(
             feedback,
             f"Reference pixel row {used[0][0]}, column {used[0][1]}; {len(used)} area(s) averaged.",
@@ -226,6 +243,7 @@ class Troposphere(SubsidenceAlgorithm):
     INPUT = "INPUT"
     GEOMETRY = "GEOMETRY"
     GACOS_FOLDER = "GACOS_FOLDER"
+    DASK_SCHEDULER = DASK_SCHEDULER
     OUTPUT = "OUTPUT"
     OUTPUT_DELAY = "OUTPUT_DELAY"
     OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
@@ -251,6 +269,7 @@ class Troposphere(SubsidenceAlgorithm):
                 "missing dates are listed if any.",
             )
         )
+        self.addParameter(dask_scheduler_parameter("dates"))
         self.addParameter(
             with_help(
                 QgsProcessingParameterFileDestination(
@@ -285,6 +304,7 @@ class Troposphere(SubsidenceAlgorithm):
             self.parameterAsFile(parameters, self.GACOS_FOLDER, context),
             output,
             delay,
+            executor=dask_scheduler(self, parameters, context),
         )
         self.log(feedback, f"Mean RMS of the removed delay: {1000 * rms.mean():.1f} mm")
         return {self.OUTPUT: output, self.OUTPUT_DELAY: delay}
@@ -313,6 +333,7 @@ class Deramp(SubsidenceAlgorithm):
     MASK_THRESHOLD = "MASK_THRESHOLD"
     ROBUST = "ROBUST"
     MAX_RATE = "MAX_RATE"
+    DASK_SCHEDULER = DASK_SCHEDULER
     OUTPUT = "OUTPUT"
     OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
 
@@ -352,6 +373,7 @@ class Deramp(SubsidenceAlgorithm):
                 "Leave out pixels whose rate differs from the median by more than (mm/yr; 0 = off)",
             )
         )
+        self.addParameter(dask_scheduler_parameter("dates (and the row blocks of the rates)"))
         self.addParameter(
             with_help(
                 QgsProcessingParameterFileDestination(
@@ -372,6 +394,7 @@ class Deramp(SubsidenceAlgorithm):
             output,
             options,
             self.parameterAsFile(parameters, self.MASK, context) or None,
+            executor=dask_scheduler(self, parameters, context),
         )
         self.log(feedback, f"Mean RMS of the removed ramps: {1000 * rms.mean():.2f} mm")
         return {self.OUTPUT: output}
@@ -396,6 +419,7 @@ class DemError(SubsidenceAlgorithm):
     GEOMETRY = "GEOMETRY"
     STACK = "STACK"
     POLY_ORDER = "POLY_ORDER"
+    DASK_SCHEDULER = DASK_SCHEDULER
     OUTPUT = "OUTPUT"
     OUTPUT_DEM_ERROR = "OUTPUT_DEM_ERROR"
     OUTPUT_QUICKLOOK = "OUTPUT_QUICKLOOK"
@@ -428,6 +452,7 @@ class DemError(SubsidenceAlgorithm):
                 "Polynomial order of the deformation model",
             )
         )
+        self.addParameter(dask_scheduler_parameter("row blocks"))
         self.addParameter(
             with_help(
                 QgsProcessingParameterFileDestination(
@@ -463,5 +488,6 @@ class DemError(SubsidenceAlgorithm):
             dem_error,
             self.parameterAsFile(parameters, self.STACK, context) or None,
             self.read_options(parameters, context, DemErrorOptions),
+            executor=dask_scheduler(self, parameters, context),
         )
         return {self.OUTPUT: output, self.OUTPUT_DEM_ERROR: dem_error}
