@@ -26,6 +26,7 @@ from ..dates import days_since, format_yyyymmdd
 from ..errors import Cancelled, InputError, about
 from ..io.point_layers import PointSeries, write_points
 from ..options import Options, option
+from ..parallel import map_blocks, open_executor
 from ..progress import ProgressCallback, finished, report, scaled, silent
 from .hybrids import ForecastModel, ModelOptions, check_model, forecast, one_step
 
@@ -226,17 +227,40 @@ class ForecastResult:
     model: ForecastModel  # the model used (GRU becomes the global GRU above global_above)
 
 
+def forecast_chunk(
+    chunk: Tuple[int, np.ndarray],
+    model: ForecastModel,
+    years: np.ndarray,
+    future_years: np.ndarray,
+    options: ModelOptions,
+    total: int,
+    progress: ProgressCallback = silent,
+) -> tuple:
+    """:func:`~.hybrids.forecast` of the series ``chunk`` = (index of its first row among
+    ``total``, series (m, N) mm): (mean, lower, upper), each (m, H) mm. One block of
+    :func:`forecast_series`, run here or on a Dask worker."""
+    start, y = chunk
+    part = scaled(progress, start / total, (start + len(y)) / total)
+    return forecast(model, y, years, future_years, options, part)
+
+
 def forecast_series(
     dates: Sequence[dt.date],
     y: np.ndarray,
     model: Optional[str] = None,
     options: ForecastOptions = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> ForecastResult:
     """Forecast the next ``options.horizon`` acquisitions of every row of ``y`` (mm) with
     ``model`` (default: ``options.forecast_model``), training ``options.chunk_points`` series at
     a time in one batched program (CUDA when present). A GRU forecast of more than
-    ``options.global_above`` points uses the global GRU, trained on all points at once."""
+    ``options.global_above`` points uses the global GRU, trained on all points at once.
+
+    ``executor``: None (in this process), a Dask scheduler address or an executor
+    (:mod:`core.parallel`) that forecasts the chunks of points; the result is the same. The
+    global GRU is one network that learns from every point: it is trained, and forecasts, in
+    this process."""
     options = options or ForecastOptions()
     model = check_model(options.forecast_model if model is None else model)
     y = np.array(y, dtype=float, ndmin=2)
@@ -256,19 +280,25 @@ def forecast_series(
     chunk = max(1, options.chunk_points)  # vmd_ssa_lstm: one sparrow search per chunk
     if model == ForecastModel.GLOBAL_GRU:
         chunk = max(1, len(y))  # one network learns from every point
-    for start in range(0, len(y), chunk):
-        part = slice(start, min(start + chunk, len(y)))
-        result = forecast(
+        executor = None
+    chunks = [(start, y[start : start + chunk]) for start in range(0, len(y), chunk)]
+    with open_executor(executor) as pool:
+        forecasts = map_blocks(
+            forecast_chunk,
+            chunks,
             model,
-            y[part],
             years,
             future_years,
             model_options,
-            scaled(progress, start / len(y), part.stop / len(y)),
+            len(y),
+            progress if pool is None else silent,
+            executor=pool,
         )
-        for target, values in zip(out, result, strict=True):
-            target[part] = values
-        report(progress, part.stop / len(y), f"forecast {part.stop} of {len(y)} points")
+        for (start, part), result in zip(chunks, forecasts, strict=True):
+            stop = start + len(part)
+            for target, values in zip(out, result, strict=True):
+                target[start:stop] = values
+            report(progress, stop / len(y), f"forecast {stop} of {len(y)} points")
     return ForecastResult(future, *out, model)
 
 
@@ -467,15 +497,17 @@ def write_forecast_layer(
     options: ForecastOptions = None,
     source: Optional[str] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> dict:
     """Forecast every point and write a GeoPackage with the input fields and dates plus
     ``FYYYYMMDD`` (forecast, mm) and ``FLOYYYYMMDD``/``FHIYYYYMMDD`` (band) per future date.
-    Unusable points (too many gaps) keep NULL forecasts."""
+    Unusable points (too many gaps) keep NULL forecasts. ``executor``: see
+    :func:`forecast_series`."""
     options = options or ForecastOptions()
     model = check_model(options.forecast_model if model is None else model)
     filled, usable = _usable(points, source)
     result = forecast_series(
-        points.dates, filled[usable], model, options, scaled(progress, 0, 0.95)
+        points.dates, filled[usable], model, options, scaled(progress, 0, 0.95), executor
     )
     fields = dict(points.fields)
     for h, d in enumerate(result.dates):
@@ -534,12 +566,14 @@ def forecast_file(
     options: ForecastOptions = None,
     timeseries_path: Optional[PathLike] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> dict:
-    """File-level :func:`write_forecast_layer` (the ``forecast`` algorithm)."""
+    """File-level :func:`write_forecast_layer` (the ``forecast`` algorithm); ``executor``:
+    see :func:`forecast_series`."""
     from ..atomic import check_outputs
 
     check_outputs([output], [points_path, timeseries_path])
     points = read_series(points_path, timeseries_path)
     source = str(timeseries_path or points_path)
     with about(source):
-        return write_forecast_layer(points, output, model, options, source, progress)
+        return write_forecast_layer(points, output, model, options, source, progress, executor)

@@ -12,7 +12,13 @@ from qgis.core import (
 
 from ...core.prediction.evaluation import ForecastOptions, compare_file, forecast_file
 from ..base import SubsidenceAlgorithm
-from ..parameters import option_parameter, with_help
+from ..parameters import (
+    DASK_SCHEDULER,
+    dask_scheduler,
+    dask_scheduler_parameter,
+    option_parameter,
+    with_help,
+)
 from ..qgis_compat import ProcessingSourceType
 
 
@@ -197,6 +203,7 @@ class ForecastAlgorithm(_ForecastingAlgorithm):
     TAGS = ("forecast", "lstm", "gru", "vmd", "ensemble", "prediction")
     MODEL = "MODEL"
     ENSEMBLE = "ENSEMBLE"
+    DASK_SCHEDULER = DASK_SCHEDULER
     OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
@@ -208,6 +215,12 @@ class ForecastAlgorithm(_ForecastingAlgorithm):
                 ForecastOptions,
                 "model.ensemble",
                 "Networks per point for the uncertainty band (seeds)",
+            )
+        )
+        self.addParameter(
+            dask_scheduler_parameter(
+                "chunks of points (per-point models; the global GRU, one network for all "
+                "points, trains here)"
             )
         )
         output = QgsProcessingParameterVectorDestination(
@@ -233,5 +246,6 @@ class ForecastAlgorithm(_ForecastingAlgorithm):
             None,
             options,
             self.parameterAsFile(parameters, self.TIMESERIES, context) or None,
+            executor=dask_scheduler(self, parameters, context),
         )
         return {self.OUTPUT: output, "POINTS": result["POINTS"]}
