@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import gzip
 import itertools
 import re
@@ -41,9 +42,9 @@ import numpy as np
 from ..atomic import check_outputs
 from ..conventions import years_since
 from ..errors import InputError
-from ..io.point_layers import point_layer_writer, read_points
+from ..io.point_layers import PointRowMaker, point_layer_writer, read_points
 from ..options import Choice, Options, option
-from ..parallel import map_blocks
+from ..parallel import map_blocks, open_executor
 from ..progress import ProgressCallback, finished, report, silent
 from ..timeseries.rate_fit import linear_rate
 
@@ -647,8 +648,14 @@ def import_points(
     output: PathLike,
     options: Optional[PointImportOptions] = None,
     progress: ProgressCallback = silent,
+    executor=None,
 ) -> ImportSummary:
-    """Import a point product into a GeoPackage point layer at ``output`` (see module doc)."""
+    """Import a point product into a GeoPackage point layer at ``output`` (see module doc).
+
+    A CSV is read in chunks of ``options.chunk_rows`` lines, parsed and converted on a thread
+    while this process inserts the previous chunk; ``executor`` (a Dask scheduler address or
+    an executor, :mod:`core.parallel`) parses and converts them instead. The layer is the
+    same, written by this process. A MintPy file is sampled here."""
     options = options or PointImportOptions()
     path, output = Path(path), Path(output)
     check_outputs([output], [path])
@@ -659,12 +666,12 @@ def import_points(
         return _import_mintpy(path, output, options, progress)
     header, delimiter, lines, stream = _reader(path)
     try:
-        return _import_csv(path, output, header, delimiter, lines, fmt, options, progress)
+        return _import_csv(path, output, header, delimiter, lines, fmt, options, progress, executor)
     finally:
         stream.close()
 
 
-def _import_csv(path, output, header, delimiter, lines, fmt, options, progress):
+def _import_csv(path, output, header, delimiter, lines, fmt, options, progress, executor):
     if fmt == "auto":
         fmt = detect_format(header)
     first_row = None
@@ -705,36 +712,7 @@ def _import_csv(path, output, header, delimiter, lines, fmt, options, progress):
             "dates per file).",
         )
     total_bytes = _size_hint(path)
-    check_position = _position_check(header, layout, path)
-    skipped = {"count": 0, "first": None}
-
-    def convert(chunk: _Chunk):
-        numbers, lines = chunk.numbers, chunk.lines
-        x, y = numbers[:, layout.x], numbers[:, layout.y]
-        keep = np.isfinite(x) & np.isfinite(y)
-        if not keep.all():
-            skipped["count"] += int((~keep).sum())
-            skipped["first"] = skipped["first"] or int(lines[~keep][0])
-        if check_position is not None:
-            check_position(numbers[keep], lines[keep], x[keep], y[keep])
-        displacement = numbers[:, date_cols]  # a copy (fancy indexing)
-        if layout.to_mm != 1.0:
-            displacement *= layout.to_mm
-        fields: Dict[str, np.ndarray] = {}
-        if layout.velocity is None or layout.velocity_std is None:  # else the source's own
-            fields["VEL"], fields["VEL_STD"] = linear_rate(years, displacement.T)
-        if layout.velocity is not None:
-            fields["VEL"] = numbers[:, layout.velocity] * layout.velocity_to_mm
-        if layout.velocity_std is not None:
-            fields["VEL_STD"] = numbers[:, layout.velocity_std] * layout.velocity_to_mm
-        for name, index in layout.text.items():
-            fields[name] = chunk.text[index].astype(object)
-        for name, index in layout.numeric.items():
-            fields[name] = numbers[:, index]
-        if keep.all():  # the usual case: no copies
-            return x, y, displacement, fields
-        return x[keep], y[keep], displacement[keep], {k: v[keep] for k, v in fields.items()}
-
+    conversion = _Conversion(layout, date_cols, years, _position_check(header, layout, path))
     numeric = [layout.x, layout.y, *date_cols, *layout.numeric.values()]
     numeric += [i for i in (layout.velocity, layout.velocity_std) if i is not None]
     numeric += [
@@ -753,23 +731,32 @@ def _import_csv(path, output, header, delimiter, lines, fmt, options, progress):
             path,
             "check that the file holds data rows below the header.",
         )
-    converted = convert(first)  # bad values raise here, before any output exists
-    count, characters = 0, 0
+    *first_points, first_skipped = conversion(first)  # bad values raise here, before any output
+    count, characters, skipped = 0, 0, (0, None)  # rows without coordinates, the first's line
     with point_layer_writer(
         output, layout.epsg, dates, field_types, layer_name=_layer_name(output)
     ) as writer:
-
-        def prepare(lines_and_start):
-            chunk = columns.parse(*lines_and_start)
-            return writer.rows(*convert(chunk)), chunk.size
-
-        # a thread reads and converts the next chunks while SQLite inserts this one
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            following = map_blocks(prepare, chunks, executor=pool, in_flight=2)
-            for rows, size in itertools.chain([(writer.rows(*converted), first.size)], following):
+        row_maker = writer.row_maker
+        # a thread (or a Dask cluster) reads and converts the next chunks while SQLite
+        # inserts this one
+        thread = ThreadPoolExecutor(max_workers=1)
+        with open_executor(executor) as cluster, thread:
+            pool = thread if cluster is None else cluster
+            following = map_blocks(
+                _prepare_chunk,
+                chunks,
+                columns,
+                conversion,
+                row_maker,
+                executor=pool,
+                in_flight=2 if cluster is None else None,
+            )
+            prepared = [(row_maker.rows(*first_points), first.size, first_skipped)]
+            for rows, size, (missing, first_missing) in itertools.chain(prepared, following):
                 writer.write_rows(rows)
                 count += rows.count
                 characters += size
+                skipped = (skipped[0] + missing, skipped[1] or first_missing)
                 report(progress, min(0.99, characters / total_bytes), f"{count:,} points imported")
         if count == 0:
             raise InputError(
@@ -778,15 +765,68 @@ def _import_csv(path, output, header, delimiter, lines, fmt, options, progress):
                 "check that the file holds data rows below the header.",
             )
     message = f"{count:,} points imported"
-    if skipped["count"]:
+    if skipped[0]:
         message += (
-            f"; {skipped['count']:,} rows without coordinates skipped (the first at line "
-            f"{skipped['first']})"
+            f"; {skipped[0]:,} rows without coordinates skipped (the first at line {skipped[1]})"
         )
     finished(progress, message + ".")
     return ImportSummary(
-        output, layout.format, count, dates, layout.epsg, list(field_types), skipped["count"]
+        output, layout.format, count, dates, layout.epsg, list(field_types), skipped[0]
     )
+
+
+@dataclass
+class _Conversion:
+    """Parsed CSV rows to points: coordinates, displacement in mm by date, VEL/VEL_STD and the
+    source's fields; rows without coordinates are left out (picklable: it travels to Dask
+    workers)."""
+
+    layout: _Layout
+    date_cols: np.ndarray  # the date columns in date order
+    years: np.ndarray  # of the dates
+    check_position: Optional["_PositionCheck"]
+
+    def __call__(self, chunk: _Chunk) -> tuple:
+        """(x, y, displacement (n, dates) mm, fields, (rows left out, line of the first or
+        None)) of ``chunk``."""
+        layout, numbers, lines = self.layout, chunk.numbers, chunk.lines
+        x, y = numbers[:, layout.x], numbers[:, layout.y]
+        keep = np.isfinite(x) & np.isfinite(y)
+        skipped = (0, None) if keep.all() else (int((~keep).sum()), int(lines[~keep][0]))
+        if self.check_position is not None:
+            self.check_position(numbers[keep], lines[keep], x[keep], y[keep])
+        displacement = numbers[:, self.date_cols]  # a copy (fancy indexing)
+        if layout.to_mm != 1.0:
+            displacement *= layout.to_mm
+        fields: Dict[str, np.ndarray] = {}
+        if layout.velocity is None or layout.velocity_std is None:  # else the source's own
+            fields["VEL"], fields["VEL_STD"] = linear_rate(self.years, displacement.T)
+        if layout.velocity is not None:
+            fields["VEL"] = numbers[:, layout.velocity] * layout.velocity_to_mm
+        if layout.velocity_std is not None:
+            fields["VEL_STD"] = numbers[:, layout.velocity_std] * layout.velocity_to_mm
+        for name, index in layout.text.items():
+            fields[name] = chunk.text[index].astype(object)
+        for name, index in layout.numeric.items():
+            fields[name] = numbers[:, index]
+        if keep.all():  # the usual case: no copies
+            return x, y, displacement, fields, skipped
+        kept = {k: v[keep] for k, v in fields.items()}
+        return x[keep], y[keep], displacement[keep], kept, skipped
+
+
+def _prepare_chunk(
+    lines_and_start: Tuple[List[str], int],
+    columns: "_Columns",
+    conversion: _Conversion,
+    row_maker: PointRowMaker,
+) -> tuple:
+    """(rows for the writer, characters read, (rows left out, line of the first)) of the
+    data lines ``lines_and_start`` = (lines, line number of the first). One block of the
+    CSV import, run on a thread here or on a Dask worker."""
+    chunk = columns.parse(*lines_and_start)
+    *points, skipped = conversion(chunk)
+    return row_maker.rows(*points), chunk.size, skipped
 
 
 #: SQLite's default column limit, which GDAL's GeoPackage driver inherits
@@ -795,28 +835,47 @@ GEOPACKAGE_MAX_COLUMNS = 2000
 POSITION_TOLERANCE_M = 100.0
 
 
-def _position_check(header, layout: _Layout, path: Path):
-    """For files with both projected x/y and latitude/longitude (EGMS L2a/L2b): a function
+def _position_check(header, layout: _Layout, path: Path) -> Optional["_PositionCheck"]:
+    """For files with both projected x/y and latitude/longitude (EGMS L2a/L2b): the check
     refusing rows whose x/y are not the projected lat/lon (swapped or damaged columns)."""
     lat, lon = _index(header, "latitude"), _index(header, "longitude")
     if layout.format != "egms" or lat is None or lon is None:
         return None
+    return _PositionCheck(lat, lon, layout.epsg, path)
+
+
+@functools.lru_cache(maxsize=None)
+def _from_wgs84(epsg: int):
+    """The GDAL transformation from WGS 84 longitude/latitude to ``epsg`` (x, y order), made
+    once per process."""
     from osgeo import osr
 
     source, target = osr.SpatialReference(), osr.SpatialReference()
     source.ImportFromEPSG(WGS84)
-    target.ImportFromEPSG(layout.epsg)
+    target.ImportFromEPSG(epsg)
     for srs in (source, target):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    transform = osr.CoordinateTransformation(source, target)
+    return osr.CoordinateTransformation(source, target)
 
-    def check(numbers, lines, x, y) -> None:
+
+@dataclass(frozen=True)
+class _PositionCheck:
+    """Refuses rows whose x/y lie more than POSITION_TOLERANCE_M from their latitude/longitude
+    (columns ``lat``, ``lon``) projected to ``epsg``, naming the line in ``path``."""
+
+    lat: int
+    lon: int
+    epsg: int
+    path: Path
+
+    def __call__(self, numbers, lines, x, y) -> None:
         if not len(lines):
             return
-        lonlat = numbers[:, [lon, lat]]
+        lonlat = numbers[:, [self.lon, self.lat]]
         inside = np.all(np.isfinite(lonlat), axis=1)
         if not inside.any():
             return
+        transform = _from_wgs84(self.epsg)
         projected = np.array(transform.TransformPoints(lonlat[inside].tolist()))[:, :2]
         distance = np.hypot(projected[:, 0] - x[inside], projected[:, 1] - y[inside])
         bad = np.flatnonzero(~(distance <= POSITION_TOLERANCE_M))
@@ -832,13 +891,11 @@ def _position_check(header, layout: _Layout, path: Path):
             "latitude/longitude"
         )
         raise InputError(
-            f"line {line}: {cause} (EPSG:{layout.epsg}).",
-            path,
+            f"line {line}: {cause} (EPSG:{self.epsg}).",
+            self.path,
             "restore the easting/northing columns of the original file (EGMS: easting before "
             "northing, both in EPSG:3035).",
         )
-
-    return check
 
 
 def _layer_name(output: Path) -> str:

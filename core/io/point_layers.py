@@ -119,56 +119,25 @@ class PointLayerWriter:
         rtree: Optional[str] = None,
     ):
         self._connection = connection
-        self._field_names = list(field_names)
-        self._n_dates = len(dates)
-        self._srs_id = srs_id
-        columns = [geometry_column] + self._field_names + [date_field(d) for d in dates]
+        columns = [geometry_column] + list(field_names) + [date_field(d) for d in dates]
         quoted = ", ".join(f'"{c}"' for c in columns)
         row = f"({', '.join('?' * len(columns))})"
         self._insert = f'INSERT INTO "{table}" ({quoted}) VALUES {row}'
         # several rows per statement: fewer Python lists and statement runs per point
-        self._rows_per_insert = max(
-            1, min(ROWS_PER_INSERT, _variable_limit(connection) // len(columns))
-        )
+        rows_per_insert = max(1, min(ROWS_PER_INSERT, _variable_limit(connection) // len(columns)))
         self._insert_many = f'INSERT INTO "{table}" ({quoted}) VALUES ' + ", ".join(
-            [row] * self._rows_per_insert
+            [row] * rows_per_insert
         )
+        #: makes the rows this writer inserts; picklable, so another thread or a Dask worker
+        #: may prepare the next rows while :meth:`write_rows` inserts these
+        self.row_maker = PointRowMaker(srs_id, tuple(field_names), len(dates), rows_per_insert)
         self._rtree = rtree
         self._indexed: List[Tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # fid, x, y
         self.extent = [np.inf, np.inf, -np.inf, -np.inf]
         self.count = 0
 
-    def rows(
-        self,
-        x,
-        y,
-        displacement_mm: Optional[np.ndarray] = None,
-        fields: Optional[Mapping[str, np.ndarray]] = None,
-    ) -> "PointRows":
-        """The rows of points ``x``, ``y`` (n,) with ``displacement_mm`` (n, dates) and
-        ``fields`` (name -> (n,)) as SQLite takes them; builds no SQL, so another thread may
-        prepare the next rows while :meth:`write_rows` inserts these."""
-        fields = fields or {}
-        x = np.asarray(x, float)
-        y = np.asarray(y, float)
-        if len(x) == 0:
-            return PointRows([], (np.inf, np.inf, -np.inf, -np.inf), 0, x, y)
-        # one object table filled column-wise by numpy (float64 -> float, NaN binds as NULL),
-        # then one tolist(): no per-value Python code
-        table = np.empty((len(x), 1 + len(self._field_names) + self._n_dates), dtype=object)
-        table[:, 0] = _point_blobs(x, y, self._srs_id)
-        for k, name in enumerate(self._field_names, start=1):
-            table[:, k] = _column(fields[name])
-        if self._n_dates:
-            table[:, 1 + len(self._field_names) :] = (
-                np.nan if displacement_mm is None else np.asarray(displacement_mm, float)
-            )
-        extent = (x.min(), y.min(), x.max(), y.max())
-        values, single = _statement_values(table, self._rows_per_insert)
-        return PointRows(values, extent, len(x), x, y, single)
-
     def write_rows(self, rows: "PointRows") -> None:
-        """Insert rows made by :meth:`rows`."""
+        """Insert rows made by :attr:`row_maker`."""
         if not rows.count:
             return
         if rows.values:
@@ -220,8 +189,46 @@ class PointLayerWriter:
         displacement_mm: Optional[np.ndarray] = None,
         fields: Optional[Mapping[str, np.ndarray]] = None,
     ) -> None:
-        """Insert points (see :meth:`rows`)."""
-        self.write_rows(self.rows(x, y, displacement_mm, fields))
+        """Insert points (see :meth:`PointRowMaker.rows`)."""
+        self.write_rows(self.row_maker.rows(x, y, displacement_mm, fields))
+
+
+class PointRowMaker(NamedTuple):
+    """The layout of a :class:`PointLayerWriter`'s rows: its SRS id, fields, number of date
+    fields and points per INSERT statement."""
+
+    srs_id: int
+    field_names: Tuple[str, ...]
+    n_dates: int
+    rows_per_insert: int
+
+    def rows(
+        self,
+        x,
+        y,
+        displacement_mm: Optional[np.ndarray] = None,
+        fields: Optional[Mapping[str, np.ndarray]] = None,
+    ) -> "PointRows":
+        """The rows of points ``x``, ``y`` (n,) with ``displacement_mm`` (n, dates) and
+        ``fields`` (name -> (n,)) as SQLite takes them; builds no SQL."""
+        fields = fields or {}
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
+        if len(x) == 0:
+            return PointRows([], (np.inf, np.inf, -np.inf, -np.inf), 0, x, y)
+        # one object table filled column-wise by numpy (float64 -> float, NaN binds as NULL),
+        # then one tolist(): no per-value Python code
+        table = np.empty((len(x), 1 + len(self.field_names) + self.n_dates), dtype=object)
+        table[:, 0] = _point_blobs(x, y, self.srs_id)
+        for k, name in enumerate(self.field_names, start=1):
+            table[:, k] = _column(fields[name])
+        if self.n_dates:
+            table[:, 1 + len(self.field_names) :] = (
+                np.nan if displacement_mm is None else np.asarray(displacement_mm, float)
+            )
+        extent = (x.min(), y.min(), x.max(), y.max())
+        values, single = _statement_values(table, self.rows_per_insert)
+        return PointRows(values, extent, len(x), x, y, single)
 
 
 class PointRows(NamedTuple):

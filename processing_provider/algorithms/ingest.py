@@ -35,7 +35,14 @@ from ..base import (
     styled,
     vector_file_destination,
 )
-from ..parameters import option_help, option_parameter, with_help
+from ..parameters import (
+    DASK_SCHEDULER,
+    dask_scheduler,
+    dask_scheduler_parameter,
+    option_help,
+    option_parameter,
+    with_help,
+)
 from ..qgis_compat import (
     ProcessingFileParameterBehavior,
     ProcessingNumberParameterType,
@@ -402,6 +409,7 @@ class ImportPoints(SubsidenceAlgorithm):
     CRS = "CRS"
     MIN_COHERENCE = "MIN_COHERENCE"
     SAMPLE_POINTS = "SAMPLE_POINTS"
+    DASK_SCHEDULER = DASK_SCHEDULER
     OUTPUT = "OUTPUT"
 
     def initAlgorithm(self, config=None):
@@ -489,6 +497,11 @@ class ImportPoints(SubsidenceAlgorithm):
             )
         )
         self.addParameter(
+            dask_scheduler_parameter(
+                "CSV chunks (parsed and converted; MintPy files are sampled here)"
+            )
+        )
+        self.addParameter(
             styled(
                 with_help(
                     vector_file_destination(self.OUTPUT, "Points (GeoPackage)"),
@@ -515,7 +528,14 @@ class ImportPoints(SubsidenceAlgorithm):
             parameters, context, PointImportOptions, epsg=epsg, sample_points=sample
         )
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        summary = self.run_core(feedback, import_points, source, output, options)
+        summary = self.run_core(
+            feedback,
+            import_points,
+            source,
+            output,
+            options,
+            executor=dask_scheduler(self, parameters, context),
+        )
         self.log(
             feedback,
             f"{summary.count:,} points, {len(summary.dates)} dates, format "
