@@ -24,7 +24,7 @@ from tests.core.network_synthetic import (
 BUDGET_MB = 1e-3  # one row per block: several blocks on both workers
 
 
-def _series(tmp_path, rng):
+def corrections_series(tmp_path, rng):
     """A series on GEO with ramps, a basin, a baseline term, noise and a gap, and its GACOS
     delays."""
     acq = dates(14)
@@ -47,7 +47,7 @@ def _series(tmp_path, rng):
     return ts, geometry
 
 
-def _stack(tmp_path, rng):
+def reference_stack(tmp_path, rng):
     acq = dates(6)
     phase = {d: rng.normal(0, 0.3, GRID.shape).astype(np.float32) for d in acq}
     stack = make_stack(tmp_path / "stack.h5", all_pairs(acq, 2), phase_by_date=phase)
@@ -103,8 +103,8 @@ def _run_corrections(tmp_path, name, ts, geometry, stack, executor):
 
 def test_a_dask_cluster_gives_the_corrections_of_this_process(tmp_path, dask_cluster, monkeypatch):
     rng = np.random.default_rng(11)
-    ts, geometry = _series(tmp_path, rng)
-    stack = _stack(tmp_path, rng)
+    ts, geometry = corrections_series(tmp_path, rng)
+    stack = reference_stack(tmp_path, rng)
     here = _run_corrections(tmp_path, "here", ts, geometry, stack, None)
     # every shared array goes to the workers once, as a full-size mask or incidence would
     monkeypatch.setattr(parallel, "SCATTER_BYTES", 0)
