@@ -44,8 +44,22 @@ def cuda_may_exist() -> bool:
 
 def default_threads() -> int:
     """Half the cores, at least one: torch's default of every core collapses when the cores
-    are shared (10x slower measured on 2 busy cores)."""
+    are shared (10x slower measured on 2 busy cores). One on a Dask worker: a worker runs one
+    task per core it was given, so more would oversubscribe its machine."""
+    if _on_dask_worker():
+        return 1
     return max(1, (os.cpu_count() or 2) // 2)
+
+
+def _on_dask_worker() -> bool:
+    distributed = sys.modules.get("distributed")  # never imported here: a worker has it loaded
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 def torch_device(torch, requested: Optional[str] = "auto", threads: Optional[int] = None):
