@@ -46,17 +46,25 @@ def with_help(parameter: QgsProcessingParameterDefinition, text: str):
     return parameter
 
 
-def dask_scheduler_parameter(blocks: str) -> QgsProcessingParameterDefinition:
+def dask_scheduler_parameter(
+    blocks: str, blocks_carry_data: bool = False
+) -> QgsProcessingParameterDefinition:
     """The advanced ``DASK_SCHEDULER`` parameter of a step that processes ``blocks`` (e.g.
-    "row blocks") one by one; read it with :func:`dask_scheduler`."""
+    "row blocks") one by one; read it with :func:`dask_scheduler`. ``blocks_carry_data``:
+    the blocks are sent with their data (chunks of rows or series), so the workers need not
+    see the input files."""
     parameter = QgsProcessingParameterString(
         DASK_SCHEDULER, "Dask scheduler address", "", optional=True
     )
     parameter.setFlags(parameter.flags() | ProcessingParameterFlag.Advanced)
+    workers = (
+        "its workers must import this plugin; the data travel with the blocks"
+        if blocks_carry_data
+        else "its workers must see the input files under the same paths and import this plugin"
+    )
     return with_help(
         parameter,
-        f"Process the {blocks} on a Dask cluster, e.g. tcp://host:8786 (its workers must see "
-        "the input files under the same paths and import this plugin); empty = the "
+        f"Process the {blocks} on a Dask cluster, e.g. tcp://host:8786 ({workers}); empty = the "
         "provider's setting in Processing options (Providers > InSAR Subsidence), empty "
         "there too = in this process. The result is the same.",
     )

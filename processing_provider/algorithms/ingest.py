@@ -498,7 +498,8 @@ class ImportPoints(SubsidenceAlgorithm):
         )
         self.addParameter(
             dask_scheduler_parameter(
-                "CSV chunks (parsed and converted; MintPy files are sampled here)"
+                "CSV chunks (parsed and converted; MintPy files are sampled here)",
+                blocks_carry_data=True,
             )
         )
         self.addParameter(

@@ -220,7 +220,8 @@ class ForecastAlgorithm(_ForecastingAlgorithm):
         self.addParameter(
             dask_scheduler_parameter(
                 "chunks of points (per-point models; the global GRU, one network for all "
-                "points, trains here)"
+                "points, trains here)",
+                blocks_carry_data=True,
             )
         )
         output = QgsProcessingParameterVectorDestination(
