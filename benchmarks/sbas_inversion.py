@@ -181,7 +181,7 @@ def cost_per_pixel(stack_path: Path, weighted: bool) -> tuple:
         k = len(step[2])
         factor += 2 + k + k * (k + 1)  # sqrt, division, column scaling, rank-1 update
         solve += 1 + 2 * k + 2 * k + 1  # forward and backward substitution
-    weights = 10 * m  # MintPy's 'var' weight from coherence (powers, divisions) per pair
+    weights = 2 * m  # 'var' weight: table look-ups by the coherence bits, a comparison, a sum
     assemble = 2 * 3 * m + 3 * m + 2 * m  # A^T W A (3 entries per pair), A^T W y
     return weights + assemble + factor + solve + check, 8 * m + 4 * n + 6
 

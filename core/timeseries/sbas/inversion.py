@@ -61,7 +61,7 @@ from ...progress import ProgressCallback, finished, report, scaled, silent
 from .backend import Backend
 from .network import DateNetwork, describe_parts, network_dates
 from .solve import CACHE_CHUNK_PIXELS, SplitNetwork, invert_phases
-from .weights import Weight, coherence_to_weight, number_of_looks
+from .weights import Weight, number_of_looks
 
 PathLike = Union[str, Path]
 
@@ -153,12 +153,11 @@ FIXED_BYTES = 6 * 2**20
 
 
 def inversion_bytes_per_pixel(num_pairs: int, num_dates: int) -> int:
-    """Peak bytes per pixel of a row block in :func:`_invert_rows`: while the weights are made
-    (phase float64, coherence float32 and three float64 work arrays per pair) or while the
-    batched solve runs (phase, weight, its valid mask and zero-filled copy per pair; the
-    float64 series, the group labels and the float32 output per date)."""
+    """Peak bytes per pixel of a row block in :func:`_invert_rows`: the float32 phase and
+    coherence and two masks per pair, then the float64 series, the group labels and the
+    float32 output per date."""
     m, n = num_pairs, num_dates
-    return max(36 * m, 26 * m + 28 * n)
+    return 10 * m + 28 * n
 
 
 def _invert_rows(
@@ -177,26 +176,25 @@ def _invert_rows(
     """Invert one row block: (phase time series (n, P) rad, temporal coherence (P,), pairs
     used (P,), dates cut (P,)). Its work arrays are freed on return."""
     m = len(index)
-    raw = stack.read("unwrapPhase", rows, index).reshape(m, -1)
-    phase = np.subtract(raw, raw_ref[:, np.newaxis], dtype=np.float64)  # one pass, one copy
+    phase = stack.read("unwrapPhase", rows, index).reshape(m, -1)  # float32, referenced later
     # raw zeros are no-data (HyP3/MintPy fill value); MintPy also drops phases that become
     # exactly zero after referencing, we keep those valid observations
-    phase[raw == 0] = np.nan
-    del raw
-    coherence = weight = None
+    phase[phase == 0] = np.nan
+    phase[np.isnan(raw_ref)] = np.nan  # pairs without a reference phase
+    coherence = None
     if options.weight != "none" or options.mask_coherence > 0:
         coherence = stack.read("coherence", rows, index).reshape(m, -1)
     if options.mask_coherence > 0:
-        phase[~(np.nan_to_num(coherence, nan=0.0) >= options.mask_coherence)] = np.nan
+        phase[~(coherence >= options.mask_coherence)] = np.nan  # NaN coherence too
     if use_conncomp:
         phase[stack.read("connectComponent", rows, index).reshape(m, -1) == 0] = np.nan
-    if options.weight != "none":
-        weight = coherence_to_weight(coherence, options.weight, looks)
-    del coherence
-    ts, tc, used, cut = invert_phases(
+    return invert_phases(
         phase,
         pairs,
-        weight,
+        options.weight,
+        coherence,
+        looks,
+        raw_ref,
         options.split_network,
         options.min_norm_velocity,
         options.rcond,
@@ -204,7 +202,6 @@ def _invert_rows(
         chunk_pixels,
         progress,
     )
-    return ts, tc, used, cut
 
 
 @blas_threads(1)  # network-sized products and solves: threads only wait for busy cores

@@ -101,19 +101,15 @@ class NetworkNormalEquations:
     def solve(
         self, weights: np.ndarray, weighted_obs: np.ndarray, free: np.ndarray, backend: Backend
     ) -> np.ndarray:
-        """x (p, n) for weights (p, m), weights * observations (p, m); dates not ``free``
-        are fixed to zero."""
+        """x (n, p) for weights (m, p) and weights * observations (m, p); dates not ``free``
+        (n, p) are fixed to zero. ``weights`` and ``free`` may have one column for all."""
         # pixels along the last axis: every step gathers whole contiguous rows
-        factor = self.assemble @ weights.T  # (entries, p) or (entries, 1) shared by all
-        x = (self.transpose @ weighted_obs.T) * free.T  # (n, p)
+        factor = self.assemble @ weights  # (entries, p) or (entries, 1) shared by all
+        x = (self.transpose @ weighted_obs) * free  # (n, p)
         # drop the rows and columns of fixed dates, with a unit diagonal there
-        factor[self.edge_entry] *= (
-            free[:, self.edge_dates[:, 0]] & free[:, self.edge_dates[:, 1]]
-        ).T
-        factor[self.diagonal] = np.where(free.T, factor[self.diagonal], 1.0)
-        return backend.numpy(
-            self._cholesky_solve(backend.array(factor), backend.array(x), backend)
-        ).T
+        factor[self.edge_entry] *= free[self.edge_dates[:, 0]] & free[self.edge_dates[:, 1]]
+        factor[self.diagonal] = np.where(free, factor[self.diagonal], 1.0)
+        return backend.numpy(self._cholesky_solve(backend.array(factor), backend.array(x), backend))
 
     def _cholesky_solve(self, factor, x, backend: Backend):
         xp, steps = backend.xp, self.steps

@@ -12,6 +12,7 @@ from ...progress import ProgressCallback, report, silent
 from .backend import Backend
 from .network import DateNetwork, Pair, group_networks, pixel_groups
 from .normal_equations import NetworkNormalEquations
+from .weights import Weight, coherence_to_weight
 
 
 class SplitNetwork(Choice):
@@ -30,7 +31,10 @@ CACHE_CHUNK_PIXELS = 2048
 def invert_phases(
     phase: np.ndarray,
     pairs: Sequence[Pair],
-    weight: Optional[np.ndarray] = None,
+    weight: str = "none",
+    coherence: Optional[np.ndarray] = None,
+    looks: int = 1,
+    reference: Optional[np.ndarray] = None,
     split_network: str = "parts",
     min_norm_velocity: bool = True,
     rcond: float = 1e-5,
@@ -38,25 +42,41 @@ def invert_phases(
     chunk_pixels: int = CACHE_CHUNK_PIXELS,
     progress: ProgressCallback = silent,
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Invert referenced phases (m, P) (NaN = not valid) into phase time series (n, P).
+    """Invert phases (m, P) (NaN = not valid, float32 or float64) into phase time series (n, P).
 
-    ``weight`` (m, P) are least-squares weights (not their square roots), None = unweighted.
+    ``weight`` (:class:`.Weight`) makes least-squares weights from ``coherence`` (m, P) with
+    ``looks`` looks, chunk by chunk as the pixels are solved. ``reference`` (m,) rad, when
+    given, is subtracted from ``phase`` (in float64, chunk by chunk: no full-size copy).
     Returns (time series (n, P) rad relative to each part's first date, NaN where not
     solvable; temporal coherence (P,), 0 where not inverted; pairs used (P,) int; per pixel
     True where dates were cut off by its own split network).
     """
     split_network = SplitNetwork.parse(split_network, "split network handling")
+    weight = Weight.parse(weight, "weight")
+    if weight != "none" and coherence is None:
+        raise ValueError(f"weight {weight} needs the coherence")
     backend = backend or Backend("cpu")
     net = DateNetwork.build(pairs)
     m, num_pixels = phase.shape
     n = net.num_dates
-    valid = ~np.isnan(phase)
-    patterns, group_of_pixel = pixel_groups(valid)
+    patterns, group_of_pixel = pixel_groups(~np.isnan(phase))
     anchors = net.anchors.copy()
     if split_network == "bridge":  # one network: only the first date is fixed
         anchors[1:] = False
 
     used, fixed, lost, bridged = group_networks(patterns, net, anchors, split_network)
+
+    def observations(rows, columns) -> np.ndarray:
+        """Referenced float64 phases (k, p) of pairs ``rows`` at pixels ``columns``."""
+        block = _take(phase, rows, columns)
+        if reference is None:
+            return block.astype(np.float64)
+        return np.subtract(block, reference[rows, np.newaxis], dtype=np.float64)
+
+    def weights(rows, columns) -> Optional[np.ndarray]:
+        if weight == "none":
+            return None
+        return coherence_to_weight(_take(coherence, rows, columns), weight, looks)
 
     ts = np.full((n, num_pixels), np.nan)
     tcoh = np.zeros(num_pixels)
@@ -67,7 +87,7 @@ def invert_phases(
     regular = ~bridged[group_of_pixel] & ~lost[group_of_pixel].all(axis=1)
     equations = NetworkNormalEquations(net.pair_index, n)
     batches = []
-    if weight is None:
+    if weight == "none":
         sizes = np.bincount(group_of_pixel[regular], minlength=len(patterns))
         shared = sizes >= MIN_SHARED_GROUP
         for g in np.flatnonzero(shared):
@@ -81,73 +101,85 @@ def invert_phases(
         (candidates[i : i + chunk_pixels], False) for i in range(0, len(candidates), chunk_pixels)
     ]
     first, second = net.pair_index[:, 0], net.pair_index[:, 1]
-    operators = {}  # shared group -> its least-squares solution operator (m, n)
+    all_pairs = slice(None)
+    # pairs along the first axis, pixels along the second: each pixel chunk is gathered in
+    # whole rows of the (m, P) inputs and the solver works on contiguous rows of pixels
+    used_t, lost_t = np.ascontiguousarray(used.T), np.ascontiguousarray(lost.T)
+    free_t = ~(np.ascontiguousarray(fixed.T) | lost_t)
+    operators = {}  # shared group -> its least-squares solution operator (n, k)
     for number, (index, one_group) in enumerate(batches):
         report(progress, number / len(batches))
-        groups = group_of_pixel[index[:1] if one_group else index]
-        mask = used[groups]  # (p, m), or (1, m) for a shared group
-        free = ~(fixed[groups] | lost[groups])
+        columns = _as_slice(index)
         if one_group:
             # one factorisation for the group: solved for each unit observation, the solution
             # is a dense (n, m) operator, applied to all its pixels in one matrix product
             # (n, k) on the k pairs used (all valid in the group: no zero filling)
-            g = int(groups[0])
-            rows = np.flatnonzero(mask[0])
+            g = int(group_of_pixel[index[0]])
+            rows = np.flatnonzero(used[g])
             if g not in operators:
-                unit = np.zeros((len(rows), m))  # one unit observation per pair used
-                unit[np.arange(len(rows)), rows] = 1.0
-                operators[g] = equations.solve(mask * 1.0, unit, free, backend).T
-            columns = _as_slice(index)
-            obs_t = (
-                phase[rows, columns] if isinstance(columns, slice) else phase[np.ix_(rows, columns)]
-            )
-            x_t = operators[g] @ obs_t
-            residual_t = obs_t - (x_t[second[rows]] - x_t[first[rows]])
-            x_t[lost[g]] = np.nan
-            ts[:, columns] = x_t
+                unit = np.zeros((m, len(rows)))  # one unit observation per pair used
+                unit[rows, np.arange(len(rows))] = 1.0
+                mask = used_t[:, g : g + 1] * 1.0
+                operators[g] = equations.solve(mask, unit, free_t[:, g : g + 1], backend)
+            obs = observations(rows, columns)
+            x = operators[g] @ obs
+            residual = obs - (x[second[rows]] - x[first[rows]])
+            x[lost[g]] = np.nan
+            ts[:, columns] = x
             count_used[columns] = len(rows)
-            tcoh[columns] = _temporal_coherence(
-                residual_t.T, np.broadcast_to(True, (len(index), len(rows)))
-            )
+            tcoh[columns] = _temporal_coherence(residual, len(rows))
             continue
-        obs = np.where(mask, phase[:, index].T, 0.0)
-        w = mask * (1.0 if weight is None else weight[:, index].T)
-        x = equations.solve(w, w * obs, free, backend)
-        residual = np.where(mask, obs - (x[:, second] - x[:, first]), 0.0)
-        x[np.broadcast_to(lost[groups], x.shape)] = np.nan
-        ts[:, index] = x.T
-        count_used[index] = mask.sum(axis=1)
-        tcoh[index] = _temporal_coherence(residual, np.broadcast_to(mask, residual.shape))
+        groups = group_of_pixel[index]
+        mask = used_t[:, groups]  # (m, p)
+        unused = ~mask
+        obs = observations(all_pairs, columns)
+        obs[unused] = 0.0
+        w = weights(all_pairs, columns)
+        w = mask * 1.0 if w is None else np.multiply(w, mask, out=w)
+        x = equations.solve(w, w * obs, free_t[:, groups], backend)
+        residual = obs - (x[second] - x[first])
+        residual[unused] = 0.0
+        x[lost_t[:, groups]] = np.nan
+        ts[:, index] = x
+        count = mask.sum(axis=0)
+        count_used[index] = count
+        tcoh[index] = _temporal_coherence(residual, count)
 
     # 2. bridged pixels of split networks: minimum-norm least squares (SVD)
     if bridged.any():
         G = net.velocity_matrix() if min_norm_velocity else net.A[:, 1:]
         for g in np.flatnonzero(bridged & ~lost.all(axis=1)):
             index = np.flatnonzero(group_of_pixel == g)
-            rows = used[g]
-            Gs, ys = G[rows], phase[rows][:, index]  # the pairs used are valid
-            if weight is None:
+            rows = np.flatnonzero(used[g])
+            Gs, ys = G[rows], observations(rows, index)  # the pairs used are valid
+            if weight == "none":
                 solution = np.linalg.pinv(Gs, rcond=rcond) @ ys
             else:
-                root = np.sqrt(weight[rows][:, index]).T  # (p, k)
+                root = np.sqrt(weights(rows, index)).T  # (p, k)
                 weighted = Gs[np.newaxis] * root[:, :, np.newaxis]
                 solution = np.einsum(
                     "puk,pk->up", np.linalg.pinv(weighted, rcond=rcond), root * ys.T
                 )
-            residual = (ys - Gs @ solution).T
+            residual = ys - Gs @ solution
             if min_norm_velocity:
                 solution = np.cumsum(solution * np.diff(net.years)[:, np.newaxis], axis=0)
             ts[0, index] = 0.0
             ts[1:, index] = solution
-            mask = np.broadcast_to(np.ones(rows.sum(), bool), residual.shape)
-            tcoh[index] = _temporal_coherence(residual, mask)
-            count_used[index] = rows.sum()
+            tcoh[index] = _temporal_coherence(residual, len(rows))
+            count_used[index] = len(rows)
     cut = (
         lost[group_of_pixel].any(axis=1)
         & ~lost[group_of_pixel].all(axis=1)
         & ~bridged[group_of_pixel]
     )
     return ts, tcoh, count_used, cut
+
+
+def _take(array: np.ndarray, rows, columns) -> np.ndarray:
+    """``array`` (m, P) at pairs ``rows`` and pixels ``columns`` (each an index or a slice)."""
+    if isinstance(rows, slice) or isinstance(columns, slice):
+        return array[rows, columns]
+    return array[np.ix_(rows, columns)]
 
 
 def _as_slice(index: np.ndarray):
@@ -157,11 +189,10 @@ def _as_slice(index: np.ndarray):
     return index
 
 
-def _temporal_coherence(residual: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """|mean over used pairs of exp(j residual)| per row of residual (p, m), which is zero
-    where ``mask`` is False (those terms add exactly 1 + 0j and are taken off again)."""
-    count = mask.sum(axis=1)
+def _temporal_coherence(residual: np.ndarray, count) -> np.ndarray:
+    """|mean over the ``count`` pairs used of exp(j residual)| per column of residual (m, p),
+    which is zero on the other pairs (those terms add exactly 1 + 0j and are taken off)."""
     residual = residual.astype(np.float32)  # as MintPy; ~1e-7 per term, twice as fast
-    real = np.cos(residual).sum(axis=1, dtype=np.float64) - (residual.shape[1] - count)
-    imag = np.sin(residual).sum(axis=1, dtype=np.float64)
+    real = np.cos(residual).sum(axis=0, dtype=np.float64) - (residual.shape[0] - count)
+    imag = np.sin(residual).sum(axis=0, dtype=np.float64)
     return np.where(count > 0, np.hypot(real, imag) / np.maximum(count, 1), 0.0)

@@ -75,33 +75,81 @@ def phase_variance_ds(looks: int, coherence: np.ndarray) -> np.ndarray:
     return variance
 
 
-@functools.lru_cache(maxsize=8)
-def _variance_lut(looks: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Coherence table and inverse phase variance (1/rad^2) for ``looks``."""
+def _lut_coherence() -> np.ndarray:
+    """Coherence of each entry of the phase variance table: the middle of each step."""
     step = 1.0 / VARIANCE_LUT_SIZE
-    lut_coherence = np.linspace(step, 1.0, VARIANCE_LUT_SIZE) - step / 2
-    return lut_coherence, 1.0 / phase_variance_ds(min(looks, MAX_VARIANCE_LOOKS), lut_coherence)
+    return np.linspace(step, 1.0, VARIANCE_LUT_SIZE) - step / 2
+
+
+@functools.lru_cache(maxsize=8)
+def _inverse_variance(looks: int) -> np.ndarray:
+    """Inverse phase variance (1/rad^2) of each entry of the table for ``looks``."""
+    return 1.0 / phase_variance_ds(min(looks, MAX_VARIANCE_LOOKS), _lut_coherence())
+
+
+def _variance_bin(coherence: np.ndarray) -> np.ndarray:
+    """MintPy's table entry of each coherence: raised to 0.05 (NaN too), clipped to the
+    table, the nearest lower entry, in float64 arithmetic."""
+    lut_coherence = _lut_coherence()
+    coh = np.fmax(np.asarray(coherence, np.float64), MIN_WEIGHT_COHERENCE)
+    np.clip(coh, lut_coherence[0], lut_coherence[-1], out=coh)
+    return ((coh - lut_coherence[0]) / (1.0 / VARIANCE_LUT_SIZE)).astype(np.intp)
+
+
+#: a float32 coherence's table entry is looked up by its top bits (sign, exponent, 7 bits of
+#: mantissa): such a range of values is narrower than a table step below 1
+SHIFT_BITS = 16
+
+
+@functools.lru_cache(maxsize=1)
+def _bin_of_top_bits() -> Tuple[np.ndarray, np.ndarray]:
+    """(first bin (2^16,) intp, threshold (2^16,) float32) per value of the top 16 bits of a
+    float32: the coherence values sharing those bits are in ``first`` below ``threshold``
+    and in ``first + 1`` from it on (NaN: one bin). The bin of every float32 is exactly
+    :func:`_variance_bin`'s, found without float64 arithmetic on the data."""
+    top = np.arange(2 ** (32 - SHIFT_BITS), dtype=np.uint32) << SHIFT_BITS
+    low = top.view(np.float32)
+    high = (top | (2**SHIFT_BITS - 1)).view(np.float32)
+    with np.errstate(invalid="ignore"):  # signalling NaN bit patterns
+        bin_low, bin_high = _variance_bin(low), _variance_bin(high)
+    first = np.minimum(bin_low, bin_high)  # the +inf/NaN range: NaN's bin
+    split = np.flatnonzero(bin_high > bin_low)
+    assert (bin_high[split] - bin_low[split] == 1).all(), "a top-bits range spans two steps"
+    # binary search of the first value in the upper bin, in each range that holds two bins
+    below, above = top[split].copy(), top[split] | np.uint32(2**SHIFT_BITS - 1)
+    for _ in range(SHIFT_BITS):
+        middle = below + (above - below) // 2
+        upper = _variance_bin(middle.view(np.float32)) > bin_low[split]
+        above = np.where(upper, middle, above)
+        below = np.where(upper, below, middle)
+    threshold = np.full(len(top), np.nan, np.float32)  # NaN: never reached
+    threshold[split] = above.view(np.float32)
+    return first, threshold
 
 
 def coherence_to_weight(coherence: np.ndarray, weight: str, looks: int) -> Optional[np.ndarray]:
-    """Least-squares weights (float64) from spatial coherence; None for ``weight="none"``.
+    """Least-squares weights (float64, the shape of ``coherence``) from spatial coherence;
+    None for ``weight="none"``.
 
     NaN and coherence below 0.05 count as 0.05. ``fim`` caps coherence at 0.999; ``var`` looks
-    the variance up in a 200-step table (nearest lower entry), as MintPy does.
+    the variance up in a 200-step table (nearest lower entry), as MintPy does, on the float32
+    value of the coherence (as stored in the stack), through a table of its top bits: a few
+    passes over the float32 values, none in float64.
     """
     if weight == "none":
         return None
     weight = Weight.parse(weight, "weight")
-    coh = np.array(coherence, np.float64)
-    np.fmax(coh, MIN_WEIGHT_COHERENCE, out=coh)  # NaN too
+    if weight == "var":
+        coh = np.asarray(coherence, np.float32)
+        first, threshold = _bin_of_top_bits()
+        # intp indices all along: numpy gathers fastest with them
+        top = np.right_shift(coh.view(np.uint32), SHIFT_BITS, out=np.empty(coh.shape, np.intp))
+        bins = np.take(first, top)
+        bins += coh >= np.take(threshold, top)
+        return np.take(_inverse_variance(looks), bins)
+    coh = np.fmax(np.asarray(coherence, np.float64), MIN_WEIGHT_COHERENCE)  # NaN too
     if weight == "coherence":
         return coh
-    if weight == "fim":
-        np.fmin(coh, 1 - 1e-3, out=coh)
-        coh *= coh
-        return 2.0 * looks * coh / (1 - coh)
-    lut_coherence, inverse_variance = _variance_lut(looks)
-    np.clip(coh, lut_coherence[0], lut_coherence[-1], out=coh)
-    coh -= lut_coherence[0]
-    coh /= 1.0 / VARIANCE_LUT_SIZE
-    return inverse_variance[coh.astype(np.intp)]
+    np.fmin(coh, 1 - 1e-3, out=coh)
+    coh *= coh
+    return 2.0 * looks * coh / (1 - coh)

@@ -53,12 +53,38 @@ def test_weighting_reduces_error_where_coherence_says_so():
     phase = design @ truth + noise
     errors = {}
     for weight in si.Weight.values():
-        w = si.coherence_to_weight(coherence, weight, looks=10)
-        ts = si.invert_phases(phase, pairs, w)[0]
+        ts = si.invert_phases(phase, pairs, weight, coherence, looks=10)[0]
         errors[weight] = np.sqrt(np.mean((ts - truth) ** 2))
     assert errors["var"] < 0.5 * errors["none"]
     assert errors["fim"] < 0.5 * errors["none"]
     assert errors["coherence"] < errors["none"]
+
+
+def test_variance_weight_looks_up_mintpy_table_entry_for_every_float32():
+    """MintPy raises coherence to 0.05 (NaN too), clips it to the table and takes the nearest
+    lower of its 200 entries in float64; ours reads the entry from the float32 bits. Checked
+    on the values next to each step boundary (where rounding could differ), random values,
+    and the special ones."""
+    table = np.linspace(0.005, 1.0, 200) - 0.0025
+    inverse_variance = 1.0 / si.phase_variance_ds(12, table)
+
+    def mintpy(coherence):
+        coh = np.array(coherence, np.float32)
+        coh[np.isnan(coh) | (coh < 0.05)] = 0.05
+        coh = np.clip(coh.astype(np.float64), table[0], table[-1])
+        return inverse_variance[((coh - table[0]) / 0.005).astype(np.int16)]
+
+    boundaries = np.float32(table[0] + 0.005 * np.arange(1, 200)).view(np.int32)
+    near = (boundaries[:, np.newaxis] + np.arange(-40, 41)).ravel().view(np.float32)
+    rng = np.random.default_rng(4)
+    special = [np.nan, -0.0, 0.0, -1e-3, 1e-40, 0.049, 0.05, 0.9975, 1.0, 1.001]
+    coherence = np.concatenate(
+        [near, rng.uniform(0, 1, 200_000).astype(np.float32), np.float32(special)]
+    )
+    got = si.coherence_to_weight(coherence, "var", 12)
+    np.testing.assert_array_equal(got, mintpy(coherence))
+    strided = coherence[: 2 * 40_000].reshape(2, -1)[:, ::3]  # a chunk of a larger block
+    np.testing.assert_array_equal(si.coherence_to_weight(strided, "var", 12), mintpy(strided))
 
 
 def test_variance_weight_matches_cramer_rao_for_high_coherence():
@@ -215,12 +241,12 @@ def test_torch_code_path_gives_the_numpy_answer():
         0, 0.2, (len(pairs), 300)
     )
     phase[rng.random(phase.shape) < 0.15] = np.nan
-    weight = si.coherence_to_weight(rng.uniform(0.2, 0.9, phase.shape), "var", 8)
+    coherence = rng.uniform(0.2, 0.9, phase.shape)
     backend = si.Backend("cpu")
     backend.xp, backend.device = torch, torch.device("cpu")
-    for w in (weight, None):
-        expected = si.invert_phases(phase, pairs, w)
-        got = si.invert_phases(phase, pairs, w, backend=backend)
+    for weight in ("var", "none"):
+        expected = si.invert_phases(phase, pairs, weight, coherence, looks=8)
+        got = si.invert_phases(phase, pairs, weight, coherence, looks=8, backend=backend)
         for a, b in zip(expected, got, strict=True):
             np.testing.assert_allclose(a, b, atol=1e-9)
 
