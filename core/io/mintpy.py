@@ -212,25 +212,23 @@ def _check_vector(path, name: str, values: np.ndarray, count: int, what: str) ->
 
 def check_values(path: PathLike, name: str, data: np.ndarray) -> np.ndarray:
     """Refuse infinite values (and coherence outside [0, 1]) read from dataset ``name``."""
-    if not np.issubdtype(data.dtype, np.floating):
+    if not np.issubdtype(data.dtype, np.floating) or not data.size:
         return data
-    infinite = int(np.isinf(data).sum())
-    if infinite:
+    # two reductions that skip NaN and read the data once each; counted only when refused
+    low, high = np.fmin.reduce(data, axis=None), np.fmax.reduce(data, axis=None)
+    if np.isinf(low) or np.isinf(high):
         raise InputError(
-            f"its dataset '{name}' holds {infinite} infinite values.",
+            f"its dataset '{name}' holds {int(np.isinf(data).sum())} infinite values.",
             path,
             "set missing or invalid values to NaN, not to +/-inf.",
         )
-    if name == "coherence":
-        with np.errstate(invalid="ignore"):
-            outside = int(((data < -COHERENCE_TOLERANCE) | (data > 1 + COHERENCE_TOLERANCE)).sum())
-        if outside:
-            raise InputError(
-                f"its coherence holds {outside} values outside [0, 1] "
-                f"(from {np.nanmin(data):g} to {np.nanmax(data):g}).",
-                path,
-                "give coherence as a 0-1 magnitude (rescale 0-255 or 0-100 images first).",
-            )
+    if name == "coherence" and (low < -COHERENCE_TOLERANCE or high > 1 + COHERENCE_TOLERANCE):
+        outside = int(((data < -COHERENCE_TOLERANCE) | (data > 1 + COHERENCE_TOLERANCE)).sum())
+        raise InputError(
+            f"its coherence holds {outside} values outside [0, 1] (from {low:g} to {high:g}).",
+            path,
+            "give coherence as a 0-1 magnitude (rescale 0-255 or 0-100 images first).",
+        )
     return data
 
 
@@ -402,7 +400,11 @@ class IfgramStack:
             if not len(index):
                 empty = _read(f, name, (slice(0, 1), rows), self.path)
                 return np.empty((0,) + empty.shape[1:], empty.dtype)
-            return check_values(self.path, name, _read(f, name, (index.tolist(), rows), self.path))
+            if index[-1] - index[0] + 1 == len(index) and (np.diff(index) == 1).all():
+                selection = slice(int(index[0]), int(index[-1]) + 1)  # a run: read as one slab
+            else:
+                selection = index.tolist()
+            return check_values(self.path, name, _read(f, name, (selection, rows), self.path))
 
 
 def _check_pairs(pairs: Sequence[Pair], path: PathLike) -> None:

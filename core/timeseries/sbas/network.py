@@ -99,10 +99,23 @@ def pixel_groups(valid: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Group pixels (columns of ``valid`` (m, P)) by their set of valid pairs.
 
     Returns (patterns (g, m) bool, group index per pixel (P,))."""
-    packed = np.ascontiguousarray(np.packbits(valid, axis=0).T)
+    packed = _pack_pairs(valid)
     keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return valid[:, first].T, inverse.ravel()
+
+
+def _pack_pairs(valid: np.ndarray) -> np.ndarray:
+    """The valid pairs (m, P) bool of each pixel as bytes (P, ceil(m / 8)) uint8, bits in
+    np.packbits order (pair 0 in the top bit): eight shifted ORs of whole rows, several
+    times faster than np.packbits along the pairs (it walks them one pixel at a time)."""
+    m, num_pixels = valid.shape
+    bits = np.ascontiguousarray(valid).view(np.uint8)
+    packed = np.zeros((-(-m // 8), num_pixels), np.uint8)
+    for i in range(8):
+        rows = bits[i::8]
+        packed[: len(rows)] |= rows << np.uint8(7 - i)
+    return np.ascontiguousarray(packed.T)
 
 
 def group_networks(

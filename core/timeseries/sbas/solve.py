@@ -121,9 +121,9 @@ def invert_phases(
                 unit[rows, np.arange(len(rows))] = 1.0
                 mask = used_t[:, g : g + 1] * 1.0
                 operators[g] = equations.solve(mask, unit, free_t[:, g : g + 1], backend)
-            obs = observations(rows, columns)
+            obs = observations(_as_slice(rows), columns)
             x = operators[g] @ obs
-            residual = obs - (x[second[rows]] - x[first[rows]])
+            residual = _residual(obs, x, first[rows], second[rows])
             x[lost[g]] = np.nan
             ts[:, columns] = x
             count_used[columns] = len(rows)
@@ -137,7 +137,7 @@ def invert_phases(
         w = weights(all_pairs, columns)
         w = mask * 1.0 if w is None else np.multiply(w, mask, out=w)
         x = equations.solve(w, w * obs, free_t[:, groups], backend)
-        residual = obs - (x[second] - x[first])
+        residual = _residual(obs, x, first, second)
         residual[unused] = 0.0
         x[lost_t[:, groups]] = np.nan
         ts[:, index] = x
@@ -175,6 +175,13 @@ def invert_phases(
     return ts, tcoh, count_used, cut
 
 
+def _residual(obs: np.ndarray, x: np.ndarray, first, second) -> np.ndarray:
+    """obs - (x[second] - x[first]) (k, p) with one temporary besides the result."""
+    residual = x[second]
+    residual -= x[first]
+    return np.subtract(obs, residual, out=residual)
+
+
 def _take(array: np.ndarray, rows, columns) -> np.ndarray:
     """``array`` (m, P) at pairs ``rows`` and pixels ``columns`` (each an index or a slice)."""
     if isinstance(rows, slice) or isinstance(columns, slice):
@@ -183,7 +190,7 @@ def _take(array: np.ndarray, rows, columns) -> np.ndarray:
 
 
 def _as_slice(index: np.ndarray):
-    """A run of consecutive pixel indices as a slice (a view instead of a gathered copy)."""
+    """A run of consecutive indices as a slice (a view instead of a gathered copy)."""
     if len(index) and index[-1] - index[0] + 1 == len(index):
         return slice(int(index[0]), int(index[-1]) + 1)
     return index

@@ -87,6 +87,18 @@ def test_variance_weight_looks_up_mintpy_table_entry_for_every_float32():
     np.testing.assert_array_equal(si.coherence_to_weight(strided, "var", 12), mintpy(strided))
 
 
+def test_pixels_are_grouped_by_their_set_of_valid_pairs():
+    from insar_subsidence.core.timeseries.sbas.network import pixel_groups
+
+    rng = np.random.default_rng(8)
+    kinds = rng.random((5, 13)) < 0.7  # 13 pairs: not a whole number of bytes
+    kinds[0] = True
+    choice = rng.integers(0, 5, 400)
+    patterns, group = pixel_groups(kinds[choice].T)
+    assert len(patterns) == len(np.unique(kinds, axis=0))
+    np.testing.assert_array_equal(patterns[group], kinds[choice])
+
+
 def test_variance_weight_matches_cramer_rao_for_high_coherence():
     """Tough's DS phase variance tends to (1 - g^2) / (2 L g^2) as coherence -> 1."""
     coherence = np.array([0.95, 0.98])
