@@ -276,9 +276,22 @@ def _check_reference(attrs: Mapping[str, str], grid: Grid, path: PathLike) -> No
 
 
 def _write_attrs(f, attrs: Mapping) -> None:
+    """Write (or replace) root attributes as str: variable-length UTF-8 scalars, as
+    ``f.attrs[key] = str(value)`` does, through h5py's low-level calls (its high-level ones
+    take ~0.1 ms per attribute: 4 ms for an inversion output's 45)."""
+    h5py = _h5py()
+    string = h5py.string_dtype()
+    file_type = h5py.h5t.py_create(string, logical=True)
+    memory_type = h5py.h5t.py_create(string)  # the bits of numpy's object array
+    scalar = h5py.h5s.create(h5py.h5s.SCALAR)
     for key, value in attrs.items():
-        if value is not None:
-            f.attrs[key] = str(value)
+        if value is None:
+            continue
+        name = key.encode() if isinstance(key, str) else key
+        if h5py.h5a.exists(f.id, name):
+            h5py.h5a.delete(f.id, name)
+        attribute = h5py.h5a.create(f.id, name, file_type, scalar)
+        attribute.write(np.array(str(value), dtype=string), mtype=memory_type)
 
 
 def base_attrs(grid: Grid, file_type: str, extra: Optional[Mapping] = None) -> Dict[str, str]:

@@ -3,7 +3,7 @@ vectorised over pixels."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import numpy as np
 
@@ -50,49 +50,44 @@ class NetworkNormalEquations:
             neighbours[a].add(int(b))
             neighbours[b].add(int(a))
         order, structure = _elimination_order(neighbours)
-        position: Dict[Tuple[int, int], int] = {}
+        # at[i, j] = at[j, i]: where the factor keeps entry (i, j), column by column in the
+        # elimination order (its diagonal, then its rows); -1: no entry
+        at = np.full((n, n), -1, dtype=np.int64)
+        count = 0
         for j, linked in zip(order, structure, strict=True):
-            position[(j, j)] = len(position)
-            for i in linked:
-                position[(i, j)] = len(position)
-        self.num_dates, self.entries, self.order = n, len(position), order
-        rank = {v: r for r, v in enumerate(order)}
+            at[j, j] = count
+            at[linked, j] = at[j, linked] = np.arange(count + 1, count + 1 + len(linked))
+            count += 1 + len(linked)
+        self.num_dates, self.entries, self.order = n, count, order
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
 
-        def entry(i, j):  # (later, earlier) in the elimination order
-            return position[(i, j)] if rank[i] > rank[j] else position[(j, i)]
-
-        self.diagonal = np.array([position[(v, v)] for v in range(n)])
-        edges = sorted({(min(a, b), max(a, b)) for a, b in pair_index.tolist()})
-        self.edge_dates = np.array(edges, dtype=np.int64).reshape(-1, 2)
-        self.edge_entry = np.array([entry(a, b) for a, b in edges], dtype=np.int64)
+        self.diagonal = np.diagonal(at).copy()
+        self.edge_dates = np.unique(np.sort(pair_index, axis=1), axis=0).reshape(-1, 2)
+        self.edge_entry = at[self.edge_dates[:, 0], self.edge_dates[:, 1]]
+        a, b = pair_index[:, 0], pair_index[:, 1]
         rows = np.repeat(np.arange(m), 3)
-        cols = np.array(
-            [[self.diagonal[a], self.diagonal[b], entry(a, b)] for a, b in pair_index.tolist()]
-        ).reshape(-1)
+        cols = np.stack([self.diagonal[a], self.diagonal[b], at[a, b]], axis=1).reshape(-1)
         self.assemble = csr_matrix(
             (np.tile([1.0, 1.0, -1.0], m), (rows, cols)), shape=(m, self.entries)
         ).T.tocsr()
         incidence = np.zeros((m, n))
-        incidence[np.arange(m), pair_index[:, 0]] = -1.0
-        incidence[np.arange(m), pair_index[:, 1]] = 1.0
+        incidence[np.arange(m), a] = -1.0
+        incidence[np.arange(m), b] = 1.0
         self.transpose = csr_matrix(incidence.T)
         self.steps = []
+        lower = {}  # size -> np.tril_indices
         for j, linked in zip(order, structure, strict=True):
-            linked = np.array(sorted(linked, key=rank.get), dtype=np.int64)
-            t1, t2 = np.tril_indices(len(linked))
+            linked = np.array(linked, dtype=np.int64)
+            linked = linked[np.argsort(rank[linked])]
+            t1, t2 = lower.setdefault(len(linked), np.tril_indices(len(linked)))
             self.steps.append(
                 (
                     j,
                     self.diagonal[j],
                     linked,
-                    np.array([position[(i, j)] for i in linked], dtype=np.int64),
-                    np.array(
-                        [
-                            entry(linked[a], linked[b]) if a != b else self.diagonal[linked[a]]
-                            for a, b in zip(t1, t2, strict=True)
-                        ],
-                        dtype=np.int64,
-                    ),
+                    at[linked, j],
+                    at[linked[t1], linked[t2]],
                     t1,
                     t2,
                 )

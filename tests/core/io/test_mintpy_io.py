@@ -13,6 +13,8 @@ from insar_subsidence.core.grid import Grid
 from insar_subsidence.core.io.mintpy import (
     IfgramStack,
     TimeSeries,
+    copy_stack_with_keep,
+    read_attrs,
     read_dataset,
     read_timeseries,
     write_geometry,
@@ -86,8 +88,24 @@ def test_ifgram_stack_round_trip(stack_file):
     np.testing.assert_array_equal(
         stack.read("coherence", rows=slice(1, 3), pairs=[2]), coherence[2:, 1:3]
     )
+    for pairs in ([1, 2], [0, 2], [True, False, True]):  # a run of pairs is read as one slab
+        np.testing.assert_array_equal(stack.read("unwrapPhase", pairs=pairs), phase[pairs])
     np.testing.assert_allclose(stack.bperp, [10.0, -5.0, -15.0])
     assert stack.keep.tolist() == [True, False, True]
+
+
+def test_attributes_are_written_and_replaced_as_strings(stack_file, tmp_path):
+    path, _, _ = stack_file
+    with h5py.File(path, "r") as f:
+        assert f.attrs["PROCESSOR"] == "hyp3"
+    copy = copy_stack_with_keep(
+        path, tmp_path / "copy.h5", [True, True, False], {"PROCESSOR": "isce", "NOTE": "Lodź 2°"}
+    )
+    with h5py.File(copy, "r") as f:
+        assert f.attrs["PROCESSOR"] == "isce" and f.attrs["NOTE"] == "Lodź 2°"
+        assert h5py.check_string_dtype(f.attrs.get_id("NOTE").dtype).length is None
+        assert f.attrs["FILE_TYPE"] == "ifgramStack"  # the copied ones stay
+    assert read_attrs(copy)["NOTE"] == "Lodź 2°"
 
 
 def test_timeseries_geometry_and_velocity_round_trip(tmp_path):
