@@ -50,8 +50,13 @@ class NetworkNormalEquations:
             neighbours[a].add(int(b))
             neighbours[b].add(int(a))
         order, structure = _elimination_order(neighbours)
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        structure = [np.array(linked, dtype=np.int64) for linked in structure]
+        structure = [linked[np.argsort(rank[linked])] for linked in structure]
         # at[i, j] = at[j, i]: where the factor keeps entry (i, j), column by column in the
-        # elimination order (its diagonal, then its rows); -1: no entry
+        # elimination order (its diagonal, then its rows in that order: each column is a
+        # contiguous run of rows); -1: no entry
         at = np.full((n, n), -1, dtype=np.int64)
         count = 0
         for j, linked in zip(order, structure, strict=True):
@@ -59,8 +64,6 @@ class NetworkNormalEquations:
             at[linked, j] = at[j, linked] = np.arange(count + 1, count + 1 + len(linked))
             count += 1 + len(linked)
         self.num_dates, self.entries, self.order = n, count, order
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
 
         self.diagonal = np.diagonal(at).copy()
         self.edge_dates = np.unique(np.sort(pair_index, axis=1), axis=0).reshape(-1, 2)
@@ -78,15 +81,14 @@ class NetworkNormalEquations:
         self.steps = []
         lower = {}  # size -> np.tril_indices
         for j, linked in zip(order, structure, strict=True):
-            linked = np.array(linked, dtype=np.int64)
-            linked = linked[np.argsort(rank[linked])]
             t1, t2 = lower.setdefault(len(linked), np.tril_indices(len(linked)))
+            diagonal = int(self.diagonal[j])
             self.steps.append(
                 (
                     j,
-                    self.diagonal[j],
+                    diagonal,
                     linked,
-                    at[linked, j],
+                    slice(diagonal + 1, diagonal + 1 + len(linked)),
                     at[linked[t1], linked[t2]],
                     t1,
                     t2,
@@ -118,8 +120,8 @@ class NetworkNormalEquations:
             factor[diag] = pivot
             x[j] = x[j] / pivot
             if len(linked):
-                column = factor[column_at] / pivot
-                factor[column_at] = column
+                column = factor[column_at]  # a view: the column's rows are contiguous
+                column /= pivot
                 factor[update_at] -= column[t1] * column[t2]
                 x[linked] -= column * x[j]
         for j, diag, linked, column_at, _, _, _ in reversed(steps):
