@@ -268,24 +268,22 @@ def test_scene_median_is_numpys_median_streamed_over_patches(tmp_path):
     assert median[0] == 1.5
 
 
-def test_a_dask_cluster_gives_the_answer_of_this_process(simulated, tmp_path):
-    distributed = pytest.importorskip("distributed")
+def test_a_dask_cluster_gives_the_answer_of_this_process(simulated, tmp_path, dask_cluster):
     sim, paths = simulated
     options = PsOptions(incidence_deg=sim.incidence_deg, memory_mb=1.0)
     results = []
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        for name, executor in (("here", None), ("cluster", cluster.scheduler_address)):
-            run_psinsar(
-                paths["slc_stack"],
-                paths["slc_dates"],
-                tmp_path / f"{name}.gpkg",
-                height=paths["slc_height"],
-                options=options,
-                executor=executor,
-            )
-            results.append(read_points(tmp_path / f"{name}.gpkg"))
+    tasks_before = dask_cluster.tasks_run()
+    for name, executor in (("here", None), ("cluster", dask_cluster.address)):
+        run_psinsar(
+            paths["slc_stack"],
+            paths["slc_dates"],
+            tmp_path / f"{name}.gpkg",
+            height=paths["slc_height"],
+            options=options,
+            executor=executor,
+        )
+        results.append(read_points(tmp_path / f"{name}.gpkg"))
+    assert dask_cluster.tasks_run() > tasks_before + 2  # the patches ran on the workers
     here, cluster_result = results
     assert len(here.x) > 0
     for key in ("ROW", "COL", "TYPE", "VEL", "TCOH", "DA", "HGT_ERR"):

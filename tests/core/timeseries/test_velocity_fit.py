@@ -143,26 +143,25 @@ def test_bad_inputs_name_the_file(tmp_path, series_files):
     assert not (tmp_path / "v.tif").exists()
 
 
-def test_a_dask_cluster_gives_the_answer_of_this_process(tmp_path, series_files):
-    distributed = pytest.importorskip("distributed")
+def test_a_dask_cluster_gives_the_answer_of_this_process(tmp_path, series_files, dask_cluster):
     ts, geometry, tcoh, _ = series_files
     options = vel.VelocityOptions(cumulative_date=dt.date(2021, 1, 1), memory_mb=0.02)
-    assert len(list(vel.row_blocks(GRID.length, GRID.width * len(DATES) * 36, 0.02))) > 2
+    blocks = len(list(vel.row_blocks(GRID.length, GRID.width * len(DATES) * 36, 0.02)))
+    assert blocks > 2
     products = {}
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        for name, executor in (("here", None), ("cluster", cluster.scheduler_address)):
-            outputs = vel.VelocityOutputs(
-                los=tmp_path / f"{name}_v.tif",
-                std=tmp_path / f"{name}_s.tif",
-                cumulative=tmp_path / f"{name}_cum.tif",
-                h5=tmp_path / f"{name}_velocity.h5",
-            )
-            vel.estimate_velocity(ts, outputs, geometry, tcoh, options, executor=executor)
-            products[name] = [read_raster(outputs.los)[0], read_raster(outputs.std)[0]]
-            products[name].append(read_raster(outputs.cumulative)[0])
-            products[name].append(read_dataset(outputs.h5, "velocity")[0])
+    tasks_before = dask_cluster.tasks_run()
+    for name, executor in (("here", None), ("cluster", dask_cluster.address)):
+        outputs = vel.VelocityOutputs(
+            los=tmp_path / f"{name}_v.tif",
+            std=tmp_path / f"{name}_s.tif",
+            cumulative=tmp_path / f"{name}_cum.tif",
+            h5=tmp_path / f"{name}_velocity.h5",
+        )
+        vel.estimate_velocity(ts, outputs, geometry, tcoh, options, executor=executor)
+        products[name] = [read_raster(outputs.los)[0], read_raster(outputs.std)[0]]
+        products[name].append(read_raster(outputs.cumulative)[0])
+        products[name].append(read_dataset(outputs.h5, "velocity")[0])
+    assert dask_cluster.tasks_run() == tasks_before + blocks  # every row block on a worker
     assert np.isfinite(products["here"][0]).sum() > 20
     for here, cluster_result in zip(products["here"], products["cluster"], strict=True):
         np.testing.assert_array_equal(cluster_result, here)
