@@ -9,7 +9,9 @@ GRU at each ``--points``, and for the per-series models on their first ``--per-s
 ``--vmd`` points (they cost the same per series at any count); ratios global / per-series.
 Accuracy: one-step-ahead RMSE, MAE and MAPE on the test split (last 20 % of dates, never seen
 in training) of global GRU, per-series GRU and persistence on the same ``--accuracy`` points.
-Peak resident memory of the process at the end. ``--threads``: torch CPU threads of every
+Peak resident memory of the process at the end; load average before and after (shared cores
+slow every rate). torch is imported before the timed runs (its import, once per process, is
+printed apart). ``--threads``: torch CPU threads of every
 network (0: the plugin's default, half the cores).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import os
 import resource
 import sys
 import time
@@ -72,6 +75,13 @@ def main(argv=None) -> int:
         f"{EGMS.name}: {len(series)} series x {len(dates)} dates, "
         f"torch threads {args.threads or 'default (half the cores)'}"
     )
+    started = time.perf_counter()
+    import torch  # noqa: F401
+
+    print(
+        f"torch import {time.perf_counter() - started:.1f} s; load average "
+        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    )
     options = ForecastOptions(horizon=6)
     options.model.network = replace(options.model.network, threads=args.threads)
     rate = {}
@@ -110,7 +120,7 @@ def main(argv=None) -> int:
         m = error_metrics(y[:, n_train:], predicted[:, n_train:])
         print(f"{model:12s} {m['rmse']:8.3f} {m['mae']:8.3f} {m['mape']:8.1f} {seconds:8.1f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak resident memory {peak:.0f} MB")
+    print(f"\npeak resident memory {peak:.0f} MB, load average {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -168,7 +168,11 @@ class _EarlyStopping:
         n = next(iter(net.params.values())).shape[0]
         device = next(iter(net.params.values())).device
         self.net = net
-        self.optimiser = torch.optim.Adam(list(net.params.values()), lr=learning_rate)
+        self.learning_rate = learning_rate
+        self.steps = 0
+        self.moments = {
+            k: (torch.zeros_like(v), torch.zeros_like(v)) for k, v in net.params.items()
+        }
         self.active = torch.arange(n, device=device)
         self.best = {k: v.detach().clone() for k, v in net.params.items()}
         self.best_loss = torch.full((n,), float("inf"), device=device)
@@ -177,10 +181,23 @@ class _EarlyStopping:
         self.epochs_run = torch.zeros(n, dtype=torch.long, device=device)
 
     def step(self, loss) -> None:
-        """One Adam step of the active models on their summed losses (active,)."""
-        self.optimiser.zero_grad()
+        """One Adam step (torch.optim.Adam's update, default betas and eps) of the active models
+        on their summed losses (active,). Written out: torch.optim imports torch._dynamo and
+        sympy on first use (1.2 s per process), and the moments are cut with the weights."""
+        torch = self.net.torch
         loss.sum().backward()
-        self.optimiser.step()
+        self.steps += 1
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        step_size = self.learning_rate / (1 - beta1**self.steps)
+        root_correction = float(np.sqrt(1 - beta2**self.steps))
+        with torch.no_grad():
+            for name, value in self.net.params.items():
+                grad, (first, second) = value.grad, self.moments[name]
+                first.lerp_(grad, 1 - beta1)
+                second.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                denominator = (second.sqrt() / root_correction).add_(eps)
+                value.addcdiv_(first, denominator, value=-step_size)
+                value.grad = None
 
     def update(self, watched, epoch: int, patience: int):
         """Record the validation losses (active,) of ``epoch``; returns None when every active
@@ -205,16 +222,8 @@ class _EarlyStopping:
 
     def _cut(self, keep) -> None:
         """Go on with the models of ``keep`` only: their weights and Adam moments."""
-        torch = self.net.torch
-        kept = {k: v.detach()[keep].requires_grad_() for k, v in self.net.params.items()}
-        optimiser = torch.optim.Adam(list(kept.values()), **self.optimiser.defaults)
-        for name, value in self.net.params.items():
-            state = self.optimiser.state.get(value, {})
-            optimiser.state[kept[name]] = {
-                key: item[keep] if torch.is_tensor(item) and item.dim() else item
-                for key, item in state.items()
-            }
-        self.net.params, self.optimiser = kept, optimiser
+        self.net.params = {k: v.detach()[keep].requires_grad_() for k, v in self.net.params.items()}
+        self.moments = {k: (m[keep], v[keep]) for k, (m, v) in self.moments.items()}
 
     def restore(self) -> None:
         """Put each model's best weights back into the network (frozen)."""
@@ -384,6 +393,14 @@ class GlobalNetworkOptions(Options):
         help="Windows drawn per epoch (at most all the fitting windows of the layer)",
         minimum=16,
     )
+    passes: float = option(
+        1.0,
+        help="Windows drawn in all, in passes over the fitting windows of the layer: a small "
+        "layer's training stops there (early stopping may end it sooner). On 1,000 EGMS points "
+        "one pass tested 0.6 % above training to early stopping (3.4 passes), 2 % below "
+        "per-series GRU",
+        minimum=0.01,
+    )
     validation_windows: int = option(
         4096,
         help="Validation windows watched by early stopping (a fixed sample of the latest "
@@ -402,6 +419,7 @@ class GlobalNetworks:
     options: RecurrentNetworkOptions
     device: object
     best_epoch: np.ndarray  # (members,)
+    epochs_run: np.ndarray  # (members,)
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         """inputs (M, B, w) raw units of the series it was fitted on, or (members, M, B, w) one
@@ -456,6 +474,8 @@ def fit_global_networks(
     :func:`fit_networks`); windows are pooled after scaling. Early stopping watches the latest
     ``validation_fraction`` of every series' training windows (time order kept), the fitting
     windows are the earlier ones. Members differ by initial weights and minibatch draws.
+    Training draws at most ``shared.passes`` times the fitting windows (and at most
+    ``options.epochs`` epochs), so its cost grows with the layer up to that cap.
     """
     options = options or RecurrentNetworkOptions()
     shared = shared or GlobalNetworkOptions()
@@ -483,8 +503,9 @@ def fit_global_networks(
     net = _Batched(torch, members, options, device)
     batch = min(shared.batch_windows, len(fit_x))
     steps = max(1, min(len(fit_x), shared.epoch_windows) // batch)
+    epochs = min(options.epochs, max(1, int(np.ceil(shared.passes * len(fit_x) / (steps * batch)))))
     stopping = _EarlyStopping(net, options.learning_rate)
-    for epoch in range(options.epochs):
+    for epoch in range(epochs):
         for _ in range(steps):
             # every member draws, so a member's windows do not depend on who has stopped
             draw = torch.randint(len(fit_x), (members, batch), generator=gen).to(device)
@@ -496,11 +517,12 @@ def fit_global_networks(
                 watched = ((net.forward(val_x) - val_y) ** 2).mean(dim=1)
             else:
                 watched = loss.detach()
-        report(progress, (epoch + 1) / options.epochs, "training the global network")
+        report(progress, (epoch + 1) / epochs, "training the global network")
         keep = stopping.update(watched, epoch, options.patience)
         if keep is not None:
             if not stopping.active.numel():
                 break
             val_x = val_x[keep]
     stopping.restore()
-    return GlobalNetworks(net, mean, scale, options, device, stopping.epoch_of_best.cpu().numpy())
+    best_epoch, epochs_run = stopping.epoch_of_best.cpu().numpy(), stopping.epochs_run.cpu().numpy()
+    return GlobalNetworks(net, mean, scale, options, device, best_epoch, epochs_run)

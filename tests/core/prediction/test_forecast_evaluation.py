@@ -116,6 +116,26 @@ def test_an_early_stopped_network_stops_changing_whoever_trains_with_it():
     np.testing.assert_allclose(predicted[0], predicted[1], rtol=1e-6, atol=1e-7)
 
 
+def test_the_written_out_adam_steps_as_torch_adam():
+    from insar_subsidence.core.prediction.models import _Batched, _EarlyStopping
+
+    options = RecurrentNetworkOptions(cell="gru", hidden=4)
+    x = torch.randn(3, 20, 8, generator=torch.Generator().manual_seed(1))
+    y = torch.randn(3, 20, generator=torch.Generator().manual_seed(2))
+    ours = _Batched(torch, 3, options, torch.device("cpu"))
+    peer = _Batched(torch, 3, options, torch.device("cpu"))
+    stepping = _EarlyStopping(ours, 0.01)
+    adam = torch.optim.Adam(list(peer.params.values()), lr=0.01)
+    for _ in range(20):
+        stepping.step(((ours.forward(x) - y) ** 2).mean(dim=1))
+        adam.zero_grad()
+        ((peer.forward(x) - y) ** 2).mean(dim=1).sum().backward()
+        adam.step()
+    for name, value in ours.params.items():
+        torch.testing.assert_close(value, peer.params[name], rtol=1e-6, atol=1e-7)
+        assert not torch.equal(value, stepping.best[name])  # the weights moved
+
+
 def test_missing_torch_names_the_package(monkeypatch):
     import builtins
 

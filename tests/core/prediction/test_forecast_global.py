@@ -21,7 +21,7 @@ torch.set_num_threads(1)
 SMALL = ModelOptions(
     network=RecurrentNetworkOptions(window=6, epochs=40, patience=8),
     global_network=GlobalNetworkOptions(
-        hidden=8, batch_windows=256, epoch_windows=1024, validation_windows=512
+        hidden=8, batch_windows=256, epoch_windows=1024, validation_windows=512, passes=20.0
     ),
     ensemble=2,
 )
@@ -97,3 +97,12 @@ def test_forecasts_of_many_points_use_the_global_network(tmp_path):
         dates, y[:5], "gru", replace(options, model=replace(SMALL, ensemble=1))
     )
     assert few.model == "gru"
+
+
+@pytest.mark.parametrize("passes, epochs", [(1.0, 2), (2.0, 3), (100.0, 40)])
+def test_training_draws_at_most_the_passes_over_the_windows(passes, epochs):
+    y = shared_dynamic(m=20, n=80)  # 20 x 74 windows of 6, 59 fitting each: 1180 in all
+    options = replace(SMALL.network, patience=1000)  # no early stop: the cap alone ends it
+    shared = replace(SMALL.global_network, passes=passes)  # 4 x 256 windows an epoch: 2 for 1
+    fitted = fit_global_networks(y, options, shared, members=2)
+    np.testing.assert_array_equal(fitted.epochs_run, [epochs, epochs])  # 40: options.epochs
