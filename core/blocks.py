@@ -100,6 +100,14 @@ def patches(
 _LARGE_FREES_RETURNED = False
 
 
+def run_as_slice(index: np.ndarray):
+    """Increasing indices (k,) as a slice when they are a run of consecutive integers (a view,
+    or one slab read from a file, instead of a gathered copy), else ``index`` itself."""
+    if len(index) and index[-1] - index[0] + 1 == len(index) and (np.diff(index) == 1).all():
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
 def return_large_frees_to_the_system(threshold_bytes: int = 16 * 2**20) -> None:
     """Fix glibc's mmap threshold, so that the resident memory of row-block processing stays
     what the blocks hold.

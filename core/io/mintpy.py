@@ -29,6 +29,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Uni
 import numpy as np
 
 from ..atomic import atomic_output
+from ..blocks import run_as_slice
 from ..dates import from_bytes, to_bytes
 from ..errors import InputError
 from ..grid import Grid
@@ -432,9 +433,8 @@ class IfgramStack:
             if not len(index):
                 empty = _read(f, name, (slice(0, 1), rows), self.path)
                 return np.empty((0,) + empty.shape[1:], empty.dtype)
-            if index[-1] - index[0] + 1 == len(index) and (np.diff(index) == 1).all():
-                selection = slice(int(index[0]), int(index[-1]) + 1)  # a run: read as one slab
-            else:
+            selection = run_as_slice(index)  # a run: read as one slab
+            if not isinstance(selection, slice):
                 selection = index.tolist()
             return check_values(self.path, name, _read(f, name, (selection, rows), self.path))
 

@@ -427,7 +427,7 @@ def read_points(
     if _share_of_layer(lyr, extent) <= INDEXED_WINDOW_SHARE:
         lyr.SetSpatialFilterRect(*extent)
         return plan.read(lyr, target_crs)
-    return _concatenate(list(_chunks(lyr, plan, target_crs, CHUNK_POINTS, extent)), plan)
+    return _concatenate(list(_chunks(lyr, plan, target_crs, CHUNK_POINTS, extent)))
 
 
 #: the largest share of a layer's extent that :func:`read_points` reads through the spatial
@@ -446,7 +446,7 @@ def _share_of_layer(lyr, extent: Tuple[float, float, float, float]) -> float:
     return width * height / area
 
 
-def _concatenate(parts: List[PointSeries], plan: "_ReadPlan") -> PointSeries:
+def _concatenate(parts: List[PointSeries]) -> PointSeries:
     first = parts[0]
     return PointSeries(
         np.concatenate([p.x for p in parts]),
@@ -454,7 +454,7 @@ def _concatenate(parts: List[PointSeries], plan: "_ReadPlan") -> PointSeries:
         first.epsg,
         first.dates,
         np.vstack([p.displacement_mm for p in parts]),
-        {n: np.concatenate([p.fields[n] for p in parts]) for n in plan.wanted},
+        {n: np.concatenate([p.fields[n] for p in parts]) for n in first.fields},
         first.wkt,
     )
 

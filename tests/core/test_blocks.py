@@ -48,3 +48,16 @@ def test_full_burst_patches_follow_the_storage_blocks():
     assert (first.core_rows.stop % 256, first.core_cols.stop % 256) == (0, 0)
     fewest = 1500 * 20000 / (2**30 / 4864)
     assert len(plan) <= 1.25 * fewest
+
+
+def test_a_run_of_indices_becomes_a_slice_and_others_stay():
+    from insar_subsidence.core.blocks import run_as_slice
+
+    assert run_as_slice(np.array([3, 4, 5, 6])) == slice(3, 7)
+    assert run_as_slice(np.array([8])) == slice(8, 9)
+    gap = np.array([3, 4, 6])
+    assert run_as_slice(gap) is gap
+    repeated = np.array([3, 3, 5])  # first and last span three, but it is no run
+    assert run_as_slice(repeated) is repeated
+    empty = np.array([], int)
+    assert run_as_slice(empty) is empty

@@ -7,6 +7,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+from ...blocks import run_as_slice
 from ...options import Choice
 from ...progress import ProgressCallback, report, silent
 from .backend import Backend
@@ -109,7 +110,7 @@ def invert_phases(
     operators = {}  # shared group -> its least-squares solution operator (n, k)
     for number, (index, one_group) in enumerate(batches):
         report(progress, number / len(batches))
-        columns = _as_slice(index)
+        columns = run_as_slice(index)
         if one_group:
             # one factorisation for the group: solved for each unit observation, the solution
             # is a dense (n, m) operator, applied to all its pixels in one matrix product
@@ -121,7 +122,7 @@ def invert_phases(
                 unit[rows, np.arange(len(rows))] = 1.0
                 mask = used_t[:, g : g + 1] * 1.0
                 operators[g] = equations.solve(mask, unit, free_t[:, g : g + 1], backend)
-            obs = observations(_as_slice(rows), columns)
+            obs = observations(run_as_slice(rows), columns)
             x = operators[g] @ obs
             residual = _residual(obs, x, first[rows], second[rows])
             x[lost[g]] = np.nan
@@ -187,13 +188,6 @@ def _take(array: np.ndarray, rows, columns) -> np.ndarray:
     if isinstance(rows, slice) or isinstance(columns, slice):
         return array[rows, columns]
     return array[np.ix_(rows, columns)]
-
-
-def _as_slice(index: np.ndarray):
-    """A run of consecutive indices as a slice (a view instead of a gathered copy)."""
-    if len(index) and index[-1] - index[0] + 1 == len(index):
-        return slice(int(index[0]), int(index[-1]) + 1)
-    return index
 
 
 def _temporal_coherence(residual: np.ndarray, count) -> np.ndarray:
